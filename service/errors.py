@@ -1,0 +1,94 @@
+"""Every exception Ponte raises on purpose, in one tree.
+
+    PonteError
+    ├── ConfigError             the config file is invalid (carries every problem found)
+    ├── IngestError             a request we refuse; ``status`` is its HTTP status
+    │   ├── UnknownSource       404  no source of that name
+    │   ├── SignatureError      401  missing or wrong signature
+    │   ├── EnvelopeError       400  the body is not a JSON envelope
+    │   └── BodyTooLarge        413  the body is over ``server.max_body_bytes``
+    ├── StorageUnavailable      the database cannot take writes (503 on ingest)
+    ├── StorageCorrupt          the database file is not a Ponte database
+    ├── TemplateError           a template failed to render (a permanent delivery failure)
+    └── SinkError               a sink could not deliver
+        ├── TransientSinkError  worth retrying (5xx, 429, timeouts, connection errors)
+        └── PermanentSinkError  retrying will not help (other 4xx, bad payload)
+            └── SinkGoneError   the receiver said 410 Gone: the sink gets disabled
+
+Domain errors become HTTP statuses in one place: ``service.ingest``.
+Error messages never contain secrets (URLs with tokens, passwords, signing keys).
+"""
+
+from __future__ import annotations
+
+
+class PonteError(Exception):
+    """Base of every error Ponte raises on purpose."""
+
+
+class ConfigError(PonteError):
+    """The configuration is invalid; ``errors`` lists every problem as ``path: message``."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class IngestError(PonteError):
+    """A webhook request that is refused with ``status``."""
+
+    status = 400
+
+
+class UnknownSource(IngestError):
+    status = 404
+
+
+class SignatureError(IngestError):
+    status = 401
+
+
+class EnvelopeError(IngestError):
+    status = 400
+
+
+class BodyTooLarge(IngestError):
+    status = 413
+
+
+class StorageUnavailable(PonteError):
+    """The database cannot take writes now (full disk, I/O error, closed)."""
+
+
+class StorageCorrupt(PonteError):
+    """The database file cannot be used (not SQLite, or from a newer Ponte)."""
+
+
+class TemplateError(PonteError):
+    """A template could not be rendered; delivering it again would fail again."""
+
+
+class SinkError(PonteError):
+    """A sink failed to deliver; ``status_code`` is the receiver's answer, if any."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class TransientSinkError(SinkError):
+    """Worth retrying later; ``retry_after`` (seconds) when the receiver asked for it."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class PermanentSinkError(SinkError):
+    """Retrying will not help; the delivery fails for good."""
+
+
+class SinkGoneError(PermanentSinkError):
+    """The receiver answered 410 Gone; the sink is disabled."""
