@@ -6,7 +6,8 @@
     │   ├── UnknownSource       404  no source of that name
     │   ├── SignatureError      401  missing or wrong signature
     │   ├── EnvelopeError       400  the body is not a JSON envelope
-    │   └── BodyTooLarge        413  the body is over ``server.max_body_bytes``
+    │   ├── BodyTooLarge        413  the body is over ``server.max_body_bytes``
+    │   └── SlowBody            408  the body did not arrive within ``server.read_timeout``
     ├── StorageUnavailable      the database cannot take writes (503 on ingest)
     ├── StorageCorrupt          the database file is not a Ponte database
     ├── TemplateError           a template failed to render (a permanent delivery failure)
@@ -54,6 +55,10 @@ class EnvelopeError(IngestError):
 
 class BodyTooLarge(IngestError):
     status = 413
+
+
+class SlowBody(IngestError):
+    status = 408
 
 
 class StorageUnavailable(PonteError):

@@ -1,0 +1,100 @@
+"""The composition root: ``create_app(settings)`` builds the whole service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from service import ingest
+from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
+from service.metrics import Metrics
+from service.runtime import Holder, Settings
+from service.store import Store, open_store
+from service.worker import Worker
+
+log = structlog.get_logger("ponte.app")
+
+
+def create_app(settings: Settings, *, store: Store | None = None, worker: bool = True) -> web.Application:
+    """The aiohttp application: ingress, probes, metrics, admin API, and the worker."""
+    app = web.Application(client_max_size=settings.config.server.max_body_bytes + 1)
+    app[HOLDER] = Holder(settings)
+    app[STORE] = store or open_store(settings.config.storage.url)
+    app[WAKE] = asyncio.Event()
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_storage)
+    if worker:
+        app.cleanup_ctx.append(_worker)
+    _add_routes(app)
+    return app
+
+
+def _add_routes(app: web.Application) -> None:
+    from service import api
+
+    app.router.add_post("/webhooks/{source}", ingest.receive)
+    app.router.add_get("/webhooks/{source}", ingest.probe)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    api.add_routes(app)
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    store = app[STORE]
+    await store.open()
+    log.info("storage_opened", url=app[HOLDER].settings.config.storage.url)
+    yield
+    await store.close()
+
+
+async def _worker(app: web.Application) -> AsyncIterator[None]:
+    settings = app[HOLDER].settings
+    async with aiohttp.ClientSession(auto_decompress=True) as http:
+        worker = Worker(app[HOLDER], app[STORE], app[WAKE], app[METRICS], http)
+        app[WORKER] = worker
+        await worker.start()
+        yield
+        await worker.stop(settings.config.delivery.shutdown_grace)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Storage answers and a config is loaded."""
+    try:
+        await request.app[STORE].ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return web.json_response({"status": "unavailable", "error": str(exc)}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition; gauges that need the database are refreshed here."""
+    await _refresh_gauges(request.app)
+    body, content_type = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def _refresh_gauges(app: web.Application) -> None:
+    import time
+
+    m, store = app[METRICS], app[STORE]
+    now = time.time()
+    m.backlog.clear()
+    m.oldest.clear()
+    for sink, count, oldest in await store.backlog():
+        m.backlog.labels(sink).set(count)
+        m.oldest.labels(sink).set(max(0.0, now - oldest) if oldest else 0)
+    m.db_bytes.set(await store.size_bytes())
+    worker = app.get(WORKER)
+    if worker is not None:
+        for name, lane in worker.lanes.items():
+            m.breaker.labels(name).set(0 if lane.breaker.allows(now) else 1)

@@ -1,0 +1,72 @@
+"""``ponte serve`` and ``ponte check``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import structlog
+from aiohttp import web
+
+from service import logs
+from service.config import resolve_path
+from service.errors import ConfigError, StorageCorrupt, StorageUnavailable
+from service.runtime import Settings, load_settings
+
+
+def load_or_report(args: argparse.Namespace) -> Settings | None:
+    """Load the config named by ``--config``; print every error and return None if invalid."""
+    path = resolve_path(args.config)
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.errors)} error(s)", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return None
+
+
+def check(args: argparse.Namespace) -> int:
+    """Validate the config fully (structure, references, routes, templates)."""
+    settings = load_or_report(args)
+    if settings is None:
+        return 1
+    c = settings.config
+    print(f"{c.path}: ok ({len(c.sources)} sources, {len(c.sinks)} sinks, {len(c.routes)} routes)")
+    return 0
+
+
+def serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="override server.host")
+    parser.add_argument("--port", type=int, help="override server.port")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", choices=["json", "console"], help="default: json unless on a terminal")
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the service until SIGTERM/SIGINT; SIGHUP reloads the config."""
+    logs.configure(level=args.log_level, json=None if args.log_format is None else args.log_format == "json")
+    settings = load_or_report(args)
+    if settings is None:
+        return 1
+    from service.app import create_app
+    from service.reload import reload_from_file
+
+    app = create_app(settings)
+    server = settings.config.server
+
+    async def on_startup(app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_from_file(app)))
+
+    app.on_startup.append(on_startup)
+    try:
+        web.run_app(app, host=args.host or server.host, port=args.port or server.port,
+                    print=None, access_log=None, shutdown_timeout=settings.config.delivery.shutdown_grace)
+    except (StorageUnavailable, StorageCorrupt) as exc:
+        structlog.get_logger("ponte").error("storage_failed", error=str(exc))
+        print(f"ponte: {exc}", file=sys.stderr)
+        return 1
+    return 0

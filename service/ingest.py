@@ -1,0 +1,130 @@
+"""The webhook ingress: verify → decode → plan → commit → 200. Never a network call to a sink.
+
+This is the one place where domain errors become HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import msgspec
+import structlog
+from aiohttp import web
+
+from service.conditions import MISSING, resolve
+from service.eduzz import catalogue
+from service.envelope import Envelope
+from service.errors import BodyTooLarge, IngestError, SlowBody, StorageUnavailable, UnknownSource
+from service.routing import plan
+from service.runtime import Settings
+from service.sources import Source
+from service.store import NewDelivery, NewEvent, Saved
+from service.keys import HOLDER, METRICS, STORE, WAKE
+
+log = structlog.get_logger("ponte.ingest")
+_encode = msgspec.json.encode
+KEPT_HEADERS = ("x-subscription", "x-delivery-attempt", "user-agent", "content-type")
+PING_EVENTS = frozenset({"ping"})
+
+
+async def receive(request: web.Request) -> web.Response:
+    """``POST /webhooks/<source>``: answer 200 only once the event is committed."""
+    started = time.perf_counter()
+    settings: Settings = request.app[HOLDER].settings
+    name = request.match_info["source"]
+    context: dict[str, Any] = {"source": name}
+    try:
+        status, payload = await _handle(request, settings, name, context)
+    except IngestError as exc:
+        status, payload = exc.status, {"status": "error", "error": str(exc)}
+    except StorageUnavailable as exc:
+        status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
+        context["error"] = str(exc)
+    elapsed = time.perf_counter() - started
+    request.app[METRICS].observe_ingest(name, context.get("webhook_event", ""), payload["status"], elapsed)
+    log.info("webhook_received", http_status=status, outcome=payload["status"],
+             duration_ms=round(elapsed * 1000, 2), **context)
+    return web.Response(body=_encode(payload), status=status, content_type="application/json")
+
+
+async def _handle(request: web.Request, settings: Settings, name: str,
+                  context: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    source = settings.sources.get(name)
+    if source is None:
+        raise UnknownSource(f"unknown source {name!r}")
+    server = settings.config.server
+    body = await read_body(request, server.max_body_bytes, server.read_timeout)
+    source.verify(request.headers, body)
+    envelope = source.envelope(request.headers, body)
+    context.update(webhook_event=envelope.event, external_id=envelope.external_id)
+    saved, status = await _store(request, settings, source, envelope, body)
+    context.update(event_id=saved.event_id)
+    outcome = "duplicate" if saved.duplicate else status
+    return 200, {"status": outcome, "event_id": saved.event_id}
+
+
+async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The raw body, refusing (413) past ``limit`` bytes without reading them all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(f"body of {request.content_length} bytes is over the {limit}-byte limit")
+    buf = bytearray()
+    try:
+        async with asyncio.timeout(timeout):
+            while chunk := await request.content.readany():
+                buf += chunk
+                if len(buf) > limit:
+                    raise BodyTooLarge(f"body is over the {limit}-byte limit")
+    except TimeoutError:
+        raise SlowBody(f"the body did not arrive within {timeout:g}s") from None
+    return bytes(buf)
+
+
+async def _store(request: web.Request, settings: Settings, source: Source, env: Envelope,
+                 body: bytes) -> tuple[Saved, str]:
+    ignored = env.event in PING_EVENTS
+    deliveries = [] if ignored else _deliveries(settings, env)
+    event = NewEvent(
+        source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
+        received_at=time.time(), status="ignored" if ignored else "accepted",
+        headers=_kept_headers(request), body=body, schema_error=_schema_error(source, env),
+    )
+    if event.schema_error:
+        log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
+    saved = await request.app[STORE].save_event(event, deliveries)
+    if deliveries and not saved.duplicate:
+        request.app[WAKE].set()
+    return saved, event.status
+
+
+def _deliveries(settings: Settings, env: Envelope) -> list[NewDelivery]:
+    doc = env.doc
+    planned = plan(settings.routes, env.event, doc)
+    sinks = settings.config.sinks
+    return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc)) for p in planned]
+
+
+def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
+    if path is None:
+        return None
+    value = resolve(doc, tuple(path.split(".")))
+    return None if value is MISSING or value is None else str(value)
+
+
+def _schema_error(source: Source, env: Envelope) -> str | None:
+    if source.kind != "eduzz" or "data" not in env.doc:
+        return None
+    return catalogue.validate(env.event, _encode(env.doc["data"]))
+
+
+def _kept_headers(request: web.Request) -> dict[str, str]:
+    return {k: request.headers[k] for k in KEPT_HEADERS if k in request.headers}
+
+
+async def probe(request: web.Request) -> web.Response:
+    """``GET /webhooks/<source>``: 200 for a known source, so senders can check the URL."""
+    name = request.match_info["source"]
+    if name not in request.app[HOLDER].settings.sources:
+        return web.json_response({"status": "error", "error": f"unknown source {name!r}"}, status=404)
+    return web.json_response({"status": "ok", "source": name})

@@ -1,0 +1,30 @@
+"""Hot reload: re-read the config, validate it fully, swap it atomically, or keep the old one."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from service.errors import ConfigError
+from service.keys import HOLDER, WORKER
+from service.runtime import load_settings
+
+log = structlog.get_logger("ponte.reload")
+
+
+async def reload_from_file(app: web.Application) -> list[str]:
+    """Reload from the file the running config came from; return the errors ([] on success)."""
+    holder = app[HOLDER]
+    path = holder.settings.config.path
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        log.error("config_reload_refused", path=path, errors=exc.errors)
+        return exc.errors
+    holder.swap(settings)
+    worker = app.get(WORKER)
+    if worker is not None:
+        await worker.apply(settings)
+    log.info("config_reloaded", path=path, routes=len(settings.config.routes),
+             sinks=len(settings.config.sinks))
+    return []

@@ -1,0 +1,110 @@
+"""Routing: which sinks hear about an event. Pure, compiled once at config load.
+
+``compile_routes`` turns the config's routes into matchers (globs and regexes compiled,
+paths split); ``plan`` walks them for one event; ``explain`` says, route by route, why.
+Semantics are the contract's: every matching route fires in order until one with
+``stop: true``; an event goes at most once to a sink (the first route naming it wins).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from service.conditions import Condition, compile_where
+from service.config import Config, Route, Target
+from service.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRoute:
+    """A route ready to match: its event globs as one regex, its ``where`` as a Condition."""
+
+    name: str
+    events: re.Pattern[str]
+    where: Condition
+    targets: tuple[Target, ...]
+    stop: bool
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One delivery to make: ``sink`` hears about the event because of ``route``."""
+
+    sink: str
+    route: str
+    template: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why a route did or did not match an event."""
+
+    route: str
+    matched: bool
+    reason: str
+    sinks: tuple[str, ...] = ()
+
+
+def compile_routes(config: Config) -> list[CompiledRoute]:
+    """Compile every route; raise ConfigError listing every bad pattern or condition."""
+    errors: list[str] = []
+    compiled = [_compile(route, i, errors) for i, route in enumerate(config.routes)]
+    if errors:
+        raise ConfigError(errors)
+    return compiled
+
+
+def _compile(route: Route, index: int, errors: list[str]) -> CompiledRoute:
+    pattern = "|".join(fnmatch.translate(glob) for glob in route.events)
+    where = compile_where(route.where, f"routes[{index}].where", errors)
+    return CompiledRoute(route.name, re.compile(pattern), where, tuple(route.targets), route.stop, index)
+
+
+def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[Planned]:
+    """The deliveries for one event: at most one per sink, in route order, up to a ``stop``."""
+    planned: dict[str, Planned] = {}
+    for route in routes:
+        if route.events.match(event) and route.where.test(doc):
+            for target in route.targets:
+                planned.setdefault(target.sink, Planned(target.sink, route.name, target.template))
+            if route.stop:
+                break
+    return list(planned.values())
+
+
+def explain(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[Verdict]:
+    """A verdict per route, in order, stopping where a matching ``stop: true`` route stops."""
+    verdicts: list[Verdict] = []
+    taken: set[str] = set()
+    for route in routes:
+        verdict = _verdict(route, event, doc, taken)
+        verdicts.append(verdict)
+        if verdict.matched and route.stop:
+            break
+    return verdicts
+
+
+def _verdict(route: CompiledRoute, event: str, doc: dict[str, Any], taken: set[str]) -> Verdict:
+    if not route.events.match(event):
+        return Verdict(route.name, False, f"event {event!r} matches none of its events globs")
+    failed = route.where.why_not(doc)
+    if failed is not None:
+        return Verdict(route.name, False, f"condition failed: {failed}")
+    sinks = tuple(t.sink for t in route.targets if t.sink not in taken)
+    taken.update(sinks)
+    reason = "matched" + (" (stop: later routes are not evaluated)" if route.stop else "")
+    return Verdict(route.name, True, reason, sinks)
+
+
+def template_for(routes: list[CompiledRoute], route_name: str, sink: str) -> dict[str, Any] | None:
+    """The template a route gives a sink now (None: the built-in message)."""
+    for route in routes:
+        if route.name == route_name:
+            for target in route.targets:
+                if target.sink == sink:
+                    return target.template
+    return None

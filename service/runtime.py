@@ -1,0 +1,54 @@
+"""Settings: a config with everything derived from it compiled, swapped whole on reload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.config import Config, load_config
+from service.errors import ConfigError
+from service.routing import CompiledRoute, compile_routes
+from service.sources import Source, build_source
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """One consistent view of the configuration; requests read it once and keep it."""
+
+    config: Config
+    routes: list[CompiledRoute]
+    sources: dict[str, Source]
+    templates: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
+def build_settings(config: Config) -> Settings:
+    """Compile routes, templates and sources; raise ConfigError listing every problem."""
+    from service.checks import check_routes
+
+    errors: list[str] = []
+    routes: list[CompiledRoute] = []
+    try:
+        routes = compile_routes(config)
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+    templates = check_routes(config, errors)
+    if errors:
+        raise ConfigError(errors)
+    sources = {name: build_source(name, cfg) for name, cfg in config.sources.items()}
+    return Settings(config, routes, sources, templates)
+
+
+def load_settings(path: str) -> Settings:
+    """Load and fully validate a config file."""
+    return build_settings(load_config(path))
+
+
+class Holder:
+    """The current Settings; ``swap`` replaces them atomically (one attribute store)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def swap(self, settings: Settings) -> None:
+        """Make ``settings`` current for every request and delivery that starts from now on."""
+        self.settings = settings

@@ -1,0 +1,38 @@
+"""The sinks: one module per kind, registered by one ``case`` line in ``build_sink``.
+
+Adding a sink: a config Struct in ``service.config``, a module here with a class that has
+``name``, ``kind``, ``send`` and ``close`` (see ``base.Sink``), and one ``case`` below.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+import aiohttp
+
+from service.config import EmailSink, FileSink, SinkConfig, SlackSink, WebhookSink
+from service.sinks.base import Outgoing, SendResult, Sink
+from service.sinks.email import EmailSender
+from service.sinks.file import FileSender
+from service.sinks.slack import SlackSender
+from service.sinks.webhook import WebhookSender
+
+__all__ = ["Outgoing", "SendResult", "Sink", "build_sink"]
+
+
+def build_sink(
+    name: str, cfg: SinkConfig, *, http: aiohttp.ClientSession, timeout: float
+) -> Sink:
+    """The sink for ``cfg``; ``timeout`` (delivery.timeout) unless the sink sets its own."""
+    limit = cfg.timeout if cfg.timeout is not None else timeout
+    match cfg:
+        case SlackSink():
+            return SlackSender(name, cfg, http=http, timeout=limit)
+        case EmailSink():
+            return EmailSender(name, cfg, timeout=limit)
+        case WebhookSink():
+            return WebhookSender(name, cfg, http=http, timeout=limit)
+        case FileSink():
+            return FileSender(name, cfg)
+        case _:
+            assert_never(cfg)

@@ -1,0 +1,132 @@
+"""The storage seam: plain records and the ``Store`` protocol; SQLite now, PostgreSQL later.
+
+All SQL lives in the implementations; the rest of Ponte calls verbs (``save_event``,
+``claim_due``, ``record_attempt``) and gets these records back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed", "disabled")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An authenticated event on its way into storage."""
+
+    source: str
+    external_id: str
+    event: str
+    sent_date: str | None
+    received_at: float
+    status: str
+    headers: dict[str, str]
+    body: bytes
+    schema_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A planned delivery: this event goes to ``sink`` because of ``route``."""
+
+    sink: str
+    route: str
+    order_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """The outcome of ``save_event``: the event's id, and whether it was already stored."""
+
+    event_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery claimed for sending, with what the sink needs."""
+
+    id: int
+    event_id: int
+    sink: str
+    route: str
+    attempt_count: int
+    tries: int
+    source: str
+    event: str
+    external_id: str
+    sent_date: str | None
+    received_at: float
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one attempt did, and what happens to the delivery next."""
+
+    delivery_id: int
+    started_at: float
+    duration_ms: float
+    outcome: str  # succeeded | retry | failed
+    status: str  # the delivery's new status
+    next_attempt_at: float
+    status_code: int | None = None
+    error: str | None = None
+    response: str | None = None
+    reset_tries: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Filters shared by the admin API and CLI lists; None means any."""
+
+    source: str | None = None
+    event: str | None = None  # a glob
+    external_id: str | None = None
+    status: str | None = None
+    sink: str | None = None
+    since: float | None = None
+    until: float | None = None
+    event_id: int | None = None
+    route: str | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a list and the cursor of the next, if any."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next: str | None = None
+
+
+class Store(Protocol):
+    """What Ponte asks of its database."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved: ...
+    async def recover(self) -> int: ...
+    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]: ...
+    async def record_attempt(self, result: AttemptResult) -> None: ...
+    async def release(self, delivery_ids: list[int]) -> None: ...
+    async def next_due(self, sinks: list[str]) -> float | None: ...
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page: ...
+    async def get_event(self, event_id: int) -> dict[str, Any] | None: ...
+    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page: ...
+    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None: ...
+    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]: ...
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> None: ...
+    async def sink_states(self) -> dict[str, tuple[bool, str | None]]: ...
+    async def backlog(self) -> list[tuple[str, int, float | None]]: ...
+    async def purge(self, before: float, batch: int) -> int: ...
+    async def size_bytes(self) -> int: ...
+
+
+def open_store(url: str) -> Store:
+    """The Store for a ``storage.url``."""
+    from service.store.sqlite import SQLiteStore
+
+    return SQLiteStore(url.removeprefix("sqlite:///"))

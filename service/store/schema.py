@@ -1,0 +1,60 @@
+"""The SQLite schema as an ordered list of migrations; ``schema_version`` says how far a file is."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: events, their deliveries (one per sink) and every attempt of each delivery.
+    """
+    CREATE TABLE events (
+        id            INTEGER PRIMARY KEY,
+        source        TEXT    NOT NULL,
+        external_id   TEXT    NOT NULL,
+        event         TEXT    NOT NULL,
+        sent_date     TEXT,
+        received_at   REAL    NOT NULL,
+        status        TEXT    NOT NULL,          -- accepted | ignored
+        headers       TEXT    NOT NULL,          -- JSON object of the headers that matter
+        schema_error  TEXT,                      -- catalogue mismatch, recorded, never refused
+        body          BLOB    NOT NULL,          -- the raw body, byte for byte
+        UNIQUE (source, external_id, event)
+    );
+    CREATE INDEX events_received ON events (received_at);
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY,
+        event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        sink            TEXT    NOT NULL,
+        route           TEXT    NOT NULL,
+        status          TEXT    NOT NULL,        -- pending | sending | succeeded | failed | disabled
+        attempt_count   INTEGER NOT NULL DEFAULT 0,   -- every attempt ever made
+        tries           INTEGER NOT NULL DEFAULT 0,   -- attempts since last (re)scheduled
+        next_attempt_at REAL    NOT NULL,
+        last_error      TEXT,
+        order_key       TEXT,
+        created_at      REAL    NOT NULL,
+        updated_at      REAL    NOT NULL,
+        UNIQUE (event_id, sink)
+    );
+    CREATE INDEX deliveries_due ON deliveries (sink, status, next_attempt_at);
+    CREATE INDEX deliveries_status ON deliveries (status, updated_at);
+    CREATE TABLE attempts (
+        id           INTEGER PRIMARY KEY,
+        delivery_id  INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        number       INTEGER NOT NULL,
+        started_at   REAL    NOT NULL,
+        duration_ms  REAL    NOT NULL,
+        outcome      TEXT    NOT NULL,           -- succeeded | retry | failed
+        status_code  INTEGER,
+        error        TEXT,
+        response     TEXT
+    );
+    CREATE INDEX attempts_delivery ON attempts (delivery_id);
+    CREATE TABLE sink_state (
+        sink      TEXT PRIMARY KEY,
+        disabled  INTEGER NOT NULL DEFAULT 0,
+        reason    TEXT,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,440 @@
+"""The SQLite Store: WAL, ``synchronous=FULL``, one writer thread with group commit, one reader.
+
+Writes go through ``Writer`` (one shared transaction per batch, a SAVEPOINT per job).
+Reads use an aiosqlite connection of their own; WAL lets them run beside the writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from service.errors import StorageCorrupt, StorageUnavailable
+from service.store import (
+    AttemptResult,
+    Claimed,
+    Filter,
+    NewDelivery,
+    NewEvent,
+    Page,
+    Saved,
+)
+from service.store.schema import LATEST, MIGRATIONS
+from service.store.writer import Writer, is_unavailable, unavailable
+
+_json = msgspec.json.encode
+
+_CLAIM = """
+UPDATE deliveries SET status = 'sending', updated_at = :now
+WHERE id IN (
+    SELECT d.id FROM deliveries d
+    WHERE d.sink = :sink AND d.status = 'pending' AND d.next_attempt_at <= :now {ordered}
+    ORDER BY d.tries > 0, d.next_attempt_at, d.id
+    LIMIT :limit
+)
+RETURNING id
+"""
+_ORDERED = """AND NOT EXISTS (
+        SELECT 1 FROM deliveries p WHERE p.sink = d.sink AND p.order_key = d.order_key
+        AND p.id < d.id AND p.status IN ('pending', 'sending'))"""
+_CLAIMED_ROWS = """
+SELECT d.id, d.event_id, d.sink, d.route, d.attempt_count, d.tries,
+       e.source, e.event, e.external_id, e.sent_date, e.received_at, e.body
+FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({ids})
+ORDER BY d.tries > 0, d.next_attempt_at, d.id
+"""
+_DELIVERY_COLUMNS = (
+    "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
+    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
+)
+
+
+def iso(ts: float | None) -> str | None:
+    """A unix time as an ISO-8601 UTC string with milliseconds."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SQLiteStore:
+    """The Store on one SQLite file."""
+
+    def __init__(self, path: str, *, max_pages: int | None = None) -> None:
+        self.path = path
+        self._max_pages = max_pages
+        self._writer = Writer(self._connect)
+        self._reader: aiosqlite.Connection | None = None
+
+    # --- life cycle ----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create or upgrade the database file, then start the writer and the reader."""
+        parent = Path(self.path).parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot create {parent}: {exc.strerror}") from None
+        await self._writer.start()
+        self._reader = await aiosqlite.connect(self.path)
+        self._reader.row_factory = sqlite3.Row
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def close(self) -> None:
+        """Commit what is queued and close both connections."""
+        await self._writer.stop()
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _configure(conn, self._max_pages)
+            _migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            if is_unavailable(exc):
+                raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
+            raise StorageCorrupt(f"{self.path} is not a usable Ponte database: {exc}") from None
+        return conn
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers a query."""
+        try:
+            await self._read_one("SELECT 1")
+        except (sqlite3.Error, ValueError) as exc:
+            raise unavailable(exc) from None
+
+    # --- ingest --------------------------------------------------------------------
+
+    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
+        """Store the event and its deliveries in one transaction, or find the original."""
+        return await self._writer.run(lambda conn: _insert_event(conn, event, deliveries))
+
+    # --- worker --------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Put deliveries a crash left ``sending`` back to ``pending``; return how many."""
+        now = time.time()
+        sql = "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'"
+        return await self._writer.run(lambda conn: conn.execute(sql, (now,)).rowcount)
+
+    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]:
+        """Mark up to ``limit`` due deliveries of ``sink`` as sending and return them."""
+        sql = _CLAIM.format(ordered=_ORDERED if ordered else "")
+        args = {"sink": sink, "now": now, "limit": limit}
+        return await self._writer.run(lambda conn: _claim(conn, sql, args))
+
+    async def record_attempt(self, result: AttemptResult) -> None:
+        """Keep the attempt and move its delivery to its new status, in one transaction."""
+        await self._writer.run(lambda conn: _record(conn, result))
+
+    async def release(self, delivery_ids: list[int]) -> None:
+        """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
+        sql = "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'"
+        rows = [(i,) for i in delivery_ids]
+        await self._writer.run(lambda conn: conn.executemany(sql, rows).rowcount)
+
+    async def next_due(self, sinks: list[str]) -> float | None:
+        """The earliest ``next_attempt_at`` of a pending delivery of these sinks."""
+        if not sinks:
+            return None
+        marks = ",".join("?" * len(sinks))
+        sql = f"SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND sink IN ({marks})"
+        row = await self._read_one(sql, sinks)
+        return row[0] if row else None
+
+    # --- operations ----------------------------------------------------------------
+
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Events, newest first, one page at a time."""
+        where, args = _event_where(flt, cursor)
+        sql = (
+            "SELECT id, source, external_id, event, sent_date, received_at, status, schema_error "
+            f"FROM events e WHERE {where} ORDER BY id DESC LIMIT ?"
+        )
+        rows = await self._read_all(sql, [*args, limit + 1])
+        return _page([_event_item(r) for r in rows], limit)
+
+    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+        """An event with its raw body, headers, deliveries and every attempt."""
+        row = await self._read_one("SELECT * FROM events WHERE id = ?", [event_id])
+        if row is None:
+            return None
+        item = _event_item(row)
+        item["headers"] = msgspec.json.decode(row["headers"])
+        item["body"] = bytes(row["body"]).decode("utf-8", errors="replace")
+        page = await self.list_deliveries(Filter(event_id=event_id), 1000, None)
+        item["deliveries"] = [await self._with_attempts(d) for d in reversed(page.items)]
+        return item
+
+    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Deliveries, newest first, one page at a time."""
+        where, args = _delivery_where(flt, cursor)
+        sql = (
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+            f"WHERE {where} ORDER BY d.id DESC LIMIT ?"
+        )
+        rows = await self._read_all(sql, [*args, limit + 1])
+        return _page([_delivery_item(r) for r in rows], limit)
+
+    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        """One delivery with its attempts."""
+        page = await self.list_deliveries(Filter(), 1, str(delivery_id + 1))
+        if not page.items or page.items[0]["id"] != delivery_id:
+            return None
+        return await self._with_attempts(page.items[0])
+
+    async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        sql = (
+            "SELECT number, started_at, duration_ms, outcome, status_code, error, response "
+            "FROM attempts WHERE delivery_id = ? ORDER BY number"
+        )
+        rows = await self._read_all(sql, [delivery["id"]])
+        delivery["attempts"] = [_attempt_item(r) for r in rows]
+        return delivery
+
+    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:
+        """Make matching deliveries pending now with a fresh retry budget.
+
+        Deliveries of sinks not in ``sinks`` (removed from the config) are left alone.
+        Returns (rescheduled, skipped).
+        """
+        where, args = _delivery_where(flt, None)
+        return await self._writer.run(lambda conn: _reschedule(conn, where, args, now, sinks))
+
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> None:
+        """Remember that an operator (or a 410 Gone) disabled or re-enabled a sink."""
+        sql = (
+            "INSERT INTO sink_state (sink, disabled, reason, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sink) DO UPDATE SET disabled = excluded.disabled, "
+            "reason = excluded.reason, updated_at = excluded.updated_at"
+        )
+        args = (sink, int(disabled), reason, time.time())
+        await self._writer.run(lambda conn: conn.execute(sql, args).rowcount)
+
+    async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
+        """Every sink's stored disabled flag and reason."""
+        rows = await self._read_all("SELECT sink, disabled, reason FROM sink_state", [])
+        return {r["sink"]: (bool(r["disabled"]), r["reason"]) for r in rows}
+
+    async def backlog(self) -> list[tuple[str, int, float | None]]:
+        """Per sink: deliveries not yet done (pending or sending) and the oldest one's creation."""
+        sql = (
+            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries "
+            "WHERE status IN ('pending', 'sending') GROUP BY sink"
+        )
+        return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
+
+    async def purge(self, before: float, batch: int) -> int:
+        """Delete up to ``batch`` events received before ``before`` with nothing pending."""
+        return await self._writer.run(lambda conn: _purge(conn, before, batch))
+
+    async def size_bytes(self) -> int:
+        """The size of the database file and its WAL."""
+        return sum(_size(self.path + suffix) for suffix in ("", "-wal"))
+
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status (for status pages and tests)."""
+        rows = await self._read_all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
+        return {r[0]: r[1] for r in rows}
+
+    # --- reading -------------------------------------------------------------------
+
+    async def _read_all(self, sql: str, args: list[Any]) -> list[sqlite3.Row]:
+        if self._reader is None:
+            raise StorageUnavailable("database is closed")
+        async with self._reader.execute(sql, args) as cur:
+            return list(await cur.fetchall())
+
+    async def _read_one(self, sql: str, args: list[Any] | None = None) -> sqlite3.Row | None:
+        rows = await self._read_all(sql, args or [])
+        return rows[0] if rows else None
+
+
+# --- connection set-up ------------------------------------------------------------------
+
+
+def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if max_pages is not None:
+        conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "schema_version" not in tables:
+        raise StorageCorrupt("the file holds tables that are not Ponte's (a foreign database)")
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    if current > LATEST:
+        raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
+    for version in range(current + 1, LATEST + 1):
+        conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
+                           f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+
+
+# --- write jobs (run on the writer thread) --------------------------------------------
+
+_INSERT_EVENT = (
+    "INSERT INTO events (source, external_id, event, sent_date, received_at, status, headers, "
+    "schema_error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (source, external_id, event) DO NOTHING"
+)
+_INSERT_DELIVERY = (
+    "INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key, "
+    "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)"
+)
+
+
+def _insert_event(conn: sqlite3.Connection, ev: NewEvent, deliveries: list[NewDelivery]) -> Saved:
+    args = (ev.source, ev.external_id, ev.event, ev.sent_date, ev.received_at, ev.status,
+            _json(ev.headers), ev.schema_error, ev.body)
+    cur = conn.execute(_INSERT_EVENT, args)
+    if cur.rowcount == 0:
+        row = conn.execute(
+            "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
+            (ev.source, ev.external_id, ev.event),
+        ).fetchone()
+        return Saved(row[0], duplicate=True)
+    event_id = cur.lastrowid
+    t = ev.received_at
+    rows = [(event_id, d.sink, d.route, t, d.order_key, t, t) for d in deliveries]
+    conn.executemany(_INSERT_DELIVERY, rows)
+    return Saved(event_id, duplicate=False)
+
+
+def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
+    ids = [r[0] for r in conn.execute(sql, args).fetchall()]
+    if not ids:
+        return []
+    rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
+    return [Claimed(*r[:11], body=bytes(r[11])) for r in rows]
+
+
+def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:
+    number = conn.execute(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
+        "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
+        "updated_at = ? WHERE id = ? RETURNING attempt_count",
+        (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id),
+    ).fetchone()
+    if number is None:  # purged meanwhile: nothing left to record against
+        return
+    conn.execute(
+        "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
+        "status_code, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (r.delivery_id, number[0], r.started_at, r.duration_ms, r.outcome, r.status_code,
+         r.error, r.response),
+    )
+
+
+def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float,
+                sinks: set[str]) -> tuple[int, int]:
+    rows = conn.execute(
+        f"SELECT d.id, d.sink FROM deliveries d JOIN events e ON e.id = d.event_id "
+        f"WHERE {where} AND d.status != 'sending'", args
+    ).fetchall()
+    ids = [(now, now, r[0]) for r in rows if r[1] in sinks]
+    conn.executemany(
+        "UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = ?, "
+        "updated_at = ? WHERE id = ?", ids
+    )
+    return len(ids), len(rows) - len(ids)
+
+
+def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM events e WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
+        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending')) LIMIT ?",
+        (before, batch),
+    ).fetchall()]
+    conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
+    return len(ids)
+
+
+# --- filters and rows -------------------------------------------------------------------
+
+
+def _event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
+    clauses, args = ["1 = 1"], []
+    for column, value in (("e.source", flt.source), ("e.external_id", flt.external_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    _common(flt, cursor, "e.id", clauses, args)
+    return " AND ".join(clauses), args
+
+
+def _delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
+    clauses, args = ["1 = 1"], []
+    pairs = (("e.source", flt.source), ("e.external_id", flt.external_id), ("d.status", flt.status),
+             ("d.sink", flt.sink), ("d.event_id", flt.event_id), ("d.route", flt.route))
+    for column, value in pairs:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    _common(flt, cursor, "d.id", clauses, args)
+    return " AND ".join(clauses), args
+
+
+def _common(flt: Filter, cursor: str | None, id_column: str, clauses: list[str], args: list[Any]) -> None:
+    if flt.event is not None:
+        clauses.append("e.event GLOB ?")
+        args.append(flt.event)
+    if flt.since is not None:
+        clauses.append("e.received_at >= ?")
+        args.append(flt.since)
+    if flt.until is not None:
+        clauses.append("e.received_at < ?")
+        args.append(flt.until)
+    if cursor is not None:
+        clauses.append(f"{id_column} < ?")
+        args.append(int(cursor))
+
+
+def _page(items: list[dict[str, Any]], limit: int) -> Page:
+    if len(items) > limit:
+        return Page(items[:limit], str(items[limit - 1]["id" if "id" in items[0] else "event_id"]))
+    return Page(items, None)
+
+
+def _event_item(r: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "event_id": r["id"], "source": r["source"], "external_id": r["external_id"],
+        "event": r["event"], "sent_date": r["sent_date"], "received_at": iso(r["received_at"]),
+        "status": r["status"], "schema_error": r["schema_error"],
+    }
+
+
+def _delivery_item(r: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": r[0], "event_id": r[1], "sink": r[2], "route": r[3], "status": r[4],
+        "attempt_count": r[5], "next_attempt_at": iso(r[6]) if r[4] == "pending" else None,
+        "last_error": r[7], "event": r[8], "source": r[9], "external_id": r[10],
+        "created_at": iso(r[11]), "updated_at": iso(r[12]),
+    }
+
+
+def _attempt_item(r: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "number": r[0], "started_at": iso(r[1]), "duration_ms": round(r[2], 1), "outcome": r[3],
+        "status_code": r[4], "error": r[5], "response": r[6],
+    }
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

@@ -1,0 +1,146 @@
+"""Group commit: one writer thread, one SQLite connection, many requests per commit.
+
+Callers submit jobs (functions of a ``sqlite3.Connection``). The writer takes whatever
+is queued as soon as the previous commit has returned, runs each job inside its own
+SAVEPOINT (so one job's failure never rolls back another's rows), commits once, and
+only then resolves every caller. With ``synchronous=FULL`` a resolved job is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from service.errors import StorageUnavailable
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+_UNAVAILABLE = ("full", "i/o", "readonly", "read-only", "unable to open", "locked", "closed")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database cannot take writes now (not a bug of ours)."""
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in _UNAVAILABLE
+    )
+
+
+def unavailable(exc: BaseException) -> StorageUnavailable:
+    """A StorageUnavailable naming the cause (SQLite messages never carry secrets)."""
+    return StorageUnavailable(f"database unavailable: {exc}")
+
+
+class Writer:
+    """Runs write jobs on a dedicated thread, committing everything queued together."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ponte-sqlite-writer")
+        self._queue: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._wake = asyncio.Event()
+        self._conn: sqlite3.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def start(self) -> None:
+        """Open the connection on the writer thread and start committing."""
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._thread, self._connect)
+        self._task = asyncio.create_task(self._run(), name="ponte-sqlite-writer")
+
+    async def stop(self) -> None:
+        """Finish what is queued, then close the connection."""
+        if self._task is not None:
+            self._queue.append((_STOP, asyncio.get_running_loop().create_future()))
+            self._wake.set()
+            await self._task
+            self._task = None
+        if self._conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._conn.close)
+            self._conn = None
+        self._thread.shutdown(wait=True)
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``job`` in the next shared transaction; return once it is committed."""
+        if self._task is None:
+            raise StorageUnavailable("database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
+        self._wake.set()
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            stop = any(job is _STOP for job, _ in batch)
+            batch = [(job, fut) for job, fut in batch if job is not _STOP]
+            if batch:
+                jobs = [job for job, _ in batch]
+                try:
+                    outcomes = await loop.run_in_executor(self._thread, self._commit, jobs)
+                except Exception as exc:  # noqa: BLE001 - the writer must outlive any batch
+                    outcomes = [(False, unavailable(exc))] * len(batch)
+                _resolve(batch, outcomes)
+                self.batches += 1
+            if stop:
+                return
+
+    def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        conn = self._conn
+        assert conn is not None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            outcomes = [_run_job(conn, job) for job in jobs]
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            return [(False, _wrap(exc))] * len(jobs)
+        return outcomes
+
+
+def _run_job(conn: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
+    conn.execute("SAVEPOINT job")
+    try:
+        result = job(conn)
+    except Exception as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
+        if not conn.in_transaction:  # SQLite rolled the whole batch back (e.g. disk full)
+            raise
+        conn.execute("ROLLBACK TO job")
+        conn.execute("RELEASE job")
+        return False, _wrap(exc)
+    conn.execute("RELEASE job")
+    return True, result
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _wrap(exc: BaseException) -> BaseException:
+    return unavailable(exc) if is_unavailable(exc) else exc
+
+
+def _resolve(batch: list[tuple[Job, asyncio.Future[Any]]], outcomes: list[tuple[bool, Any]]) -> None:
+    for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def _STOP(conn: sqlite3.Connection) -> None:
+    """Marker job: the writer stops after the batch that holds it."""

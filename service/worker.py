@@ -1,0 +1,240 @@
+"""The delivery worker: claim due deliveries, render, send, record every attempt.
+
+Runs inside ``ponte serve``. It is woken at once when ingest commits new deliveries and
+otherwise sleeps until the next retry is due (at most ``SCAN`` seconds). Each sink has
+its own lane (concurrency, rate limit, circuit breaker), so a failing sink never holds
+back another. Only the sink knows whether a failure is worth retrying: it says so with
+the type of the error it raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import msgspec
+import structlog
+
+from service.errors import PermanentSinkError, SinkGoneError, TemplateError, TransientSinkError
+from service.lanes import Lane
+from service.messages import message_for
+from service.metrics import Metrics
+from service.retry import next_delay
+from service.runtime import Holder, Settings
+from service.sinks import build_sink
+from service.sinks.base import Outgoing
+from service.store import AttemptResult, Claimed, Store
+
+log = structlog.get_logger("ponte.worker")
+SCAN = 1.0
+
+
+class Worker:
+    """Moves deliveries from ``pending`` to ``succeeded`` or ``failed``."""
+
+    def __init__(self, holder: Holder, store: Store, wake: asyncio.Event, metrics: Metrics,
+                 http: aiohttp.ClientSession) -> None:
+        self.holder = holder
+        self.store = store
+        self.wake = wake
+        self.metrics = metrics
+        self.http = http
+        self.lanes: dict[str, Lane] = {}
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # --- life cycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover what a crash left ``sending``, build the lanes, start the loop."""
+        recovered = await self.store.recover()
+        if recovered:
+            log.warning("deliveries_recovered", count=recovered)
+        await self.apply(self.holder.settings)
+        self._task = asyncio.create_task(self._run(), name="ponte-worker")
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming, let in-flight deliveries finish within ``grace``, release the rest."""
+        self._stopping.set()
+        self.wake.set()
+        if self._task is not None:
+            await self._task
+        tasks = {t for lane in self.lanes.values() for t in lane.tasks}
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*(lane.sink.close() for lane in self.lanes.values()), *self._closing)
+
+    async def apply(self, settings: Settings) -> None:
+        """Rebuild lanes for a new config: changed sinks get a new client, others keep theirs."""
+        states = await self.store.sink_states()
+        timeout = settings.config.delivery.timeout
+        lanes: dict[str, Lane] = {}
+        for name, cfg in settings.config.sinks.items():
+            old = self.lanes.get(name)
+            lane = old if old is not None and old.cfg == cfg else None
+            if lane is None:
+                lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+                if old is not None:
+                    lane.inflight, lane.tasks = old.inflight, old.tasks
+                    self._close_later(old)
+            disabled, reason = states.get(name, (False, None))
+            lane.disabled_reason = (reason or "disabled by an operator") if disabled else None
+            lanes[name] = lane
+        for name in self.lanes.keys() - lanes.keys():
+            self._close_later(self.lanes[name])
+        self.lanes = lanes
+        self.wake.set()
+
+    def _close_later(self, lane: Lane) -> None:
+        async def close() -> None:
+            if lane.tasks:
+                await asyncio.wait(set(lane.tasks))
+            await lane.sink.close()
+
+        task = asyncio.create_task(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # --- the loop ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.wake.clear()
+            try:
+                claimed = await self._dispatch()
+            except Exception:  # noqa: BLE001 - storage trouble must not kill the worker
+                log.exception("worker_dispatch_failed")
+                claimed = 0
+            if not claimed:
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        delay = SCAN
+        try:
+            due = await self.store.next_due([n for n, lane in self.lanes.items() if lane.capacity(time.time())])
+        except Exception:  # noqa: BLE001
+            due = None
+        if due is not None:
+            delay = min(SCAN, max(0.0, due - time.time()))
+        try:
+            await asyncio.wait_for(self.wake.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _dispatch(self) -> int:
+        """Claim for every lane with room; return how many deliveries were started."""
+        now = time.time()
+        started = 0
+        for lane in list(self.lanes.values()):
+            room = lane.capacity(now)
+            if room <= 0 or self._stopping.is_set():
+                continue
+            ordered = lane.cfg.ordered_by is not None
+            for claimed in await self.store.claim_due(lane.name, now, room, ordered):
+                self._start(lane, claimed)
+                started += 1
+        return started
+
+    def _start(self, lane: Lane, claimed: Claimed) -> None:
+        lane.inflight += 1
+        task = asyncio.create_task(self._deliver(lane, claimed))
+        lane.tasks.add(task)
+        task.add_done_callback(lambda t: self._done(lane, t))
+
+    def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
+        lane.inflight -= 1
+        lane.tasks.discard(task)
+        self.wake.set()
+
+    # --- one delivery --------------------------------------------------------------
+
+    async def _deliver(self, lane: Lane, claimed: Claimed) -> None:
+        try:
+            await lane.rate.wait()
+            result = await self._attempt(lane, claimed)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.store.release([claimed.id]))
+            raise
+        await self.store.record_attempt(result)
+        await self._after(lane, claimed, result)
+
+    async def _attempt(self, lane: Lane, claimed: Claimed) -> AttemptResult:
+        settings = self.holder.settings
+        started = time.time()
+        clock = time.perf_counter()
+        try:
+            outgoing = self._outgoing(settings, lane, claimed)
+            answer = await lane.sink.send(outgoing)
+        except TransientSinkError as exc:
+            return self._retry(settings, lane, claimed, started, clock, exc)
+        except SinkGoneError as exc:
+            await self._disable(lane, "the receiver answered 410 Gone")
+            return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
+        except (PermanentSinkError, TemplateError) as exc:
+            code = getattr(exc, "status_code", None)
+            return _result(claimed, started, clock, "failed", "failed", started, code, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in a sink is retried, not fatal
+            log.exception("sink_crashed", sink=lane.name, delivery_id=claimed.id)
+            wrapped = TransientSinkError(f"{lane.name}: unexpected {type(exc).__name__}")
+            return self._retry(settings, lane, claimed, started, clock, wrapped)
+        lane.breaker.success()
+        return _result(claimed, started, clock, "succeeded", "succeeded", started,
+                       answer.status_code, None, answer.response)
+
+    def _outgoing(self, settings: Settings, lane: Lane, claimed: Claimed) -> Outgoing:
+        message = message_for(settings, claimed, lane.sink.kind)
+        return Outgoing(
+            delivery_id=claimed.id, event_id=claimed.event_id, event=claimed.event,
+            source=claimed.source, body=claimed.body, message=message,
+            attempt=claimed.attempt_count + 1,
+        )
+
+    def _retry(self, settings: Settings, lane: Lane, claimed: Claimed, started: float,
+               clock: float, exc: TransientSinkError) -> AttemptResult:
+        opened = lane.breaker.failure(time.time())
+        if opened:
+            log.warning("breaker_opened", sink=lane.name, cooldown_s=lane.breaker.cooldown)
+        delivery = settings.config.delivery
+        tries = claimed.tries + 1
+        if tries >= delivery.max_attempts:
+            return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
+        delay = next_delay(delivery.retry_schedule, tries, retry_after=exc.retry_after)
+        return _result(claimed, started, clock, "retry", "pending", started + delay,
+                       exc.status_code, str(exc))
+
+    async def _after(self, lane: Lane, claimed: Claimed, result: AttemptResult) -> None:
+        self.metrics.observe_attempt(lane.name, result.outcome, result.duration_ms / 1000)
+        log.info("delivery_attempted", delivery_id=claimed.id, event_id=claimed.event_id,
+                 webhook_event=claimed.event, sink=lane.name, attempt=claimed.attempt_count + 1,
+                 outcome=result.outcome, status_code=result.status_code,
+                 duration_ms=round(result.duration_ms, 1), error=result.error)
+
+    async def _disable(self, lane: Lane, reason: str) -> None:
+        lane.disabled_reason = reason
+        await self.store.set_sink_disabled(lane.name, True, reason)
+        log.warning("sink_disabled", sink=lane.name, reason=reason)
+
+
+def _result(claimed: Claimed, started: float, clock: float, outcome: str, status: str,
+            next_at: float, code: int | None, error: str | None, response: str | None = None
+            ) -> AttemptResult:
+    return AttemptResult(
+        delivery_id=claimed.id, started_at=started,
+        duration_ms=(time.perf_counter() - clock) * 1000, outcome=outcome, status=status,
+        next_attempt_at=next_at, status_code=code, error=error, response=response,
+    )
+
+
+def decode_body(body: bytes) -> Any:
+    """The stored body as JSON (a dict for envelopes), or None when it is not JSON."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+

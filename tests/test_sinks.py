@@ -1,0 +1,210 @@
+"""The shared sink contract, ``build_sink`` and the HTTP helpers every HTTP sink uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import aiohttp
+import pytest
+import structlog
+from sink_contract import (
+    HOST,
+    KINDS,
+    HttpReceiver,
+    SmtpRecorder,
+    assert_secret_free,
+    free_port,
+    http,  # noqa: F401 - fixture
+    make_sink,
+    outgoing,
+    send_expecting,
+    smtp,  # noqa: F401 - fixture
+    smtp_server,  # noqa: F401 - fixture
+)
+
+from service.config import EmailSink, FileSink, SlackSink, WebhookSink
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.sinks import Sink, build_sink
+from service.sinks.email import EmailSender
+from service.sinks.file import FileSender
+from service.sinks.http import Reply, check_status, parse_retry_after, redact, url_secrets
+from service.sinks.slack import SlackSender
+from service.sinks.webhook import WebhookSender
+
+
+@dataclass
+class Target:
+    """A sink wired to its live receiver."""
+
+    kind: str
+    sink: Sink
+    receiver: HttpReceiver | SmtpRecorder
+
+
+@pytest.fixture(params=KINDS)
+async def target(
+    request: pytest.FixtureRequest,
+    aiohttp_server: Any,
+    http: aiohttp.ClientSession,  # noqa: F811
+    smtp_server: Any,  # noqa: F811
+    smtp: SmtpRecorder,  # noqa: F811
+) -> AsyncIterator[Target]:
+    """Each networked sink kind against an in-process receiver."""
+    kind = request.param
+    if kind == "email":
+        yield Target(kind, make_sink(kind, smtp_server[1].port, http), smtp)
+        return
+    receiver = HttpReceiver(ok_body='{"ok": true, "ts": "1.2"}' if kind == "slack_bot" else "ok")
+    server = await aiohttp_server(receiver.app(), host=HOST)
+    yield Target(kind, make_sink(kind, server.port, http), receiver)
+    receiver.release.set()
+
+
+async def test_success_returns_a_send_result(target: Target) -> None:
+    """An accepting receiver gives a SendResult with its status, and nothing secret is logged."""
+    with structlog.testing.capture_logs() as logs:
+        result = await target.sink.send(outgoing())
+    assert result.status_code == (250 if target.kind == "email" else 200)
+    assert result.response
+    assert_secret_free(Exception(result.response), logs)
+
+
+async def test_receiver_failure_is_transient(target: Target) -> None:
+    """HTTP 503 / SMTP 451 is worth a retry."""
+    target.receiver.mode = "transient"
+    error = await send_expecting(target.sink, TransientSinkError)
+    assert error.status_code == (451 if target.kind == "email" else 503)
+
+
+async def test_timeout_is_transient(target: Target) -> None:
+    """A receiver that does not answer within the sink timeout is worth a retry."""
+    target.receiver.mode = "stall"
+    error = await send_expecting(target.sink, TransientSinkError)
+    assert "timed out" in str(error)
+
+
+async def test_refused_connection_is_transient(
+    target: Target,
+    http: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """Nothing listening on the port is worth a retry."""
+    sink = make_sink(target.kind, free_port(), http)
+    await send_expecting(sink, TransientSinkError)
+
+
+async def test_rejection_is_permanent(target: Target) -> None:
+    """HTTP 400 / SMTP 550 fails for good, even when the receiver echoes our secrets back."""
+    target.receiver.mode = "permanent"
+    error = await send_expecting(target.sink, PermanentSinkError)
+    assert error.status_code == (550 if target.kind == "email" else 400)
+
+
+# --- build_sink ---------------------------------------------------------------------
+
+CONFIGS = [
+    (SlackSink(webhook_url="https://hooks.slack.com/services/x"), SlackSender),
+    (EmailSink(host="h", from_="a@b.c", to=["d@e.f"]), EmailSender),
+    (WebhookSink(url="https://example.com/h"), WebhookSender),
+    (FileSink(path="data/x.jsonl"), FileSender),
+]
+
+
+@pytest.mark.parametrize(("cfg", "cls"), CONFIGS)
+async def test_build_sink_picks_the_class_for_the_config(
+    cfg: Any,
+    cls: type,
+    http: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """Each config type builds its own sink, named and of the right kind."""
+    sink = build_sink("s", cfg, http=http, timeout=10)
+    assert isinstance(sink, cls)
+    assert sink.name == "s"
+    assert sink.kind == type(cfg).__name__.removesuffix("Sink").lower()
+
+
+async def test_a_sink_timeout_overrides_the_default(
+    http: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """``timeout`` is delivery.timeout unless the sink config sets its own."""
+    plain = build_sink("a", WebhookSink(url="http://x/"), http=http, timeout=10)
+    own = build_sink("b", WebhookSink(url="http://x/", timeout=2.5), http=http, timeout=10)
+    assert (plain.timeout, own.timeout) == (10, 2.5)  # type: ignore[attr-defined]
+
+
+# --- HTTP helpers -------------------------------------------------------------------
+
+STATUSES = [
+    (200, None),
+    (204, None),
+    (301, PermanentSinkError),
+    (302, PermanentSinkError),
+    (400, PermanentSinkError),
+    (401, PermanentSinkError),
+    (404, PermanentSinkError),
+    (408, TransientSinkError),
+    (410, SinkGoneError),
+    (422, PermanentSinkError),
+    (429, TransientSinkError),
+    (500, TransientSinkError),
+    (502, TransientSinkError),
+    (503, TransientSinkError),
+]
+
+
+@pytest.mark.parametrize(("status", "expected"), STATUSES)
+def test_check_status_classifies_http_statuses(status: int, expected: type | None) -> None:
+    """2xx passes; 408/429/5xx are transient; 410 is gone; other 3xx/4xx are permanent."""
+    reply = Reply(status, "body")
+    if expected is None:
+        check_status("x sink 'a'", reply)
+        return
+    with pytest.raises(expected) as info:
+        check_status("x sink 'a'", reply)
+    assert type(info.value) is expected
+    assert info.value.status_code == status
+    assert str(info.value).startswith(f"x sink 'a': HTTP {status}")
+
+
+def test_check_status_passes_retry_after_on_transient_answers() -> None:
+    """Retry-After on a 429 becomes ``retry_after`` in seconds."""
+    with pytest.raises(TransientSinkError) as info:
+        check_status("x", Reply(429, "", "7"))
+    assert info.value.retry_after == 7
+
+
+NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("7", 7.0),
+        (" 120 ", 120.0),
+        ("0", 0.0),
+        (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
+        (format_datetime(NOW - timedelta(seconds=30), usegmt=True), 0.0),
+        ("Wed, 01 Jan 2025 12:01:00 GMT", 60.0),
+        (None, None),
+        ("", None),
+        ("-5", None),
+        ("1.5", None),
+        ("soon", None),
+        ("Wed, 99 Foo 2025", None),
+    ],
+)
+def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
+    """Delta seconds or an HTTP-date become seconds from now (never negative); garbage is None."""
+    assert parse_retry_after(value, now=NOW) == seconds
+
+
+def test_redact_masks_every_part_of_a_url_that_may_hold_a_token() -> None:
+    """The whole URL, its path and query, a password and long tokens are all masked."""
+    url = "https://user:pw-secret@host.example/services/T0/B0/abcdefghijklmnop?key=0123456789abcdefgh"
+    text = f"got {url} /services/T0/B0/abcdefghijklmnop abcdefghijklmnop 0123456789abcdefgh pw-secret"
+    masked = redact(text, url_secrets(url))
+    for part in ("abcdefghijklmnop", "0123456789abcdefgh", "pw-secret", "host.example/"):
+        assert part not in masked
