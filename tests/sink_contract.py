@@ -139,7 +139,7 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data
     """Accept only SMTP_USER / SMTP_PASSWORD."""
     good = isinstance(data, LoginPassword) and data.login == SMTP_USER.encode()
     good = good and data.password == SMTP_PASSWORD.encode()
-    return AuthResult(success=good, handled=False)
+    return AuthResult(success=good, handled=False, auth_data=data if good else None)
 
 
 def smtp_controller(recorder: SmtpRecorder, **kwargs: Any) -> Controller:

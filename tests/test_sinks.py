@@ -18,13 +18,11 @@ from sink_contract import (
     SmtpRecorder,
     assert_secret_free,
     free_port,
-    http,  # noqa: F401 - fixture
     make_sink,
     outgoing,
     send_expecting,
-    smtp,  # noqa: F401 - fixture
-    smtp_server,  # noqa: F401 - fixture
 )
+from sink_contract import http, smtp, smtp_server  # noqa: F401 - fixtures
 
 from service.config import EmailSink, FileSink, SlackSink, WebhookSink
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
@@ -49,9 +47,9 @@ class Target:
 async def target(
     request: pytest.FixtureRequest,
     aiohttp_server: Any,
-    http: aiohttp.ClientSession,  # noqa: F811
-    smtp_server: Any,  # noqa: F811
-    smtp: SmtpRecorder,  # noqa: F811
+    http: aiohttp.ClientSession,
+    smtp_server: Any,
+    smtp: SmtpRecorder,
 ) -> AsyncIterator[Target]:
     """Each networked sink kind against an in-process receiver."""
     kind = request.param
@@ -89,7 +87,7 @@ async def test_timeout_is_transient(target: Target) -> None:
 
 async def test_refused_connection_is_transient(
     target: Target,
-    http: aiohttp.ClientSession,  # noqa: F811
+    http: aiohttp.ClientSession,
 ) -> None:
     """Nothing listening on the port is worth a retry."""
     sink = make_sink(target.kind, free_port(), http)
@@ -117,7 +115,7 @@ CONFIGS = [
 async def test_build_sink_picks_the_class_for_the_config(
     cfg: Any,
     cls: type,
-    http: aiohttp.ClientSession,  # noqa: F811
+    http: aiohttp.ClientSession,
 ) -> None:
     """Each config type builds its own sink, named and of the right kind."""
     sink = build_sink("s", cfg, http=http, timeout=10)
@@ -127,7 +125,7 @@ async def test_build_sink_picks_the_class_for_the_config(
 
 
 async def test_a_sink_timeout_overrides_the_default(
-    http: aiohttp.ClientSession,  # noqa: F811
+    http: aiohttp.ClientSession,
 ) -> None:
     """``timeout`` is delivery.timeout unless the sink config sets its own."""
     plain = build_sink("a", WebhookSink(url="http://x/"), http=http, timeout=10)

@@ -209,15 +209,29 @@ class SQLiteStore:
         where, args = _delivery_where(flt, None)
         return await self._writer.run(lambda conn: _reschedule(conn, where, args, now, sinks))
 
-    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> None:
-        """Remember that an operator (or a 410 Gone) disabled or re-enabled a sink."""
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int:
+        """Disable a sink (its pending deliveries become ``disabled``) or enable it again.
+
+        Returns how many deliveries changed status.
+        """
         sql = (
             "INSERT INTO sink_state (sink, disabled, reason, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sink) DO UPDATE SET disabled = excluded.disabled, "
             "reason = excluded.reason, updated_at = excluded.updated_at"
         )
-        args = (sink, int(disabled), reason, time.time())
-        await self._writer.run(lambda conn: conn.execute(sql, args).rowcount)
+        now = time.time()
+        args = (sink, int(disabled), reason, now)
+        flip = ("UPDATE deliveries SET status = 'disabled', updated_at = ? WHERE sink = ? AND status = 'pending'"
+                if disabled else
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? "
+                "WHERE sink = ? AND status = 'disabled'")
+        flip_args = (now, sink) if disabled else (now, now, sink)
+
+        def job(conn: sqlite3.Connection) -> int:
+            conn.execute(sql, args)
+            return conn.execute(flip, flip_args).rowcount
+
+        return await self._writer.run(job)
 
     async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
         """Every sink's stored disabled flag and reason."""

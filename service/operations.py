@@ -1,0 +1,132 @@
+"""Operator verbs shared by the admin API and the CLI: list, show, replay, retry, sinks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from service.runtime import Settings
+from service.store import DELIVERY_STATUSES, Filter, Store
+from service.timeparse import parse_when
+
+FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
+
+
+class BadRequest(ValueError):
+    """An operator's request that cannot be done as asked (HTTP 400 / exit 2)."""
+
+
+class NotFound(LookupError):
+    """No event, delivery or sink of that id or name (HTTP 404)."""
+
+
+class Conflict(RuntimeError):
+    """The request is valid but there is nothing it can do (HTTP 409)."""
+
+
+def make_filter(params: dict[str, Any]) -> Filter:
+    """A Filter from query parameters or JSON; unknown keys and bad values are BadRequest."""
+    unknown = set(params) - set(FILTER_KEYS) - {"all", "limit", "cursor"}
+    if unknown:
+        raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
+    status = params.get("status")
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(DELIVERY_STATUSES)}")
+    try:
+        since = parse_when(params["since"]) if params.get("since") else None
+        until = parse_when(params["until"]) if params.get("until") else None
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return Filter(source=params.get("source"), event=params.get("event"),
+                  external_id=params.get("external_id"), status=status, sink=params.get("sink"),
+                  since=since, until=until, route=params.get("route"))
+
+
+def page_args(params: dict[str, Any]) -> tuple[int, str | None]:
+    """``limit`` (1–500, default 50) and ``cursor`` from request parameters."""
+    try:
+        limit = int(params.get("limit", 50))
+    except ValueError:
+        raise BadRequest("limit must be a whole number") from None
+    cursor = params.get("cursor")
+    if cursor is not None and not str(cursor).isdigit():
+        raise BadRequest("invalid cursor")
+    return max(1, min(limit, 500)), cursor
+
+
+def parse_id(text: str, what: str) -> int:
+    """An id from a path segment; NotFound when it is not a number."""
+    if not text.isdigit():
+        raise NotFound(f"no {what} {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Rescheduled:
+    """What a replay or retry did."""
+
+    rescheduled: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"rescheduled": self.rescheduled, "skipped": self.skipped}
+
+
+async def replay_event(store: Store, settings: Settings, event_id: int,
+                       sinks: list[str] | None = None) -> Rescheduled:
+    """Deliver an event again to its sinks (or some of them), with a fresh retry budget."""
+    event = await store.get_event(event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    if not event["deliveries"]:
+        raise Conflict(f"event {event_id} has no deliveries to replay (no route matched it)")
+    known = set(settings.config.sinks) if sinks is None else set(sinks) & set(settings.config.sinks)
+    done = await _reschedule(store, Filter(event_id=event_id), known)
+    if done.rescheduled == 0:
+        raise Conflict(f"none of event {event_id}'s sinks is configured now: nothing was replayed")
+    return done
+
+
+async def retry_delivery(store: Store, settings: Settings, delivery_id: int) -> Rescheduled:
+    """Try one delivery again now, with a fresh retry budget."""
+    delivery = await store.get_delivery(delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    if delivery["status"] == "sending":
+        raise Conflict(f"delivery {delivery_id} is being sent right now")
+    if delivery["sink"] not in settings.config.sinks:
+        raise Conflict(f"sink {delivery['sink']!r} is not configured any more")
+    return await _reschedule(store, Filter(event_id=delivery["event_id"], sink=delivery["sink"]),
+                             set(settings.config.sinks))
+
+
+async def bulk_replay(store: Store, settings: Settings, params: dict[str, Any]) -> Rescheduled:
+    """Replay every delivery matching a filter; an empty filter needs ``all: true``."""
+    flt = make_filter(params)
+    if flt == Filter() and params.get("all") is not True:
+        raise BadRequest("an empty filter would replay every delivery: pass all=true to mean it")
+    return await _reschedule(store, flt, set(settings.config.sinks))
+
+
+async def _reschedule(store: Store, flt: Filter, sinks: set[str]) -> Rescheduled:
+    rescheduled, skipped = await store.reschedule(flt, time.time(), sinks)
+    return Rescheduled(rescheduled, skipped)
+
+
+def sink_rows(settings: Settings, states: dict[str, tuple[bool, str | None]],
+              backlog: list[tuple[str, int, float | None]], lanes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every configured sink with its state, for ``GET /api/sinks``."""
+    waiting = {sink: count for sink, count, _ in backlog}
+    now = time.time()
+    rows = []
+    for name, cfg in settings.config.sinks.items():
+        disabled, reason = states.get(name, (False, None))
+        lane = lanes.get(name)
+        rows.append({
+            "name": name, "type": type(cfg).__struct_config__.tag, "enabled": cfg.enabled and not disabled,
+            "disabled_reason": reason if disabled else (None if cfg.enabled else "enabled: false in the config"),
+            "breaker": "open" if lane is not None and not lane.breaker.allows(now) else "closed",
+            "in_flight": lane.inflight if lane is not None else 0, "backlog": waiting.get(name, 0),
+        })
+    return rows
