@@ -9,7 +9,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from service import ingest
+from service import ingest, retention
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.metrics import Metrics
 from service.runtime import Holder, Settings
@@ -58,7 +58,12 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         worker = Worker(app[HOLDER], app[STORE], app[WAKE], app[METRICS], http)
         app[WORKER] = worker
         await worker.start()
+        holder = app[HOLDER]
+        janitor = asyncio.create_task(
+            retention.run_forever(app[STORE], lambda: holder.settings.config.storage.retention_days))
         yield
+        janitor.cancel()
+        await asyncio.gather(janitor, return_exceptions=True)
         await worker.stop(settings.config.delivery.shutdown_grace)
 
 

@@ -1,12 +1,104 @@
-"""Load-time checks of routes against the Eduzz catalogue, and template compilation."""
+"""Load-time checks: templates compile, and fields exist on the Eduzz events a route can match.
+
+A route whose globs all name known Eduzz events (``myeduzz.invoice_paid``,
+``myeduzz.invoice_*``) has its ``where`` paths and template fields checked against the
+catalogue: ``data.pricee.value`` is a config error with a "did you mean". Routes on
+unknown events or app-wide globs (``*``, ``*.created``) are not checked.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
-from service.config import Config
+from service.config import Config, Route, SinkConfig
+from service.eduzz import catalogue
+from service.errors import ConfigError
+from service.templates import CompiledTemplate, compile_template
+
+TEMPLATE_KEYS = {
+    "slack": {"text", "blocks"},
+    "email": {"subject", "text", "html"},
+    "webhook": {"body", "headers"},
+}
+_ENVELOPE = ("id", "event", "sentDate", "data")
 
 
-def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Any]:
+def sink_kind(cfg: SinkConfig) -> str:
+    """The ``type`` of a sink config (``slack``, ``email``, …)."""
+    return str(type(cfg).__struct_config__.tag)
+
+
+def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
-    return {}
+    templates: dict[tuple[str, str], CompiledTemplate] = {}
+    for i, route in enumerate(config.routes):
+        events = checked_events(route.events)
+        _check_where(route.where, f"routes[{i}].where", events, errors)
+        for j, target in enumerate(route.targets):
+            sink = config.sinks.get(target.sink)
+            if target.template is None or sink is None:
+                continue
+            at = f"routes[{i}].to[{j}].template"
+            compiled = _compile(target.template, sink_kind(sink), config.messages.timezone, at, errors)
+            if compiled is not None:
+                templates[(route.name, target.sink)] = compiled
+                _check_fields(compiled.fields, at, events, errors)
+    return templates
+
+
+def checked_events(globs: list[str]) -> list[str] | None:
+    """The catalogue events a route can match, or None when it may match events we don't know."""
+    matched: set[str] = set()
+    for glob in globs:
+        app = glob.split(".", 1)[0]
+        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
+        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
+            return None
+        matched.update(hits)
+    return sorted(matched)
+
+
+def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:
+    allowed = TEMPLATE_KEYS.get(kind)
+    if allowed is not None:
+        for key in sorted(set(tree) - allowed):
+            errors.append(f"{at}.{key}: a {kind} template takes {', '.join(sorted(allowed))}")
+    try:
+        return compile_template(tree, kind=kind, timezone=tz, where=at)
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+def _check_where(where: Any, at: str, events: list[str] | None, errors: list[str]) -> None:
+    if events is None or not isinstance(where, dict):
+        return
+    for key, value in where.items():
+        if key in ("any", "all") and isinstance(value, list):
+            for n, part in enumerate(value):
+                _check_where(part, f"{at}.{key}[{n}]", events, errors)
+        elif key == "not":
+            _check_where(value, f"{at}.not", events, errors)
+        else:
+            _check_path(str(key), f"{at}.{key}", events, errors)
+
+
+def _check_fields(fields: frozenset[str], at: str, events: list[str] | None, errors: list[str]) -> None:
+    if events is None:
+        return
+    for path in sorted(fields):
+        if path.split(".", 1)[0] in _ENVELOPE:
+            _check_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
+
+
+def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> None:
+    if path.split(".", 1)[0] not in _ENVELOPE:
+        errors.append(f"{at}: paths start at the envelope: id, event, sentDate or data.…")
+        return
+    if any(catalogue.path_exists(event, path) for event in events):
+        return
+    hint = next((s for e in events if (s := catalogue.suggest(e, path))), None)
+    names = events[0] if len(events) == 1 else f"{len(events)} events"
+    close = f" (did you mean {hint!r}?)" if hint else ""
+    errors.append(f"{at}: {path!r} does not exist on {names}{close}")

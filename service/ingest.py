@@ -99,8 +99,12 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
 
 
 def _deliveries(settings: Settings, env: Envelope) -> list[NewDelivery]:
-    doc = env.doc
-    planned = plan(settings.routes, env.event, doc)
+    return plan_deliveries(settings, env.event, env.doc)
+
+
+def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:
+    """The deliveries the current routes plan for an event (one per sink)."""
+    planned = plan(settings.routes, event, doc)
     sinks = settings.config.sinks
     return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc)) for p in planned]
 

@@ -21,6 +21,8 @@ from service.errors import PermanentSinkError, SinkGoneError, TemplateError, Tra
 from service.lanes import Lane
 from service.messages import message_for
 from service.metrics import Metrics
+from service.opevents import SOURCE as OP_SOURCE
+from service.opevents import emit
 from service.retry import next_delay
 from service.runtime import Holder, Settings
 from service.sinks import build_sink
@@ -90,6 +92,11 @@ class Worker:
             self._close_later(self.lanes[name])
         self.lanes = lanes
         self.wake.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _close_later(self, lane: Lane) -> None:
         async def close() -> None:
@@ -174,7 +181,7 @@ class Worker:
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:
-            await self._disable(lane, "the receiver answered 410 Gone")
+            await self._disable(lane, "the receiver answered 410 Gone", claimed)
             return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
         except (PermanentSinkError, TemplateError) as exc:
             code = getattr(exc, "status_code", None)
@@ -200,6 +207,9 @@ class Worker:
         opened = lane.breaker.failure(time.time())
         if opened:
             log.warning("breaker_opened", sink=lane.name, cooldown_s=lane.breaker.cooldown)
+            data = {"sink": lane.name, "failures": lane.breaker.failures,
+                    "cooldown_seconds": lane.breaker.cooldown, "error": str(exc)}
+            self._spawn(self._notify(claimed, "ponte.breaker_opened", data))
         delivery = settings.config.delivery
         tries = claimed.tries + 1
         if tries >= delivery.max_attempts:
@@ -214,11 +224,24 @@ class Worker:
                  webhook_event=claimed.event, sink=lane.name, attempt=claimed.attempt_count + 1,
                  outcome=result.outcome, status_code=result.status_code,
                  duration_ms=round(result.duration_ms, 1), error=result.error)
+        if result.outcome == "failed":
+            await self._notify(claimed, "ponte.delivery_failed", {
+                "delivery_id": claimed.id, "event_id": claimed.event_id, "event": claimed.event,
+                "sink": lane.name, "route": claimed.route, "attempts": claimed.attempt_count + 1,
+                "error": result.error, "status_code": result.status_code,
+            })
 
-    async def _disable(self, lane: Lane, reason: str) -> None:
+    async def _notify(self, claimed: Claimed | None, name: str, data: dict[str, Any]) -> None:
+        """Emit an operational event, unless this delivery was itself one (no loops)."""
+        if claimed is not None and claimed.source == OP_SOURCE:
+            return
+        await emit(self.store, self.holder.settings, self.wake, name, data)
+
+    async def _disable(self, lane: Lane, reason: str, claimed: Claimed) -> None:
         lane.disabled_reason = reason
         await self.store.set_sink_disabled(lane.name, True, reason)
         log.warning("sink_disabled", sink=lane.name, reason=reason)
+        await self._notify(claimed, "ponte.sink_disabled", {"sink": lane.name, "reason": reason})
 
 
 def _result(claimed: Claimed, started: float, clock: float, outcome: str, status: str,

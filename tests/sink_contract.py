@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from multidict import CIMultiDict
 
 from service.config import EmailSink, SinkConfig, SlackSink, WebhookSink
 from service.errors import SinkError
@@ -66,7 +67,7 @@ class Request:
     """What the fake HTTP receiver was sent."""
 
     path: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: bytes
 
 
@@ -76,6 +77,7 @@ class HttpReceiver:
 
     mode: str = "ok"
     ok_body: str = "ok"
+    port: int = 0  # set by whoever starts the server
     requests: list[Request] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -88,7 +90,7 @@ class HttpReceiver:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Record the request, then answer by mode."""
         body = await request.read()
-        self.requests.append(Request(request.path_qs, dict(request.headers), body))
+        self.requests.append(Request(request.path_qs, CIMultiDict(request.headers), body))
         echo = f"{request.path_qs} {request.headers.get('Authorization', '')}"
         if self.mode == "stall":
             await self.release.wait()
@@ -135,7 +137,7 @@ class SmtpRecorder:
         self.release = threading.Event()
 
 
-def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+def authenticator(server: Any, session: Any, envelope: Any, mech: str, data: Any) -> AuthResult:
     """Accept only SMTP_USER / SMTP_PASSWORD."""
     good = isinstance(data, LoginPassword) and data.login == SMTP_USER.encode()
     good = good and data.password == SMTP_PASSWORD.encode()
@@ -182,25 +184,30 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 # --- building sinks -------------------------------------------------------------------
 
 
-def sink_config(kind: str, port: int, **extra: Any) -> SinkConfig:
-    """A config of ``kind`` pointing at 127.0.0.1:``port``, carrying the test secrets."""
+def sink_config(kind: str, port: int, **extra: Any) -> Any:
+    """A config of ``kind`` pointing at 127.0.0.1:``port`` with the test secrets; ``extra`` wins."""
     base = f"http://{HOST}:{port}"
+    fields: dict[str, Any]
     match kind:
         case "slack_webhook":
-            url = f"{base}/services/T0000/B0000/{SLACK_PATH_TOKEN}"
-            return SlackSink(webhook_url=url, **extra)
+            fields = {"webhook_url": f"{base}/services/T0000/B0000/{SLACK_PATH_TOKEN}"}
         case "slack_bot":
-            return SlackSink(token=BOT_TOKEN, channel="C0123", api_url=f"{base}/api", **extra)
+            fields = {"token": BOT_TOKEN, "channel": "C0123", "api_url": f"{base}/api"}
         case "webhook":
             url = f"{base}/hooks/eduzz?token={WEBHOOK_QUERY_TOKEN}"
-            return WebhookSink(url=url, signing_secret=SIGNING_SECRET, **extra)
+            fields = {"url": url, "signing_secret": SIGNING_SECRET}
         case "email":
-            return EmailSink(
-                host=HOST, port=port, security="none", username=SMTP_USER,
-                password=SMTP_PASSWORD, from_="Ponte <ponte@example.com>",
-                to=["financeiro@example.com"], **extra,
-            )  # fmt: skip
-    raise ValueError(kind)
+            fields = {
+                "host": HOST, "port": port, "security": "none", "username": SMTP_USER,
+                "password": SMTP_PASSWORD, "from_": "Ponte <ponte@example.com>",
+                "to": ["financeiro@example.com"],
+            }  # fmt: skip
+    return CONFIG_TYPES[kind](**{**fields, **extra})
+
+
+CONFIG_TYPES: dict[str, type[SinkConfig]] = {
+    "slack_webhook": SlackSink, "slack_bot": SlackSink, "webhook": WebhookSink, "email": EmailSink,
+}  # fmt: skip
 
 
 def make_sink(kind: str, port: int, http: aiohttp.ClientSession, **extra: Any) -> Sink:
@@ -222,7 +229,9 @@ def assert_secret_free(exc: BaseException, logs: list[dict[str, Any]]) -> None:
             assert secret not in text
 
 
-async def send_expecting(sink: Sink, kind: type[SinkError], out: Outgoing | None = None) -> SinkError:
+async def send_expecting(
+    sink: Sink, kind: type[SinkError], out: Outgoing | None = None
+) -> SinkError:
     """Send once, expect ``kind`` (exactly, not a subclass), check no secret leaked."""
     with structlog.testing.capture_logs() as logs, pytest.raises(kind) as info:
         await sink.send(out or outgoing())

@@ -54,7 +54,9 @@ def api_answer(body: dict[str, Any], **headers: str) -> Handler:
     return answer(200, json.dumps(body), **headers)
 
 
-async def test_webhook_posts_text_and_blocks(aiohttp_server: Any, http: aiohttp.ClientSession) -> None:
+async def test_webhook_posts_text_and_blocks(
+    aiohttp_server: Any, http: aiohttp.ClientSession
+) -> None:
     """The rendered text and blocks are posted as JSON to the webhook URL."""
     receiver = HttpReceiver()
     server = await aiohttp_server(receiver.app(), host=HOST)
@@ -122,7 +124,8 @@ async def test_bot_ok_false_errors_are_classified(
 
 async def test_bot_ratelimited_keeps_retry_after(serve: Any) -> None:
     """A ``ratelimited`` answer passes on the Retry-After header."""
-    sink = await serve("slack_bot", api_answer({"ok": False, "error": "ratelimited"}, **{"Retry-After": "30"}))
+    handler = api_answer({"ok": False, "error": "ratelimited"}, **{"Retry-After": "30"})
+    sink = await serve("slack_bot", handler)
     error = await send_expecting(sink, TransientSinkError)
     assert error.retry_after == 30  # type: ignore[attr-defined]
 

@@ -201,8 +201,9 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
 
 def test_redact_masks_every_part_of_a_url_that_may_hold_a_token() -> None:
     """The whole URL, its path and query, a password and long tokens are all masked."""
-    url = "https://user:pw-secret@host.example/services/T0/B0/abcdefghijklmnop?key=0123456789abcdefgh"
-    text = f"got {url} /services/T0/B0/abcdefghijklmnop abcdefghijklmnop 0123456789abcdefgh pw-secret"
+    token, key = "abcdefghijklmnop", "0123456789abcdefgh"
+    url = f"https://user:pw-secret@host.example/services/T0/B0/{token}?key={key}"
+    text = f"got {url} /services/T0/B0/{token} {token} {key} pw-secret"
     masked = redact(text, url_secrets(url))
     for part in ("abcdefghijklmnop", "0123456789abcdefgh", "pw-secret", "host.example/"):
         assert part not in masked

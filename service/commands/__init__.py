@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from service.commands import serve
+from service.commands import ops, routes, serve, simulate
 
 Command = tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], Any]]
 
@@ -18,4 +18,12 @@ def _none(parser: argparse.ArgumentParser) -> None:
 COMMANDS: dict[str, Command] = {
     "serve": (serve.serve, "run the service", serve.serve_args),
     "check": (serve.check, "validate the config; exit 1 with every error", _none),
+    "routes": (routes.routes_test, "routes test FILE…: show (and with --expect, assert) routing", routes.routes_args),
+    "preview": (routes.preview, "print what a sink would receive for an event", routes.preview_args),
+    "simulate": (simulate.simulate, "send a signed example Eduzz event to a URL", simulate.simulate_args),
+    "events": (ops.events, "list stored events, or show one", ops.events_args),
+    "deliveries": (ops.deliveries, "list deliveries, or show one with its attempts", ops.deliveries_args),
+    "replay": (ops.replay, "deliver an event (or every delivery matching filters) again", ops.replay_args),
+    "retry": (ops.retry, "try one delivery again now", ops.retry_args),
+    "purge": (ops.purge, "delete events older than the retention", ops.purge_args),
 }

@@ -27,7 +27,7 @@ from service.sinks.http import snippet
 
 log = structlog.get_logger()
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 FALLBACK_DOMAIN = "ponte.invalid"
 
 

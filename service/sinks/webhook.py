@@ -70,7 +70,8 @@ class WebhookSender:
         self.label = f"webhook sink {name!r}"
         secret = cfg.signing_secret
         self.key = decode_secret(name, secret) if secret else None
-        self.secrets = [*url_secrets(cfg.url), secret or "", secret and secret[6:] or ""]
+        key_text = secret.removeprefix("whsec_") if secret else ""
+        self.secrets = [*url_secrets(cfg.url), secret or "", key_text]
 
     async def send(self, out: Outgoing) -> SendResult:
         """Deliver once; raise TransientSinkError / PermanentSinkError / SinkGoneError."""

@@ -1,0 +1,176 @@
+"""``ponte routes test`` and ``ponte preview``: see what routing does without sending anything."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from service.checks import sink_kind
+from service.commands.output import emit_json
+from service.commands.serve import load_or_report
+from service.eduzz import catalogue
+from service.envelope import decode
+from service.errors import EnvelopeError, TemplateError
+from service.messages import message_for
+from service.routing import explain, plan
+from service.runtime import Settings
+from service.store import Claimed, open_store
+
+
+def routes_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["test"], help="test: show routing for event files")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
+    parser.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
+    parser.add_argument("--json", action="store_true")
+
+
+def preview_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("event", metavar="EVENT_ID|FILE", help="a stored event id, an event file or a catalogue name")
+    parser.add_argument("--sink", required=True)
+
+
+def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
+    """An event body from a file path or a catalogue event name; returns (label, body)."""
+    path = Path(ref) if base is None or Path(ref).is_absolute() else base / ref
+    if path.is_file():
+        return str(ref), path.read_bytes()
+    name = catalogue.normalize_event_name(ref)
+    if catalogue.spec(name) is not None:
+        return name, catalogue.fixture_bytes(name)
+    raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name")
+
+
+def fake_claim(body: bytes, sink: str, route: str, *, source: str = "eduzz") -> Claimed:
+    """A Claimed built from a body, for rendering without a database."""
+    env = decode(body)
+    event = catalogue.normalize_event_name(env.event)
+    return Claimed(0, 0, sink, route, 0, 0, source, event, env.external_id, env.sent_date, time.time(), body)
+
+
+def routing_report(settings: Settings, label: str, body: bytes) -> dict[str, Any]:
+    """Which routes match an event and why, and what each sink would receive."""
+    env = decode(body)
+    event = catalogue.normalize_event_name(env.event)
+    verdicts = explain(settings.routes, event, env.doc)
+    deliveries = []
+    for p in plan(settings.routes, event, env.doc):
+        kind = sink_kind(settings.config.sinks[p.sink])
+        deliveries.append({"sink": p.sink, "route": p.route, "message": _render(settings, body, p.sink, p.route, kind)})
+    return {"file": label, "event": event,
+            "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
+            "deliveries": deliveries}
+
+
+def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -> Any:
+    try:
+        message = message_for(settings, fake_claim(body, sink, route), kind)
+    except TemplateError as exc:
+        return {"error": f"template failed: {exc}"}
+    return message if message is not None else {"forwarded_raw_body": True}
+
+
+def routes_test(args: argparse.Namespace) -> int:
+    """Print routing for each file; with --expect, assert the sinks and exit 1 on a mismatch."""
+    settings = load_or_report(args)
+    if settings is None:
+        return 1
+    try:
+        cases = _cases(args)
+        reports = [(routing_report(settings, label, body), expected) for label, body, expected in cases]
+    except (OSError, EnvelopeError, ValueError) as exc:
+        print(f"ponte: {exc}", file=sys.stderr)
+        return 2
+    failures = [_mismatch(r, e) for r, e in reports if e is not None]
+    failures = [f for f in failures if f]
+    if args.json:
+        emit_json([r for r, _ in reports])
+    else:
+        for report, _ in reports:
+            _print_report(report)
+    for line in failures:
+        print(f"FAIL {line}", file=sys.stderr)
+    if args.expect:
+        print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def _cases(args: argparse.Namespace) -> list[tuple[str, bytes, list[str] | None]]:
+    cases: list[tuple[str, bytes, list[str] | None]] = [(*load_event(f), None) for f in args.files]
+    if args.expect:
+        path = Path(args.expect)
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        if not isinstance(entries, list):
+            raise ValueError(f"{path}: expected a list of {{file, sinks}} entries")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "file" not in entry or not isinstance(entry.get("sinks"), list):
+                raise ValueError(f"{path}[{i}]: each entry needs file: and sinks: [..]")
+            cases.append((*load_event(str(entry["file"]), path.parent), [str(s) for s in entry["sinks"]]))
+    return cases
+
+
+def _mismatch(report: dict[str, Any], expected: list[str]) -> str | None:
+    got = sorted(d["sink"] for d in report["deliveries"])
+    if got == sorted(expected):
+        return None
+    return f"{report['file']} ({report['event']}): expected sinks {sorted(expected)}, got {got}"
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    print(f"== {report['file']}  [{report['event']}]")
+    for r in report["routes"]:
+        print(f"  {'✔' if r['matched'] else '✘'} {r['route']}: {r['reason']}")
+    if not report["deliveries"]:
+        print("  → no sink receives this event")
+    for d in report["deliveries"]:
+        print(f"  → {d['sink']} (route {d['route']}):")
+        text = msgspec.json.format(msgspec.json.encode(d["message"]), indent=2).decode()
+        print("    " + text.replace("\n", "\n    "))
+    print()
+
+
+def preview(args: argparse.Namespace) -> int:
+    """Print what one sink would receive for a stored event or an event file."""
+    settings = load_or_report(args)
+    if settings is None:
+        return 1
+    if args.sink not in settings.config.sinks:
+        print(f"ponte: no sink {args.sink!r}", file=sys.stderr)
+        return 2
+    try:
+        body, route = _preview_source(settings, args)
+    except (OSError, EnvelopeError, LookupError) as exc:
+        print(f"ponte: {exc}", file=sys.stderr)
+        return 2
+    kind = sink_kind(settings.config.sinks[args.sink])
+    emit_json(_render(settings, body, args.sink, route, kind))
+    return 0
+
+
+def _preview_source(settings: Settings, args: argparse.Namespace) -> tuple[bytes, str]:
+    if args.event.isdigit():
+        body = asyncio.run(_stored_body(settings, int(args.event)))
+    else:
+        body = load_event(args.event)[1]
+    env = decode(body)
+    planned = {p.sink: p.route for p in plan(settings.routes, catalogue.normalize_event_name(env.event), env.doc)}
+    return body, planned.get(args.sink, "(preview)")
+
+
+async def _stored_body(settings: Settings, event_id: int) -> bytes:
+    store = open_store(settings.config.storage.url)
+    await store.open()
+    try:
+        event = await store.get_event(event_id)
+    finally:
+        await store.close()
+    if event is None:
+        raise LookupError(f"no event {event_id}")
+    return event["body"].encode()
