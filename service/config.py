@@ -285,17 +285,41 @@ def _convert(value: Any, type_: Any, where: str, errors: list[str]) -> Any:
     try:
         return msgspec.convert(value, type_, dec_hook=_dec_hook, str_keys=True)
     except msgspec.ValidationError as exc:
-        errors.append(_format_error(where, str(exc)))
+        errors.append(_format_error(where, str(exc), type_))
         return None
 
 
-def _format_error(where: str, message: str) -> str:
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.+)`$")
+_BAD_TAG = re.compile(r"^Invalid value '(.*)'$")
+
+
+def _format_error(where: str, message: str, type_: Any) -> str:
     text, _, at = message.rpartition(" - at `")
     if not text:
-        return f"{where}: {message}"
-    suffix = at.rstrip("`").removeprefix("$")
-    path = f"{where}{suffix}" if suffix.startswith("[") else f"{where}{suffix}"
+        text, at = message, "$`"
+    path = where + at.rstrip("`").removeprefix("$")
+    if match := _UNKNOWN_FIELD.match(text):
+        key = match[1]
+        return f"{path}.{key}: unknown key{_close_match(key, _field_names(type_))}"
+    if (match := _BAD_TAG.match(text)) and path.endswith(".type"):
+        return f"{path}: unknown type {match[1]!r} (one of: {', '.join(_tags(type_))})"
     return f"{path}: {text}"
+
+
+def _members(type_: Any) -> list[Any]:
+    return list(getattr(type_, "__args__", None) or [type_])
+
+
+def _field_names(type_: Any) -> list[str]:
+    names: list[str] = []
+    for member in _members(type_):
+        if isinstance(member, type) and issubclass(member, msgspec.Struct):
+            names += [f.encode_name for f in msgspec.structs.fields(member)]
+    return names
+
+
+def _tags(type_: Any) -> list[str]:
+    return [str(m.__struct_config__.tag) for m in _members(type_) if hasattr(m, "__struct_config__")]
 
 
 def _convert_map(value: Any, type_: Any, where: str, errors: list[str]) -> dict[str, Any]:

@@ -136,10 +136,204 @@ CONTRACTS = {
     "myeduzz.contract_eduzz_balance_attempted": _attempt("🏦", "saldo Eduzz"),
     "myeduzz.commission_processed": Spec(
         "💸", "Comissão processada",
-        ("data.commissions.producer.name", PRODUCER_CUT, "'venda de ' ~ (data.price | brl)"),
+        ("data.commissions.producer.name", PRODUCER_CUT, "('venda de ' ~ (data.price | brl)) if data.price"),
         (("Fatura", "data.invoiceId"), ("Valor da venda", "data.price | brl"),
          ("Produtor", "data.commissions.producer.name"), ("Comissão do produtor", PRODUCER_CUT),
          ("Coprodutores", _commissions("coproducers")), ("Afiliados", _commissions("affiliates")),
          ("Processada em", "data.createdAt | datetime")),
         (("Fatura", "data.invoiceId"),)),
 }  # fmt: skip
+
+# --- Blinket (events and tickets) ---------------------------------------------------
+
+PARTICIPANT = ("Participante", "data.participant.name")
+EVENT = ("Evento", "data.event.name")
+TICKET_STATUS = ("Status", "data.participant.status | status_pt")
+INVITE = ("Nº do ingresso", "data.participant.inviteKey")
+TAGS = ("Marcadores", "data.participant.tags | map(attribute='title') | map('trim') | join(', ')")
+ATTENDEE = (PARTICIPANT, _email("data.participant.email"), EVENT, TICKET_STATUS, INVITE)
+BLINKET_IDS = (("Evento", "data.event.id"), ("Participante", "data.participant.id"))
+
+
+def _attendance(emoji: str, headline: str, *extra: Field) -> Spec:
+    summary = ("data.participant.name", "data.event.name")
+    return Spec(emoji, headline, summary, (*ATTENDEE, *extra), BLINKET_IDS)
+
+
+BATCHES = ("{% for t in data.tickets %}{% for b in t.batches %}{{ t.name }} / {{ b.name }}: "
+           "{{ b.price | brl }}{{ ', ' if not loop.last }}{% endfor %}"
+           "{{ '; ' if not loop.last }}{% endfor %}")  # fmt: skip
+BLINKET = {
+    "blinket.attendance_added": _attendance(
+        "🎟️", "Novo participante no evento", ("Ingresso", "data.ticket.name"),
+        ("Lote", "data.batch.name"), ("Valor", "data.batch.price | brl"),
+        ("Comprador", "data.buyer.name"), TAGS),
+    "blinket.attendance_assigned": _attendance("👤", "Ingresso atribuído a um participante", TAGS),
+    "blinket.attendance_canceled": _attendance("🚫", "Ingresso cancelado"),
+    "blinket.attendance_checkin": _attendance(
+        "✅", "Check-in realizado",
+        ("Check-in em", "data.participant.checkInAt | datetime if data.participant.checkInAt "
+                        "else 'desfeito'")),
+    "blinket.attendance_edited": _attendance("✏️", "Participante editado", TAGS),
+    "blinket.attendance_tag_changed": _attendance("🏷️", "Marcadores do participante alterados",
+                                                  TAGS),
+    "blinket.attendances_printed": Spec(
+        "🖨️", "Ingressos impressos",
+        ("data.event.name", "(data.participants | length) ~ ' ingresso(s)'"),
+        (EVENT, ("Quantidade", "data.participants | length"),
+         ("Participantes", "data.participants | map(attribute='name') | join(', ')"),
+         ("Produtor", "data.producer.name")), (("Evento", "data.event.id"),)),
+    "blinket.ticket_edited": Spec(
+        "🎫", "Ingresso editado",
+        ("data.event.name", "data.tickets | map(attribute='name') | join(', ')"),
+        (EVENT, ("Ingressos", "data.tickets | map(attribute='name') | join(', ')"),
+         ("Lotes", BATCHES), ("Produtor", "data.producer.name")), (("Evento", "data.event.id"),)),
+}  # fmt: skip
+
+# --- AlpaClass (school) -------------------------------------------------------------
+
+STUDENT = ("Aluno", "data.student.name")
+COURSE = ("Curso", "data.course.name")
+MODULE = ("Módulo", "data.module.name")
+LESSON = ("Aula", "data.lesson.name")
+SCHOOL = ("Escola", "data.team.name")
+PROGRESS = ("Progresso no curso", "data.progress | percent")
+ALPA_IDS = (("Aluno", "data.student.id"), ("Curso", "data.course.id"))
+
+
+def _alpa(emoji: str, headline: str, *fields: Field, about: str = "data.course.name",
+          link: Field | None = None) -> Spec:  # fmt: skip
+    fields = (STUDENT, _email("data.student.email"), *fields)
+    summary = ("data.student.name", about, "(data.progress | percent) ~ ' do curso' if data.progress is number")
+    return Spec(emoji, headline, summary, fields, ALPA_IDS, link)
+
+
+COURSE_FIELDS = (COURSE, SCHOOL)
+LESSON_FIELDS = (COURSE, MODULE, LESSON, SCHOOL)
+ALPACLASS = {
+    "alpaclass.student_certificate_accessed": _alpa(
+        "🎓", "Aluno acessou o certificado", COURSE, SCHOOL,
+        link=("Ver certificado", "data.certificateUrl")),
+    "alpaclass.student_comment_created": _alpa(
+        "💬", "Aluno comentou em uma aula", *LESSON_FIELDS, ("Comentário", "data.comment"),
+        about="data.comment"),
+    "alpaclass.student_course_finished": _alpa("🏆", "Aluno finalizou o curso", *COURSE_FIELDS),
+    "alpaclass.student_course_last_seen": _alpa("👀", "Último acesso do aluno ao curso",
+                                                *COURSE_FIELDS),
+    "alpaclass.student_course_unfinished": _alpa(
+        "↩️", "Aluno desmarcou a finalização do curso", *COURSE_FIELDS),
+    "alpaclass.student_created": Spec(
+        "🆕", "Novo aluno na escola", ("data.student.name", "data.team.name"),
+        (STUDENT, _email("data.student.email"), ("Telefone", "data.student.phone | mask_phone"),
+         ("Documento", "data.student.document | mask_document"), SCHOOL,
+         ("Cadastrado em", "data.student.createdAt | datetime"),
+         ("Idioma", "data.student.locale")), (("Aluno", "data.student.id"),)),
+    "alpaclass.student_lesson_finished": _alpa(
+        "✅", "Aluno concluiu uma aula", *LESSON_FIELDS, PROGRESS, about="data.lesson.name"),
+    "alpaclass.student_lesson_last_seen": _alpa(
+        "👀", "Último acesso do aluno a uma aula", *LESSON_FIELDS, about="data.lesson.name"),
+    "alpaclass.student_lesson_marked_as_favorite": _alpa(
+        "⭐", "Aluno favoritou uma aula", *LESSON_FIELDS, about="data.lesson.name"),
+    "alpaclass.student_lesson_unfinished": _alpa(
+        "↩️", "Aluno desmarcou uma aula como concluída", *LESSON_FIELDS, PROGRESS,
+        about="data.lesson.name"),
+    "alpaclass.student_lesson_unmarked_as_favorite": _alpa(
+        "💔", "Aluno desfavoritou uma aula", *LESSON_FIELDS, about="data.lesson.name"),
+    "alpaclass.student_module_finished": _alpa(
+        "📘", "Aluno finalizou um módulo", COURSE, MODULE, SCHOOL, about="data.module.name"),
+    "alpaclass.student_module_unfinished": _alpa(
+        "↩️", "Aluno desmarcou um módulo como finalizado", COURSE, MODULE, SCHOOL,
+        about="data.module.name"),
+}  # fmt: skip
+
+# --- Nutror (courses) ---------------------------------------------------------------
+
+N_COURSE = ("Curso", "data.course.title")
+N_LESSON = ("Aula", "data.lesson.title")
+N_PRODUCER = ("Produtor", "data.producer.name")
+N_WHEN = ("Data", "data.createdAt | datetime")
+N_IDS = (("Curso", "data.course.hash"),)
+
+
+def _nutror(emoji: str, headline: str, *fields: Field, about: str = "data.course.title") -> Spec:
+    fields = (("Aluno", "data.learner.name"), _email("data.learner.email"), *fields, N_WHEN)
+    return Spec(emoji, headline, ("data.learner.name", about), fields, N_IDS)
+
+
+COMMENT = ("Comentário", "data.comment.text")
+NUTROR = {
+    "nutror.certificate_viewed": _nutror("🎓", "Certificado visualizado", N_COURSE, N_PRODUCER),
+    "nutror.comment_created": _nutror("💬", "Novo comentário na aula", N_COURSE, N_LESSON,
+                                      COMMENT, about="data.comment.text"),
+    "nutror.comment_deleted": _nutror("🗑️", "Comentário excluído", N_COURSE, N_LESSON, COMMENT,
+                                      about="data.comment.text"),
+    "nutror.comment_replied": _nutror("↪️", "Comentário respondido", N_COURSE, N_LESSON,
+                                      COMMENT, about="data.comment.text"),
+    "nutror.community_viewed": _nutror("👥", "Comunidade visualizada", N_COURSE, N_PRODUCER),
+    "nutror.enrollment_created": _nutror(
+        "🆕", "Nova matrícula", ("Conteúdo", "data.content.title"),
+        ("Cursos", "data.courses | map(attribute='title') | join(', ')"), N_PRODUCER,
+        about="data.content.title"),
+    "nutror.file_downloaded": _nutror("📥", "Aluno baixou um arquivo", N_COURSE, N_LESSON),
+    "nutror.inactive_student": _nutror(
+        "😴", "Aluno inativo", N_COURSE, ("Dias sem acessar", "data.course.inactiveDays"),
+        N_PRODUCER),
+    "nutror.learner_help": _nutror("🆘", "Aluno pediu ajuda", N_COURSE, N_PRODUCER),
+    "nutror.lesson_rated": _nutror("⭐", "Aula avaliada", N_COURSE, N_LESSON,
+                                   ("Nota", "data.lesson.rating"), about="data.lesson.title"),
+    "nutror.lesson_saved": _nutror("🔖", "Aula salva", N_COURSE, N_LESSON,
+                                   about="data.lesson.title"),
+    "nutror.lesson_started": _nutror("▶️", "Aula iniciada", N_COURSE, N_LESSON,
+                                     about="data.lesson.title"),
+    "nutror.lesson_watched": _nutror(
+        "✅", "Aula finalizada", N_COURSE, N_LESSON,
+        ("Progresso no curso", "data.course.progress | percent"), about="data.lesson.title"),
+    "nutror.module_completed": _nutror(
+        "📘", "Módulo finalizado", N_COURSE, ("Módulo", "data.module.title"),
+        ("Última aula", "data.lesson.title"), about="data.module.title"),
+    "nutror.notation_created": _nutror("📝", "Nova anotação", N_COURSE, N_LESSON,
+                                       about="data.lesson.title"),
+}  # fmt: skip
+
+# --- SafeVideo (media) and Sun (checkout) -------------------------------------------
+
+FILE = ("Arquivo", "data.filename")
+UPLOAD = (FILE, ("Formato", "data.format"), ("Tipo", "data.type"))
+
+
+def _video(emoji: str, headline: str, *fields: Field, error: str = "") -> Spec:
+    summary = ("data.filename", error) if error else ("data.filename",)
+    return Spec(emoji, headline, summary, fields)
+
+
+SAFEVIDEO = {
+    "safevideo.encoder_waiting": _video("⏳", "Arquivo aguardando processamento", FILE),
+    "safevideo.encoder_started": _video("⚙️", "Processamento do arquivo iniciado", FILE),
+    "safevideo.encoder_finished": _video("✅", "Processamento do arquivo concluído", FILE),
+    "safevideo.encoder_error": _video("🚨", "Erro no processamento do arquivo", FILE,
+                                      ("Erro", "data.statusError"), error="data.statusError"),
+    "safevideo.upload_started": _video("⬆️", "Upload de arquivo iniciado", *UPLOAD),
+    "safevideo.upload_finished": _video("✅", "Upload de arquivo concluído", *UPLOAD),
+    "safevideo.upload_canceled": _video("🚫", "Upload de arquivo cancelado", *UPLOAD),
+    "safevideo.upload_error": _video("🚨", "Erro no upload do arquivo", *UPLOAD,
+                                     ("Erro", "data.error"), error="data.error"),
+}  # fmt: skip
+
+PRODUCT_IDS = ("data.productId | join(', ') if data.productId is sequence and "
+               "data.productId is not string else data.productId")  # fmt: skip
+SUN = {
+    "sun.cart_abandonment": Spec(
+        "🛒", "Carrinho abandonado", ("data.customer.name", "data.lastStep | status_pt"),
+        (("Cliente", "data.customer.name"), _email("data.customer.email"),
+         ("Telefone", "data.customer.phone | mask_phone"), ("Produtos", PRODUCT_IDS),
+         ("Pagamento", "data.paymentMethod | payment_method"),
+         ("Última etapa", "data.lastStep | status_pt"),
+         ("Campanha", "data.tracker.utmCampaign or data.utm.campaign"),
+         ("Origem", "data.tracker.utmSource or data.utm.source"),
+         ("Atualizado em", "data.updatedAt | datetime")),
+        (("Transação", "data.transactionId"), ("Produtor", "data.producerId")),
+        ("Link de recuperação", "data.saleRecoveryUrl or data.href")),
+}  # fmt: skip
+
+SPECS: dict[str, Spec] = {**ALPACLASS, **BLINKET, **INVOICES, **CONTRACTS, **NUTROR,
+                          **SAFEVIDEO, **SUN}  # fmt: skip

@@ -1,0 +1,216 @@
+"""Ponte's built-in messages for Eduzz events, per sink kind, in Brazilian Portuguese.
+
+``builtin_template(event, kind)`` gives the compiled template a sink uses when its route
+sets none: slack -> ``{"text", "blocks"}`` (header, fields, optional link, context
+footer); email -> ``{"subject", "text", "html"}``; file -> ``{"event", "title",
+"summary", "data"}``; webhook -> None (the original body is forwarded unchanged).
+What each event shows is in ``messages_specs``; events without a spec (legacy names,
+``ping``, anything new) get a generic message listing the top-level ``data`` fields.
+E-mail addresses, documents and phones are masked: messages go to shared channels.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import html
+import re
+from pathlib import Path
+
+from service.eduzz.messages_specs import SPECS, Field, Spec
+from service.templates import DEFAULT_TIMEZONE, CompiledTemplate, compile_template
+
+VALUE_LIMIT = 300  # characters of one field value (Slack allows 2000)
+ITEM_LIMIT = 100  # characters of one summary item
+TEXT_LIMIT = 2900  # characters of a Slack text (Slack allows 3000)
+GENERIC_LINES = 15  # data fields listed by the generic Slack message
+WHEN = "(sentDate or data.sentDate or received_at) | datetime"
+SHOW = "(value | tojson) if value is mapping or (value is iterable and value is not string) else value"
+
+
+def builtin_template(
+    event: str, kind: str, *, timezone: str = DEFAULT_TIMEZONE
+) -> CompiledTemplate | None:
+    """The built-in message for ``event`` and sink ``kind``; None for webhooks."""
+    if kind == "webhook":
+        return None
+    if kind not in _BUILDERS:
+        raise ValueError(f"no built-in messages for sink kind {kind!r}")
+    name = _known(event)
+    if name is None:
+        return _generic(catalogue_titles().get(event, ""), kind, timezone)
+    return _compiled(name, kind, timezone)
+
+
+@functools.cache
+def catalogue_titles() -> dict[str, str]:
+    """events.tsv: event name -> Portuguese title, editorial notes in [brackets] removed."""
+    with Path(__file__).with_name("events.tsv").open(encoding="utf-8", newline="") as fh:
+        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return {row["event"]: _clean(row["title (pt)"]) for row in rows}
+
+
+def _clean(title: str) -> str:
+    return re.sub(r"\s*\[.*\]|[{}]", "", title).strip()[:200]
+
+
+@functools.cache
+def _by_action() -> dict[str, str]:
+    """``contract_created`` -> ``myeduzz.contract_created`` (Eduzz examples drop the prefix)."""
+    actions: dict[str, list[str]] = {}
+    for name in SPECS:
+        actions.setdefault(name.partition(".")[2], []).append(name)
+    return {action: names[0] for action, names in actions.items() if len(names) == 1}
+
+
+def _known(event: str) -> str | None:
+    return event if event in SPECS else _by_action().get(event)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(name: str, kind: str, timezone: str) -> CompiledTemplate:
+    tree = _BUILDERS[kind](SPECS[name])
+    return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[{name}].{kind}")
+
+
+@functools.lru_cache(maxsize=None)
+def _generic(title: str, kind: str, timezone: str) -> CompiledTemplate:
+    tree = _GENERIC_BUILDERS[kind](title)
+    return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[*].{kind}")
+
+
+# --- template pieces --------------------------------------------------------------------
+
+
+def _value(source: str, limit: int = VALUE_LIMIT) -> str:
+    """A field value: clipped after escaping, "—" when empty."""
+    body = source if "{{" in source or "{%" in source else f"{{{{ {source} }}}}"
+    return f"{{% filter clip({limit}) | default('—', true) %}}{body}{{% endfilter %}}"
+
+
+def _summary(spec: Spec, first: str = ": ") -> str:
+    """The summary items that are not empty, joined with " · "."""
+    items = ", ".join(f"(({item}) | clip({ITEM_LIMIT}))" for item in spec.summary)
+    return (f"{{% for s in [{items}] | select %}}{{{{ '{first}' if loop.first else ' · ' }}}}"
+            "{{ s }}{% endfor %}")  # fmt: skip
+
+
+def _one_line(spec: Spec, limit: int = TEXT_LIMIT) -> str:
+    text = f"{spec.emoji} {spec.headline}{_summary(spec)}"
+    return f"{{% filter clip({limit}) %}}{text}{{% endfilter %}}"
+
+
+def _footer(ids: tuple[Field, ...], code: bool) -> str:
+    parts = ["`{{ event }}`" if code else "{{ event }}"]
+    parts += [f"{{% if {e} %}} · {label} {{{{ ({e}) | clip(60) }}}}{{% endif %}}" for label, e in ids]
+    parts.append("{% if id %} · ID {{ id | clip(60) }}{% endif %}")
+    parts.append(f"{{% set when = {WHEN} %}}{{% if when %}} · {{{{ when | clip(40) }}}}{{% endif %}}")
+    return "".join(parts)
+
+
+def _link(link: Field | None, slack: bool) -> str:
+    if link is None:
+        return ""
+    label, source = link
+    shown = f"{{{{ url | slack_link('{label}') }}}}" if slack else f"{label}: {{{{ url }}}}"
+    return f"{{% set url = ({source}) | safe_url %}}{{% if url %}}{shown}{{% else %}}{label}: —{{% endif %}}"
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+# --- one builder per sink kind ------------------------------------------------------------
+
+
+def _slack(spec: Spec) -> dict:
+    fields = [_mrkdwn(f"*{label}*\n{_value(e)}") for label, e in spec.fields]
+    blocks = [_header(f"{spec.emoji} {spec.headline}")]
+    blocks += [{"type": "section", "fields": fields[i : i + 10]} for i in range(0, len(fields), 10)]
+    if spec.link:
+        blocks.append({"type": "section", "text": _mrkdwn(_link(spec.link, slack=True))})
+    blocks.append({"type": "context", "elements": [_mrkdwn(_footer(spec.ids, code=True))]})
+    return {"text": _one_line(spec), "blocks": blocks}
+
+
+def _email(spec: Spec) -> dict:
+    headline = f"{spec.emoji} {spec.headline}"
+    lines = "\n".join(f"{label}: {_value(e)}" for label, e in spec.fields)
+    link = f"\n\n{_link(spec.link, slack=False)}" if spec.link else ""
+    text = f"{headline}\n{_summary(spec, first='')}\n\n{lines}{link}\n\n{_footer(spec.ids, code=False)}"
+    rows = "".join(_row(html.escape(label), _value(e)) for label, e in spec.fields)
+    return {"subject": _one_line(spec, 200), "text": text, "html": _html(headline, spec, rows)}
+
+
+def _row(label: str, value: str) -> str:
+    return (f'<tr><th align="left" valign="top" style="padding:4px 16px 4px 0;color:#555">'
+            f'{label}</th><td style="padding:4px 0">{value}</td></tr>')  # fmt: skip
+
+
+def _html(headline: str, spec: Spec | None, rows: str) -> str:
+    summary = f"<p>{_summary(spec, first='')}</p>" if spec else ""
+    link = ""
+    if spec and spec.link:
+        label, source = spec.link
+        link = (f"{{% set url = ({source}) | safe_url %}}{{% if url %}}"
+                f'<p><a href="{{{{ url }}}}">{html.escape(label)}</a></p>{{% endif %}}')  # fmt: skip
+    footer = _footer(spec.ids if spec else (), code=False)
+    return (f'<div style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222">'
+            f"<h2>{html.escape(headline)}</h2>{summary}<table>{rows}</table>{link}"
+            f'<p style="color:#888;font-size:12px">{footer}</p></div>')  # fmt: skip
+
+
+def _file(spec: Spec) -> dict:
+    return {"event": "{{ event }}", "title": spec.headline, "summary": _one_line(spec), "data": "{{ data }}"}
+
+
+# --- the generic message (events without a spec) ----------------------------------------
+
+_LINES = ("{%- set fields = data | flatten | items | list -%}{% for key, value in fields[:LIMIT] %}"
+          "KEY{{ key | clip(40) }}KEY_END {{ (" + SHOW + ") | clip(CLIP) }}\n{% endfor %}"
+          "{% if fields | length > LIMIT %}… e mais {{ fields | length - LIMIT }} campo(s)"
+          "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip
+
+
+def _lines(limit: int, clip: int, key: str = "*", key_end: str = ":*") -> str:
+    text = _LINES.replace("LIMIT", str(limit)).replace("CLIP", str(clip))
+    return text.replace("KEY_END", key_end).replace("KEY", key)
+
+
+def _generic_headline(title: str) -> str:
+    return "📨 Evento {{ event | clip(100) }}" + (f": {title}" if title else "")
+
+
+def _generic_slack(title: str) -> dict:
+    intro = f"_{title}_\n" if title else ""
+    body = f"{{% filter clip({TEXT_LIMIT}) %}}{intro}{_lines(GENERIC_LINES, 100)}{{% endfilter %}}"
+    return {
+        "text": f"{{% filter clip({TEXT_LIMIT}) %}}{_generic_headline(title)}{{% endfilter %}}",
+        "blocks": [
+            _header("{% filter clip(140) %}📨 Evento {{ event }}{% endfilter %}"),
+            {"type": "section", "text": _mrkdwn(body)},
+            {"type": "context", "elements": [_mrkdwn(_footer((), code=True))]},
+        ],
+    }
+
+
+def _generic_email(title: str) -> dict:
+    headline = _generic_headline(title)
+    rows = ("{% for key, value in (data | flatten | items | list)[:50] %}"
+            + _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}") + "{% endfor %}")  # fmt: skip
+    text = f"{headline}\n\n{_lines(50, 300, key='', key_end=':')}\n\n{_footer((), code=False)}"
+    subject = f"{{% filter clip(200) %}}{headline}{{% endfilter %}}"
+    return {"subject": subject, "text": text, "html": _html(headline, None, rows)}
+
+
+def _generic_file(title: str) -> dict:
+    return {"event": "{{ event }}", "title": title or "Evento recebido",
+            "summary": _generic_headline(title), "data": "{{ data }}"}  # fmt: skip
+
+
+_BUILDERS = {"slack": _slack, "email": _email, "file": _file}
+_GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _generic_file}

@@ -1,0 +1,73 @@
+"""Config loading: strict, every error at once with its YAML path; ``ponte check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.__main__ import main
+from service.config import load_config, parse_config, parse_duration
+from service.errors import ConfigError
+from service.runtime import load_settings
+
+BAD = sorted((Path(__file__).parent / "configs" / "bad").glob("*.yaml"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def expected(path: Path) -> str:
+    """The ``# expect:`` line of a bad-config file."""
+    return path.read_text().splitlines()[0].removeprefix("# expect: ")
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_bad_config_names_the_problem(path):
+    """Each bad config is refused with a message naming its YAML path."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(str(path))
+    assert any(expected(path) in e for e in info.value.errors), info.value.errors
+
+
+def test_every_error_is_reported_at_once(tmp_path):
+    """Several problems in several sections come back together."""
+    raw = {
+        "server": {"port": "x"},
+        "sinks": {"a": {"type": "slack"}, "b": {"type": "email", "host": "h", "from": "f", "to": ["t"], "prt": 1}},
+        "delivery": {"timeout": "soon"},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, env={})
+    assert len(info.value.errors) == 4
+
+
+def test_env_substitution_with_default():
+    """${VAR} is replaced from the environment; ${VAR:-default} falls back."""
+    raw = {"server": {"host": "${HOST_X}", "admin_token": "${TOKEN_X:-fallback}"}}
+    config = parse_config(raw, env={"HOST_X": "0.0.0.0"})
+    assert (config.server.host, config.server.admin_token) == ("0.0.0.0", "fallback")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("5s", 5), ("1m", 60), ("2h", 7200), ("1d", 86400), (3, 3)])
+def test_durations(text, seconds):
+    """Durations accept ms/s/m/h/d and plain seconds."""
+    assert parse_duration(text) == seconds
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    """A config path that does not exist is reported plainly."""
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(str(tmp_path / "nope.yaml"))
+
+
+def test_default_config_is_valid():
+    """The shipped config/ponte.yaml passes the full check."""
+    load_settings(str(ROOT / "config" / "ponte.yaml"))
+
+
+def test_ponte_check_exit_codes(capsys):
+    """ponte check exits 0 on a good config and 1 with every error on a bad one."""
+    assert main(["check", "--config", str(ROOT / "config" / "ponte.yaml")]) == 0
+    assert "ok" in capsys.readouterr().out
+    assert main(["check", "--config", str(Path(__file__).parent / "configs" / "bad" / "undefined_sink.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "routes[0].to[0]: unknown sink 'vendass'" in err
