@@ -147,8 +147,20 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://")
-        if self.signing_secret is not None and not self.signing_secret.startswith("whsec_"):
+        if self.signing_secret is not None and not _is_whsec(self.signing_secret):
             raise ValueError('signing_secret must be in the "whsec_<base64>" form')
+
+
+def _is_whsec(secret: str) -> bool:
+    import base64
+    import binascii
+
+    if not secret.startswith("whsec_"):
+        return False
+    try:
+        return bool(base64.b64decode(secret.removeprefix("whsec_"), validate=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 class FileSink(SinkBase, tag="file", kw_only=True):

@@ -4,6 +4,8 @@
 paths split); ``plan`` walks them for one event; ``explain`` says, route by route, why.
 Semantics are the contract's: every matching route fires in order until one with
 ``stop: true``; an event goes at most once to a sink (the first route naming it wins).
+Ponte's own operational events (``ponte.delivery_failed`` …) only match globs that start
+with ``ponte.``, so a catch-all ``*`` route never forwards them by surprise.
 """
 
 from __future__ import annotations
@@ -58,10 +60,21 @@ def compile_routes(config: Config) -> list[CompiledRoute]:
     return compiled
 
 
+INTERNAL_PREFIX = "ponte."
+
+
 def _compile(route: Route, index: int, errors: list[str]) -> CompiledRoute:
-    pattern = "|".join(fnmatch.translate(glob) for glob in route.events)
+    pattern = "|".join(_translate(glob) for glob in route.events)
     where = compile_where(route.where, f"routes[{index}].where", errors)
     return CompiledRoute(route.name, re.compile(pattern), where, tuple(route.targets), route.stop, index)
+
+
+def _translate(glob: str) -> str:
+    """A glob as a regex; Ponte's own ``ponte.*`` events only match globs that name them."""
+    regex = fnmatch.translate(glob)
+    if glob.startswith(INTERNAL_PREFIX):
+        return regex
+    return f"(?!{re.escape(INTERNAL_PREFIX)}){regex}"
 
 
 def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[Planned]:

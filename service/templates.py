@@ -89,13 +89,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """Payload mappings expose their keys, never their methods (``data.items`` is a key)."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, dict):
-            if attribute in obj:
-                return obj[attribute]
-            if attribute.startswith("_"):
-                return self.unsafe_undefined(obj, attribute)
-            return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        return self._key(obj, attribute) if isinstance(obj, dict) else super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._key(obj, argument) if isinstance(obj, dict) else super().getitem(obj, argument)
+
+    def _key(self, obj: dict, key: Any) -> Any:
+        try:
+            return obj[key]
+        except (KeyError, TypeError):
+            if isinstance(key, str) and key.startswith("_"):
+                return self.unsafe_undefined(obj, key)
+            return self.undefined(obj=obj, name=key)
 
 
 class SlackText(str):

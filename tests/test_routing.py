@@ -206,3 +206,13 @@ def test_bad_route_config_lists_every_problem():
     text = "\n".join(info.value.errors)
     assert "routes[0].to[0]: unknown sink 'nope'" in text
     assert "routes[1].name: duplicate route name 'r'" in text
+
+
+def test_operational_events_only_match_globs_that_name_them():
+    """A catch-all '*' does not receive ponte.* events; 'ponte.*' does."""
+    routes = _routes(
+        {"name": "all", "events": ["*"], "to": ["a"]},
+        {"name": "ops", "events": ["ponte.*"], "to": ["b"]},
+    )
+    assert [p.sink for p in plan(routes, "ponte.delivery_failed", DOC)] == ["b"]
+    assert [p.sink for p in plan(routes, "myeduzz.invoice_paid", DOC)] == ["a"]

@@ -79,7 +79,7 @@ async def test_without_a_message_the_event_is_described_escaped(
     sink = make_sink("slack_webhook", server.port, http)
     await sink.send(outgoing(event="a<b>&c", source="eduzz"))
     sent = json.loads(receiver.requests[0].body)
-    assert sent == {"text": "Ponte: event a&lt;b&gt;&amp;c from eduzz"}
+    assert sent == {"text": "Ponte: evento a&lt;b&gt;&amp;c recebido de eduzz"}
 
 
 async def test_bot_posts_to_chat_post_message_with_the_token(

@@ -157,11 +157,12 @@ async def test_redirect_is_followed_only_when_configured(
     assert (result.status_code, result.response, seen[-1]) == (200, "moved ok", "/new")
 
 
-async def test_malformed_signing_secret_is_a_config_error(
-    http: aiohttp.ClientSession,
-) -> None:
-    """A secret that is not base64 after ``whsec_`` is refused without being quoted."""
-    cfg = WebhookSink(url="http://127.0.0.1/", signing_secret="whsec_not*base64!secret")
+def test_malformed_signing_secret_is_a_config_error() -> None:
+    """A secret that is not base64 after ``whsec_`` is refused at load time without being quoted."""
+    from service.config import parse_config
+
+    raw = {"sinks": {"crm": {"type": "webhook", "url": "http://127.0.0.1/",
+                             "signing_secret": "whsec_not*base64!secret"}}}
     with pytest.raises(ConfigError) as info:
-        build_sink("crm", cfg, http=http, timeout=1)
-    assert info.value.errors == ["sinks.crm.signing_secret: not valid base64 after 'whsec_'"]
+        parse_config(raw, env={})
+    assert info.value.errors == ['sinks.crm: signing_secret must be in the "whsec_<base64>" form']

@@ -25,6 +25,7 @@ ITEM_LIMIT = 100  # characters of one summary item
 TEXT_LIMIT = 2900  # characters of a Slack text (Slack allows 3000)
 GENERIC_LINES = 15  # data fields listed by the generic Slack message
 WHEN = "(sentDate or data.sentDate or received_at) | datetime"
+GENERIC_TITLES = {"ping": "verificação da URL (teste)", "test.event_one": "evento de teste"}
 SHOW = "(value | tojson) if value is mapping or (value is iterable and value is not string) else value"
 
 
@@ -38,7 +39,8 @@ def builtin_template(
         raise ValueError(f"no built-in messages for sink kind {kind!r}")
     name = _known(event)
     if name is None:
-        return _generic(catalogue_titles().get(event, ""), kind, timezone)
+        title = GENERIC_TITLES.get(event) or catalogue_titles().get(event, "")
+        return _generic(title, kind, timezone)
     return _compiled(name, kind, timezone)
 
 
@@ -112,7 +114,7 @@ def _link(link: Field | None, slack: bool) -> str:
     if link is None:
         return ""
     label, source = link
-    shown = f"{{{{ url | slack_link('{label}') }}}}" if slack else f"{label}: {{{{ url }}}}"
+    shown = f"🔗 {{{{ url | slack_link('{label}') }}}}" if slack else f"{label}: {{{{ url }}}}"
     return f"{{% set url = ({source}) | safe_url %}}{{% if url %}}{shown}{{% else %}}{label}: —{{% endif %}}"
 
 
@@ -170,7 +172,7 @@ def _file(spec: Spec) -> dict:
 
 # --- the generic message (events without a spec) ----------------------------------------
 
-_LINES = ("{%- set fields = data | flatten | items | list -%}{% for key, value in fields[:LIMIT] %}"
+_LINES = ("{% set fields = data | flatten | items | list %}{% for key, value in fields[:LIMIT] %}"
           "KEY{{ key | clip(40) }}KEY_END {{ (" + SHOW + ") | clip(CLIP) }}\n{% endfor %}"
           "{% if fields | length > LIMIT %}… e mais {{ fields | length - LIMIT }} campo(s)"
           "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip

@@ -63,7 +63,7 @@ INVOICES = {
     "myeduzz.invoice_canceled": _invoice("❌", "Fatura cancelada", DUE, OFFER),
     "myeduzz.invoice_expired": _invoice("⌛", "Fatura expirada", DUE, OFFER, link=RECOVERY),
     "myeduzz.invoice_scheduled": _invoice("📅", "Fatura agendada", DUE, OFFER),
-    "myeduzz.invoice_negotiated": _invoice("🤝", "Fatura negociada", DUE, OFFER, value=PAID),
+    "myeduzz.invoice_negotiated": _invoice("🤝", "Fatura negociada", PAID, DUE, OFFER),
     "myeduzz.invoice_recovering": _invoice(
         "🔁", "Fatura em recuperação", ("Recuperação desde", "data.startRecoveringAt | datetime"),
         link=RECOVERY),
@@ -73,7 +73,8 @@ INVOICES = {
         ("Reembolsado em", "(data.refund.refundedAt or data.refundedAt) | datetime"),
         value=REFUND_VALUE),
     "myeduzz.invoice_waiting_refund": _invoice(
-        "⏳", "Reembolso solicitado", ("Motivo", "data.refund.reason"), value=PAID),
+        "⏳", "Reembolso solicitado", ("Motivo", "data.refund.reason"),
+        ("Pago em", "data.paidAt | datetime"), value=PAID),
     "myeduzz.invoice_chargeback": _invoice(
         "⚠️", "Chargeback recebido", ("Contestação", "data.chargeback.status | status_pt"),
         ("Prazo para documentos", "data.chargeback.limitDate | datetime"), value=PAID),

@@ -33,7 +33,7 @@ def escape(text: str) -> str:
 def build_payload(out: Outgoing, label: str = "slack sink") -> dict[str, Any]:
     """``{text, blocks}`` from the rendered message, or a plain description of the event."""
     message = out.message or {}
-    fallback = f"Ponte: event {escape(out.event)} from {escape(out.source)}"
+    fallback = f"Ponte: evento {escape(out.event)} recebido de {escape(out.source)}"
     payload: dict[str, Any] = {"text": str(message.get("text") or fallback)}
     blocks = message.get("blocks")
     if isinstance(blocks, str):
