@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from service import commands
+from service import commands, logs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its return value is the exit status."""
     args = _parser().parse_args(argv)
+    if args.command != "serve":
+        logs.configure(level="warning")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -28,8 +28,18 @@ slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or a
 HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
 spaces; webhook, file -- none.
 
-Filters (besides Jinja's own: ``tojson``, ``join``, ``default`` ...) are in ``FILTERS``
-below; ``date``/``datetime`` convert to the configured time zone.
+Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
+
+    brl             301.5 / {"currency": "BRL", "value": 301.5} -> "R$ 301,50" ("" if not a number)
+    number(d)       1234.5 -> "1.234,5"          percent(d)  50 -> "50%"
+    date, datetime  ISO-8601 -> "09/01/2024", "09/01/2024 11:45" in the configured zone
+                    (naive = UTC; unparseable -> unchanged); both take an strftime format
+    mask_email, mask_document, mask_phone      "a***@example.com", "***.456.789-**" ...
+    payment_method, status_pt                  Eduzz enums -> Portuguese labels
+    slack_link(text)  a safe ``<url|text>`` (http/https only), never escaped again
+    safe_url        the URL if http(s), else ""  (for ``href``)
+    clip(n)         at most n characters, "…" when cut
+    flatten         a mapping flattened one level: {"buyer.name": ...}
 """
 
 from __future__ import annotations
@@ -89,10 +99,14 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """Payload mappings expose their keys, never their methods (``data.items`` is a key)."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        return self._key(obj, attribute) if isinstance(obj, dict) else super().getattr(obj, attribute)
+        if isinstance(obj, dict):
+            return self._key(obj, attribute)
+        return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        return self._key(obj, argument) if isinstance(obj, dict) else super().getitem(obj, argument)
+        if isinstance(obj, dict):
+            return self._key(obj, argument)
+        return super().getitem(obj, argument)
 
     def _key(self, obj: dict, key: Any) -> Any:
         try:
@@ -423,7 +437,7 @@ class CompiledTemplate:
         self.where = where
 
     def render(self, context: dict[str, Any]) -> Any:
-        """The tree with every leaf rendered (a dict or list, as compiled); TemplateError on failure."""
+        """The tree with every leaf rendered (shaped like the tree); TemplateError on failure."""
         return _render(self._tree, context)
 
     def __repr__(self) -> str:
@@ -515,12 +529,16 @@ def _single_expression(ast: nodes.Template, source: str) -> str | None:
     output = ast.body[0]
     if not isinstance(output, nodes.Output):
         return None
-    parts = [n for n in output.nodes if not (isinstance(n, nodes.TemplateData) and not n.data.strip())]
+    parts = [n for n in output.nodes if not _blank(n)]
     if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
         return None
     inner = text[2:-2]
     inner = inner[1:] if inner[:1] in "-+" else inner  # whitespace control: {{- x -}}
     return inner[:-1] if inner[-1:] in "-+" else inner
+
+
+def _blank(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.TemplateData) and not node.data.strip()
 
 
 def _paths(ast: nodes.Template, env: _Sandbox) -> set[str]:

@@ -250,7 +250,9 @@ def test_blinket_and_safevideo_content():
     attendance = slack_strings(render("blinket.attendance_added", "slack"))
     assert all(s in attendance for s in ["Maria Silva", "Teste evento", "Lote 1", "R$ 10,00"])
     error = render("safevideo.upload_error", "slack")
-    assert error["text"] == "🚨 Erro no upload do arquivo: _Transporte-local.mp4 · Erro ao enviar arquivo"
+    assert error["text"] == (
+        "🚨 Erro no upload do arquivo: _Transporte-local.mp4 · Erro ao enviar arquivo"
+    )
 
 
 def test_timezone_option():

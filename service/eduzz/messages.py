@@ -26,7 +26,8 @@ TEXT_LIMIT = 2900  # characters of a Slack text (Slack allows 3000)
 GENERIC_LINES = 15  # data fields listed by the generic Slack message
 WHEN = "(sentDate or data.sentDate or received_at) | datetime"
 GENERIC_TITLES = {"ping": "verificação da URL (teste)", "test.event_one": "evento de teste"}
-SHOW = "(value | tojson) if value is mapping or (value is iterable and value is not string) else value"
+SHOW = ("(value | tojson) if value is mapping or (value is iterable and value is not string) "
+        "else value")
 
 
 def builtin_template(
@@ -104,9 +105,11 @@ def _one_line(spec: Spec, limit: int = TEXT_LIMIT) -> str:
 
 def _footer(ids: tuple[Field, ...], code: bool) -> str:
     parts = ["`{{ event }}`" if code else "{{ event }}"]
-    parts += [f"{{% if {e} %}} · {label} {{{{ ({e}) | clip(60) }}}}{{% endif %}}" for label, e in ids]
+    for label, e in ids:
+        parts.append(f"{{% if {e} %}} · {label} {{{{ ({e}) | clip(60) }}}}{{% endif %}}")
     parts.append("{% if id %} · ID {{ id | clip(60) }}{% endif %}")
-    parts.append(f"{{% set when = {WHEN} %}}{{% if when %}} · {{{{ when | clip(40) }}}}{{% endif %}}")
+    parts.append(f"{{% set when = {WHEN} %}}")
+    parts.append("{% if when %} · {{ when | clip(40) }}{% endif %}")
     return "".join(parts)
 
 
@@ -115,7 +118,8 @@ def _link(link: Field | None, slack: bool) -> str:
         return ""
     label, source = link
     shown = f"🔗 {{{{ url | slack_link('{label}') }}}}" if slack else f"{label}: {{{{ url }}}}"
-    return f"{{% set url = ({source}) | safe_url %}}{{% if url %}}{shown}{{% else %}}{label}: —{{% endif %}}"
+    found = f"{{% set url = ({source}) | safe_url %}}{{% if url %}}{shown}"
+    return f"{found}{{% else %}}{label}: —{{% endif %}}"
 
 
 def _header(text: str) -> dict:
@@ -143,7 +147,8 @@ def _email(spec: Spec) -> dict:
     headline = f"{spec.emoji} {spec.headline}"
     lines = "\n".join(f"{label}: {_value(e)}" for label, e in spec.fields)
     link = f"\n\n{_link(spec.link, slack=False)}" if spec.link else ""
-    text = f"{headline}\n{_summary(spec, first='')}\n\n{lines}{link}\n\n{_footer(spec.ids, code=False)}"
+    footer = _footer(spec.ids, code=False)
+    text = f"{headline}\n{_summary(spec, first='')}\n\n{lines}{link}\n\n{footer}"
     rows = "".join(_row(html.escape(label), _value(e)) for label, e in spec.fields)
     return {"subject": _one_line(spec, 200), "text": text, "html": _html(headline, spec, rows)}
 
@@ -158,8 +163,8 @@ def _html(headline: str, spec: Spec | None, rows: str) -> str:
     link = ""
     if spec and spec.link:
         label, source = spec.link
-        link = (f"{{% set url = ({source}) | safe_url %}}{{% if url %}}"
-                f'<p><a href="{{{{ url }}}}">{html.escape(label)}</a></p>{{% endif %}}')  # fmt: skip
+        anchor = f'<p><a href="{{{{ url }}}}">{html.escape(label)}</a></p>'
+        link = f"{{% set url = ({source}) | safe_url %}}{{% if url %}}{anchor}{{% endif %}}"
     footer = _footer(spec.ids if spec else (), code=False)
     return (f'<div style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222">'
             f"<h2>{html.escape(headline)}</h2>{summary}<table>{rows}</table>{link}"
@@ -167,7 +172,8 @@ def _html(headline: str, spec: Spec | None, rows: str) -> str:
 
 
 def _file(spec: Spec) -> dict:
-    return {"event": "{{ event }}", "title": spec.headline, "summary": _one_line(spec), "data": "{{ data }}"}
+    summary = _one_line(spec)
+    return {"event": "{{ event }}", "title": spec.headline, "summary": summary, "data": "{{ data }}"}
 
 
 # --- the generic message (events without a spec) ----------------------------------------
@@ -202,8 +208,8 @@ def _generic_slack(title: str) -> dict:
 
 def _generic_email(title: str) -> dict:
     headline = _generic_headline(title)
-    rows = ("{% for key, value in (data | flatten | items | list)[:50] %}"
-            + _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}") + "{% endfor %}")  # fmt: skip
+    row = _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}")
+    rows = f"{{% for key, value in (data | flatten | items | list)[:50] %}}{row}{{% endfor %}}"
     text = f"{headline}\n\n{_lines(50, 300, key='', key_end=':')}\n\n{_footer((), code=False)}"
     subject = f"{{% filter clip(200) %}}{headline}{{% endfilter %}}"
     return {"subject": subject, "text": text, "html": _html(headline, None, rows)}

@@ -137,7 +137,8 @@ CONTRACTS = {
     "myeduzz.contract_eduzz_balance_attempted": _attempt("🏦", "saldo Eduzz"),
     "myeduzz.commission_processed": Spec(
         "💸", "Comissão processada",
-        ("data.commissions.producer.name", PRODUCER_CUT, "('venda de ' ~ (data.price | brl)) if data.price"),
+        ("data.commissions.producer.name", PRODUCER_CUT,
+         "('venda de ' ~ (data.price | brl)) if data.price"),
         (("Fatura", "data.invoiceId"), ("Valor da venda", "data.price | brl"),
          ("Produtor", "data.commissions.producer.name"), ("Comissão do produtor", PRODUCER_CUT),
          ("Coprodutores", _commissions("coproducers")), ("Afiliados", _commissions("affiliates")),
@@ -205,7 +206,8 @@ ALPA_IDS = (("Aluno", "data.student.id"), ("Curso", "data.course.id"))
 def _alpa(emoji: str, headline: str, *fields: Field, about: str = "data.course.name",
           link: Field | None = None) -> Spec:  # fmt: skip
     fields = (STUDENT, _email("data.student.email"), *fields)
-    summary = ("data.student.name", about, "(data.progress | percent) ~ ' do curso' if data.progress is number")
+    progress = "(data.progress | percent) ~ ' do curso' if data.progress is number"
+    summary = ("data.student.name", about, progress)
     return Spec(emoji, headline, summary, fields, ALPA_IDS, link)
 
 
