@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from service.config import Config, Route, SinkConfig
+from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.templates import CompiledTemplate, compile_template
@@ -29,6 +29,11 @@ def sink_kind(cfg: SinkConfig) -> str:
     return str(type(cfg).__struct_config__.tag)
 
 
+def message_kind(cfg: SinkConfig) -> str:
+    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
+    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
+
+
 def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
@@ -40,7 +45,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             if target.template is None or sink is None:
                 continue
             at = f"routes[{i}].to[{j}].template"
-            compiled = _compile(target.template, sink_kind(sink), config.messages.timezone, at, errors)
+            compiled = _compile(target.template, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
                 _check_fields(compiled.fields, at, events, errors)

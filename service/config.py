@@ -164,7 +164,10 @@ def _is_whsec(secret: str) -> bool:
 
 
 class FileSink(SinkBase, tag="file", kw_only=True):
+    """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
+
     path: str
+    format: Literal["file", "slack", "email", "webhook"] = "file"
 
 
 SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink

@@ -17,6 +17,7 @@ import aiohttp
 import msgspec
 import structlog
 
+from service.checks import message_kind
 from service.errors import PermanentSinkError, SinkGoneError, TemplateError, TransientSinkError
 from service.lanes import Lane
 from service.messages import message_for
@@ -195,7 +196,7 @@ class Worker:
                        answer.status_code, None, answer.response)
 
     def _outgoing(self, settings: Settings, lane: Lane, claimed: Claimed) -> Outgoing:
-        message = message_for(settings, claimed, lane.sink.kind)
+        message = message_for(settings, claimed, message_kind(lane.cfg))
         return Outgoing(
             delivery_id=claimed.id, event_id=claimed.event_id, event=claimed.event,
             source=claimed.source, body=claimed.body, message=message,

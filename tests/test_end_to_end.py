@@ -117,3 +117,14 @@ async def test_operational_event_reaches_the_team(tmp_path, settings_for, start,
     assert line["event"] == "ponte.delivery_failed"
     assert "crm" in json.dumps(line)
     await asyncio.sleep(0.1)
+
+
+async def test_file_sink_format_slack_writes_the_slack_message(tmp_path, settings_for, start):
+    """The default config's file sink writes exactly what Slack would receive."""
+    path = tmp_path / "slack.jsonl"
+    sinks = {"arquivo": {"type": "file", "path": str(path), "format": "slack"}}
+    client = await start(settings_for(sinks=sinks), worker=True)
+    await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    await wait_for(lambda: path.exists() and path.read_text().strip())
+    line = json.loads(path.read_text().splitlines()[0])
+    assert "Alice Johnson" in line["message"]["text"] and line["message"]["blocks"]

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from service.checks import sink_kind
+from service.checks import message_kind
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
 from service.eduzz import catalogue
@@ -62,7 +62,7 @@ def routing_report(settings: Settings, label: str, body: bytes) -> dict[str, Any
     verdicts = explain(settings.routes, event, env.doc)
     deliveries = []
     for p in plan(settings.routes, event, env.doc):
-        kind = sink_kind(settings.config.sinks[p.sink])
+        kind = message_kind(settings.config.sinks[p.sink])
         deliveries.append({"sink": p.sink, "route": p.route, "message": _render(settings, body, p.sink, p.route, kind)})
     return {"file": label, "event": event,
             "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
@@ -149,7 +149,7 @@ def preview(args: argparse.Namespace) -> int:
     except (OSError, EnvelopeError, LookupError) as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
-    kind = sink_kind(settings.config.sinks[args.sink])
+    kind = message_kind(settings.config.sinks[args.sink])
     emit_json(_render(settings, body, args.sink, route, kind))
     return 0
 
