@@ -48,8 +48,8 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,9 +57,9 @@ from jinja2 import ChainableUndefined, Template, Undefined, nodes
 from jinja2 import exceptions as jx
 from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
 
 from service.errors import ConfigError, TemplateError
+from service.filters import FILTERS, SlackText, moment_filter, slack_escape
 
 KINDS = ("slack", "email", "webhook", "file")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
@@ -117,17 +117,6 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return self.undefined(obj=obj, name=key)
 
 
-class SlackText(str):
-    """Text already safe for Slack mrkdwn (``slack_link`` output): not escaped again."""
-
-    __slots__ = ()
-
-
-def slack_escape(text: str) -> str:
-    """Escape the three characters Slack mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _slack_finalize(value: Any) -> Any:
     if isinstance(value, SlackText):
         return value
@@ -138,231 +127,6 @@ def _plain_finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
-# --- filters ------------------------------------------------------------------------
-
-_SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€"}
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    else:
-        text = value.strip() if isinstance(value, str) else repr(value)
-        if isinstance(value, str) and "," in text:  # "1.234,56"
-            text = text.replace(".", "").replace(",", ".")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            return None
-    return amount if amount.is_finite() else None
-
-
-def _grouped(amount: Decimal, digits: int) -> str:
-    try:
-        amount = amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        pass
-    return f"{amount:,.{digits}f}".translate(str.maketrans(",.", ".,"))
-
-
-def brl(value: Any) -> str:
-    """1234.56 or {"currency": "BRL", "value": 1234.56} -> "R$ 1.234,56"; not a number -> ""."""
-    currency = "BRL"
-    if isinstance(value, Mapping):
-        currency = str(value.get("currency") or "BRL").upper()
-        value = value.get("value")
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    text = _grouped(abs(amount), 2)
-    sign = "-" if amount < 0 and text.strip("0,.") else ""
-    return f"{sign}{_SYMBOLS.get(currency, currency)} {text}"
-
-
-def number(value: Any, digits: int | None = None) -> str:
-    """1234.5 -> "1.234,5"; ``digits`` fixes the decimals (else up to 6); not a number -> ""."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    if digits is None:
-        try:
-            exponent = amount.quantize(Decimal("1e-6"), ROUND_HALF_UP).normalize().as_tuple()[2]
-        except InvalidOperation:
-            exponent = 0
-        digits = max(0, -exponent) if isinstance(exponent, int) else 0
-    return _grouped(amount, max(0, int(digits)))
-
-
-def percent(value: Any, digits: int | None = None, ratio: bool = False) -> str:
-    """50 -> "50%" (0.5 with ``ratio=True``); not a number -> ""."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    return number(amount * 100 if ratio else amount, digits) + "%"
-
-
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _moment(value: Any) -> datetime | date | None:
-    if isinstance(value, (datetime, date)):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        if _DATE_ONLY.fullmatch(text):
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
-    except ValueError:
-        return None
-
-
-def _moment_filter(default_format: str, zone: ZoneInfo) -> Any:
-    def moment(value: Any, fmt: str | None = None) -> Any:
-        """Format an ISO-8601 date in the configured zone (naive = UTC); else return it as is."""
-        found = _moment(value)
-        if isinstance(found, datetime):
-            found = (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(zone)
-            return found.strftime(fmt or default_format)
-        return value if found is None else found.strftime(fmt or "%d/%m/%Y")
-
-    return moment
-
-
-def mask_email(value: Any) -> str:
-    """"alice.johnson@example.com" -> "a***@example.com"."""
-    text = _text(value).strip()
-    local, at, domain = text.rpartition("@")
-    if not at:
-        return f"{text[:1]}***" if text else ""
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_document(value: Any) -> str:
-    """CPF -> "***.456.789-**", CNPJ -> "**.345.678/0001-**", else all but the last 2 masked."""
-    text = _text(value).strip()
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 11:
-        return f"***.{digits[3:6]}.{digits[6:9]}-**"
-    if len(digits) == 14:
-        return f"**.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-**"
-    return "*" * len(text) if len(text) <= 2 else "*" * (len(text) - 2) + text[-2:]
-
-
-def mask_phone(value: Any) -> str:
-    """"+5515999999999" -> "+**********9999" (also a {countryCode, areaCode, number} map)."""
-    if isinstance(value, Mapping):
-        parts = (value.get("countryCode"), value.get("areaCode"), value.get("number"))
-        value = " ".join(str(p) for p in parts if p)
-    text = _text(value).strip()
-    total = sum(c.isdigit() for c in text)
-    keep, seen, out = (4 if total > 4 else 0), 0, []
-    for char in text:
-        if char.isdigit():
-            seen += 1
-            char = char if seen > total - keep else "*"
-        out.append(char)
-    return "".join(out)
-
-
-PAYMENT_METHODS = {
-    "bankslip": "Boleto", "pix": "Pix", "creditcard": "Cartão de crédito",
-    "debitcard": "Cartão de débito", "combinedpayment": "Pagamento combinado",
-    "installmentbankslip": "Boleto parcelado", "eduzzbalance": "Saldo Eduzz",
-    "automaticpix": "Pix Automático", "paypal": "PayPal", "free": "Gratuito",
-    "unknown": "Desconhecido",
-}  # fmt: skip
-
-STATUSES = {
-    # invoices (FACTS §5)
-    "open": "Aberta", "processing": "Processando", "paid": "Paga", "canceled": "Cancelada",
-    "waitingdocuments": "Aguardando documentos", "waitingrefund": "Aguardando reembolso",
-    "refunded": "Reembolsada", "analysing": "Em análise", "duplicated": "Duplicada",
-    "expired": "Expirada", "recovering": "Em recuperação", "internal": "Interna",
-    "trial": "Em período de teste", "deleted": "Excluída", "refused": "Recusada",
-    "waitingpayment": "Aguardando pagamento", "overdue": "Vencida", "scheduled": "Agendada",
-    "negotiated": "Negociada", "partialrefund": "Reembolso parcial",
-    # contracts (assinaturas)
-    "uptodate": "Em dia", "awaitingpayment": "Aguardando pagamento", "late": "Atrasada",
-    "defaulter": "Inadimplente", "suspended": "Suspensa", "finished": "Finalizada",
-    "free": "Gratuita",
-    # chargebacks
-    "pendingdocuments": "Aguardando documentos", "underreview": "Em análise",
-    "rejected": "Rejeitado", "unknown": "Desconhecido",
-    # contract_updated reasons
-    "status_updated": "Mudança de status", "negotiation": "Negociação",
-    "readjustment": "Reajuste", "upgrade": "Upgrade", "downgrade": "Downgrade",
-    "reactivation": "Reativação", "suspension": "Suspensão", "cancellation": "Cancelamento",
-    # cart abandonment steps, Blinket tickets
-    "payment-sent": "Pagamento enviado", "payment_failed": "Pagamento recusado",
-    "pending": "Pendente", "active": "Ativo",
-}  # fmt: skip
-
-
-def payment_method(value: Any) -> str:
-    """bankslip -> "Boleto", creditCard -> "Cartão de crédito" ...; other values unchanged."""
-    text = _text(value)
-    return PAYMENT_METHODS.get(text.lower(), text)
-
-
-def status_pt(value: Any) -> str:
-    """Invoice / contract / chargeback status -> Portuguese label; other values unchanged."""
-    text = _text(value)
-    return STATUSES.get(text.lower(), text)
-
-
-def _http_url(url: Any) -> str:
-    text = _text(url).strip()
-    ok = re.fullmatch(r"https?://[^\s/?#]+\S*", text, re.IGNORECASE) and len(text) <= 2000
-    return text if ok else ""
-
-
-def slack_link(url: Any, text: Any = None) -> SlackText:
-    """A safe Slack ``<url|text>`` link; not an http(s) URL -> just the (escaped) text."""
-    label = slack_escape(_text(url if text is None else text))
-    href = _http_url(url)
-    return SlackText(f"<{slack_escape(href).replace('|', '%7C')}|{label}>" if href else label)
-
-
-def safe_url(url: Any) -> str:
-    """The URL if it is http(s), else "" (for ``href`` attributes)."""
-    return _http_url(url)
-
-
-def clip(value: Any, length: int = 200) -> str:
-    """At most ``length`` characters, "…" when cut; None -> ""."""
-    text = _text(value)
-    if len(text) > length:
-        text = text[: max(length - 1, 0)].rstrip() + "…"
-    return type(value)(text) if isinstance(value, (Markup, SlackText)) else text
-
-
-def flatten(value: Any) -> dict[str, Any]:
-    """A mapping flattened one level: {"buyer": {"name": "A"}} -> {"buyer.name": "A"}."""
-    out: dict[str, Any] = {}
-    for key, item in (value.items() if isinstance(value, Mapping) else ()):
-        if isinstance(item, Mapping) and item:
-            out.update({f"{key}.{sub}": inner for sub, inner in item.items()})
-        else:
-            out[str(key)] = item
-    return out
-
-
-FILTERS = {
-    "brl": brl, "number": number, "percent": percent, "mask_email": mask_email,
-    "mask_document": mask_document, "mask_phone": mask_phone,
-    "payment_method": payment_method, "status_pt": status_pt, "slack_link": slack_link,
-    "safe_url": safe_url, "clip": clip, "flatten": flatten,
-}  # fmt: skip
-
-
 @functools.lru_cache(maxsize=64)
 def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
     finalize = _slack_finalize if kind == "slack" else _plain_finalize
@@ -370,8 +134,8 @@ def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
-    env.filters["date"] = _moment_filter("%d/%m/%Y", zone)
-    env.filters["datetime"] = _moment_filter("%d/%m/%Y %H:%M", zone)
+    env.filters["date"] = moment_filter("%d/%m/%Y", zone)
+    env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)
     return env
 
 

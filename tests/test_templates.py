@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from service import templates
+from service import filters
 from service.errors import ConfigError, TemplateError
 from service.templates import compile_template
 
@@ -64,7 +64,7 @@ def render(source: object, kind: str = "webhook", timezone: str = "America/Sao_P
 )
 def test_brl(value, expected):
     """brl formats numbers and money maps the Brazilian way and never crashes."""
-    assert templates.brl(value) == expected
+    assert filters.brl(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_brl(value, expected):
 )
 def test_number(value, digits, expected):
     """number uses pt-BR separators; digits fixes the decimals."""
-    assert templates.number(value, digits) == expected
+    assert filters.number(value, digits) == expected
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_number(value, digits, expected):
 )
 def test_percent(args, expected):
     """percent takes 0-100 values (or a ratio) and appends %."""
-    assert templates.percent(*args) == expected
+    assert filters.percent(*args) == expected
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_date_of_missing_value_is_empty():
 )  # fmt: skip
 def test_label_and_mask_filters(name, value, expected):
     """Masks hide personal data; labels translate Eduzz enums and keep unknown values."""
-    assert getattr(templates, name)(value) == expected
+    assert getattr(filters, name)(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -184,10 +184,10 @@ def test_slack_link(url, text, expected):
 
 def test_clip_and_flatten():
     """clip shortens with an ellipsis; flatten goes one level deep."""
-    assert templates.clip("abcdef", 4) == "abc…"
-    assert templates.clip(None) == ""
-    assert templates.flatten({"a": {"b": 1}, "c": 2, "d": {}}) == {"a.b": 1, "c": 2, "d": {}}
-    assert templates.flatten("x") == {}
+    assert filters.clip("abcdef", 4) == "abc…"
+    assert filters.clip(None) == ""
+    assert filters.flatten({"a": {"b": 1}, "c": 2, "d": {}}) == {"a.b": 1, "c": 2, "d": {}}
+    assert filters.flatten("x") == {}
 
 
 # --- structure, native leaves, fields ------------------------------------------------------

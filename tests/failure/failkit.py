@@ -1,0 +1,211 @@
+"""Helpers for the failure tests: a real ``ponte serve`` subprocess, a recording receiver, ports.
+
+Everything listens on 127.0.0.1 only. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from conftest import SECRET, sign
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def event_body(i: int | str, event: str = "acme.thing", **data: Any) -> bytes:
+    """A small distinct envelope; its ``id`` is ``ev-<i>``."""
+    return json.dumps({"id": f"ev-{i}", "event": event, "data": {"n": str(i), **data}}).encode()
+
+
+def envelope_id(body: bytes) -> str | None:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc.get("id") if isinstance(doc, dict) else None
+
+
+def query(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read the database directly (a second process, as an operator would)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+class Receiver:
+    """A customer endpoint on 127.0.0.1 that counts arrivals per envelope id.
+
+    ``status`` is called for every request and returns the HTTP status to answer;
+    ``delay`` seconds (a number, or a function giving one) pass after recording, before the answer.
+    """
+
+    def __init__(self, delay: float | Callable[[], float] = 0.0,
+                 status: Callable[[], int] | None = None) -> None:
+        self.delay = delay
+        self.status = status or (lambda: 200)
+        self.arrivals: Counter[str] = Counter()
+        self.bodies: list[bytes] = []
+        self.times: list[float] = []
+        self.runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.bodies.append(body)
+        self.times.append(time.monotonic())
+        self.arrivals[envelope_id(body) or "?"] += 1
+        delay = self.delay() if callable(self.delay) else self.delay
+        if delay:
+            await asyncio.sleep(delay)
+        status = self.status()
+        return web.Response(status=status, text="ok" if status < 300 else "unavailable")
+
+    async def start(self, port: int = 0) -> str:
+        """Listen on ``port`` (0 = any) and return the hook URL."""
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        bound = self.runner.addresses[0][1]
+        return f"http://127.0.0.1:{bound}/hook"
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+def config_dict(tmp_path: Path, port: int, **sections: Any) -> dict[str, Any]:
+    """A full config for a subprocess: eduzz source, given sections, database in tmp_path."""
+    raw: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": port},
+        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "sources": {"eduzz": {"type": "eduzz", "secrets": [SECRET]}},
+        "sinks": {"arquivo": {"type": "file", "path": str(tmp_path / "out.jsonl")}},
+        "routes": [{"name": "tudo", "events": ["*"], "to": ["arquivo"]}],
+    }
+    raw.update(sections)
+    return raw
+
+
+def write_config(tmp_path: Path, port: int, name: str = "ponte.yaml", **sections: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config_dict(tmp_path, port, **sections)))
+    return path
+
+
+class Ponte:
+    """``ponte serve`` as a real subprocess (``python -m service serve``), stderr to a file."""
+
+    def __init__(self, tmp_path: Path, config: Path, port: int, *, stderr_name: str = "stderr.log",
+                 preexec_fn: Callable[[], None] | None = None) -> None:
+        self.tmp_path = tmp_path
+        self.config = config
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.stderr_path = tmp_path / stderr_name
+        self.preexec_fn = preexec_fn
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Ponte:
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+        env.pop("PONTE_CONFIG", None)
+        with self.stderr_path.open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "service", "serve", "--config", str(self.config),
+                 "--log-format", "json"],
+                cwd=self.tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env=env, preexec_fn=self.preexec_fn,
+            )
+        return self
+
+    async def wait_ready(self, timeout: float = 15.0) -> None:
+        """Poll /healthz until it answers 200; fail if the process dies or time runs out."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"ponte exited with {self.proc.returncode}:\n{self.stderr()}")
+                try:
+                    async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as r:
+                        if r.status == 200:
+                            return
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"ponte did not become ready in {timeout}s:\n{self.stderr()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind runs in the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; SIGKILL (and fail) if it does not exit in ``timeout``."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(f"ponte ignored SIGTERM for {timeout}s") from None
+        return self.proc.returncode
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+
+async def post_event(http: aiohttp.ClientSession, url: str, body: bytes, *, timeout: float = 10.0,
+                     secret: str = SECRET) -> tuple[int, dict[str, Any] | None]:
+    """POST a signed body; (status, json answer)."""
+    headers = {"x-signature": sign(body, secret), "content-type": "application/json"}
+    async with http.post(f"{url}/webhooks/eduzz", data=body, headers=headers,
+                         timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+        try:
+            payload = await resp.json(content_type=None)
+        except ValueError:
+            payload = None
+        return resp.status, payload
+
+
+async def until(check: Callable[[], Any], timeout: float, what: str = "condition") -> None:
+    """Poll a sync or async ``check`` every 50 ms until truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not met within {timeout}s")
+        await asyncio.sleep(0.05)
