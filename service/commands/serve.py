@@ -57,13 +57,24 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     server = settings.config.server
 
+    host, port = args.host or server.host, args.port or server.port
+    log = structlog.get_logger("ponte")
+
     async def on_startup(app: web.Application) -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_from_file(app)))
+        webhooks = [f"http://{host}:{port}/webhooks/{name}" for name in settings.config.sources]
+        log.info("ponte_started", config=settings.config.path, webhooks=webhooks,
+                 sinks=list(settings.config.sinks), routes=len(settings.config.routes),
+                 admin_api=bool(server.admin_token))
+
+    async def on_shutdown(app: web.Application) -> None:
+        log.info("ponte_stopping")
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     try:
-        web.run_app(app, host=args.host or server.host, port=args.port or server.port,
+        web.run_app(app, host=host, port=port,
                     print=None, access_log=None, shutdown_timeout=settings.config.delivery.shutdown_grace)
     except (StorageUnavailable, StorageCorrupt) as exc:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
