@@ -2,7 +2,8 @@
 
 Loading is strict: an unknown key, a wrong type or a missing ``${VAR}`` is an error
 naming its YAML path (``sinks.vendas.webhook_url``). Every section is checked on its
-own, so one run reports every problem at once.
+own, so one run reports every problem at once. Text that reads as a number or boolean
+is accepted where one is expected, so ``port: ${PORT}`` works.
 """
 
 from __future__ import annotations
@@ -298,7 +299,7 @@ def _close_match(word: str, choices: list[str]) -> str:
 
 def _convert(value: Any, type_: Any, where: str, errors: list[str]) -> Any:
     try:
-        return msgspec.convert(value, type_, dec_hook=_dec_hook, str_keys=True)
+        return msgspec.convert(value, type_, dec_hook=_dec_hook, str_keys=True, strict=False)
     except msgspec.ValidationError as exc:
         errors.append(_format_error(where, str(exc), type_))
         return None

@@ -106,7 +106,7 @@ async def test_receiver_slower_than_the_timeout_is_transient(tmp_path, settings_
     """A 3 s receiver with a 300 ms timeout: attempts time out and retry; the file sink keeps up."""
     receiver = Receiver(delay=3.0)
     hook = await receiver.start()
-    other = {"type": "webhook", "url": hook, "timeout": "300ms"}
+    other = {"type": "webhook", "url": hook, "timeout": "300ms", "breaker_threshold": 1000}
     try:
         client = await start(settings_with(settings_for, tmp_path, other, max_attempts=2), worker=True)
         await send_events(client)
@@ -159,7 +159,8 @@ async def test_http_server_that_never_answers_times_out(tmp_path, settings_for, 
     """A socket that accepts and never answers: transient timeouts, the worker stays responsive."""
     silent = SilentServer()
     port = await silent.start()
-    other = {"type": "webhook", "url": f"http://127.0.0.1:{port}/hook", "timeout": "500ms", "concurrency": 2}
+    other = {"type": "webhook", "url": f"http://127.0.0.1:{port}/hook", "timeout": "500ms", "concurrency": 2,
+             "breaker_threshold": 1000}
     try:
         client = await start(settings_with(settings_for, tmp_path, other, max_attempts=2), worker=True)
         await send_events(client, 0, 5)
@@ -202,6 +203,7 @@ def stalling_smtp() -> Iterator[tuple[StallingInbox, int]]:
 
 def email_sink(port: int) -> dict[str, Any]:
     return {"type": "email", "host": "127.0.0.1", "port": port, "security": "none", "timeout": "500ms",
+            "breaker_threshold": 1000,
             "from": "Ponte <ponte@example.com>", "to": ["fin@example.com"]}
 
 
