@@ -239,3 +239,40 @@ async def test_store_outage_in_worker_does_not_kill_it(tmp_path, settings_for, s
     store.claim_due = flaky
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await wait_for(lambda: len(endpoint.received) == 1)
+
+
+async def test_template_failing_at_render_is_a_permanent_failure(tmp_path, settings_for, start, aiohttp_server):
+    """A template that raises when rendered fails its delivery for good, with the reason."""
+    endpoint = Endpoint()
+    url = await serve(aiohttp_server, endpoint)
+    routes = [{"name": "r", "events": ["*"], "to": [{"sink": "crm", "template": {"body": "{{ data.n / 0 }}"}}]}]
+    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=routes, delivery=FAST), worker=True)
+    await post_signed(client, json.dumps({"id": "t1", "event": "acme.x", "data": {"n": 1}}).encode())
+    await wait_for(lambda: db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("failed", 1)])
+    (error,) = db(tmp_path, "SELECT error FROM attempts")[0]
+    assert "division" in error
+    assert endpoint.received == []
+
+
+async def test_shutdown_lets_in_flight_deliveries_finish(tmp_path, settings_for, start, aiohttp_server):
+    """On shutdown a send in flight finishes within the grace period and is recorded."""
+    endpoint = Endpoint(delay=0.5)
+    url = await serve(aiohttp_server, endpoint)
+    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"),
+                                      delivery={**FAST, "shutdown_grace": "5s"}), worker=True)
+    await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    await wait_for(lambda: len(endpoint.received) == 1)
+    await client.close()
+    assert db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("succeeded", 1)]
+
+
+async def test_shutdown_releases_what_does_not_finish_in_time(tmp_path, settings_for, start, aiohttp_server):
+    """A send still running after the grace period is released to pending, no attempt counted."""
+    endpoint = Endpoint(delay=5)
+    url = await serve(aiohttp_server, endpoint)
+    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"),
+                                      delivery={**FAST, "timeout": "10s", "shutdown_grace": "200ms"}), worker=True)
+    await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    await wait_for(lambda: len(endpoint.received) == 1)
+    await client.close()
+    assert db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("pending", 0)]

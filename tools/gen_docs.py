@@ -67,7 +67,7 @@ DESCRIPTIONS: dict[str, str] = {
     "HmacSource.event_header": "Header holding the event name; unset: the body's `event` field.",
     "HmacSource.id_header": "Header holding the sender's event id (used to detect duplicates); unset: the body's `id` field.",
     # sinks (every type)
-    "SinkBase.enabled": "`false` keeps deliveries for this sink waiting (status `pending`) instead of sending them; `POST /api/sinks/<name>/enable` / `disable` does the same at run time.",
+    "SinkBase.enabled": "`false` pauses the sink: its deliveries are still planned and stored, and wait as `pending` until it is enabled again. (At run time, `POST /api/sinks/<name>/disable` marks them `disabled` instead.)",
     "SinkBase.concurrency": "Deliveries to this sink in flight at once.",
     "SinkBase.rate_per_second": "At most this many sends per second to this sink, evenly spaced (unset: no limit).",
     "SinkBase.timeout": "Time limit for one send to this sink; unset: `delivery.timeout`.",
@@ -95,6 +95,7 @@ DESCRIPTIONS: dict[str, str] = {
     "WebhookSink.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
     # file
     "FileSink.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
+    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email` or `webhook` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # routes
     "Route.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
     "Route.events": "Glob patterns on the event name (`myeduzz.invoice_paid`, `myeduzz.invoice_*`, `*`). `ponte.*` events only match globs that start with `ponte.`.",
@@ -422,11 +423,9 @@ def operators_section() -> list[str]:
         raise DocError(f"operators in service.conditions {sorted(found)} != documented {sorted(OPERATORS)}")
     rows = ["| Operator | Argument | True when the value at the path is… | Negated form |", "|---|---|---|---|"]
     for op, (arg, meaning) in OPERATORS.items():
-        negated = [f"`{alias}`" for alias, target in conditions.ALIASES.items() if target == f"not_{op}"]
-        if op != "exists" and _accepts(f"not_{op}", OPERATOR_SAMPLE_ARGS[op]):
-            negated.insert(0, f"`not_{op}`")
-        if op == "exists":
-            negated = ["`exists: false`"]
+        names = [f"not_{op}"] if _accepts(f"not_{op}", OPERATOR_SAMPLE_ARGS[op]) else []
+        names += [alias for alias, target in conditions.ALIASES.items() if target == f"not_{op}"]
+        negated = ["`exists: false`"] if op == "exists" else [f"`{n}`" for n in dict.fromkeys(names)]
         rows.append(f"| `{op}` | {arg} | {meaning} | {', '.join(negated) or '—'} |")
     return rows
 
@@ -448,7 +447,8 @@ def template_keys_section() -> list[str]:
     sink_types = [tag(t) for t in members(config.SinkConfig)]
     for kind in sink_types:
         if kind not in checks.TEMPLATE_KEYS:
-            rows.append(f"| `{kind}` | any | The rendered tree is written as the line's `message`. |")
+            rows.append(f"| `{kind}` | any | The rendered tree is written as the line's `message` "
+                        "(with `format: slack`, `email` or `webhook`: that type's keys). |")
     return rows
 
 
@@ -469,7 +469,12 @@ def filters_section() -> list[str]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("``", "`")
+    """A docstring line for a table cell: ``code`` kept, Markdown's ``* _ < >`` escaped."""
+    parts = text.replace("``", "`").split("`")
+    for i in range(0, len(parts), 2):  # outside code spans
+        for char in "*_<>":
+            parts[i] = parts[i].replace(char, "\\" + char)
+    return "`".join(parts).replace("|", "\\|")
 
 
 def configuration_md() -> str:

@@ -1,0 +1,224 @@
+"""Helpers shared by ``bench/delivery.py`` and ``bench/alertmanager.py``.
+
+Processes (start, readiness, CPU, memory, stop), the local receiver, statistics and the
+machine description. Every wait is bounded; every address is 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RECEIVER = BENCH / "delivery_receiver.py"
+TICK = os.sysconf("SC_CLK_TCK")
+HOST = "127.0.0.1"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+# --- tiny blocking HTTP client (control plane only, never the load) -----------------------
+
+
+def http_call(port: int, method: str, path: str, body: bytes | None = None,
+              headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def http_json(port: int, method: str, path: str, data: Any = None,
+              headers: dict[str, str] | None = None, timeout: float = 10.0) -> Any:
+    body = None if data is None else json.dumps(data).encode()
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    status, raw = http_call(port, method, path, body, hdrs, timeout)
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: HTTP {status}: {raw[:300]!r}")
+    return json.loads(raw) if raw.strip() else None
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def wait_ready(proc: subprocess.Popen[bytes], port: int, path: str, timeout: float = 30.0,
+               started: float | None = None) -> float:
+    """Seconds from ``started`` (default: now) until GET ``path`` answers 200."""
+    started = time.perf_counter() if started is None else started
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before it was ready")
+        try:
+            status, _ = http_call(port, "GET", path, timeout=1)
+            if status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.002)
+    raise RuntimeError(f"not ready after {timeout}s ({path})")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmHWM (peak RSS) and VmRSS, in KiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmHWM:", "VmRSS:", "Threads:")):
+            key, value = line.split(":", 1)
+            out[key] = int(value.split()[0])
+    return out
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> float:
+    """SIGTERM this process (only it) and wait; seconds the shutdown took."""
+    if proc.poll() is not None:
+        return 0.0
+    started = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+        raise RuntimeError(f"pid {proc.pid} did not stop within {timeout}s of SIGTERM") from None
+    return time.perf_counter() - started
+
+
+class Receiver:
+    """``bench/delivery_receiver.py`` in its own process."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.port = free_port()
+        self.log_path = run_dir / "receiver.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(RECEIVER), "--host", HOST, "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True)
+        wait_ready(self.proc, self.port, "/count")
+
+    def url(self, path: str) -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+    def count(self) -> dict[str, int]:
+        return http_json(self.port, "GET", "/count")
+
+    def results(self) -> dict[str, Any]:
+        return http_json(self.port, "GET", "/results", timeout=120)
+
+    def reset(self) -> None:
+        http_json(self.port, "POST", "/reset")
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def close(self) -> None:
+        try:
+            stop(self.proc)
+        finally:
+            self._log.close()
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def latency_stats(values_ms: list[float]) -> dict[str, float]:
+    v = sorted(values_ms)
+    return {"n": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90),
+            "p99": percentile(v, 99), "p999": percentile(v, 99.9), "max": v[-1] if v else float("nan"),
+            "mean": statistics.fmean(v) if v else float("nan")}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def fmt_spread(s: dict[str, float], fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(s['min'])} / {fmt.format(s['median'])} / {fmt.format(s['max'])}"
+
+
+def per_second_windows(arrivals_ns: list[int]) -> list[int]:
+    """How many arrivals fell into each whole second after the first one."""
+    if not arrivals_ns:
+        return []
+    first = min(arrivals_ns)
+    buckets: dict[int, int] = {}
+    for a in arrivals_ns:
+        k = (a - first) // 1_000_000_000
+        buckets[k] = buckets.get(k, 0) + 1
+    return [buckets.get(k, 0) for k in range(max(buckets) + 1)]
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    out: dict[str, Any] = {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    try:
+        import aiohttp
+
+        out["aiohttp"] = aiohttp.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def fs_type(path: Path) -> str:
+    best, kind = "", "?"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        parts = line.split()
+        mount = parts[1]
+        if str(path).startswith(mount) and len(mount) > len(best):
+            best, kind = mount, f"{parts[2]} ({parts[0]} on {mount})"
+    return kind
