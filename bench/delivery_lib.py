@@ -87,6 +87,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (utime + stime) of each thread of a process, by thread id."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def thread_names(pid: int) -> dict[int, str]:
+    """Python thread names by thread id, from ``py-spy dump`` when py-spy is installed."""
+    import re
+    import shutil
+
+    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    names = {pid: "MainThread"}
+    if exe is None:
+        return names
+    done = subprocess.run([exe, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30)
+    for m in re.finditer(r'^Thread (\d+) \(\w+\): "([^"]+)"', done.stdout, re.M):
+        names[int(m[1])] = m[2]
+    return names
+
+
+def thread_delta(before: dict[int, float], after: dict[int, float], names: dict[int, str]) -> dict[str, float]:
+    """CPU seconds per thread between two ``thread_cpu`` readings, by name (unknown: the tid)."""
+    out: dict[str, float] = {}
+    for tid, cpu in after.items():
+        name = names.get(tid, f"tid-{tid}")
+        out[name] = round(out.get(name, 0.0) + cpu - before.get(tid, 0.0), 2)
+    return out
+
+
 def memory(pid: int) -> dict[str, int]:
     """VmHWM (peak RSS) and VmRSS, in KiB."""
     out = {}

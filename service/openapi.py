@@ -13,7 +13,7 @@ _NINT = {"type": ["integer", "null"]}
 
 
 def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": required or list(props)}
+    return {"type": "object", "properties": props, "required": list(props) if required is None else required}
 
 
 def _list(ref: str) -> dict[str, Any]:
@@ -49,13 +49,23 @@ _DETAIL = {"allOf": [{"$ref": "#/components/schemas/Event"},
                          "allOf": [{"$ref": "#/components/schemas/Delivery"},
                                    _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})]}}})]}
 _RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT})
+_STATUS = {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}
+_WHEN = {"anyOf": [{"type": "string", "format": "date-time"},
+                   {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)$"}, {"const": ""}]}
+_CURSOR = {"type": "string", "pattern": "^[0-9]{0,18}$"}
+_TEXT = {"type": "string", "minLength": 1}
+_REPLAY_FILTERS = {
+    "source": _TEXT, "event": _TEXT, "external_id": _TEXT, "status": _STATUS, "sink": _TEXT, "route": _TEXT,
+    "since": {"anyOf": _WHEN["anyOf"][:2]}, "until": {"anyOf": _WHEN["anyOf"][:2]},
+}
 _FILTERS = [
     _q("source", "source name"), _q("event", "event name glob, e.g. myeduzz.invoice_*"),
-    _q("external_id", "the sender's event id"), _q("since", "ISO-8601 time or an age like 24h"),
-    _q("until", "ISO-8601 time or an age like 1h"), _q("limit", "page size (1-500)", {"type": "integer"}),
-    _q("cursor", "the `next` of the previous page"),
+    _q("external_id", "the sender's event id"), _q("since", "ISO-8601 time or an age like 24h", _WHEN),
+    _q("until", "ISO-8601 time or an age like 1h", _WHEN),
+    _q("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+    _q("cursor", "the `next` of the previous page", _CURSOR),
 ]
-_DELIVERY_FILTERS = [*_FILTERS, _q("status", "delivery status", {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}),
+_DELIVERY_FILTERS = [*_FILTERS, _q("status", "delivery status", _STATUS),
                      _q("sink", "sink name"), _q("route", "route name")]
 
 SPEC: dict[str, Any] = {
@@ -71,7 +81,7 @@ SPEC: dict[str, Any] = {
         "/api/events/{id}/replay": {"post": {
             "summary": "Deliver an event again", "parameters": [_p("id")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
-                {"sinks": {"type": "array", "items": _STR}}, [])}}},
+                {"sinks": {"type": "array", "items": _STR}}, []) | {"additionalProperties": False}}}},
             "responses": _ok(_RESCHEDULED, 400, 404, 409)}},
         "/api/deliveries": {"get": {"summary": "List deliveries, newest first", "parameters": _DELIVERY_FILTERS,
                                     "responses": _ok(_list("#/components/schemas/Delivery"), 400)}},
@@ -82,8 +92,10 @@ SPEC: dict[str, Any] = {
         "/api/replay": {"post": {
             "summary": "Replay every delivery matching a filter",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _obj(
-                {"source": _STR, "event": _STR, "external_id": _STR, "status": _STR, "sink": _STR,
-                 "route": _STR, "since": _STR, "until": _STR, "all": {"type": "boolean"}}, [])}}},
+                _REPLAY_FILTERS | {"all": {"type": "boolean"}}, [])
+                | {"additionalProperties": False,
+                   "anyOf": [{"required": ["all"], "properties": {"all": {"const": True}}},
+                             *({"required": [key]} for key in _REPLAY_FILTERS)]}}}},
             "responses": _ok(_RESCHEDULED, 400)}},
         "/api/sinks": {"get": {"summary": "Configured sinks and their state",
                                "responses": _ok(_list("#/components/schemas/Sink"))}},

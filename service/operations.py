@@ -11,6 +11,7 @@ from service.store import DELIVERY_STATUSES, Filter, Store
 from service.timeparse import parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 class BadRequest(ValueError):
@@ -26,10 +27,17 @@ class Conflict(RuntimeError):
 
 
 def make_filter(params: dict[str, Any]) -> Filter:
-    """A Filter from query parameters or JSON; unknown keys and bad values are BadRequest."""
+    """A Filter from query parameters or JSON; unknown keys and bad values are BadRequest.
+
+    An empty value (``?source=``) means "any", as if the key were absent.
+    """
+    params = {k: v for k, v in params.items() if v not in ("", None)}
     unknown = set(params) - set(FILTER_KEYS) - {"all", "limit", "cursor"}
     if unknown:
         raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
+    wrong = [k for k in FILTER_KEYS if k in params and not isinstance(params[k], str)]
+    if wrong:
+        raise BadRequest(f"filter values must be text: {', '.join(wrong)}")
     status = params.get("status")
     if status is not None and status not in DELIVERY_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(DELIVERY_STATUSES)}")
@@ -48,16 +56,18 @@ def page_args(params: dict[str, Any]) -> tuple[int, str | None]:
     try:
         limit = int(params.get("limit", 50))
     except ValueError:
-        raise BadRequest("limit must be a whole number") from None
-    cursor = params.get("cursor")
-    if cursor is not None and not str(cursor).isdigit():
+        raise BadRequest("limit must be a whole number from 1 to 500") from None
+    if not 1 <= limit <= 500:
+        raise BadRequest("limit must be a whole number from 1 to 500")
+    cursor = params.get("cursor") or None
+    if cursor is not None and not (str(cursor).isdigit() and int(cursor) <= MAX_ID):
         raise BadRequest("invalid cursor")
-    return max(1, min(limit, 500)), cursor
+    return limit, cursor
 
 
 def parse_id(text: str, what: str) -> int:
     """An id from a path segment; NotFound when it is not a number."""
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_ID:
         raise NotFound(f"no {what} {text!r}")
     return int(text)
 
@@ -103,6 +113,11 @@ async def retry_delivery(store: Store, settings: Settings, delivery_id: int) -> 
 
 async def bulk_replay(store: Store, settings: Settings, params: dict[str, Any]) -> Rescheduled:
     """Replay every delivery matching a filter; an empty filter needs ``all: true``."""
+    if "all" in params and not isinstance(params["all"], bool):
+        raise BadRequest("all must be true or false")
+    empty = [k for k, v in params.items() if v == "" or v is None]
+    if empty:
+        raise BadRequest(f"empty filter value(s): {', '.join(sorted(empty))} (leave the key out instead)")
     flt = make_filter(params)
     if flt == Filter() and params.get("all") is not True:
         raise BadRequest("an empty filter would replay every delivery: pass all=true to mean it")

@@ -16,7 +16,7 @@ def parse_when(text: str, *, now: float | None = None) -> float:
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"invalid time {text!r}: use ISO-8601 (2026-11-25T10:00:00Z) or an age (24h)") from None
     if moment.tzinfo is None:

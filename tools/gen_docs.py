@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python tools/gen_docs.py` from a checkout, installed or not
     sys.path.insert(0, str(ROOT))
 
-import msgspec  # noqa: E402
-import msgspec.inspect as mi  # noqa: E402
+import msgspec
+import msgspec.inspect as mi
 
-from service import checks, conditions, config, templates  # noqa: E402
-from service.eduzz import catalogue  # noqa: E402
-from service.eduzz.messages import builtin_template  # noqa: E402
+from service import checks, conditions, config, templates
+from service.eduzz import catalogue
+from service.eduzz.messages import builtin_template
 
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
 EVENTS_DOC = ROOT / "docs" / "events.md"
@@ -108,7 +108,7 @@ DESCRIPTIONS: dict[str, str] = {
     "DeliveryConfig.max_attempts": "Attempts per delivery before it is given up (`failed`, the dead-letter state) and `ponte.delivery_failed` is emitted.",
     "DeliveryConfig.retry_schedule": "Wait before each retry: the first entry after the first failure, and so on; the last entry repeats. Each wait gets ±20% jitter, and a receiver's longer `Retry-After` wins.",
     "DeliveryConfig.timeout": "Time limit for one send, for sinks without their own `timeout`.",
-    "DeliveryConfig.concurrency": "Deliveries in flight across all sinks at once.",
+    "DeliveryConfig.concurrency": "Meant as a cap on deliveries in flight across all sinks; not enforced yet — each sink's own `concurrency` is what limits sending.",
     "DeliveryConfig.shutdown_grace": "On SIGTERM/SIGINT, how long in-flight deliveries may finish before Ponte exits (unfinished ones are retried after a restart).",
     # messages
     "MessagesConfig.timezone": "IANA time zone for dates in messages (built-in ones and the `date` / `datetime` filters).",
@@ -123,7 +123,7 @@ SECTION_INTROS = {
     "sources": "A map: name → source. Each source receives webhooks at `POST /webhooks/<name>`; the name may use letters, digits, `_`, `-` and `.`.",
     "sinks": "A map: name → sink, the places events are delivered to. Every delivery to a sink is retried on its own, with its own concurrency, rate limit and circuit breaker, so one failing sink never holds back another.",
     "routes": "An ordered list: which events go to which sinks (see [Routing](#routing)).",
-    "delivery": "Retries and timeouts for every sink.",
+    "delivery": "Retries and timeouts for every sink. Failures worth retrying (timeouts, connection errors, HTTP `408`/`429`/`5xx`, SMTP `4xx`, a full disk) are retried on `retry_schedule` until `max_attempts`; a permanent one (another HTTP `4xx`, an SMTP `5xx` such as a rejected address) fails the delivery at once. Failed deliveries can be sent again with `ponte retry` / `ponte replay` or the admin API.",
     "messages": "Built-in and custom messages.",
 }
 
@@ -132,7 +132,7 @@ TYPE_INTROS = {
     "hmac": "Any provider that signs the raw body with an HMAC in one header.",
     "slack": "Posts to a Slack channel, by incoming webhook or bot token. A `410 Gone` or a revoked webhook disables the sink (`ponte.sink_disabled`).",
     "email": "Sends an e-mail per delivery over SMTP (plain text, plus HTML when the message has `html`).",
-    "webhook": "POSTs each delivery to a URL: the original raw body byte for byte, unless the route's template sets `body`.",
+    "webhook": "POSTs each delivery to a URL: the original raw body byte for byte, unless the route's template sets `body`. A `2xx` answer is success; `408`, `429`, `5xx`, timeouts and connection errors are retried; other `4xx` and unfollowed redirects fail at once; `410 Gone` disables the sink (`ponte.sink_disabled`).",
     "file": "Appends one JSON line per delivery to a local file; needs no credentials (the default config uses it).",
 }
 
@@ -470,7 +470,7 @@ def filters_section() -> list[str]:
 
 def _cell(text: str) -> str:
     """A docstring line for a table cell: ``code`` kept, Markdown's ``* _ < >`` escaped."""
-    parts = text.replace("``", "`").split("`")
+    parts = text.replace("``", "`").replace(" -> ", " → ").split("`")
     for i in range(0, len(parts), 2):  # outside code spans
         for char in "*_<>":
             parts[i] = parts[i].replace(char, "\\" + char)
@@ -655,9 +655,13 @@ OPERATIONAL = [
 
 
 def readable(path: str) -> str:
-    """``data.items.*.price.value`` as ``items[].price.value`` (``data.`` dropped)."""
-    text = path.removeprefix("data.").replace(f".{catalogue.ANY_INDEX}", "[]")
-    return text.removesuffix(f".{catalogue.FREE_FORM}") + (" {…}" if path.endswith(catalogue.FREE_FORM) else "")
+    """``data.items.*.price.value`` as ``items[].price.value``; ``….**`` as ``… {…}``."""
+    segments = path.removeprefix("data.").split(".")
+    free = segments[-1] == catalogue.FREE_FORM
+    if free:
+        segments.pop()
+    text = ".".join(segments).replace(f".{catalogue.ANY_INDEX}", "[]")
+    return text + (" {…}" if free else "")
 
 
 def leaves(paths: frozenset[str]) -> list[str]:
@@ -725,8 +729,8 @@ def events_md() -> str:
                 body += [
                     f"#### `{spec.name}`",
                     "",
-                    f"**{spec.title}** — example payload: "
-                    f"[`service/eduzz/fixtures/{spec.fixture}`](../service/eduzz/fixtures/{spec.fixture})",
+                    (f"**{spec.title}** — example payload: "
+                     f"[`service/eduzz/fixtures/{spec.fixture}`](../service/eduzz/fixtures/{spec.fixture})"),
                     "",
                     "Fields (under `data.`):",
                     "",

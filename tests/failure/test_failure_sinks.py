@@ -99,6 +99,30 @@ async def test_connection_refused_then_server_starts(tmp_path, settings_for, sta
         await receiver.stop()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "worker.py _retry puts lane.breaker.cooldown (a config Duration, a float subclass) into the "
+    "ponte.breaker_opened data; opevents.emit msgspec-encodes it outside its try -> TypeError in a "
+    "spawned task ('Task exception was never retrieved'): the notice is never stored or routed"))
+async def test_breaker_opening_emits_an_operational_event(tmp_path, settings_for, start):
+    """After breaker_threshold failures ponte.breaker_opened reaches the ops route."""
+    receiver = Receiver(status=lambda: 503)
+    hook = await receiver.start()
+    sinks = {"other": {"type": "webhook", "url": hook, "breaker_threshold": 2, "breaker_cooldown": "1h"},
+             "ops": {"type": "file", "path": str(tmp_path / "ops.jsonl")}}
+    routes = [{"name": "crm", "events": ["acme.*"], "to": ["other"]},
+              {"name": "ops", "events": ["ponte.*"], "to": ["ops"]}]
+    delivery = {"max_attempts": 10, "retry_schedule": ["50ms"], "timeout": "2s"}
+    try:
+        client = await start(settings_for(sinks=sinks, routes=routes, delivery=delivery), worker=True)
+        await send_events(client, 0, 2)
+        await until(lambda: len(receiver.bodies) >= 2, 3, "two failures")
+        ops = tmp_path / "ops.jsonl"
+        await until(lambda: ops.exists() and "ponte.breaker_opened" in ops.read_text(), 3,
+                    "ponte.breaker_opened delivered to the ops sink")
+    finally:
+        await receiver.stop()
+
+
 # --- slow and silent receivers ----------------------------------------------------------
 
 
@@ -109,9 +133,9 @@ async def test_receiver_slower_than_the_timeout_is_transient(tmp_path, settings_
     other = {"type": "webhook", "url": hook, "timeout": "300ms", "breaker_threshold": 1000}
     try:
         client = await start(settings_with(settings_for, tmp_path, other, max_attempts=2), worker=True)
-        await send_events(client)
-        await until(lambda: len(file_ids(tmp_path / "out.jsonl")) == N, 1.5, "file sink got everything")
-        await until(lambda: statuses(tmp_path, "other") == {"failed": N}, 15, "webhook gave up")
+        await send_events(client, 0, 10)
+        await until(lambda: len(file_ids(tmp_path / "out.jsonl")) == 10, 1.0, "file sink got everything")
+        await until(lambda: statuses(tmp_path, "other") == {"failed": 10}, 15, "webhook gave up")
         rows = db(tmp_path, "SELECT a.outcome, a.error, a.duration_ms FROM attempts a "
                             "JOIN deliveries d ON d.id = a.delivery_id WHERE d.sink = 'other'")
         assert {o for o, _, _ in rows} == {"retry", "failed"}
@@ -163,14 +187,14 @@ async def test_http_server_that_never_answers_times_out(tmp_path, settings_for, 
              "breaker_threshold": 1000}
     try:
         client = await start(settings_with(settings_for, tmp_path, other, max_attempts=2), worker=True)
-        await send_events(client, 0, 5)
+        await send_events(client, 0, 2)
         await until(lambda: silent.connections >= 1, 2, "a connection to the silent server")
         # While the silent sink holds its slots, new events still reach the file sink at once.
         began = time.monotonic()
-        await send_events(client, 5, 10)
-        await until(lambda: len(file_ids(tmp_path / "out.jsonl")) == 15, 1.0, "file sink kept up")
+        await send_events(client, 2, 4)
+        await until(lambda: len(file_ids(tmp_path / "out.jsonl")) == 6, 1.0, "file sink kept up")
         assert time.monotonic() - began < 1.5
-        await until(lambda: statuses(tmp_path, "other") == {"failed": 15}, 20, "silent sink gave up")
+        await until(lambda: statuses(tmp_path, "other") == {"failed": 6}, 20, "silent sink gave up")
         errors = {e for (e,) in db(tmp_path, "SELECT a.error FROM attempts a JOIN deliveries d "
                                             "ON d.id = a.delivery_id WHERE d.sink = 'other'")}
         assert errors == {"webhook sink 'other': timed out after 0.5s"}
