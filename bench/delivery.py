@@ -57,6 +57,7 @@ FIXTURE = ROOT / "service" / "eduzz" / "fixtures" / "myeduzz.invoice_paid.json"
 SECRET = "bench-secret-0123456789"
 ADMIN = "bench-admin-token"
 SINK = "recv"
+TRACE = Path(__file__).resolve().parent / "delivery_trace.py"
 SIGNING = "whsec_YmVuY2gtc2lnbmluZy1rZXktMDEyMzQ1Njc4OQ=="
 
 CONFIG = """\
@@ -126,11 +127,12 @@ class Ponte:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = run_dir / "ponte.log"
 
-    def start(self) -> float:
-        """Start; seconds from exec to GET /readyz 200."""
+    def start(self, trace: Path | None = None) -> float:
+        """Start (under bench/delivery_trace.py when ``trace``); seconds from exec to GET /readyz 200."""
+        cmd = self.cmd if trace is None else [sys.executable, str(TRACE), str(trace), *self.cmd[1:]]
         with self.log_path.open("ab") as err:
             started = time.perf_counter()
-            self.proc = subprocess.Popen(self.cmd, cwd=self.run_dir, stdout=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(cmd, cwd=self.run_dir, stdout=subprocess.DEVNULL,
                                          stderr=err, start_new_session=True)
         return wait_ready(self.proc, self.port, "/readyz", started=started)
 
@@ -275,7 +277,8 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
     receiver.reset()
     ponte = Ponte(args, run_dir, receiver.url("/hook"))
     res: dict[str, Any] = {"run": run}
-    res["startup_s"] = ponte.start()
+    trace = Path(args.trace) / f"run{run}.json" if args.trace else None
+    res["startup_s"] = ponte.start(trace)
     try:
         res["idle"] = idle_rss(ponte.pid, 1.0)
         names = thread_names(ponte.pid)
@@ -291,6 +294,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         prof = profiler(ponte.pid, profile / "drain.txt", 10) if profile else None
         t0 = time.time()
+        w0 = time.perf_counter()
         ponte.api(f"/api/sinks/{SINK}/enable")
         got_all = wait_for_receiver(receiver, args.backlog, timeout=max(120.0, args.backlog / 50))
         done, last = wait_succeeded(ponte, args.backlog, timeout=60)
@@ -304,6 +308,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
             raise RuntimeError(f"drain incomplete: receiver {receiver.count()}, succeeded {done}")
         res["drain_s"] = last - t0
         res["drain_wall_s"] = wall
+        res["drain_window"] = [w0, w0 + (last - t0)]
         res["deliveries_per_s"] = args.backlog / (last - t0)
         res["after_drain"] = memory(ponte.pid)
         hooks = receiver.results()["hooks"]
@@ -324,9 +329,11 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         total = int((args.warmup + args.duration) * args.rate)
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         own0 = time.process_time()
+        w0 = time.perf_counter()
         prof = profiler(ponte.pid, profile / "steady.txt", args.warmup + args.duration) if profile else None
         load = asyncio.run(paced(ponte.port, bodies, run, args.rate, total, 64))
         complete = wait_for_receiver(receiver, total, timeout=60)
+        res["steady_window"] = [w0 + args.warmup, time.perf_counter()]
         res["steady_cpu_s"] = cpu_seconds(ponte.pid) - cpu0
         res["steady_threads_cpu_s"] = thread_delta(th0, thread_cpu(ponte.pid), names)
         res["steady_client_cpu_s"] = time.process_time() - own0
@@ -363,6 +370,12 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
     res["warm_startup_s"] = ponte.start()
     res["warm_idle"] = idle_rss(ponte.pid, 1.0)
     ponte.stop()
+    if trace is not None:
+        for phase in ("drain", "steady"):
+            lo, hi = res[f"{phase}_window"]
+            log(f"trace run {run} {phase}:")
+            subprocess.run([sys.executable, str(TRACE), "--summary", str(trace), str(lo), str(hi)],
+                           stdout=sys.stderr, check=False)
     res["db_bytes"] = sum(p.stat().st_size for p in run_dir.glob("ponte.db*"))
     return res
 
@@ -486,6 +499,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-sign", dest="sign", action="store_false",
                    help="no signing_secret on the sink (default: Standard Webhooks signing on)")
     p.add_argument("--profile", metavar="DIR", help="one extra run under py-spy; stacks go to DIR")
+    p.add_argument("--trace", metavar="DIR",
+                   help="run Ponte under bench/delivery_trace.py (timing probes; diagnosis only)")
     p.add_argument("--tmpdir", help="where the temp dir (and Ponte's databases) go")
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

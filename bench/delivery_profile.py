@@ -33,10 +33,19 @@ def func(frame: str) -> str:
     return f"{m[1]} ({m[2]})" if m else frame
 
 
+_IDLE_LEAVES = ("EpollSelector.select", "_worker (concurrent/futures/thread.py)",
+                "Condition.wait", "Semaphore.acquire", "_connection_worker_thread (aiosqlite/core.py)")
+
+
 def thread_name(stack: list[str]) -> str:
-    if len(stack) > 1 and stack[0].startswith("thread ("):
-        return stack[1].split("_")[0] if stack[1].startswith("ponte-sqlite") else stack[1]
-    return stack[0]
+    """py-spy --threads puts ``thread (TID): NAME`` first."""
+    head = stack[0]
+    return head.split(": ", 1)[1] if head.startswith("thread (") and ": " in head else head
+
+
+def idle(stack: list[str]) -> bool:
+    """The thread was waiting (epoll, an empty executor queue, aiosqlite's queue)."""
+    return any(stack[-1].startswith(leaf) or func(stack[-1]) == leaf for leaf in _IDLE_LEAVES)
 
 
 def main() -> None:
@@ -45,6 +54,7 @@ def main() -> None:
     p.add_argument("--top", type=int, default=30)
     p.add_argument("--thread", help="only this thread (e.g. MainThread)")
     p.add_argument("--match", help="only stacks containing this text")
+    p.add_argument("--busy", action="store_true", help="drop samples where the thread was waiting")
     args = p.parse_args()
     rows = load(args.file)
     total = sum(n for _, n in rows)
@@ -54,8 +64,11 @@ def main() -> None:
     print(f"{args.file}: {total} samples")
     for name, n in threads.most_common():
         print(f"  thread {name:<40} {n:>7} {100 * n / total:5.1f}%")
+    idle_n = sum(n for s, n in rows if idle(s))
+    print(f"  waiting (epoll / empty queues): {idle_n} {100 * idle_n / max(total, 1):.1f}%")
     rows = [(s, n) for s, n in rows if (not args.thread or thread_name(s).startswith(args.thread))
-            and (not args.match or any(args.match in f for f in s))]
+            and (not args.match or any(args.match in f for f in s))
+            and not (args.busy and idle(s))]
     sub = sum(n for _, n in rows)
     inclusive: Counter[str] = Counter()
     self_: Counter[str] = Counter()

@@ -107,3 +107,34 @@ def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> Non
     names = events[0] if len(events) == 1 else f"{len(events)} events"
     close = f" (did you mean {hint!r}?)" if hint else ""
     errors.append(f"{at}: {path!r} does not exist on {names}{close}")
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Things that are valid but probably not what the author meant."""
+    found: list[str] = []
+    for name, source in config.sources.items():
+        if not [s for s in source.secrets if s]:
+            found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
+    used = {t.sink for route in config.routes for t in route.targets}
+    found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
+    for i, route in enumerate(config.routes):
+        found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
+                  for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
+    return found
+
+
+_APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
+
+
+def _unknown_eduzz_glob(glob: str) -> bool:
+    app = glob.split(".", 1)[0]
+    if app not in _APPS:
+        return False
+    return not any(fnmatch.fnmatchcase(e, glob) for e in catalogue.EVENT_NAMES)
+
+
+def _closest_event(glob: str) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(glob, catalogue.EVENT_NAMES, n=1)
+    return f" (did you mean {found[0]!r}?)" if found else ""

@@ -72,7 +72,7 @@ class StorageConfig(Base):
 
     def __post_init__(self) -> None:
         if not self.url.startswith("sqlite:///") or self.url == "sqlite:///":
-            raise ValueError("storage.url must look like sqlite:///path/to/ponte.db")
+            raise ValueError("url: must look like sqlite:///path/to/ponte.db (sqlite:////abs/path for an absolute path)")
 
 
 # --- sources -----------------------------------------------------------------------
@@ -126,7 +126,7 @@ class SlackSink(SinkBase, tag="slack", kw_only=True):
         if (self.webhook_url is None) == (self.token is None):
             raise ValueError("a slack sink needs either webhook_url or token + channel")
         if self.token is not None and not self.channel:
-            raise ValueError("a slack sink with a token needs a channel")
+            raise ValueError("channel: a slack sink with a token needs a channel")
 
 
 class EmailSink(SinkBase, tag="email", kw_only=True):
@@ -147,9 +147,9 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
+            raise ValueError("url: must start with http:// or https://")
         if self.signing_secret is not None and not _is_whsec(self.signing_secret):
-            raise ValueError('signing_secret must be in the "whsec_<base64>" form')
+            raise ValueError('signing_secret: must be in the "whsec_<base64>" form')
 
 
 def _is_whsec(secret: str) -> bool:
@@ -217,7 +217,7 @@ class MessagesConfig(Base):
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
 
 class Config(Base):
@@ -307,6 +307,7 @@ def _convert(value: Any, type_: Any, where: str, errors: list[str]) -> Any:
 
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.+)`$")
 _BAD_TAG = re.compile(r"^Invalid value '(.*)'$")
+_KEYED = re.compile(r"^([a-z_]+): (.+)$", re.S)
 
 
 def _format_error(where: str, message: str, type_: Any) -> str:
@@ -319,6 +320,8 @@ def _format_error(where: str, message: str, type_: Any) -> str:
         return f"{path}.{key}: unknown key{_close_match(key, _field_names(type_))}"
     if (match := _BAD_TAG.match(text)) and path.endswith(".type"):
         return f"{path}: unknown type {match[1]!r} (one of: {', '.join(_tags(type_))})"
+    if match := _KEYED.match(text):  # a __post_init__ check that names its key
+        return f"{path}.{match[1]}: {match[2]}"
     return f"{path}: {text}"
 
 
@@ -375,12 +378,16 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
 
 
 def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:
+    """Expand ``${VAR}``; a value that is only a variable expanding to "" counts as unset."""
     if isinstance(node, str):
-        return _expand(node, env, where, errors)
+        expanded = _expand(node, env, where, errors)
+        return None if expanded == "" and _VAR.fullmatch(node.strip()) else expanded
     if isinstance(node, dict):
-        return {k: _substitute(v, env, _join(where, k), errors) for k, v in node.items()}
+        items = ((k, _substitute(v, env, _join(where, k), errors)) for k, v in node.items())
+        return {k: v for k, v in items if v is not None or node[k] is None}
     if isinstance(node, list):
-        return [_substitute(v, env, f"{where}[{i}]", errors) for i, v in enumerate(node)]
+        items = [_substitute(v, env, f"{where}[{i}]", errors) for i, v in enumerate(node)]
+        return [v for v, raw in zip(items, node) if v is not None or raw is None]
     return node
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from service.config import Config
 from service.errors import ConfigError
 from service.keys import HOLDER, WORKER
 from service.runtime import load_settings
 
 log = structlog.get_logger("ponte.reload")
+
+
+RESTART_ONLY = ("server.host", "server.port", "server.max_body_bytes", "storage.url")
 
 
 async def reload_from_file(app: web.Application) -> list[str]:
@@ -21,6 +25,9 @@ async def reload_from_file(app: web.Application) -> list[str]:
     except ConfigError as exc:
         log.error("config_reload_refused", path=path, errors=exc.errors)
         return exc.errors
+    pending = restart_needed(holder.settings.config, settings.config)
+    if pending:
+        log.warning("config_reload_needs_restart", settings=pending)
     holder.swap(settings)
     worker = app.get(WORKER)
     if worker is not None:
@@ -28,3 +35,12 @@ async def reload_from_file(app: web.Application) -> list[str]:
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
     return []
+
+
+def restart_needed(old: Config, new: Config) -> list[str]:
+    """The changed settings that only take effect after a restart."""
+    def value(config: Config, dotted: str) -> object:
+        section, key = dotted.split(".")
+        return getattr(getattr(config, section), key)
+
+    return [key for key in RESTART_ONLY if value(old, key) != value(new, key)]

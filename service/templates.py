@@ -315,6 +315,13 @@ def _paths(ast: nodes.Template, env: _Sandbox) -> set[str]:
 
 
 def _collect(node: nodes.Node, bound: set[str], found: set[str]) -> None:
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        # ``event.endswith('x')``: a method call on ``event``, not a payload path ``event.endswith``
+        _collect(node.node.node, bound, found)
+        for child in (*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs):
+            if child is not None:
+                _collect(child, bound, found)
+        return
     if isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem)):
         parts, rest = _chain(node)
         if parts and parts[0] not in bound:

@@ -45,6 +45,7 @@ class Worker:
         self.metrics = metrics
         self.http = http
         self.lanes: dict[str, Lane] = {}
+        self._timeout: float | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -77,10 +78,12 @@ class Worker:
         """Rebuild lanes for a new config: changed sinks get a new client, others keep theirs."""
         states = await self.store.sink_states()
         timeout = settings.config.delivery.timeout
+        same_timeout = timeout == self._timeout
+        self._timeout = timeout
         lanes: dict[str, Lane] = {}
         for name, cfg in settings.config.sinks.items():
             old = self.lanes.get(name)
-            lane = old if old is not None and old.cfg == cfg else None
+            lane = old if old is not None and old.cfg == cfg and same_timeout else None
             if lane is None:
                 lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
                 if old is not None:
@@ -139,8 +142,10 @@ class Worker:
         """Claim for every lane with room; return how many deliveries were started."""
         now = time.time()
         started = 0
+        limit = self.holder.settings.config.delivery.concurrency
         for lane in list(self.lanes.values()):
-            room = lane.capacity(now)
+            in_flight = sum(lane.inflight for lane in self.lanes.values())
+            room = min(lane.capacity(now), limit - in_flight)
             if room <= 0 or self._stopping.is_set():
                 continue
             ordered = lane.cfg.ordered_by is not None

@@ -71,3 +71,34 @@ def test_ponte_check_exit_codes(capsys):
     assert main(["check", "--config", str(Path(__file__).parent / "configs" / "bad" / "undefined_sink.yaml")]) == 1
     err = capsys.readouterr().err
     assert "routes[0].to[0]: unknown sink 'vendass'" in err
+
+
+def test_empty_variable_means_unset():
+    """``${VAR:-}`` that expands to nothing leaves an optional key unset (and drops a list item)."""
+    raw = {"server": {"admin_token": "${TOKEN_X:-}"},
+           "sources": {"e": {"type": "eduzz", "secrets": ["${A_X:-}", "kept"]}},
+           "sinks": {"m": {"type": "email", "host": "h", "from": "f", "to": ["t"], "username": "${U_X:-}"}}}
+    config = parse_config(raw, env={})
+    assert config.server.admin_token is None
+    assert config.sources["e"].secrets == ["kept"]
+    assert config.sinks["m"].username is None
+
+
+def test_numbers_from_environment_variables():
+    """A port written as ${PORT} is read as a number."""
+    assert parse_config({"server": {"port": "${P_X}"}}, env={"P_X": "9090"}).server.port == 9090
+
+
+def test_check_warns_about_likely_mistakes(tmp_path, capsys):
+    """No secret, an unused sink and a misspelt Eduzz event are warnings (exit 0)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "sources: {eduzz: {type: eduzz}}\n"
+        "sinks: {a: {type: file, path: /tmp/a}, b: {type: file, path: /tmp/b}}\n"
+        "routes: [{name: r, events: [myeduzz.invoice_payed], to: [a]}]\n"
+    )
+    assert main(["check", "--config", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "sources.eduzz: no secret configured" in err
+    assert "sinks.b: no route sends anything to it" in err
+    assert "routes[0].events[0]: 'myeduzz.invoice_payed' matches no Eduzz event (did you mean 'myeduzz.invoice_paid'?)" in err

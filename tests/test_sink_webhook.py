@@ -165,4 +165,4 @@ def test_malformed_signing_secret_is_a_config_error() -> None:
                              "signing_secret": "whsec_not*base64!secret"}}}
     with pytest.raises(ConfigError) as info:
         parse_config(raw, env={})
-    assert info.value.errors == ['sinks.crm: signing_secret must be in the "whsec_<base64>" form']
+    assert info.value.errors == ['sinks.crm.signing_secret: must be in the "whsec_<base64>" form']

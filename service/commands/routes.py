@@ -25,11 +25,13 @@ from service.store import Claimed, open_store
 
 
 def routes_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["test"], help="test: show routing for event files")
-    parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
-    parser.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
-    parser.add_argument("--json", action="store_true")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    test = actions.add_parser("test", help="show (and with --expect, assert) routing for event files")
+    test.add_argument("files", nargs="*", metavar="FILE",
+                      help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
+    test.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
+    test.add_argument("--json", action="store_true")
+    test.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
 
 
 def preview_args(parser: argparse.ArgumentParser) -> None:

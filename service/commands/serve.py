@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from service import logs
+from service.checks import config_warnings
 from service.config import resolve_path
 from service.errors import ConfigError, StorageCorrupt, StorageUnavailable
 from service.runtime import Settings, load_settings
@@ -34,6 +35,8 @@ def check(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     c = settings.config
+    for line in config_warnings(c):
+        print(f"warning: {line}", file=sys.stderr)
     print(f"{c.path}: ok ({len(c.sources)} sources, {len(c.sinks)} sinks, {len(c.routes)} routes)")
     return 0
 
@@ -64,6 +67,8 @@ def serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_from_file(app)))
         webhooks = [f"http://{host}:{port}/webhooks/{name}" for name in settings.config.sources]
+        for line in config_warnings(settings.config):
+            log.warning("config_warning", problem=line)
         log.info("ponte_started", config=settings.config.path, webhooks=webhooks,
                  sinks=list(settings.config.sinks), routes=len(settings.config.routes),
                  admin_api=bool(server.admin_token))
