@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from service.metrics import Metrics
-    from service.runtime import Holder
-    from service.store import Store
-    from service.worker import Worker
+    from service.metrics import Metrics  # noqa: F401 - named in the AppKeys below
+    from service.runtime import Holder  # noqa: F401
+    from service.store import Store  # noqa: F401
+    from service.worker import Worker  # noqa: F401
 
 HOLDER = web.AppKey("holder", "Holder")
 STORE = web.AppKey("store", "Store")
