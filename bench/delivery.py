@@ -48,9 +48,27 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from delivery_lib import (  # noqa: E402
-    HOST, ROOT, Receiver, cpu_seconds, fmt_spread, free_port, fs_type, http_call, latency_stats, log, machine,
-    memory, per_second_windows, spread, stop, thread_cpu, thread_delta, thread_names, wait_ready,
+from delivery_lib import (
+    HOST,
+    ROOT,
+    Foreign,
+    Receiver,
+    cpu_seconds,
+    fmt_spread,
+    free_port,
+    fs_type,
+    http_call,
+    latency_stats,
+    log,
+    machine,
+    memory,
+    per_second_windows,
+    spread,
+    stop,
+    thread_cpu,
+    thread_delta,
+    thread_names,
+    wait_ready,
 )
 
 FIXTURE = ROOT / "service" / "eduzz" / "fixtures" / "myeduzz.invoice_paid.json"
@@ -126,14 +144,19 @@ class Ponte:
                     "--log-format", "json", "--log-level", args.log_level]
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = run_dir / "ponte.log"
+        self.experiments: list[str] = list(getattr(args, "experiment", None) or [])
 
     def start(self, trace: Path | None = None) -> float:
         """Start (under bench/delivery_trace.py when ``trace``); seconds from exec to GET /readyz 200."""
-        cmd = self.cmd if trace is None else [sys.executable, str(TRACE), str(trace), *self.cmd[1:]]
+        env = None
+        cmd = self.cmd
+        if trace is not None or self.experiments:
+            cmd = [sys.executable, str(TRACE), str(trace) if trace else "-", *self.cmd[1:]]
+            env = {**os.environ, "PONTE_BENCH_EXPERIMENTS": ",".join(self.experiments)}
         with self.log_path.open("ab") as err:
             started = time.perf_counter()
             self.proc = subprocess.Popen(cmd, cwd=self.run_dir, stdout=subprocess.DEVNULL,
-                                         stderr=err, start_new_session=True)
+                                         stderr=err, start_new_session=True, env=env)
         return wait_ready(self.proc, self.port, "/readyz", started=started)
 
     @property
@@ -293,12 +316,14 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         res["after_prefill"] = memory(ponte.pid)
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         prof = profiler(ponte.pid, profile / "drain.txt", 10) if profile else None
+        foreign = Foreign([ponte.pid, receiver.proc.pid])
         t0 = time.time()
         w0 = time.perf_counter()
         ponte.api(f"/api/sinks/{SINK}/enable")
         got_all = wait_for_receiver(receiver, args.backlog, timeout=max(120.0, args.backlog / 50))
         done, last = wait_succeeded(ponte, args.backlog, timeout=60)
         wall = time.time() - t0
+        res["drain_foreign"] = foreign.done()
         res["drain_cpu_s"] = cpu_seconds(ponte.pid) - cpu0
         res["drain_threads_cpu_s"] = thread_delta(th0, thread_cpu(ponte.pid), names)
         res["drain_receiver_cpu_s"] = receiver.cpu() - rcpu0
@@ -322,7 +347,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         log(f"run {run}: drain {args.backlog} in {res['drain_s']:.2f}s = {res['deliveries_per_s']:.0f}/s "
             f"(receiver-side {res['receiver_rate']:.0f}/s), ponte CPU {res['drain_cpu_s']:.1f}s, "
             f"receiver CPU {res['drain_receiver_cpu_s']:.1f}s, prefill {fill['rps']:.0f} req/s; "
-            f"ponte threads {res['drain_threads_cpu_s']}")
+            f"ponte threads {res['drain_threads_cpu_s']}; other processes {res['drain_foreign']}")
 
         # --- latency at a steady rate ---------------------------------------------------------
         receiver.reset()
@@ -330,10 +355,12 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         own0 = time.process_time()
         w0 = time.perf_counter()
+        foreign = Foreign([ponte.pid, receiver.proc.pid])
         prof = profiler(ponte.pid, profile / "steady.txt", args.warmup + args.duration) if profile else None
         load = asyncio.run(paced(ponte.port, bodies, run, args.rate, total, 64))
         complete = wait_for_receiver(receiver, total, timeout=60)
         res["steady_window"] = [w0 + args.warmup, time.perf_counter()]
+        res["steady_foreign"] = foreign.done()
         res["steady_cpu_s"] = cpu_seconds(ponte.pid) - cpu0
         res["steady_threads_cpu_s"] = thread_delta(th0, thread_cpu(ponte.pid), names)
         res["steady_client_cpu_s"] = time.process_time() - own0
@@ -361,7 +388,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
             f"{res['ingest_response_ms']['p50']:.2f} ms p99 {res['ingest_response_ms']['p99']:.2f} ms; "
             f"ponte CPU {res['steady_cpu_s']:.1f}s / {args.warmup + args.duration:.0f}s "
             f"{res['steady_threads_cpu_s']}, receiver CPU {res['steady_receiver_cpu_s']:.1f}s, "
-            f"client CPU {res['steady_client_cpu_s']:.1f}s")
+            f"client CPU {res['steady_client_cpu_s']:.1f}s; other processes {res['steady_foreign']}")
     finally:
         took, code = ponte.stop()
     res["shutdown_s"], res["exit_code"] = took, code
@@ -426,6 +453,8 @@ def summarize(runs: list[dict[str, Any]], starts: list[dict[str, Any]]) -> dict[
         "cold_startup_s": spread([s["startup_s"] for s in starts]) if starts else None,
         "cold_idle_rss_mib": spread([s["VmRSS"] / 1024 for s in starts]) if starts else None,
         "shutdown_s": col(lambda r: r["shutdown_s"]),
+        "foreign_cores": spread([max(r["drain_foreign"]["foreign_cores"], r["steady_foreign"]["foreign_cores"])
+                                 for r in runs]),
     }
 
 
@@ -435,11 +464,13 @@ def text_report(rep: dict[str, Any]) -> str:
     mib = "{:.1f}"
     lines = [
         f"command: {rep['command']}",
-        f"machine: {m['nproc']} x {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}, "
-        f"aiohttp {m.get('aiohttp')}, SQLite {m['sqlite']}; database on {rep['filesystem']}",
-        f"settings: backlog {a['backlog']}, sink concurrency {a['concurrency']}, no rate limit, "
-        f"signing {'on' if a['sign'] else 'off'}, log level {a['log_level']} (JSON to a file), "
-        f"steady {a['rate']}/s for {a['duration']}s after {a['warmup']}s warm-up, runs {a['runs']}",
+        (f"machine: {m['nproc']} x {m['cpu']}, {m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}, "
+         f"aiohttp {m.get('aiohttp')}, SQLite {m['sqlite']}; database on {rep['filesystem']}"),
+        (f"settings: backlog {a['backlog']}, sink concurrency {a['concurrency']}, no rate limit, "
+         f"signing {'on' if a['sign'] else 'off'}, log level {a['log_level']} (JSON to a file), "
+         f"steady {a['rate']}/s for {a['duration']}s after {a['warmup']}s warm-up, runs {a['runs']}"),
+        *([f"EXPERIMENT (not Ponte as shipped): {', '.join(a['experiment'])}"] if a.get("experiment") else []),
+        *(["TRACED (timing probes on: diagnosis only)"] if a.get("trace") else []),
         "",
         "                                         min / median / max",
         f"backlog drain: deliveries/s              {fmt_spread(s['deliveries_per_s'])}   (target >= 2000)",
@@ -471,6 +502,8 @@ def text_report(rep: dict[str, Any]) -> str:
             f"  idle RSS after cold start, MiB        {fmt_spread(s['cold_idle_rss_mib'], mib)}",
         ]
     lines.append(f"shutdown (SIGTERM to exit), s            {fmt_spread(s['shutdown_s'], '{:.3f}')}")
+    lines.append(f"CPU of other processes (cores), worst phase {fmt_spread(s['foreign_cores'], '{:.2f}')}"
+                 "   (near 0: a quiet machine)")
     lines.append("")
     lines.append("per run:")
     for r in rep["runs"]:
@@ -480,6 +513,8 @@ def text_report(rep: dict[str, Any]) -> str:
             f"{r['drain_windows']}); steady p50/p99/max {r['latency_ms']['p50']:.2f}/"
             f"{r['latency_ms']['p99']:.2f}/{r['latency_ms']['max']:.2f} ms over {r['latency_ms']['n']} "
             f"(sent {r['steady_sent']}, 200s {r['steady_200']}, received {r['steady_received']}, "
+            f"CPU of other processes: drain {r['drain_foreign']['foreign_cores']} cores, steady "
+            f"{r['steady_foreign']['foreign_cores']} cores, "
             f"client lag p50 {r['client_lag_ms']['p50']:.2f} max {r['client_lag_ms']['max']:.2f} ms); "
             f"db {r['db']}; exit {r['exit_code']}")
     return "\n".join(lines)
@@ -501,6 +536,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile", metavar="DIR", help="one extra run under py-spy; stacks go to DIR")
     p.add_argument("--trace", metavar="DIR",
                    help="run Ponte under bench/delivery_trace.py (timing probes; diagnosis only)")
+    p.add_argument("--experiment", action="append", metavar="NAME",
+                   help="run Ponte with a candidate fix applied from outside by bench/delivery_trace.py "
+                        "(gc_freeze, claim_index, smart_wake; repeatable). The figures are then NOT Ponte's")
     p.add_argument("--tmpdir", help="where the temp dir (and Ponte's databases) go")
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -516,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + " ".join(shlex.quote(x) for x in [os.path.relpath(__file__, ROOT), *sys.argv[1:]])
     tmp = Path(tempfile.mkdtemp(prefix="ponte-delivery-", dir=args.tmpdir))
     log(f"temp dir {tmp}")
+    if args.trace:
+        Path(args.trace).mkdir(parents=True, exist_ok=True)
     receiver = Receiver(tmp)
     bodies = Bodies()
     try:

@@ -87,6 +87,61 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def system_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; idle and iowait excluded)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+class Foreign:
+    """CPU used on this machine by processes outside the benchmark, over one phase.
+
+    Other sessions may share the machine: a phase where foreign CPU is not near zero was
+    measured on a busy machine, and the report says so instead of hiding it.
+    """
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.procs0 = _all_processes()
+        self.busy0 = system_busy()
+        self.ours0 = sum(cpu_seconds(p) for p in pids) + _self_cpu()
+        self.t0 = time.perf_counter()
+
+    def done(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self.t0
+        busy = system_busy() - self.busy0
+        ours = sum(cpu_seconds(p) for p in self.pids) + _self_cpu() - self.ours0
+        mine = {os.getpid(), *self.pids}
+        top = []
+        for pid, (name, cpu) in _all_processes().items():
+            before = self.procs0.get(pid, (name, 0.0))[1] if pid in self.procs0 else 0.0
+            if pid not in mine and cpu - before >= 0.1 * wall:
+                top.append(f"{name}:{(cpu - before) / wall:.2f}")
+        return {"foreign_cores": round(max(0.0, busy - ours) / wall, 2), "machine_busy_cores": round(busy / wall, 2),
+                "busiest_others": top[:5]}
+
+
+def _all_processes() -> dict[int, tuple[str, float]]:
+    """pid -> (command name, CPU seconds) for every process that can be read."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = tail.split()
+        out[int(entry.name)] = (head.split("(", 1)[1][:20], (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
+def _self_cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def thread_cpu(pid: int) -> dict[int, float]:
     """CPU seconds (utime + stime) of each thread of a process, by thread id."""
     out = {}
@@ -108,8 +163,9 @@ def thread_names(pid: int) -> dict[int, str]:
     names = {pid: "MainThread"}
     if exe is None:
         return names
-    done = subprocess.run([exe, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30)
-    for m in re.finditer(r'^Thread (\d+) \(\w+\): "([^"]+)"', done.stdout, re.M):
+    done = subprocess.run([exe, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30,
+                          check=False)
+    for m in re.finditer(r'^Thread (\d+) \(\w+\): "([^"]+)"', done.stdout, re.MULTILINE):
         names[int(m[1])] = m[2]
     return names
 
@@ -163,8 +219,8 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.port}{path}"
 
-    def count(self) -> dict[str, int]:
-        return http_json(self.port, "GET", "/count")
+    def count(self, prefix: str = "") -> dict[str, int]:
+        return http_json(self.port, "GET", "/count" + (f"?prefix={prefix}" if prefix else ""))
 
     def results(self) -> dict[str, Any]:
         return http_json(self.port, "GET", "/results", timeout=120)
@@ -189,7 +245,9 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of an already sorted list."""
     if not sorted_values:
         return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    import math
+
+    k = max(0, min(len(sorted_values) - 1, math.ceil(q / 100 * len(sorted_values)) - 1))
     return sorted_values[k]
 
 

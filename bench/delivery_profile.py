@@ -79,10 +79,10 @@ def main() -> None:
         if frames:
             self_[frames[-1]] += n
     print(f"\nselected: {sub} samples ({100 * sub / max(total, 1):.1f}%)")
-    print(f"\ntop inclusive (% of selected):")
+    print("\ntop inclusive (% of selected):")
     for f, n in inclusive.most_common(args.top):
         print(f"  {100 * n / sub:5.1f}%  {f}")
-    print(f"\ntop self (% of selected):")
+    print("\ntop self (% of selected):")
     for f, n in self_.most_common(args.top):
         print(f"  {100 * n / sub:5.1f}%  {f}")
 

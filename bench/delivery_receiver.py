@@ -8,7 +8,8 @@ an append. Alertmanager's bodies (``POST /am``) are decoded on arrival, to count
 
     POST /hook      a Ponte delivery (the forwarded Eduzz body)         -> 200
     POST /am        an Alertmanager webhook notification ({"alerts": [...]}) -> 200
-    GET  /count     {"requests": N, "alerts": M}
+    GET  /count     {"requests": N, "alerts": M, "distinct_alerts": D, "am_requests": R}
+                    (?prefix=P: D counts only alert ids starting with P)
     GET  /results   per item: [arrival_ns, id, sent_ns | null]; a Ponte item is one request,
                     an Alertmanager item is one alert (all alerts of a request share its arrival)
     POST /reset     forget everything
@@ -39,6 +40,7 @@ class Recorder:
         self.am: list[tuple[int, bytes]] = []
         self.alerts = 0
         self.am_requests = 0
+        self.am_ids: set[str] = set()
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -59,15 +61,22 @@ async def am(request: web.Request) -> web.Response:
     REC.am.append((now, body))
     REC.am_requests += 1
     try:
-        REC.alerts += len(_decode(body).get("alerts") or [])
+        alerts = _decode(body).get("alerts") or []
     except (msgspec.DecodeError, AttributeError):
-        pass
+        alerts = []
+    REC.alerts += len(alerts)
+    for alert in alerts:
+        ident = (alert.get("labels") or {}).get("id")
+        if ident is not None:
+            REC.am_ids.add(ident)
     return web.Response(body=_OK, content_type="application/json")
 
 
 async def count(request: web.Request) -> web.Response:
+    prefix = request.query.get("prefix")
+    distinct = len(REC.am_ids) if not prefix else sum(1 for i in REC.am_ids if i.startswith(prefix))
     return web.Response(body=_encode({"requests": len(REC.hooks), "alerts": REC.alerts,
-                                      "am_requests": REC.am_requests}),
+                                      "distinct_alerts": distinct, "am_requests": REC.am_requests}),
                         content_type="application/json")
 
 

@@ -1,6 +1,7 @@
 """``ponte serve`` with timing probes, for finding where delivery time goes (diagnosis only).
 
-    python bench/delivery_trace.py OUT.json serve --config PATH [--host ... --port ...]
+    python bench/delivery_trace.py OUT.json|- serve --config PATH [--host ... --port ...]
+    PONTE_BENCH_EXPERIMENTS=gc_freeze,claim_index python bench/delivery_trace.py - serve ...
 
 Runs the real ``service.__main__.main`` in this process after wrapping, *from outside*
 (no file under service/ is changed):
@@ -9,9 +10,12 @@ Runs the real ``service.__main__.main`` in this process after wrapping, *from ou
   each job (claim / record / ingest / other) and how long ``COMMIT`` itself took;
 - ``Writer.run``: per job, the time from submission until its future resolved;
 - ``SQLiteStore.claim_due``: per call, how long it took and how many deliveries it returned;
-- the event loop: a probe task that sleeps 1 ms and records how late it woke up.
+- the event loop: a probe task that sleeps 1 ms and records how late it woke up;
+- the garbage collector: every collection's generation and duration (``gc.callbacks``).
 
-On exit (SIGTERM) the records go to OUT.json; ``--summary`` on that file prints a digest:
+Records are tuples of numbers and strings, which the collector stops tracking, so the
+probes do not inflate the collections they measure. On exit (SIGTERM) the records go to OUT.json (``-``: no probes at all, experiments only);
+``--summary`` on that file prints a digest:
 
     python bench/delivery_trace.py --summary OUT.json
 """
@@ -25,7 +29,18 @@ import sys
 import time
 from typing import Any
 
-REC: dict[str, list[Any]] = {"batches": [], "jobs": [], "claims": [], "loop_lag": []}
+REC: dict[str, list[Any]] = {"batches": [], "jobs": [], "claims": [], "loop_lag": [], "gc": []}
+_GC_START: list[float] = [0.0]
+
+
+def _gc_callback(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _GC_START[0] = time.perf_counter()
+    else:
+        gen = info.get("generation")
+        tracked = len(__import__("gc").get_objects()) if gen == 2 else None
+        REC["gc"].append((_GC_START[0], time.perf_counter() - _GC_START[0], gen, info.get("collected"),
+                          tracked))
 
 
 def _kind(job: Any) -> str:
@@ -57,7 +72,7 @@ def install() -> None:
         for job in jobs:
             k = _kind(job)
             kinds[k] = kinds.get(k, 0) + 1
-        REC["batches"].append([t0, t1 - t0, t2 - t1, len(jobs), kinds])
+        REC["batches"].append((t0, t1 - t0, t2 - t1, len(jobs), tuple(sorted(kinds.items()))))
         return outcomes
 
     original_run = w.Writer.run
@@ -67,14 +82,14 @@ def install() -> None:
         try:
             return await original_run(self, job)
         finally:
-            REC["jobs"].append([t0, time.perf_counter() - t0, _kind(job)])
+            REC["jobs"].append((t0, time.perf_counter() - t0, _kind(job)))
 
     original_claim = store_sqlite.SQLiteStore.claim_due
 
     async def claim_due(self: Any, sink: str, now: float, limit: int, ordered: bool) -> Any:
         t0 = time.perf_counter()
         out = await original_claim(self, sink, now, limit, ordered)
-        REC["claims"].append([t0, time.perf_counter() - t0, limit, len(out)])
+        REC["claims"].append((t0, time.perf_counter() - t0, limit, len(out)))
         return out
 
     original_start = w.Writer.start
@@ -83,6 +98,9 @@ def install() -> None:
         await original_start(self)
         asyncio.get_running_loop().create_task(_lag_probe())
 
+    import gc
+
+    gc.callbacks.append(_gc_callback)
     w.Writer._commit = _commit  # type: ignore[method-assign]
     w.Writer.run = run  # type: ignore[method-assign]
     w.Writer.start = start  # type: ignore[method-assign]
@@ -93,7 +111,70 @@ async def _lag_probe() -> None:
     for _ in range(10_000_000):  # bounded: ~3 h at 1 ms
         t0 = time.perf_counter()
         await asyncio.sleep(0.001)
-        REC["loop_lag"].append([t0, time.perf_counter() - t0 - 0.001])
+        REC["loop_lag"].append((t0, time.perf_counter() - t0 - 0.001))
+
+
+# --- experiments: candidate fixes tried from outside, to measure what they would buy ----------------
+
+EXPERIMENTS = {
+    "gc_freeze": "gc.freeze() once the worker has started: start-up objects leave the collector's view",
+    "claim_index": "an expression index (sink, status, (tries > 0), next_attempt_at, id) that the claim "
+                   "query uses (INDEXED BY): no sort of the whole backlog per claim",
+    "smart_wake": "a finished delivery wakes the worker only if its lane's last claim was full "
+                  "(new events still wake it from ingest): no empty claim transactions",
+}
+
+
+def install_experiments(names: list[str]) -> None:
+    from service import worker as worker_mod
+    from service.store import sqlite as store_sqlite
+    from service.store import writer as w
+
+    unknown = set(names) - set(EXPERIMENTS)
+    if unknown:
+        raise SystemExit(f"unknown experiments: {sorted(unknown)} (known: {sorted(EXPERIMENTS)})")
+    if "gc_freeze" in names:
+        import gc
+
+        original_start = worker_mod.Worker.start
+
+        async def start(self: Any) -> None:
+            await original_start(self)
+            gc.collect()
+            gc.freeze()
+
+        worker_mod.Worker.start = start  # type: ignore[method-assign]
+    if "claim_index" in names:
+        store_sqlite._CLAIM = store_sqlite._CLAIM.replace(
+            "FROM deliveries d\n", "FROM deliveries d INDEXED BY deliveries_claim\n")
+        assert "INDEXED BY" in store_sqlite._CLAIM
+        original_connect = store_sqlite.SQLiteStore._connect
+
+        def connect(self: Any) -> Any:
+            conn = original_connect(self)
+            conn.execute("CREATE INDEX IF NOT EXISTS deliveries_claim ON deliveries "
+                         "(sink, status, (tries > 0), next_attempt_at, id)")
+            return conn
+
+        store_sqlite.SQLiteStore._connect = connect  # type: ignore[method-assign]
+    if "smart_wake" in names:
+        full: dict[str, bool] = {}
+        original_claim = store_sqlite.SQLiteStore.claim_due
+
+        async def claim_due(self: Any, sink: str, now: float, limit: int, ordered: bool) -> Any:
+            out = await original_claim(self, sink, now, limit, ordered)
+            full[sink] = len(out) >= limit
+            return out
+
+        def done(self: Any, lane: Any, task: Any) -> None:
+            lane.inflight -= 1
+            lane.tasks.discard(task)
+            if full.get(lane.name, True) or self._stopping.is_set():
+                self.wake.set()
+
+        store_sqlite.SQLiteStore.claim_due = claim_due  # type: ignore[method-assign]
+        worker_mod.Worker._done = done  # type: ignore[method-assign]
+    _ = w
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -102,12 +183,15 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def summary(path: str, since: float | None = None, until: float | None = None) -> None:
-    rec = json.loads(open(path).read())
+    with open(path) as f:
+        rec = json.load(f)
+    if since is None and "types_at_exit" in rec:
+        print(f"tracked objects at exit: {rec['tracked_at_exit']}; top types: {rec['types_at_exit'][:15]}")
 
     def keep(rows: list[Any]) -> list[Any]:
         return [r for r in rows if (since is None or r[0] >= since) and (until is None or r[0] <= until)]
 
-    batches, jobs, claims, lag = (keep(rec[k]) for k in ("batches", "jobs", "claims", "loop_lag"))
+    batches, jobs, claims, lag, gcs = (keep(rec[k]) for k in ("batches", "jobs", "claims", "loop_lag", "gc"))
     if not batches:
         print("no batches")
         return
@@ -131,6 +215,13 @@ def summary(path: str, since: float | None = None, until: float | None = None) -
         print(f"claims: {len(claims)} calls, {sum(got)} deliveries; empty {sum(1 for g in got if g == 0)}; "
               f"mean per call {statistics.fmean(got):.1f}; ms p50 {1000 * _pct([c[1] for c in claims], 50):.2f} "
               f"p99 {1000 * _pct([c[1] for c in claims], 99):.2f}")
+    for gen in (0, 1, 2):
+        v = [g[1] for g in gcs if g[2] == gen]
+        if v:
+            tracked = [g[4] for g in gcs if g[2] == gen and len(g) > 4 and g[4]]
+            print(f"gc gen{gen}: {len(v)} collections, total {1000 * sum(v):.0f} ms, "
+                  f"p50 {1000 * _pct(v, 50):.2f} ms, max {1000 * max(v):.2f} ms"
+                  + (f", tracked objects after: {tracked}" if tracked else ""))
     if lag:
         v = [x[1] for x in lag]
         print(f"event loop lag (1 ms probe) ms p50 {1000 * _pct(v, 50):.2f} p90 {1000 * _pct(v, 90):.2f} "
@@ -144,12 +235,26 @@ def main() -> int:
         summary(sys.argv[2], since, until)
         return 0
     out, argv = sys.argv[1], sys.argv[2:]
+    import os
+
+    experiments = [e for e in os.environ.get("PONTE_BENCH_EXPERIMENTS", "").split(",") if e]
+    install_experiments(experiments)
+    if out == "-":
+        from service.__main__ import main as ponte_main
+
+        return ponte_main(argv)
     install()
     from service.__main__ import main as ponte_main
 
     try:
         return ponte_main(argv)
     finally:
+        import collections
+        import gc
+
+        objs = gc.get_objects()
+        REC["types_at_exit"] = collections.Counter(type(o).__name__ for o in objs).most_common(30)
+        REC["tracked_at_exit"] = len(objs)
         with open(out, "w") as f:
             json.dump(REC, f)
 

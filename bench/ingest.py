@@ -48,6 +48,10 @@ BARE = BENCH / "bare_server.py"
 SECRET = "bench-secret-0123456789"
 SOURCE = "eduzz"
 TICK = os.sysconf("SC_CLK_TCK")
+# Ponte's virtualenv if there is one (so plain `python bench/ingest.py` works too), else ours.
+_VENV = ROOT / ".venv" / "bin"
+PYTHON = str(_VENV / "python") if (_VENV / "python").exists() else sys.executable
+PONTE = str(Path(PYTHON).parent / "ponte")
 
 CONFIG = """\
 # Written by bench/ingest.py. Every sink is disabled: the benchmark measures ingest only.
@@ -206,6 +210,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def system_busy() -> float:
+    """Seconds of non-idle CPU time, all CPUs together, since boot (from /proc/stat)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / TICK
+
+
+def wait_idle(limit: float, threshold: float = 0.10) -> float:
+    """Wait (up to ``limit`` s) for a 1-second window with < ``threshold`` of the CPUs busy.
+
+    Other processes on the machine skew a load test; this keeps runs from starting on top
+    of them. Returns the seconds waited (``limit`` if the machine never went idle).
+    """
+    started = time.perf_counter()
+    ncpu = os.cpu_count() or 1
+    while time.perf_counter() - started < limit:
+        b0, t0 = system_busy(), time.perf_counter()
+        time.sleep(1.0)
+        if (system_busy() - b0) / ((time.perf_counter() - t0) * ncpu) < threshold:
+            return round(time.perf_counter() - started, 1)
+    return limit
+
+
 def memory(pid: int) -> dict[str, int]:
     """VmHWM / VmRSS in KiB."""
     out = {}
@@ -234,12 +260,14 @@ def run_wrk(args: argparse.Namespace, port: int, bodies: Path, log_path: Path) -
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
            "--timeout", "10s", "-s", str(LUA), url, "--", str(bodies), str(args.threads)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0 = system_busy()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    busy1 = system_busy()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     log_path.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
-    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.M)
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"no BENCH_RESULT in wrk output:\n{done.stdout}")
     res = json.loads(match[1])
@@ -248,8 +276,15 @@ def run_wrk(args: argparse.Namespace, port: int, bodies: Path, log_path: Path) -
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", done.stdout)
     res["non2xx_line"] = int(non2xx[1]) if non2xx else 0
     res["wrk_cpu_s"] = round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2)
+    res["system_busy_s"] = round(busy1 - busy0, 2)
     res["wrk_text"] = done.stdout
     return res
+
+
+def finish(res: dict[str, Any]) -> None:
+    """Derived figures: server CPU per request, and CPU used by neither server nor wrk."""
+    res["cpu_us_per_req"] = round(res["server_cpu_s"] / max(1, res["requests"]) * 1e6, 1)
+    res["other_cpu_s"] = round(res["system_busy_s"] - res["server_cpu_s"] - res["wrk_cpu_s"], 2)
 
 
 def count_db(db: Path) -> dict[str, Any]:
@@ -270,8 +305,7 @@ def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies:
     cfg = run_dir / "ponte.yaml"
     cfg.write_text(CONFIG.format(db=db, out=out, secret=SECRET))
     port = free_port()
-    ponte = shutil.which("ponte", path=str(Path(sys.executable).parent)) or str(ROOT / ".venv/bin/ponte")
-    cmd = [ponte, "serve", "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
+    cmd = [PONTE, "serve", "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
            "--log-format", "json", "--log-level", args.log_level]
     stderr_path = run_dir / "ponte.log"
     res_stop = 0.0
@@ -286,6 +320,7 @@ def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies:
             res = run_wrk(args, port, bodies, run_dir / "wrk-ponte.txt")
             res["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu0, 2)
             res.update(memory(proc.pid))
+            finish(res)
         finally:
             if proc.poll() is None:
                 res_stop = stop(proc)
@@ -303,7 +338,7 @@ def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies:
 
 def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path) -> dict[str, Any]:
     port = free_port()
-    cmd = [sys.executable, str(BARE), "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [PYTHON, str(BARE), "--host", "127.0.0.1", "--port", str(port)]
     with (run_dir / "bare.log").open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=err,
@@ -315,6 +350,7 @@ def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path) -> dict[st
             res = run_wrk(args, port, bodies, run_dir / "wrk-bare.txt")
             res["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu0, 2)
             res.update(memory(proc.pid))
+            finish(res)
         finally:
             if proc.poll() is None:
                 stop(proc)
@@ -331,17 +367,20 @@ def machine() -> dict[str, Any]:
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()
-    import aiohttp  # the venv's, as Ponte uses it
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.splitlines()
+    versions = subprocess.run(
+        [PYTHON, "-c", ("import aiohttp, platform, sqlite3; "
+                        "print(platform.python_version(), aiohttp.__version__, sqlite3.sqlite_version)")],
+        capture_output=True, text=True, check=True).stdout.split()
 
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
         "kernel": platform.release(),
-        "python": platform.python_version(),
-        "aiohttp": aiohttp.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        "wrk": wrk_version[0] if wrk_version else "?",
+        "python": versions[0],
+        "aiohttp": versions[1],
+        "sqlite": versions[2],
+        "wrk": wrk_version[0].split(" Copyright")[0] if wrk_version else "?",
     }
 
 
@@ -368,6 +407,8 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         "wrk_cpu_s": spread([r["wrk_cpu_s"] for r in results]),
         "VmHWM_kib": spread([r["VmHWM"] for r in results]),
         "startup_s": spread([r["startup_s"] for r in results]),
+        "cpu_us_per_req": spread([r["cpu_us_per_req"] for r in results]),
+        "other_cpu_s": spread([r["other_cpu_s"] for r in results]),
     }
 
 
@@ -378,19 +419,21 @@ def text_report(report: dict[str, Any]) -> str:
         f"machine:  {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}",
         f"software: Python {m['python']}, aiohttp {m['aiohttp']}, SQLite {m['sqlite']}, {m['wrk']}",
         f"storage:  {report['filesystem']}",
-        f"load:     wrk -t{report['threads']} -c{report['connections']} -d{report['duration']}s, "
-        f"{report['bodies']} distinct signed bodies (~{report['body_bytes']} B each), {report['runs']} runs",
+        (f"load:     wrk -t{report['threads']} -c{report['connections']} -d{report['duration']}s, "
+         f"{report['bodies']} distinct signed bodies (~{report['body_bytes']} B each), {report['runs']} runs"),
         "",
-        f"{'target':<7} {'':>7} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}",
+        f"{'target':<7} {'':>7} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'CPU us/req':>11}",
     ]
     for target in ("ponte", "bare"):
         for k in ("min", "median", "max"):
             lines.append(f"{target if k == 'min' else '':<7} {k:>7} {s[target]['rps'][k]:>10.0f} "
-                         f"{s[target]['p50_ms'][k]:>9.2f} {s[target]['p99_ms'][k]:>9.2f}")
+                         f"{s[target]['p50_ms'][k]:>9.2f} {s[target]['p99_ms'][k]:>9.2f} "
+                         f"{s[target]['cpu_us_per_req'][k]:>11.0f}")
     lines += [
         "",
-        f"ratio of medians ponte/bare: req/s {report['ratio']['rps']:.2f}, "
-        f"p50 {report['ratio']['p50']:.2f}x, p99 {report['ratio']['p99']:.2f}x",
+        (f"ratio of medians ponte/bare: req/s {report['ratio']['rps']:.2f}, "
+         f"p50 {report['ratio']['p50']:.2f}x, p99 {report['ratio']['p99']:.2f}x, "
+         f"server CPU per request {report['ratio']['cpu_per_req']:.1f}x"),
         "",
         "per run (ponte):",
     ]
@@ -402,24 +445,31 @@ def text_report(report: dict[str, Any]) -> str:
             f"{r['err_connect'] + r['err_read'] + r['err_write'] + r['err_timeout']}; "
             f"events rows {db['events']} (accepted-and-answered {r['accepted']}, "
             f"committed-unanswered {db['events'] - r['accepted']}), deliveries rows {db['deliveries']}, "
-            f"bodies reused {r['beyond_bodies']}; server CPU {r['server_cpu_s']}s, wrk CPU {r['wrk_cpu_s']}s; "
+            f"bodies reused {r['beyond_bodies']}; server CPU {r['server_cpu_s']}s "
+            f"({r['cpu_us_per_req']:.0f} us/req), wrk CPU {r['wrk_cpu_s']}s, other CPU {r['other_cpu_s']}s; "
             f"VmHWM {r['VmHWM'] / 1024:.1f} MiB; startup {r['startup_s']}s; "
             f"log {r['log_lines']} lines / {r['log_bytes'] / 1e6:.1f} MB; exit {r['exit_code']}"
         )
     lines.append("per run (bare):")
     for i, r in enumerate(report["bare"], 1):
         lines.append(f"  run {i}: {r['rps']:.0f} req/s, 200s {r['status_200']}, non-2xx {r['non200']}, "
-                     f"server CPU {r['server_cpu_s']}s, wrk CPU {r['wrk_cpu_s']}s, "
+                     f"server CPU {r['server_cpu_s']}s ({r['cpu_us_per_req']:.0f} us/req), "
+                     f"wrk CPU {r['wrk_cpu_s']}s, other CPU {r['other_cpu_s']}s, "
                      f"VmHWM {r['VmHWM'] / 1024:.1f} MiB")
     sp = s["ponte"]
     lines += [
         "",
-        f"ponte VmHWM (peak RSS) after the run: median {sp['VmHWM_kib']['median'] / 1024:.1f} MiB "
-        f"(bare {s['bare']['VmHWM_kib']['median'] / 1024:.1f} MiB)",
-        f"ponte startup to /readyz 200: median {sp['startup_s']['median'] * 1000:.0f} ms "
-        f"(min {sp['startup_s']['min'] * 1000:.0f}, max {sp['startup_s']['max'] * 1000:.0f})",
+        (f"ponte VmHWM (peak RSS) after the run: median {sp['VmHWM_kib']['median'] / 1024:.1f} MiB "
+         f"(bare {s['bare']['VmHWM_kib']['median'] / 1024:.1f} MiB)"),
+        (f"ponte startup to /readyz 200: median {sp['startup_s']['median'] * 1000:.0f} ms "
+         f"(min {sp['startup_s']['min'] * 1000:.0f}, max {sp['startup_s']['max'] * 1000:.0f})"),
         f"durability: {report['durability']}",
     ]
+    noisy = [f"{t} run {i}" for t in ("ponte", "bare") for i, r in enumerate(report[t], 1)
+             if r["other_cpu_s"] > 0.25 * report["duration"]]
+    if noisy:
+        lines.append("WARNING: other processes used > 0.25 CPU during " + ", ".join(noisy)
+                     + " (\"other CPU\" above also counts loopback softirq work); treat those runs with care")
     return "\n".join(lines)
 
 
@@ -427,7 +477,7 @@ def durability(results: list[dict[str, Any]]) -> str:
     """Every 200 "accepted" must be a row; rows beyond that were committed after wrk stopped."""
     bad = [r for r in results if r["db"]["events"] < r["accepted"] or r["exit_code"] != 0]
     if bad:
-        return "FAILED: fewer event rows than accepted 200s (or unclean exit) in %d run(s)" % len(bad)
+        return f"FAILED: fewer event rows than accepted 200s (or unclean exit) in {len(bad)} run(s)"
     extra = max(r["db"]["events"] - r["accepted"] for r in results)
     return (f"ok: every accepted 200 is a row in every run (rows - accepted <= {extra}, "
             "requests committed while wrk was closing its connections)")
@@ -440,13 +490,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Ponte ingest benchmark (wrk, loopback only).")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="wrk threads (default 1: on 2 cores, -t1 leaves a core to the server)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="wrk threads (default 2: measured best for the bare baseline on 2 cores)")
     p.add_argument("--runs", type=int, default=3, help="runs per target (default 3)")
     p.add_argument("--bodies", type=int, default=40000,
                    help="distinct signed bodies; past them requests are duplicates (default 40000)")
     p.add_argument("--log-level", default="info", help="Ponte's --log-level (default info: logging on)")
     p.add_argument("--only", choices=["ponte", "bare"], help="run one target only")
+    p.add_argument("--wait-idle", type=float, default=60,
+                   help="before each target run, wait up to this many seconds for an idle machine")
     p.add_argument("--tmpdir", help="where the temp dir (and Ponte's database) goes")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DB, wrk output)")
     p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
@@ -455,6 +507,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not Path(PONTE).exists():
+        print(f"{PONTE} not found: install Ponte in {ROOT}/.venv (pip install -e .)", file=sys.stderr)
+        return 2
     if shutil.which("wrk") is None:
         print("wrk is not on PATH; install it with:\n  apt-get install -y wrk", file=sys.stderr)
         return 2
@@ -472,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             for target in order:
                 run_dir = tmp / f"run{i + 1}-{target}"
                 run_dir.mkdir()
+                waited = wait_idle(args.wait_idle) if args.wait_idle > 0 else 0.0
                 if target == "ponte":
                     r = bench_ponte(args, run_dir, bodies, args.bodies)
                     log(f"run {i + 1} ponte: {r['rps']:.0f} req/s p50 {r['p50_us'] / 1000:.2f} ms "
@@ -481,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
                     r = bench_bare(args, run_dir, bodies)
                     log(f"run {i + 1} bare:  {r['rps']:.0f} req/s p50 {r['p50_us'] / 1000:.2f} ms "
                         f"p99 {r['p99_us'] / 1000:.2f} ms cpu {r['server_cpu_s']}s")
+                r["waited_idle_s"] = waited
                 if not args.keep:
                     r.pop("wrk_text", None)
                 results[target].append(r)
@@ -499,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rps": sp["rps"]["median"] / sb["rps"]["median"],
                 "p50": sp["p50_ms"]["median"] / sb["p50_ms"]["median"],
                 "p99": sp["p99_ms"]["median"] / sb["p99_ms"]["median"],
+                "cpu_per_req": sp["cpu_us_per_req"]["median"] / sb["cpu_us_per_req"]["median"],
             }
             report["durability"] = durability(results["ponte"])
             print(json.dumps(report, indent=2) if args.json else text_report(report))

@@ -51,7 +51,7 @@ def _guarded(handler: Handler) -> Handler:
         if not given.startswith("Bearer "):
             return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"},
                                 content_type="application/json", text='{"error": "missing bearer token"}')
-        if not hmac.compare_digest(given[7:].encode(), token.encode()):
+        if not hmac.compare_digest(given[7:].encode("utf-8", "surrogateescape"), token.encode()):
             return _error(403, "wrong token")
         return await _mapped(handler, request)
 

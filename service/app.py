@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
 def _add_routes(app: web.Application) -> None:
     from service import api
 
-    app.router.add_post("/webhooks/{source}", ingest.receive)
+    app.router.add_post("/webhooks/{source}", ingest.receive, expect_handler=ingest.expect_continue)
     app.router.add_get("/webhooks/{source}", ingest.probe)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -41,6 +41,9 @@ def decode(body: bytes, *, event: str | None = None, external_id: str | None = N
     )
 
 
+MAX_DEPTH = 64  # Eduzz nests 6 levels; deeper bodies cannot be rendered safely
+
+
 def _parse(body: bytes) -> dict[str, Any]:
     if not body:
         raise EnvelopeError("empty body: expected a JSON object")
@@ -50,9 +53,25 @@ def _parse(body: bytes) -> dict[str, Any]:
         raise EnvelopeError(f"malformed JSON: {exc}") from None
     except UnicodeDecodeError:
         raise EnvelopeError("malformed JSON: the body is not valid UTF-8") from None
+    except RecursionError:
+        raise EnvelopeError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(doc, dict):
         raise EnvelopeError(f"expected a JSON object, got {_kind(doc)}")
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _depth(doc) > MAX_DEPTH:
+        raise EnvelopeError(f"JSON nested deeper than {MAX_DEPTH} levels")
     return doc
+
+
+def _depth(node: Any) -> int:
+    """How deep containers nest (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, level + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
 
 
 def _kind(value: object) -> str:

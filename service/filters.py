@@ -244,7 +244,15 @@ def flatten(value: Any) -> dict[str, Any]:
     return out
 
 
+def as_list(value: Any) -> list[Any]:
+    """A list of the mapping items in ``value`` ([] for null, text, numbers): payloads vary."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
 FILTERS = {
+    "as_list": as_list,
     "brl": brl, "number": number, "percent": percent, "mask_email": mask_email,
     "mask_document": mask_document, "mask_phone": mask_phone,
     "payment_method": payment_method, "status_pt": status_pt, "slack_link": slack_link,

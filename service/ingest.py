@@ -123,7 +123,12 @@ def _schema_error(source: Source, env: Envelope) -> str | None:
 
 
 def _kept_headers(request: web.Request) -> dict[str, str]:
-    return {k: request.headers[k] for k in KEPT_HEADERS if k in request.headers}
+    """The headers worth keeping, as valid text (aiohttp hands odd bytes over as surrogates)."""
+    return {k: _text(request.headers[k]) for k in KEPT_HEADERS if k in request.headers}
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 async def probe(request: web.Request) -> web.Response:
@@ -132,3 +137,18 @@ async def probe(request: web.Request) -> web.Response:
     if name not in request.app[HOLDER].settings.sources:
         return web.json_response({"status": "error", "error": f"unknown source {name!r}"}, status=404)
     return web.json_response({"status": "ok", "source": name})
+
+
+async def expect_continue(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue``: refuse an announced body over the limit before it is sent."""
+    limit = request.app[HOLDER].settings.config.server.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        error = f"body of {request.content_length} bytes is over the {limit}-byte limit"
+        return web.Response(body=_encode({"status": "error", "error": error}), status=413,
+                            content_type="application/json")
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text="unknown Expect header")
+    if request.version == (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
+    return None

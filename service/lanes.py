@@ -34,12 +34,12 @@ class Breaker:
         self.open_until = 0.0
 
     def failure(self, now: float) -> bool:
-        """A transient failure; True when this one opened the breaker."""
+        """A transient failure; True when this one opened the breaker (not when it already was)."""
         self.failures += 1
-        if self.failures >= self.threshold:
-            self.open_until = now + self.cooldown
-            return True
-        return False
+        if self.failures < self.threshold or now < self.open_until:
+            return False
+        self.open_until = now + self.cooldown
+        return True
 
 
 @dataclass

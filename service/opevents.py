@@ -31,9 +31,9 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
     now = time.time()
     sent = datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     doc = {"id": uuid.uuid4().hex, "event": name, "sentDate": sent, "data": data}
-    event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,
-                     status="accepted", headers={}, body=msgspec.json.encode(doc))
     try:
+        event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,
+                         status="accepted", headers={}, body=msgspec.json.encode(doc))
         saved = await store.save_event(event, plan_deliveries(settings, name, doc))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)

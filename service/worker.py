@@ -174,8 +174,26 @@ class Worker:
         except asyncio.CancelledError:
             await asyncio.shield(self.store.release([claimed.id]))
             raise
-        await self.store.record_attempt(result)
+        await self._record(result)
         await self._after(lane, claimed, result)
+
+    async def _record(self, result: AttemptResult) -> None:
+        """Keep trying to record an attempt while storage is failing (full disk, I/O error).
+
+        Given up only at shutdown: the delivery then stays ``sending`` and is retried at
+        the next start, like after a crash.
+        """
+        delay = 0.2
+        while True:
+            try:
+                await self.store.record_attempt(result)
+                return
+            except Exception as exc:  # noqa: BLE001 - storage trouble; try again
+                log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
+                if self._stopping.is_set():
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _attempt(self, lane: Lane, claimed: Claimed) -> AttemptResult:
         settings = self.holder.settings
@@ -214,7 +232,7 @@ class Worker:
         if opened:
             log.warning("breaker_opened", sink=lane.name, cooldown_s=lane.breaker.cooldown)
             data = {"sink": lane.name, "failures": lane.breaker.failures,
-                    "cooldown_seconds": lane.breaker.cooldown, "error": str(exc)}
+                    "cooldown_seconds": float(lane.breaker.cooldown), "error": str(exc)}
             self._spawn(self._notify(claimed, "ponte.breaker_opened", data))
         delivery = settings.config.delivery
         tries = claimed.tries + 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from service.app import create_app
 from service.config import parse_config
@@ -38,6 +39,13 @@ def base_config(tmp_path: Path, **sections: Any) -> dict[str, Any]:
     }
     raw.update(sections)
     return raw
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Any:
+    """Each test starts with structlog's defaults (CLI tests configure it for the process)."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

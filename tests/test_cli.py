@@ -107,6 +107,7 @@ async def test_offline_operations(tmp_path, start, capsys):
         doc = {"id": f"c{i}", "event": "myeduzz.invoice_paid", "data": {"price": {"value": 10}}}
         await post_signed(client, json.dumps(doc).encode())
     await client.close()
+    capsys.readouterr()  # the in-process app's own log lines
     run = lambda *a: asyncio.to_thread(main, [*a, "--config", config])  # noqa: E731
 
     assert await run("events", "--json") == 0

@@ -80,7 +80,8 @@ def serve(args: argparse.Namespace) -> int:
     app.on_shutdown.append(on_shutdown)
     try:
         web.run_app(app, host=host, port=port,
-                    print=None, access_log=None, shutdown_timeout=settings.config.delivery.shutdown_grace)
+                    print=None, access_log=None, shutdown_timeout=settings.config.delivery.shutdown_grace,
+                    keepalive_timeout=server.read_timeout)
     except (StorageUnavailable, StorageCorrupt) as exc:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)

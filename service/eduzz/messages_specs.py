@@ -31,14 +31,14 @@ def _email(path: str) -> Field:
 
 # --- MyEduzz: invoices (one schema, base = invoice_paid) ----------------------------
 
-PRODUCTS = "data['items'] | map(attribute='name') | join(', ')"
+PRODUCTS = "data['items'] | as_list | map(attribute='name') | join(', ')"
 BUYER = ("Comprador", "data.buyer.name")
 PRICE = ("Valor", "data.price | brl")
 PAID = ("Valor pago", "(data.paid or data.price) | brl")
 METHOD = ("Pagamento", "(data.paymentMethod or data.payment.method) | payment_method")
 INSTALLMENTS = ("Parcelas", "data.installments ~ 'x' if data.installments")
 OFFER = ("Oferta", "data.offer.name")
-COUPON = ("Cupom", "data['items'] | map(attribute='coupon.key') | select | unique | join(', ')")
+COUPON = ("Cupom", "data['items'] | as_list | map(attribute='coupon.key') | select | map('string') | unique | join(', ')")
 AFFILIATE = ("Afiliado", "data.affiliate.name")
 DUE = ("Vencimento", "data.dueDate | date")
 RECOVERY = ("Link de recuperação", "data.saleRecoveryUrl")
@@ -86,14 +86,14 @@ CUSTOMER = ("Cliente", "data.customer.name")
 CONTRACT_ID = ("Assinatura", "data.contract.id")
 CONTRACT_FIELDS = (
     CUSTOMER, _email("data.customer.email"),
-    ("Produto", "data.products | map(attribute='name') | join(', ')"),
-    ("Plano", "data.products | map(attribute='plan.name') | select | join(', ')"),
-    ("Valor", "(data.contract.recurrence.price or (data.products | first).price) | brl"),
+    ("Produto", "data.products | as_list | map(attribute='name') | join(', ')"),
+    ("Plano", "data.products | as_list | map(attribute='plan.name') | select | join(', ')"),
+    ("Valor", "(data.contract.recurrence.price or (data.products | as_list | first).price) | brl"),
     ("Pagamento", "data.contract.payment.method | payment_method"),
     ("Status", "data.contract.status | status_pt"),
     ("Próxima cobrança", "data.contract.recurrence.nextDue | date"),
 )  # fmt: skip
-CONTRACT_SUMMARY = ("data.customer.name", "data.products | map(attribute='name') | join(', ')",
+CONTRACT_SUMMARY = ("data.customer.name", "data.products | as_list | map(attribute='name') | join(', ')",
                     "data.contract.status | status_pt")  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def _attempt(emoji: str, means: str) -> Spec:
 
 
 def _commissions(key: str) -> str:
-    return (f"{{% for p in data.commissions.{key} %}}{{{{ p.name }}}}: "
+    return (f"{{% for p in data.commissions.{key} | as_list %}}{{{{ p.name }}}}: "
             "{{ (p.commission or p) | brl }}{{ ', ' if not loop.last }}{% endfor %}")  # fmt: skip
 
 
@@ -152,7 +152,7 @@ PARTICIPANT = ("Participante", "data.participant.name")
 EVENT = ("Evento", "data.event.name")
 TICKET_STATUS = ("Status", "data.participant.status | status_pt")
 INVITE = ("Nº do ingresso", "data.participant.inviteKey")
-TAGS = ("Marcadores", "data.participant.tags | map(attribute='title') | map('trim') | join(', ')")
+TAGS = ("Marcadores", "data.participant.tags | as_list | map(attribute='title') | map('trim') | join(', ')")
 ATTENDEE = (PARTICIPANT, _email("data.participant.email"), EVENT, TICKET_STATUS, INVITE)
 BLINKET_IDS = (("Evento", "data.event.id"), ("Participante", "data.participant.id"))
 
@@ -162,7 +162,7 @@ def _attendance(emoji: str, headline: str, *extra: Field) -> Spec:
     return Spec(emoji, headline, summary, (*ATTENDEE, *extra), BLINKET_IDS)
 
 
-BATCHES = ("{% for t in data.tickets %}{% for b in t.batches %}{{ t.name }} / {{ b.name }}: "
+BATCHES = ("{% for t in data.tickets | as_list %}{% for b in t.batches | as_list %}{{ t.name }} / {{ b.name }}: "
            "{{ b.price | brl }}{{ ', ' if not loop.last }}{% endfor %}"
            "{{ '; ' if not loop.last }}{% endfor %}")  # fmt: skip
 BLINKET = {
@@ -181,14 +181,14 @@ BLINKET = {
                                                   TAGS),
     "blinket.attendances_printed": Spec(
         "🖨️", "Ingressos impressos",
-        ("data.event.name", "(data.participants | length) ~ ' ingresso(s)'"),
-        (EVENT, ("Quantidade", "data.participants | length"),
-         ("Participantes", "data.participants | map(attribute='name') | join(', ')"),
+        ("data.event.name", "(data.participants | as_list | length) ~ ' ingresso(s)'"),
+        (EVENT, ("Quantidade", "data.participants | as_list | length"),
+         ("Participantes", "data.participants | as_list | map(attribute='name') | join(', ')"),
          ("Produtor", "data.producer.name")), (("Evento", "data.event.id"),)),
     "blinket.ticket_edited": Spec(
         "🎫", "Ingresso editado",
-        ("data.event.name", "data.tickets | map(attribute='name') | join(', ')"),
-        (EVENT, ("Ingressos", "data.tickets | map(attribute='name') | join(', ')"),
+        ("data.event.name", "data.tickets | as_list | map(attribute='name') | join(', ')"),
+        (EVENT, ("Ingressos", "data.tickets | as_list | map(attribute='name') | join(', ')"),
          ("Lotes", BATCHES), ("Produtor", "data.producer.name")), (("Evento", "data.event.id"),)),
 }  # fmt: skip
 
@@ -275,7 +275,7 @@ NUTROR = {
     "nutror.community_viewed": _nutror("👥", "Comunidade visualizada", N_COURSE, N_PRODUCER),
     "nutror.enrollment_created": _nutror(
         "🆕", "Nova matrícula", ("Conteúdo", "data.content.title"),
-        ("Cursos", "data.courses | map(attribute='title') | join(', ')"), N_PRODUCER,
+        ("Cursos", "data.courses | as_list | map(attribute='title') | join(', ')"), N_PRODUCER,
         about="data.content.title"),
     "nutror.file_downloaded": _nutror("📥", "Aluno baixou um arquivo", N_COURSE, N_LESSON),
     "nutror.inactive_student": _nutror(

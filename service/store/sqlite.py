@@ -96,12 +96,15 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _check_ownership(conn)  # before any PRAGMA: a foreign file is left as it was
             _configure(conn, self._max_pages)
             _migrate(conn)
         except sqlite3.DatabaseError as exc:
             if is_unavailable(exc):
                 raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
             raise StorageCorrupt(f"{self.path} is not a usable Ponte database: {exc}") from None
+        except StorageCorrupt as exc:
+            raise StorageCorrupt(f"{self.path}: {exc}") from None
         return conn
 
     async def ping(self) -> None:
@@ -284,10 +287,13 @@ def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
         conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _check_ownership(conn: sqlite3.Connection) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and "schema_version" not in tables:
         raise StorageCorrupt("the file holds tables that are not Ponte's (a foreign database)")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     current = row[0] or 0

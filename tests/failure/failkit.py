@@ -22,7 +22,6 @@ from typing import Any
 import aiohttp
 import yaml
 from aiohttp import web
-
 from conftest import SECRET, sign
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,28 +119,47 @@ def write_config(tmp_path: Path, port: int, name: str = "ponte.yaml", **sections
     return path
 
 
+# Runs ``ponte`` after capping the size of every file the process writes (RLIMIT_FSIZE) and
+# ignoring SIGXFSZ, so a write past the cap fails with EFBIG as on a full disk. Done in the
+# child's own interpreter rather than in a preexec_fn (not fork-safe with threads running).
+_LIMITED = (
+    "import resource, signal, sys\n"
+    "limit = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    "from service.__main__ import main\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
 class Ponte:
-    """``ponte serve`` as a real subprocess (``python -m service serve``), stderr to a file."""
+    """``ponte serve`` as a real subprocess (``python -m service serve``), stderr to a file.
+
+    ``file_size_limit`` caps every file the process writes (database, WAL, logs) in bytes.
+    """
 
     def __init__(self, tmp_path: Path, config: Path, port: int, *, stderr_name: str = "stderr.log",
-                 preexec_fn: Callable[[], None] | None = None) -> None:
+                 file_size_limit: int | None = None) -> None:
         self.tmp_path = tmp_path
         self.config = config
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.stderr_path = tmp_path / stderr_name
-        self.preexec_fn = preexec_fn
+        self.file_size_limit = file_size_limit
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Ponte:
         env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
         env.pop("PONTE_CONFIG", None)
+        args = ["serve", "--config", str(self.config), "--log-format", "json"]
+        if self.file_size_limit is None:
+            command = [sys.executable, "-m", "service", *args]
+        else:
+            command = [sys.executable, "-c", _LIMITED, str(self.file_size_limit), *args]
         with self.stderr_path.open("ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "service", "serve", "--config", str(self.config),
-                 "--log-format", "json"],
-                cwd=self.tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                env=env, preexec_fn=self.preexec_fn,
+                command, cwd=self.tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=err, env=env,
             )
         return self
 
@@ -157,7 +175,7 @@ class Ponte:
                     async with http.get(f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as r:
                         if r.status == 200:
                             return
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     pass
                 await asyncio.sleep(0.05)
         raise AssertionError(f"ponte did not become ready in {timeout}s:\n{self.stderr()}")
@@ -209,3 +227,37 @@ async def until(check: Callable[[], Any], timeout: float, what: str = "condition
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not met within {timeout}s")
         await asyncio.sleep(0.05)
+
+
+class SilentServer:
+    """A TCP server that accepts, optionally greets, then says nothing until the peer leaves."""
+
+    def __init__(self, greeting: bytes = b"") -> None:
+        self.greeting = greeting
+        self.connections = 0
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        if self.greeting:
+            writer.write(self.greeting)
+        try:
+            while await reader.read(65536):
+                pass
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        if self.server is not None:
+            self.server.close()
+            await asyncio.wait_for(self.server.wait_closed(), 5)

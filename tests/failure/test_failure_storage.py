@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import resource
-import signal
+import json
 import sqlite3
 import time
 from collections import Counter
@@ -19,10 +18,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from conftest import post_signed
 from failkit import Ponte, event_body, free_port, post_event, query, until, write_config
 from test_delivery import db
+
 from service.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.slow
@@ -31,8 +30,7 @@ PAD = "x" * 4000
 
 
 def ids_in_file(path: Path) -> set[str]:
-    import json
-
+    """Envelope ids the file sink has written."""
     if not path.exists():
         return set()
     return {json.loads(line)["body"]["id"] for line in path.read_text().splitlines() if line.strip()}
@@ -106,14 +104,11 @@ async def test_space_returning_in_process_makes_ingest_work_again(tmp_path, sett
     assert stored == {f"ev-{i}" for i in statuses}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "worker.py Worker._deliver: when store.record_attempt raises (StorageUnavailable: disk full, "
-    "I/O error) the task dies ('Task exception was never retrieved') and the delivery stays "
-    "'sending' for the life of the process; only a restart (Store.recover) sends it again"))
 async def test_failed_attempt_record_does_not_strand_the_delivery(tmp_path, settings_for, start):
     """The store refuses one attempt record (disk full for a moment): the delivery still ends
     succeeded or pending-and-retried in the same process, never stuck 'sending'."""
     from failkit import Receiver
+
     from service.errors import StorageUnavailable
     from service.keys import STORE
 
@@ -144,23 +139,13 @@ async def test_failed_attempt_record_does_not_strand_the_delivery(tmp_path, sett
         await receiver.stop()
 
 
-def file_size_limit(limit: int) -> Any:
-    """preexec_fn: cap every file the child writes at ``limit`` bytes; EFBIG instead of SIGXFSZ."""
-
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    return apply
-
-
 async def test_file_size_limit_in_a_real_process(tmp_path):
-    """RLIMIT_FSIZE on ``ponte serve``: the WAL cannot grow, POSTs answer 503 (never 500, never a
+    """RLIMIT_FSIZE (1.5 MB, SIGXFSZ ignored) on ``ponte serve``: the WAL cannot grow, POSTs answer 503 (never 500, never a
     hang); a new process without the limit has every acknowledged event and accepts the rest."""
     port = free_port()
     config = write_config(tmp_path, port, delivery={"max_attempts": 20, "retry_schedule": ["100ms"]})
     limited = Ponte(tmp_path, config, port, stderr_name="limited.log",
-                    preexec_fn=file_size_limit(1_500_000)).start()
+                    file_size_limit=1_500_000).start()
     again: Ponte | None = None
     statuses: dict[int, int] = {}
     try:
@@ -256,10 +241,6 @@ def foreign_database(path: Path) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sqlite.py _migrate raises StorageCorrupt('the file holds tables that are not Ponte's "
-    "(a foreign database)') without the path; serve prints it as is, so the operator is not "
-    "told which file"))
 async def test_foreign_database_stops_serve_with_a_line_naming_the_file(tmp_path):
     """A SQLite file of some other application: exit 1 fast with one line naming the file."""
     path = tmp_path / "crm.db"
@@ -282,9 +263,6 @@ async def test_foreign_database_is_refused_without_a_traceback(tmp_path):
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sqlite.py SQLiteStore._connect runs _configure (PRAGMA journal_mode = WAL) before _migrate "
-    "checks the file is Ponte's: the refused foreign database is left converted to WAL mode"))
 async def test_foreign_database_file_is_left_as_it_was(tmp_path):
     """Refusing someone else's database must not change it (its journal mode included)."""
     path = tmp_path / "crm.db"
