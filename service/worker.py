@@ -86,8 +86,7 @@ class Worker:
             lane = old if old is not None and old.cfg == cfg and same_timeout else None
             if lane is None:
                 lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
-                if old is not None:
-                    lane.inflight, lane.tasks = old.inflight, old.tasks
+                if old is not None:  # its in-flight sends finish on the old client, then it closes
                     self._close_later(old)
             disabled, reason = states.get(name, (False, None))
             lane.disabled_reason = (reason or "disabled by an operator") if disabled else None

@@ -276,3 +276,24 @@ async def test_shutdown_releases_what_does_not_finish_in_time(tmp_path, settings
     await wait_for(lambda: len(endpoint.received) == 1)
     await client.close()
     assert db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("pending", 0)]
+
+
+async def test_reload_that_changes_a_sink_keeps_delivering(tmp_path, settings_for, start, aiohttp_server):
+    """Changing a sink's config mid-flight swaps its client; the new lane keeps its full capacity."""
+    from service.keys import HOLDER, WORKER
+
+    endpoint = Endpoint(delay=0.3)
+    url = await serve(aiohttp_server, endpoint)
+    sinks = {"crm": {"type": "webhook", "url": url, "concurrency": 1}}
+    client = await start(settings_for(sinks=sinks, routes=route_all("crm"), delivery=FAST), worker=True)
+    await post_signed(client, json.dumps({"id": "r1", "event": "acme.x", "data": {}}).encode())
+    await wait_for(lambda: len(endpoint.received) == 1)
+    changed = settings_for(sinks={"crm": {**sinks["crm"], "headers": {"x-v": "2"}}}, routes=route_all("crm"),
+                           delivery=FAST)
+    client.app[HOLDER].swap(changed)
+    await client.app[WORKER].apply(changed)
+    for i in range(3):
+        await post_signed(client, json.dumps({"id": f"r{i + 2}", "event": "acme.x", "data": {}}).encode())
+    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)])
+    assert client.app[WORKER].lanes["crm"].inflight == 0
+    assert endpoint.received[-1][2].get("x-v") == "2"
