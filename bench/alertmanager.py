@@ -341,7 +341,7 @@ def bench_ponte(args: argparse.Namespace, run: int, run_dir: Path, receiver: Rec
     ponte.start()
     try:
         cpu0 = cpu_seconds(ponte.pid)
-        foreign = Foreign([ponte.pid, receiver.proc.pid])
+        foreign = Foreign([ponte.pid, receiver.proc.pid], probe_dir=e2e_dir)
         t0 = time.monotonic_ns()
         fill = asyncio.run(delivery.prefill(ponte.port, bodies, run, args.alerts, 32))
         ok = delivery.wait_for_receiver(receiver, args.alerts, timeout=max(120.0, args.alerts / 50))

@@ -316,7 +316,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         res["after_prefill"] = memory(ponte.pid)
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         prof = profiler(ponte.pid, profile / "drain.txt", 10) if profile else None
-        foreign = Foreign([ponte.pid, receiver.proc.pid])
+        foreign = Foreign([ponte.pid, receiver.proc.pid], probe_dir=run_dir)
         t0 = time.time()
         w0 = time.perf_counter()
         ponte.api(f"/api/sinks/{SINK}/enable")
@@ -355,7 +355,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
         own0 = time.process_time()
         w0 = time.perf_counter()
-        foreign = Foreign([ponte.pid, receiver.proc.pid])
+        foreign = Foreign([ponte.pid, receiver.proc.pid], probe_dir=run_dir)
         prof = profiler(ponte.pid, profile / "steady.txt", args.warmup + args.duration) if profile else None
         load = asyncio.run(paced(ponte.port, bodies, run, args.rate, total, 64))
         complete = wait_for_receiver(receiver, total, timeout=60)
@@ -514,7 +514,9 @@ def text_report(rep: dict[str, Any]) -> str:
             f"{r['latency_ms']['p99']:.2f}/{r['latency_ms']['max']:.2f} ms over {r['latency_ms']['n']} "
             f"(sent {r['steady_sent']}, 200s {r['steady_200']}, received {r['steady_received']}, "
             f"CPU of other processes: drain {r['drain_foreign']['foreign_cores']} cores, steady "
-            f"{r['steady_foreign']['foreign_cores']} cores, "
+            f"{r['steady_foreign']['foreign_cores']} cores, disk probe fsync max drain/steady "
+            f"{r['drain_foreign'].get('fsync_probe_ms', {}).get('max')}/"
+            f"{r['steady_foreign'].get('fsync_probe_ms', {}).get('max')} ms, "
             f"client lag p50 {r['client_lag_ms']['p50']:.2f} max {r['client_lag_ms']['max']:.2f} ms); "
             f"db {r['db']}; exit {r['exit_code']}")
     return "\n".join(lines)

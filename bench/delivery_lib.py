@@ -101,8 +101,9 @@ class Foreign:
     measured on a busy machine, and the report says so instead of hiding it.
     """
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, pids: list[int], probe_dir: Path | None = None) -> None:
         self.pids = pids
+        self.probe = FsyncProbe(probe_dir) if probe_dir is not None else None
         self.procs0 = _all_processes()
         self.busy0 = system_busy()
         self.ours0 = sum(cpu_seconds(p) for p in pids) + _self_cpu()
@@ -118,8 +119,50 @@ class Foreign:
             before = self.procs0.get(pid, (name, 0.0))[1] if pid in self.procs0 else 0.0
             if pid not in mine and cpu - before >= 0.1 * wall:
                 top.append(f"{name}:{(cpu - before) / wall:.2f}")
-        return {"foreign_cores": round(max(0.0, busy - ours) / wall, 2), "machine_busy_cores": round(busy / wall, 2),
-                "busiest_others": top[:5]}
+        out: dict[str, Any] = {"foreign_cores": round(max(0.0, busy - ours) / wall, 2),
+                               "machine_busy_cores": round(busy / wall, 2), "busiest_others": top[:5]}
+        if self.probe is not None:
+            out["fsync_probe_ms"] = self.probe.stop()
+        return out
+
+
+class FsyncProbe:
+    """A 4 KiB write + fsync every 100 ms on the database's file system, from a thread.
+
+    If the disk stalls (another tenant flushing), this probe's worst fsync shows it: a
+    latency spike in Ponte that coincides with a slow probe fsync is the disk's, not Ponte's.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        import threading
+
+        self.path = directory / ".fsync-probe"
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for _ in range(36_000):  # bounded: one hour at 10/s
+                if self._stop.wait(0.1):
+                    break
+                os.pwrite(fd, b"x" * 4096, 0)
+                t = time.perf_counter()
+                os.fsync(fd)
+                self.times.append((time.perf_counter() - t) * 1000)
+        finally:
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(5)
+        v = sorted(self.times)
+        if not v:
+            return {}
+        return {"n": len(v), "p50": round(v[len(v) // 2], 2), "max": round(v[-1], 2)}
 
 
 def _all_processes() -> dict[int, tuple[str, float]]:

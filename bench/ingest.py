@@ -1,6 +1,6 @@
 """Ingest benchmark: Ponte's request path against a bare aiohttp server, under wrk.
 
-    python bench/ingest.py [--duration 10] [--connections 50] [--threads 1] [--runs 3]
+    python bench/ingest.py [--duration 10] [--connections 50] [--threads 2] [--runs 3]
                            [--bodies 40000] [--json] [--keep] [--tmpdir DIR]
 
 Per run, in a fresh temp dir: write a Ponte config (one eduzz source, three *disabled*

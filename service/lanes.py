@@ -70,6 +70,7 @@ class Lane:
     breaker: Breaker
     rate: RateLimit
     inflight: int = 0
+    more: bool = True  # the last claim was full, so more deliveries may be due
     disabled_reason: str | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -148,9 +148,11 @@ class Worker:
             if room <= 0 or self._stopping.is_set():
                 continue
             ordered = lane.cfg.ordered_by is not None
-            for claimed in await self.store.claim_due(lane.name, now, room, ordered):
+            batch = await self.store.claim_due(lane.name, now, room, ordered)
+            lane.more = len(batch) == room
+            for claimed in batch:
                 self._start(lane, claimed)
-                started += 1
+            started += len(batch)
         return started
 
     def _start(self, lane: Lane, claimed: Claimed) -> None:
@@ -162,7 +164,8 @@ class Worker:
     def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
         lane.inflight -= 1
         lane.tasks.discard(task)
-        self.wake.set()
+        if lane.more:  # the last claim filled the lane: more may be waiting for this slot
+            self.wake.set()
 
     # --- one delivery --------------------------------------------------------------
 

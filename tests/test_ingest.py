@@ -252,3 +252,38 @@ async def test_hmac_source_with_prefix_and_base64(tmp_path, settings_for, start)
     assert rows(tmp_path, "SELECT event FROM events") == [("issues",)]
     headers["X-Hub-Signature-256"] = "sha256=" + base64.b64encode(b"x" * 32).decode()
     assert (await client.post("/webhooks/gh", data=body, headers=headers)).status == 401
+
+
+async def test_an_older_database_is_upgraded(tmp_path):
+    """A file at schema v1 is migrated to the latest version on open, its rows kept."""
+    from service.store.schema import LATEST, MIGRATIONS
+
+    path = tmp_path / "ponte.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        conn.execute("INSERT INTO events (source, external_id, event, received_at, status, headers, body) "
+                     "VALUES ('eduzz', 'x', 'acme.x', 0, 'accepted', '{}', x'7b7d')")
+    store = SQLiteStore(str(path))
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST >= 2
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "deliveries_claim" in names
+
+
+async def test_a_database_from_a_newer_ponte_is_refused(tmp_path):
+    """A schema version this Ponte does not know is a clear error naming the file."""
+    from service.errors import StorageCorrupt
+
+    path = tmp_path / "ponte.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(StorageCorrupt, match="newer than this Ponte"):
+        await SQLiteStore(str(path)).open()

@@ -72,6 +72,7 @@ class WebhookSender:
         self.key = decode_secret(name, secret) if secret else None
         key_text = secret.removeprefix("whsec_") if secret else ""
         self.secrets = [*url_secrets(cfg.url), secret or "", key_text]
+        self._static: CIMultiDict[str] | None = None
 
     async def send(self, out: Outgoing) -> SendResult:
         """Deliver once; raise TransientSinkError / PermanentSinkError / SinkGoneError."""
@@ -89,17 +90,25 @@ class WebhookSender:
         """Nothing to release: the HTTP session belongs to the app."""
 
     def headers(self, out: Outgoing, body: bytes) -> CIMultiDict[str]:
-        """Every header of the request, checked so none can smuggle a line break."""
-        headers: CIMultiDict[str] = CIMultiDict(
-            {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        )
-        headers.update(self.cfg.headers)
-        headers.update(self._rendered_headers(out.message))
-        headers.update(self._ponte_headers(out, body))
-        for key, value in headers.items():
+        """Every header of the request, checked so none can smuggle a line break.
+
+        The configured headers are checked once (``_static``); per request only what
+        varies (rendered headers, event name) is.
+        """
+        if self._static is None:
+            self._static = CIMultiDict({"Content-Type": "application/json", "User-Agent": USER_AGENT})
+            self._static.update(self.cfg.headers)
+            self._check(self._static.items())
+        headers = self._static.copy()
+        varying = {**self._rendered_headers(out.message), **self._ponte_headers(out, body)}
+        self._check(varying.items())
+        headers.update(varying)
+        return headers
+
+    def _check(self, items: Any) -> None:
+        for key, value in items:
             if not _TOKEN.match(key) or _BAD_VALUE.search(value):
                 raise PermanentSinkError(f"{self.label}: header {key!r} is not a valid header")
-        return headers
 
     def _rendered_headers(self, message: dict[str, Any] | None) -> dict[str, str]:
         rendered = (message or {}).get("headers") or {}

@@ -55,6 +55,12 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 2: claims read the index in order instead of sorting the whole backlog each time;
+    #    ordered sinks find an earlier delivery of the same key without a scan.
+    """
+    CREATE INDEX deliveries_claim ON deliveries (sink, status, (tries > 0), next_attempt_at, id);
+    CREATE INDEX deliveries_order ON deliveries (sink, order_key, id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -34,7 +34,7 @@ _json = msgspec.json.encode
 _CLAIM = """
 UPDATE deliveries SET status = 'sending', updated_at = :now
 WHERE id IN (
-    SELECT d.id FROM deliveries d
+    SELECT d.id FROM deliveries d INDEXED BY deliveries_claim
     WHERE d.sink = :sink AND d.status = 'pending' AND d.next_attempt_at <= :now {ordered}
     ORDER BY d.tries > 0, d.next_attempt_at, d.id
     LIMIT :limit

@@ -51,7 +51,11 @@ class Writer:
     async def start(self) -> None:
         """Open the connection on the writer thread and start committing."""
         loop = asyncio.get_running_loop()
-        self._conn = await loop.run_in_executor(self._thread, self._connect)
+        try:
+            self._conn = await loop.run_in_executor(self._thread, self._connect)
+        except BaseException:
+            self._thread.shutdown(wait=False)
+            raise
         self._task = asyncio.create_task(self._run(), name="ponte-sqlite-writer")
 
     async def stop(self) -> None:
