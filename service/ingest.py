@@ -119,7 +119,7 @@ def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
 def _schema_error(source: Source, env: Envelope) -> str | None:
     if source.kind != "eduzz" or "data" not in env.doc:
         return None
-    return catalogue.validate(env.event, _encode(env.doc["data"]))
+    return catalogue.validate_value(env.event, env.doc["data"])
 
 
 def _kept_headers(request: web.Request) -> dict[str, str]:

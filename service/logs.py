@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import msgspec
 import structlog
 
 
@@ -18,11 +19,35 @@ class _Stderr:
         sys.stderr.flush()
 
 
+class _StderrBytes:
+    """``sys.stderr``'s binary buffer at the time of writing (JSON lines are encoded once, by msgspec)."""
+
+    def write(self, data: bytes) -> int:
+        stream = sys.stderr
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text-only stream (pytest's capture): write text
+            return stream.write(data.decode())
+        stream.flush()
+        return buffer.write(data)
+
+    def flush(self) -> None:
+        stream = sys.stderr
+        getattr(stream, "buffer", stream).flush()
+
+
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
+def _dumps(event_dict: dict[str, object], default: object = None) -> bytes:
+    """JSON for a log line with msgspec (several times faster than json.dumps); odd values as text."""
+    return _encoder.encode(event_dict)
+
+
 def configure(*, level: str = "info", json: bool | None = None) -> None:
     """Configure structlog once for the process; ``json`` defaults to "stderr is not a tty"."""
     as_json = (not sys.stderr.isatty()) if json is None else json
     renderer = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if as_json
         # plain tracebacks: rich's would print local variables, and those can hold secrets
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
@@ -37,7 +62,8 @@ def configure(*, level: str = "info", json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.WriteLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
+        logger_factory=(structlog.BytesLoggerFactory(file=_StderrBytes()) if as_json  # type: ignore[arg-type]
+                        else structlog.WriteLoggerFactory(file=_Stderr())),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

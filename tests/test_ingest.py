@@ -287,3 +287,23 @@ async def test_a_database_from_a_newer_ponte_is_refused(tmp_path):
         conn.execute("INSERT INTO schema_version VALUES (99)")
     with pytest.raises(StorageCorrupt, match="newer than this Ponte"):
         await SQLiteStore(str(path)).open()
+
+
+async def test_duplicates_inside_one_shared_commit(tmp_path, settings_for, start):
+    """Two copies of one event in the same batch: one is stored, the other answers its id."""
+    import asyncio
+
+    from service.store import NewDelivery, NewEvent
+
+    client = await start(settings_for())
+    store = client.app[STORE]
+    event = NewEvent("eduzz", "same", "acme.x", None, 0.0, "accepted", {}, b"{}")
+    other = NewEvent("eduzz", "other", "acme.x", None, 0.0, "accepted", {}, b"{}")
+    first, second, third = await asyncio.gather(
+        store.save_event(event, [NewDelivery("arquivo", "tudo")]),
+        store.save_event(event, [NewDelivery("arquivo", "tudo")]),
+        store.save_event(other, [NewDelivery("arquivo", "tudo")]),
+    )
+    assert (first.duplicate, second.duplicate, third.duplicate) == (False, True, False)
+    assert second.event_id == first.event_id != third.event_id
+    assert rows(tmp_path, "SELECT COUNT(*) FROM deliveries")[0][0] == 2

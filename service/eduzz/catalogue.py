@@ -233,6 +233,20 @@ def validate(event: str, data: bytes | msgspec.Raw) -> str | None:
     return None
 
 
+def validate_value(event: str, data: Any) -> str | None:
+    """Like ``validate`` for an already-decoded ``data`` (no re-encoding): None if it fits."""
+    found = CATALOGUE.get(event)
+    if found is None:
+        return None
+    try:
+        msgspec.convert(data, found.data_type)
+    except msgspec.ValidationError as exc:
+        return _at_data(str(exc))
+    except Exception as exc:  # never raise: a caller's bad input is an answer, not a crash
+        return f"data cannot be decoded: {exc}"
+    return None
+
+
 def _at_data(message: str) -> str:
     """msgspec's ``... - at `$.items[0].price``` as ``... - at `data.items.0.price```."""
     match = _AT.search(message)

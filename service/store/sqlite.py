@@ -118,7 +118,7 @@ class SQLiteStore:
 
     async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
         """Store the event and its deliveries in one transaction, or find the original."""
-        return await self._writer.run(lambda conn: _insert_event(conn, event, deliveries))
+        return await self._writer.run(SaveJob(event, deliveries))
 
     # --- worker --------------------------------------------------------------------
 
@@ -317,16 +317,97 @@ _INSERT_DELIVERY = (
 )
 
 
+_EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
+_DELIVERY_COLUMNS_IN = "(event_id, sink, route, status, next_attempt_at, order_key, created_at, updated_at)"
+_ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
+
+
+class SaveJob:
+    """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
+
+    __slots__ = ("event", "deliveries")
+
+    def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
+        self.event = event
+        self.deliveries = deliveries
+
+    def __call__(self, conn: sqlite3.Connection) -> Saved:
+        return _insert_event(conn, self.event, self.deliveries)
+
+    @staticmethod
+    def many(conn: sqlite3.Connection, jobs: list[SaveJob]) -> list[Saved]:
+        """Insert a batch's events in one statement per 500, then all their deliveries."""
+        ids: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(jobs), _ROWS):
+            ids.update(_insert_events(conn, [j.event for j in jobs[start:start + _ROWS]]))
+        saved, rows = [], []
+        for job in jobs:
+            ev = job.event
+            key = (ev.source, ev.external_id, ev.event)
+            event_id = ids.pop(key, None)  # popped: a second copy in this batch is a duplicate
+            if event_id is None:
+                saved.append(_existing(conn, ev))
+                continue
+            t = ev.received_at
+            rows += [(event_id, d.sink, d.route, "pending", t, d.order_key, t, t) for d in job.deliveries]
+            saved.append(Saved(event_id, duplicate=False))
+        for start in range(0, len(rows), _ROWS):
+            chunk = rows[start:start + _ROWS]
+            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
+                         [v for row in chunk for v in row])
+        return saved
+
+
+def _insert_events(conn: sqlite3.Connection, events: list[NewEvent]) -> dict[tuple[str, str, str], int]:
+    """Insert the events not stored yet, in one statement; return their ids by key.
+
+    Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
+    the keys already stored, one INSERT adds the rest. With one writer and no
+    AUTOINCREMENT, SQLite gives the n new rows the n ids up to ``lastrowid``, in order.
+    """
+    keys = [(ev.source, ev.external_id, ev.event) for ev in events]
+    stored = _stored_keys(conn, keys)
+    fresh: dict[tuple[str, str, str], NewEvent] = {}
+    for key, ev in zip(keys, events, strict=True):
+        if key not in stored and key not in fresh:
+            fresh[key] = ev
+    if not fresh:
+        return {}
+    marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(fresh))
+    args = [v for ev in fresh.values() for v in (ev.source, ev.external_id, ev.event, ev.sent_date,
+                                                 ev.received_at, ev.status, _json(ev.headers),
+                                                 ev.schema_error, ev.body)]
+    last = conn.execute(f"INSERT INTO events {_EVENT_COLUMNS} VALUES {marks}", args).lastrowid
+    assert last is not None
+    first = last - len(fresh) + 1
+    return {key: first + i for i, key in enumerate(fresh)}
+
+
+def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    marks = ",".join(["(?, ?, ?)"] * len(keys))
+    rows = conn.execute(  # a join, so each key is an index search (an IN (VALUES …) would scan)
+        f"SELECT e.source, e.external_id, e.event FROM (VALUES {marks}) AS v JOIN events e "
+        "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
+        [v for key in keys for v in key],
+    ).fetchall()
+    return {tuple(r) for r in rows}  # type: ignore[misc]
+
+
+def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
+    row = conn.execute(
+        "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
+        (ev.source, ev.external_id, ev.event),
+    ).fetchone()
+    return Saved(row[0], duplicate=True)
+
+
 def _insert_event(conn: sqlite3.Connection, ev: NewEvent, deliveries: list[NewDelivery]) -> Saved:
     args = (ev.source, ev.external_id, ev.event, ev.sent_date, ev.received_at, ev.status,
             _json(ev.headers), ev.schema_error, ev.body)
     cur = conn.execute(_INSERT_EVENT, args)
     if cur.rowcount == 0:
-        row = conn.execute(
-            "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
-            (ev.source, ev.external_id, ev.event),
-        ).fetchone()
-        return Saved(row[0], duplicate=True)
+        return _existing(conn, ev)
     event_id = cur.lastrowid
     t = ev.received_at
     rows = [(event_id, d.sink, d.route, t, d.order_key, t, t) for d in deliveries]

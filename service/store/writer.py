@@ -4,6 +4,11 @@ Callers submit jobs (functions of a ``sqlite3.Connection``). The writer takes wh
 is queued as soon as the previous commit has returned, runs each job inside its own
 SAVEPOINT (so one job's failure never rolls back another's rows), commits once, and
 only then resolves every caller. With ``synchronous=FULL`` a resolved job is on disk.
+
+Jobs that carry a ``many(conn, jobs)`` function (saving events) run together in a
+few multi-row statements: the ``sqlite3`` module hands the GIL back and forth at every
+statement, so fewer statements leave more of the GIL to the event loop. If such a group
+fails, it is rolled back and run job by job, so still only the failing job fails.
 """
 
 from __future__ import annotations
@@ -103,12 +108,41 @@ class Writer:
         assert conn is not None
         try:
             conn.execute("BEGIN IMMEDIATE")
-            outcomes = [_run_job(conn, job) for job in jobs]
+            outcomes = [o for group in _groups(jobs) for o in _run_group(conn, group)]
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             _rollback(conn)
             return [(False, _wrap(exc))] * len(jobs)
         return outcomes
+
+
+def _groups(jobs: list[Job]) -> list[list[Job]]:
+    """Consecutive jobs that can run as one (same ``many`` function) grouped together."""
+    groups: list[list[Job]] = []
+    for job in jobs:
+        many = getattr(job, "many", None)
+        if groups and many is not None and getattr(groups[-1][0], "many", None) is many:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _run_group(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[bool, Any]]:
+    """A group in a few statements; if any of it fails, each job alone (so only it fails)."""
+    if len(group) == 1:
+        return [_run_job(conn, group[0])]
+    conn.execute("SAVEPOINT batch")
+    try:
+        results = group[0].many(conn, group)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - retried job by job below
+        if not conn.in_transaction:
+            raise
+        conn.execute("ROLLBACK TO batch")
+        conn.execute("RELEASE batch")
+        return [_run_job(conn, job) for job in group]
+    conn.execute("RELEASE batch")
+    return [(True, r) for r in results]
 
 
 def _run_job(conn: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
