@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.conditions import Condition, compile_where
@@ -30,6 +30,19 @@ class CompiledRoute:
     targets: tuple[Target, ...]
     stop: bool
     index: int
+    seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def matches_event(self, event: str) -> bool:
+        """Whether a glob matches ``event``; remembered per name (there are few names)."""
+        found = self.seen.get(event)
+        if found is None:
+            if len(self.seen) >= _SEEN_LIMIT:
+                self.seen.clear()
+            found = self.seen[event] = self.events.match(event) is not None
+        return found
+
+
+_SEEN_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +94,7 @@ def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[P
     """The deliveries for one event: at most one per sink, in route order, up to a ``stop``."""
     planned: dict[str, Planned] = {}
     for route in routes:
-        if route.events.match(event) and route.where.test(doc):
+        if route.matches_event(event) and route.where.test(doc):
             for target in route.targets:
                 planned.setdefault(target.sink, Planned(target.sink, route.name, target.template))
             if route.stop:
@@ -102,7 +115,7 @@ def explain(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> lis
 
 
 def _verdict(route: CompiledRoute, event: str, doc: dict[str, Any], taken: set[str]) -> Verdict:
-    if not route.events.match(event):
+    if not route.matches_event(event):
         return Verdict(route.name, False, f"event {event!r} matches none of its events globs")
     failed = route.where.why_not(doc)
     if failed is not None:

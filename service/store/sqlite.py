@@ -189,10 +189,10 @@ class SQLiteStore:
 
     async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
         """One delivery with its attempts."""
-        page = await self.list_deliveries(Filter(), 1, str(delivery_id + 1))
-        if not page.items or page.items[0]["id"] != delivery_id:
-            return None
-        return await self._with_attempts(page.items[0])
+        sql = (f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+               "WHERE d.id = ?")
+        row = await self._read_one(sql, [delivery_id])
+        return None if row is None else await self._with_attempts(_delivery_item(row))
 
     async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
         sql = (
