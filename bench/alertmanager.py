@@ -55,7 +55,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import delivery
-from delivery_lib import (
+from benchlib import (
     HOST,
     ROOT,
     Foreign,

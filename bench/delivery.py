@@ -48,7 +48,7 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from delivery_lib import (
+from benchlib import (
     HOST,
     ROOT,
     Foreign,

@@ -29,16 +29,14 @@ import re
 import resource
 import shlex
 import shutil
-import signal
-import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from benchlib import cpu_seconds, free_port, fs_type, memory, spread, stop, system_busy
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -176,10 +174,6 @@ def write_bodies(path: Path, count: int, seed: int = 1) -> int:
     return total
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- processes ---------------------------------------------------------------------
@@ -204,16 +198,8 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) 
     raise RuntimeError(f"server not ready after {timeout}s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def system_busy() -> float:
-    """Seconds of non-idle CPU time, all CPUs together, since boot (from /proc/stat)."""
-    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(v[:8]) - v[3] - v[4]) / TICK
 
 
 def wait_idle(limit: float, threshold: float = 0.10) -> float:
@@ -232,27 +218,8 @@ def wait_idle(limit: float, threshold: float = 0.10) -> float:
     return limit
 
 
-def memory(pid: int) -> dict[str, int]:
-    """VmHWM / VmRSS in KiB."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmHWM:", "VmRSS:")):
-            key, value = line.split(":", 1)
-            out[key] = int(value.split()[0])
-    return out
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> float:
-    """SIGTERM and wait; seconds the shutdown took."""
-    started = time.perf_counter()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("server did not stop within 30s of SIGTERM") from None
-    return time.perf_counter() - started
 
 
 def run_wrk(args: argparse.Namespace, port: int, bodies: Path, log_path: Path) -> dict[str, Any]:
@@ -384,18 +351,8 @@ def machine() -> dict[str, Any]:
     }
 
 
-def fs_type(path: Path) -> str:
-    best, kind = "", "?"
-    for line in Path("/proc/mounts").read_text().splitlines():
-        parts = line.split()
-        mount = parts[1]
-        if str(path).startswith(mount) and len(mount) > len(best):
-            best, kind = mount, f"{parts[2]} ({parts[0]} on {mount})"
-    return kind
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:

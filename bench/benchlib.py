@@ -1,4 +1,4 @@
-"""Helpers shared by ``bench/delivery.py`` and ``bench/alertmanager.py``.
+"""Helpers shared by the benchmark scripts (ingest, delivery, alertmanager).
 
 Processes (start, readiness, CPU, memory, stop), the local receiver, statistics and the
 machine description. Every wait is bounded; every address is 127.0.0.1.
