@@ -23,7 +23,7 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
     """The aiohttp application: ingress, probes, metrics, admin API, and the worker."""
     app = web.Application(client_max_size=settings.config.server.max_body_bytes + 1)
     app[HOLDER] = Holder(settings)
-    app[STORE] = store or open_store(settings.config.storage.url)
+    app[STORE] = store or open_store(settings.config.storage.url, exclusive=worker)
     app[WAKE] = asyncio.Event()
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_storage)

@@ -105,8 +105,9 @@ def _deliveries(settings: Settings, env: Envelope) -> list[NewDelivery]:
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:
     """The deliveries the current routes plan for an event (one per sink)."""
     planned = plan(settings.routes, event, doc)
-    sinks = settings.config.sinks
-    return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc)) for p in planned]
+    sinks, disabled = settings.config.sinks, settings.disabled_sinks
+    return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
+                        "disabled" if p.sink in disabled else "pending") for p in planned]
 
 
 def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
@@ -144,6 +145,9 @@ async def expect_continue(request: web.Request) -> web.StreamResponse | None:
     limit = request.app[HOLDER].settings.config.server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         error = f"body of {request.content_length} bytes is over the {limit}-byte limit"
+        source = request.match_info["source"]
+        request.app[METRICS].observe_ingest(source, "", "error", 0.0)
+        log.info("webhook_received", http_status=413, outcome="error", source=source, error=error)
         return web.Response(body=_encode({"status": "error", "error": error}), status=413,
                             content_type="application/json")
     if request.headers.get("Expect", "").lower() != "100-continue":

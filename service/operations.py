@@ -91,11 +91,20 @@ async def replay_event(store: Store, settings: Settings, event_id: int,
         raise NotFound(f"no event {event_id}")
     if not event["deliveries"]:
         raise Conflict(f"event {event_id} has no deliveries to replay (no route matched it)")
-    known = set(settings.config.sinks) if sinks is None else set(sinks) & set(settings.config.sinks)
-    done = await _reschedule(store, Filter(event_id=event_id), known)
-    if done.rescheduled == 0:
-        raise Conflict(f"none of event {event_id}'s sinks is configured now: nothing was replayed")
-    return done
+    own = sorted({d["sink"] for d in event["deliveries"]})
+    chosen = own if sinks is None else sinks
+    stray = [s for s in chosen if s not in own]
+    if stray:
+        raise NotFound(f"event {event_id} has no delivery to {', '.join(map(repr, stray))} "
+                       f"(its sinks: {', '.join(own)})")
+    rescheduled = skipped = 0
+    for sink in chosen:
+        done = await _reschedule(store, Filter(event_id=event_id, sink=sink), set(settings.config.sinks))
+        rescheduled, skipped = rescheduled + done.rescheduled, skipped + done.skipped
+    if rescheduled == 0:
+        raise Conflict(f"none of event {event_id}'s sinks ({', '.join(chosen)}) is configured now: "
+                       "nothing was replayed")
+    return Rescheduled(rescheduled, skipped)
 
 
 async def retry_delivery(store: Store, settings: Settings, delivery_id: int) -> Rescheduled:
@@ -120,7 +129,8 @@ async def bulk_replay(store: Store, settings: Settings, params: dict[str, Any]) 
         raise BadRequest(f"empty filter value(s): {', '.join(sorted(empty))} (leave the key out instead)")
     flt = make_filter(params)
     if flt == Filter() and params.get("all") is not True:
-        raise BadRequest("an empty filter would replay every delivery: pass all=true to mean it")
+        raise BadRequest("an empty filter would replay every delivery: say so with --all "
+                         '(the API: "all": true)')
     return await _reschedule(store, flt, set(settings.config.sinks))
 
 

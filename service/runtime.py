@@ -19,6 +19,7 @@ class Settings:
     routes: list[CompiledRoute]
     sources: dict[str, Source]
     templates: dict[tuple[str, str], Any] = field(default_factory=dict)
+    disabled_sinks: frozenset[str] = frozenset()  # disabled by an operator or a 410 (from storage)
 
 
 def build_settings(config: Config) -> Settings:
@@ -52,3 +53,10 @@ class Holder:
     def swap(self, settings: Settings) -> None:
         """Make ``settings`` current for every request and delivery that starts from now on."""
         self.settings = settings
+
+    def mark_disabled(self, sinks: frozenset[str]) -> None:
+        """Record which sinks are disabled, so ingest plans their deliveries as ``disabled``."""
+        from dataclasses import replace
+
+        if sinks != self.settings.disabled_sinks:
+            self.settings = replace(self.settings, disabled_sinks=sinks)

@@ -94,6 +94,7 @@ class Worker:
         for name in self.lanes.keys() - lanes.keys():
             self._close_later(self.lanes[name])
         self.lanes = lanes
+        self.holder.mark_disabled(frozenset(n for n, lane in lanes.items() if lane.disabled_reason))
         self.wake.set()
 
     def _spawn(self, coro: Any) -> None:
@@ -257,6 +258,10 @@ class Worker:
                 "error": result.error, "status_code": result.status_code,
             })
 
+    async def operator_disabled(self, sink: str) -> None:
+        """An operator disabled ``sink``: tell the routes (``ponte.sink_disabled``)."""
+        await self._notify(None, "ponte.sink_disabled", {"sink": sink, "reason": "disabled by an operator"})
+
     async def _notify(self, claimed: Claimed | None, name: str, data: dict[str, Any]) -> None:
         """Emit an operational event, unless this delivery was itself one (no loops)."""
         if claimed is not None and claimed.source == OP_SOURCE:
@@ -265,6 +270,7 @@ class Worker:
 
     async def _disable(self, lane: Lane, reason: str, claimed: Claimed) -> None:
         lane.disabled_reason = reason
+        self.holder.mark_disabled(self.holder.settings.disabled_sinks | {lane.name})
         await self.store.set_sink_disabled(lane.name, True, reason)
         log.warning("sink_disabled", sink=lane.name, reason=reason)
         await self._notify(claimed, "ponte.sink_disabled", {"sink": lane.name, "reason": reason})

@@ -206,3 +206,13 @@ async def test_metrics_are_exposed(api):
     assert 'ponte_events_received_total{event="myeduzz.invoice_paid",source="eduzz",status="accepted"} 1.0' in text
     assert 'ponte_backlog{sink="crm"} 1.0' in text
     assert "ponte_sqlite_bytes" in text
+
+
+async def test_deliveries_planned_while_a_sink_is_disabled_wait_as_disabled(api):
+    """New events for a disabled sink are planned as disabled, and enable releases them."""
+    await post(api, "/api/sinks/crm/disable")
+    await ingest(api, 2)
+    _, page = await get(api, "/api/deliveries", params={"sink": "crm", "status": "disabled"})
+    assert len(page["items"]) == 2
+    status, body = await post(api, "/api/sinks/crm/enable")
+    assert body["deliveries_changed"] == 2

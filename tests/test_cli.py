@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from conftest import SECRET, base_config, fixture_body, post_signed
@@ -127,7 +128,11 @@ async def test_offline_operations(tmp_path, start, capsys):
     assert json.loads(capsys.readouterr().out) == {"rescheduled": 3, "skipped": 0}
     assert await run("retry", "1") == 0
     assert await run("retry", "999") == 2
+    capsys.readouterr()
     assert await run("replay", str(events[0]["event_id"]), "--to", "arquivo") == 0
+    assert "rescheduled 1 delivery(ies); a running" in capsys.readouterr().out
+    assert await run("replay", str(events[0]["event_id"]), "--to", "nosuch") == 2
+    assert "has no delivery to 'nosuch'" in capsys.readouterr().err
 
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         conn.execute("UPDATE deliveries SET status = 'succeeded' WHERE event_id != ?", (events[0]["event_id"],))
@@ -137,6 +142,56 @@ async def test_offline_operations(tmp_path, start, capsys):
     assert "purged 2 event(s)" in capsys.readouterr().out
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+def test_preview_of_a_webhook_without_template_shows_the_forwarded_body(tmp_path, capsys):
+    """A webhook sink forwards the raw body; preview shows that body."""
+    assert main(["preview", "myeduzz.invoice_paid", "--sink", "crm", "--config", sales_config(tmp_path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["forwarded_raw_body"]["data"]["buyer"]["name"] == "Alice Johnson"
+
+
+def test_serve_refuses_a_busy_port_before_touching_storage(tmp_path, capsys):
+    """A port in use is a one-line error, and the database is not even created."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        config = write_config(tmp_path, server={"port": port})
+        assert main(["serve", "--config", config]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert not (tmp_path / "ponte.db").exists()
+
+
+async def test_second_service_on_one_database_is_refused(tmp_path, start):
+    """Two services on one database would send twice: the second one is refused."""
+    from service.app import create_app
+    from service.errors import StorageUnavailable
+
+    settings = load_settings(write_config(tmp_path))
+    await start(settings, worker=True)
+    second = create_app(settings, worker=True)
+    with pytest.raises(StorageUnavailable, match="another Ponte is already serving"):
+        async with _started(second):
+            pass
+
+
+class _started:
+    """Run an app's start-up (cleanup contexts) and its clean-up."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __aenter__(self) -> None:
+        from aiohttp import web
+
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.runner.cleanup()
 
 
 def test_check_reports_a_broken_database_path(tmp_path, capsys):

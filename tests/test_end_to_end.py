@@ -128,3 +128,15 @@ async def test_file_sink_format_slack_writes_the_slack_message(tmp_path, setting
     await wait_for(lambda: path.exists() and path.read_text().strip())
     line = json.loads(path.read_text().splitlines()[0])
     assert "Alice Johnson" in line["message"]["text"] and line["message"]["blocks"]
+
+
+async def test_operator_disabling_a_sink_emits_an_operational_event(tmp_path, settings_for, start):
+    """POST /api/sinks/<name>/disable tells the routes with ponte.sink_disabled."""
+    ops = tmp_path / "ops.jsonl"
+    sinks = {"crm": {"type": "webhook", "url": "http://127.0.0.1:9/x"}, "ops": {"type": "file", "path": str(ops)}}
+    routes = [{"name": "crm", "events": ["myeduzz.*"], "to": ["crm"]},
+              {"name": "ops", "events": ["ponte.*"], "to": ["ops"]}]
+    client = await start(settings_for(server={"admin_token": "t"}, sinks=sinks, routes=routes), worker=True)
+    resp = await client.post("/api/sinks/crm/disable", headers={"Authorization": "Bearer t"})
+    assert resp.status == 200
+    await wait_for(lambda: ops.exists() and "ponte.sink_disabled" in ops.read_text())

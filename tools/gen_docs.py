@@ -108,7 +108,7 @@ DESCRIPTIONS: dict[str, str] = {
     "DeliveryConfig.max_attempts": "Attempts per delivery before it is given up (`failed`, the dead-letter state) and `ponte.delivery_failed` is emitted.",
     "DeliveryConfig.retry_schedule": "Wait before each retry: the first entry after the first failure, and so on; the last entry repeats. Each wait gets ±20% jitter, and a receiver's longer `Retry-After` wins.",
     "DeliveryConfig.timeout": "Time limit for one send, for sinks without their own `timeout`.",
-    "DeliveryConfig.concurrency": "Meant as a cap on deliveries in flight across all sinks; not enforced yet — each sink's own `concurrency` is what limits sending.",
+    "DeliveryConfig.concurrency": "Cap on deliveries in flight across all sinks together (each sink also has its own `concurrency`).",
     "DeliveryConfig.shutdown_grace": "On SIGTERM/SIGINT, how long in-flight deliveries may finish before Ponte exits (unfinished ones are retried after a restart).",
     # messages
     "MessagesConfig.timezone": "IANA time zone for dates in messages (built-in ones and the `date` / `datetime` filters).",

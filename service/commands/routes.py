@@ -76,7 +76,16 @@ def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -
         message = message_for(settings, fake_claim(body, sink, route), kind)
     except TemplateError as exc:
         return {"error": f"template failed: {exc}"}
-    return message if message is not None else {"forwarded_raw_body": True}
+    if message is not None:
+        return message
+    return {"forwarded_raw_body": _as_json(body)}
+
+
+def _as_json(body: bytes) -> Any:
+    try:
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return body.decode("utf-8", "replace")
 
 
 def routes_test(args: argparse.Namespace) -> int:

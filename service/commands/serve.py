@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import signal
+import socket
 import sys
 
 import structlog
@@ -82,7 +83,12 @@ def serve(args: argparse.Namespace) -> int:
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     try:
-        web.run_app(app, host=host, port=port,
+        sock = _listen(host, port)  # before storage opens: a busy port changes nothing
+    except OSError as exc:
+        print(f"ponte: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        web.run_app(app, sock=sock,
                     print=None, access_log=None, shutdown_timeout=settings.config.delivery.shutdown_grace,
                     keepalive_timeout=server.read_timeout)
     except (StorageUnavailable, StorageCorrupt) as exc:
@@ -90,3 +96,18 @@ def serve(args: argparse.Namespace) -> int:
         print(f"ponte: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket for ``host:port`` (IPv4 or IPv6)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock

@@ -34,6 +34,7 @@ class NewDelivery:
     sink: str
     route: str
     order_key: str | None = None
+    status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,8 @@ class Store(Protocol):
     async def counts(self) -> dict[str, int]: ...
 
 
-def open_store(url: str) -> Store:
-    """The Store for a ``storage.url``."""
+def open_store(url: str, *, exclusive: bool = False) -> Store:
+    """The Store for a ``storage.url``; ``exclusive`` for the one service that owns it."""
     from service.store.sqlite import SQLiteStore
 
-    return SQLiteStore(url.removeprefix("sqlite:///"))
+    return SQLiteStore(url.removeprefix("sqlite:///"), exclusive=exclusive)

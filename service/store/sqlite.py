@@ -66,9 +66,11 @@ def iso(ts: float | None) -> str | None:
 class SQLiteStore:
     """The Store on one SQLite file."""
 
-    def __init__(self, path: str, *, max_pages: int | None = None) -> None:
+    def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
         self.path = path
         self._max_pages = max_pages
+        self._exclusive = exclusive
+        self._lock: int | None = None
         self._writer = Writer(self._connect)
         self._reader: aiosqlite.Connection | None = None
 
@@ -81,6 +83,8 @@ class SQLiteStore:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create {parent}: {exc.strerror}") from None
+        if self._exclusive:
+            self._lock = _lock(self.path)
         await self._writer.start()
         self._reader = await aiosqlite.connect(self.path)
         self._reader.row_factory = sqlite3.Row
@@ -92,6 +96,9 @@ class SQLiteStore:
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -278,6 +285,23 @@ class SQLiteStore:
 # --- connection set-up ------------------------------------------------------------------
 
 
+def _lock(path: str) -> int:
+    """Hold ``<path>.lock`` so a second ``ponte serve`` on the same file refuses to start.
+
+    Two services on one database would both recover and send the same deliveries.
+    The kernel drops the lock when the process dies, so a crash never leaves it behind.
+    """
+    import fcntl
+
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StorageUnavailable(f"another Ponte is already serving {path}") from None
+    return fd
+
+
 def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -313,7 +337,7 @@ _INSERT_EVENT = (
 )
 _INSERT_DELIVERY = (
     "INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key, "
-    "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)"
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -349,7 +373,7 @@ class SaveJob:
                 saved.append(_existing(conn, ev))
                 continue
             t = ev.received_at
-            rows += [(event_id, d.sink, d.route, "pending", t, d.order_key, t, t) for d in job.deliveries]
+            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t) for d in job.deliveries]
             saved.append(Saved(event_id, duplicate=False))
         for start in range(0, len(rows), _ROWS):
             chunk = rows[start:start + _ROWS]
@@ -410,7 +434,7 @@ def _insert_event(conn: sqlite3.Connection, ev: NewEvent, deliveries: list[NewDe
         return _existing(conn, ev)
     event_id = cur.lastrowid
     t = ev.received_at
-    rows = [(event_id, d.sink, d.route, t, d.order_key, t, t) for d in deliveries]
+    rows = [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t) for d in deliveries]
     conn.executemany(_INSERT_DELIVERY, rows)
     return Saved(event_id, duplicate=False)
 
