@@ -271,8 +271,7 @@ def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "")
     parts: dict[str, Any] = {}
     for key, value in raw.items():
         _convert_section(str(key), value, parts, errors)
-    if not errors:
-        _check_references(parts, errors)
+    _check_references(parts, errors)  # also beside other errors: report as much as possible at once
     if errors:
         raise ConfigError(errors)
     return Config(**parts, path=path)
@@ -365,9 +364,11 @@ def _convert_routes(value: Any, errors: list[str]) -> list[Route]:
 
 
 def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
-    sinks = parts.get("sinks", {})
+    sinks = parts.get("sinks") or {}
     seen: set[str] = set()
-    for i, route in enumerate(parts.get("routes", [])):
+    for i, route in enumerate(parts.get("routes") or []):
+        if route is None:  # its own errors are already reported
+            continue
         if route.name in seen:
             errors.append(f"routes[{i}].name: duplicate route name {route.name!r}")
         seen.add(route.name)

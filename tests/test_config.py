@@ -102,3 +102,13 @@ def test_check_warns_about_likely_mistakes(tmp_path, capsys):
     assert "sources.eduzz: no secret configured" in err
     assert "sinks.b: no route sends anything to it" in err
     assert "routes[0].events[0]: 'myeduzz.invoice_payed' matches no Eduzz event (did you mean 'myeduzz.invoice_paid'?)" in err
+
+
+def test_reference_errors_are_reported_beside_structural_ones():
+    """An unknown sink in a route is reported in the same run as a type error elsewhere."""
+    raw = {"server": {"port": "x"}, "sinks": {"a": {"type": "file", "path": "/tmp/a"}},
+           "routes": [{"name": "r", "events": ["*"], "to": ["b"]}]}
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, env={})
+    text = "\n".join(info.value.errors)
+    assert "server.port" in text and "routes[0].to[0]: unknown sink 'b'" in text
