@@ -85,21 +85,31 @@ async def _body(request: web.Request) -> dict[str, Any]:
 # --- events and deliveries --------------------------------------------------------------
 
 
-async def list_events(request: web.Request) -> web.Response:
-    """``GET /api/events``."""
+async def _page(request: web.Request, lister: Any) -> web.Response:
+    """One page of a list, filtered by the query string."""
     params = dict(request.query)
     limit, cursor = ops.page_args(params)
-    page = await request.app[STORE].list_events(ops.make_filter(params), limit, cursor)
+    page = await lister(ops.make_filter(params), limit, cursor)
     return _json({"items": page.items, "next": page.next})
+
+
+async def _one(request: web.Request, getter: Any, what: str) -> web.Response:
+    """One record by the id in the path, or 404."""
+    record_id = ops.parse_id(request.match_info["id"], what)
+    record = await getter(record_id)
+    if record is None:
+        raise ops.NotFound(f"no {what} {record_id}")
+    return _json(record)
+
+
+async def list_events(request: web.Request) -> web.Response:
+    """``GET /api/events``."""
+    return await _page(request, request.app[STORE].list_events)
 
 
 async def get_event(request: web.Request) -> web.Response:
     """``GET /api/events/<id>``: raw body, deliveries and every attempt."""
-    event_id = ops.parse_id(request.match_info["id"], "event")
-    event = await request.app[STORE].get_event(event_id)
-    if event is None:
-        raise ops.NotFound(f"no event {event_id}")
-    return _json(event)
+    return await _one(request, request.app[STORE].get_event, "event")
 
 
 async def replay_event(request: web.Request) -> web.Response:
@@ -115,19 +125,12 @@ async def replay_event(request: web.Request) -> web.Response:
 
 async def list_deliveries(request: web.Request) -> web.Response:
     """``GET /api/deliveries``."""
-    params = dict(request.query)
-    limit, cursor = ops.page_args(params)
-    page = await request.app[STORE].list_deliveries(ops.make_filter(params), limit, cursor)
-    return _json({"items": page.items, "next": page.next})
+    return await _page(request, request.app[STORE].list_deliveries)
 
 
 async def get_delivery(request: web.Request) -> web.Response:
     """``GET /api/deliveries/<id>`` with its attempts."""
-    delivery_id = ops.parse_id(request.match_info["id"], "delivery")
-    delivery = await request.app[STORE].get_delivery(delivery_id)
-    if delivery is None:
-        raise ops.NotFound(f"no delivery {delivery_id}")
-    return _json(delivery)
+    return await _one(request, request.app[STORE].get_delivery, "delivery")
 
 
 async def retry_delivery(request: web.Request) -> web.Response:

@@ -97,31 +97,27 @@ def _run(args: argparse.Namespace, body: Callable[[Store, Settings], Awaitable[i
 
 def events(args: argparse.Namespace) -> int:
     """List events, or show one with its body, deliveries and attempts."""
-    async def body(store: Store, settings: Settings) -> int:
-        if args.event_id is not None:
-            event = await store.get_event(args.event_id)
-            if event is None:
-                raise ops.NotFound(f"no event {args.event_id}")
-            emit_json(event) if args.json else _show_event(event)
-            return 0
-        page = await store.list_events(ops.make_filter(_params(args)), args.limit, args.cursor)
-        _print_page(args, page.items, page.next, EVENT_COLUMNS)
-        return 0
-
-    return _run(args, body)
+    return _show_or_list(args, args.event_id, "event", EVENT_COLUMNS)
 
 
 def deliveries(args: argparse.Namespace) -> int:
     """List deliveries, or show one with its attempts."""
+    return _show_or_list(args, args.delivery_id, "delivery", DELIVERY_COLUMNS)
+
+
+def _show_or_list(args: argparse.Namespace, record_id: int | None, what: str, columns: list[str]) -> int:
+    """Show the record ``record_id`` of kind ``what`` (event/delivery), or list them."""
     async def body(store: Store, settings: Settings) -> int:
-        if args.delivery_id is not None:
-            delivery = await store.get_delivery(args.delivery_id)
-            if delivery is None:
-                raise ops.NotFound(f"no delivery {args.delivery_id}")
-            emit_json(delivery) if args.json else _show_delivery(delivery)
+        if record_id is not None:
+            record = await (store.get_event if what == "event" else store.get_delivery)(record_id)
+            if record is None:
+                raise ops.NotFound(f"no {what} {record_id}")
+            show = _show_event if what == "event" else _show_delivery
+            emit_json(record) if args.json else show(record)
             return 0
-        page = await store.list_deliveries(ops.make_filter(_params(args)), args.limit, args.cursor)
-        _print_page(args, page.items, page.next, DELIVERY_COLUMNS)
+        lister = store.list_events if what == "event" else store.list_deliveries
+        page = await lister(ops.make_filter(_params(args)), args.limit, args.cursor)
+        _print_page(args, page.items, page.next, columns)
         return 0
 
     return _run(args, body)
