@@ -84,7 +84,7 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 async def _store(request: web.Request, settings: Settings, source: Source, env: Envelope,
                  body: bytes) -> tuple[Saved, str]:
     ignored = env.event in PING_EVENTS
-    deliveries = [] if ignored else _deliveries(settings, env)
+    deliveries = [] if ignored else plan_deliveries(settings, env.event, env.doc)
     event = NewEvent(
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
@@ -96,10 +96,6 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status
-
-
-def _deliveries(settings: Settings, env: Envelope) -> list[NewDelivery]:
-    return plan_deliveries(settings, env.event, env.doc)
 
 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:

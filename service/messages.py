@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from service.eduzz.messages import builtin_template
 from service.runtime import Settings
 from service.store import Claimed
 from service.store.sqlite import iso
@@ -27,8 +28,6 @@ def context_for(claimed: Claimed) -> dict[str, Any]:
 
 def message_for(settings: Settings, claimed: Claimed, kind: str) -> dict[str, Any] | None:
     """Render this delivery's message for a sink of ``kind`` (None: forward the raw body)."""
-    from service.eduzz.messages import builtin_template
-
     template = settings.templates.get((claimed.route, claimed.sink))
     if template is None:
         template = builtin_template(claimed.event, kind, timezone=settings.config.messages.timezone)

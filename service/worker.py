@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import aiohttp
-import msgspec
 import structlog
 
 from service.checks import message_kind
@@ -108,9 +107,7 @@ class Worker:
                 await asyncio.wait(set(lane.tasks))
             await lane.sink.close()
 
-        task = asyncio.create_task(close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._spawn(close())
 
     # --- the loop ------------------------------------------------------------------
 
@@ -284,12 +281,3 @@ def _result(claimed: Claimed, started: float, clock: float, outcome: str, status
         duration_ms=(time.perf_counter() - clock) * 1000, outcome=outcome, status=status,
         next_attempt_at=next_at, status_code=code, error=error, response=response,
     )
-
-
-def decode_body(body: bytes) -> Any:
-    """The stored body as JSON (a dict for envelopes), or None when it is not JSON."""
-    try:
-        return msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return None
-

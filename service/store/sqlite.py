@@ -330,17 +330,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 # --- write jobs (run on the writer thread) --------------------------------------------
 
-_INSERT_EVENT = (
-    "INSERT INTO events (source, external_id, event, sent_date, received_at, status, headers, "
-    "schema_error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (source, external_id, event) DO NOTHING"
-)
-_INSERT_DELIVERY = (
-    "INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
 _EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
 _DELIVERY_COLUMNS_IN = "(event_id, sink, route, status, next_attempt_at, order_key, created_at, updated_at)"
 _ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
@@ -356,7 +345,7 @@ class SaveJob:
         self.deliveries = deliveries
 
     def __call__(self, conn: sqlite3.Connection) -> Saved:
-        return _insert_event(conn, self.event, self.deliveries)
+        return self.many(conn, [self])[0]
 
     @staticmethod
     def many(conn: sqlite3.Connection, jobs: list[SaveJob]) -> list[Saved]:
@@ -424,19 +413,6 @@ def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
         (ev.source, ev.external_id, ev.event),
     ).fetchone()
     return Saved(row[0], duplicate=True)
-
-
-def _insert_event(conn: sqlite3.Connection, ev: NewEvent, deliveries: list[NewDelivery]) -> Saved:
-    args = (ev.source, ev.external_id, ev.event, ev.sent_date, ev.received_at, ev.status,
-            _json(ev.headers), ev.schema_error, ev.body)
-    cur = conn.execute(_INSERT_EVENT, args)
-    if cur.rowcount == 0:
-        return _existing(conn, ev)
-    event_id = cur.lastrowid
-    t = ev.received_at
-    rows = [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t) for d in deliveries]
-    conn.executemany(_INSERT_DELIVERY, rows)
-    return Saved(event_id, duplicate=False)
 
 
 def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
