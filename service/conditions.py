@@ -1,5 +1,9 @@
 """``where`` conditions: compiled once into small objects that test a decoded event.
 
+The objects describe themselves and explain a failure (``ponte routes test``);
+``predicate`` turns one into a plain function for the request path, where a route's
+conditions run for every webhook.
+
 Paths are dotted from the envelope (``data.buyer.email``; a number indexes a list).
 Operators: eq ne in not_in gt gte lt lte regex contains startswith endswith exists, each
 negatable as ``not_<op>``; ``any``/``all`` take a list of condition mappings, ``not`` one.
@@ -9,6 +13,7 @@ type (``gte`` against a string) is false, never an error.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -217,3 +222,76 @@ def _argument(op: str, arg: Any, at: str, errors: list[str]) -> Any:
         errors.append(f"{at}: {op} takes a string")
         return "\0"
     return arg
+
+
+Predicate = Callable[[Any], bool]
+
+
+def predicate(cond: Condition) -> Predicate | None:
+    """``cond.test`` as a closure with its dispatch done ahead; None when it always holds."""
+    match cond:
+        case All(parts=()):
+            return None
+        case All(parts=(only,)):
+            return predicate(only) or _always
+        case All(parts=parts):
+            tests = [p for p in map(predicate, parts) if p is not None]
+            return _all(tests) if tests else None
+        case Any_(parts=parts):
+            tests = [predicate(p) or _always for p in parts]
+            return lambda doc: any(t(doc) for t in tests)
+        case Not(part=part):
+            inner = predicate(part) or _always
+            return lambda doc: not inner(doc)
+        case Test():
+            return _test(cond)
+    return cond.test
+
+
+def _always(doc: Any) -> bool:
+    return True
+
+
+def _all(tests: list[Predicate]) -> Predicate:
+    if len(tests) == 1:
+        return tests[0]
+
+    def all_(doc: Any) -> bool:
+        for test in tests:
+            if not test(doc):
+                return False
+        return True
+
+    return all_
+
+
+def _test(cond: Test) -> Predicate:
+    path, arg, negate = cond.path, cond.arg, cond.negate
+    get = getter(path)
+    if cond.op == "exists":
+        return lambda doc: (get(doc) is not MISSING) == bool(arg)
+    if cond.op == "in" and arg and all(type(a) is str for a in arg):
+        choices = frozenset(arg)  # strings only equal strings: a set lookup is the same test
+        return lambda doc: (value := get(doc)) is not MISSING and (type(value) is str and value in choices) != negate
+    op = OPERATORS[cond.op]
+    return lambda doc: (value := get(doc)) is not MISSING and op(value, arg) != negate
+
+
+@functools.lru_cache(maxsize=1024)
+def getter(path: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``resolve`` for one path, as a function; plain keys walk dicts without the list checks."""
+    if any(key.lstrip("-").isdigit() for key in path):
+        return lambda doc: resolve(doc, path)
+    if len(path) == 1:
+        (a,) = path
+        return lambda doc: doc.get(a, MISSING) if type(doc) is dict else MISSING
+
+    def get(doc: Any) -> Any:
+        node = doc
+        for key in path:
+            if type(node) is not dict:
+                return MISSING
+            node = node.get(key, MISSING)
+        return node
+
+    return get

@@ -9,7 +9,6 @@ only a body that is not a JSON object with an ``event`` name is (``EnvelopeError
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -19,8 +18,7 @@ from service.errors import EnvelopeError
 _decode = msgspec.json.Decoder().decode
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(msgspec.Struct, frozen=True):
     """What Ponte needs from a webhook body; the body itself is kept byte for byte."""
 
     external_id: str

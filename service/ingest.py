@@ -13,7 +13,7 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from service.conditions import MISSING, resolve
+from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
 from service.errors import BodyTooLarge, IngestError, SlowBody, StorageUnavailable, UnknownSource
@@ -69,10 +69,16 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     """The raw body, refusing (413) past ``limit`` bytes without reading them all."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(f"body of {request.content_length} bytes is over the {limit}-byte limit")
+    content = request.content
+    if content.is_eof():  # the usual case: the whole body came with the headers
+        body = content.read_nowait()
+        if len(body) > limit:
+            raise BodyTooLarge(f"body is over the {limit}-byte limit")
+        return body
     buf = bytearray()
     try:
         async with asyncio.timeout(timeout):
-            while chunk := await request.content.readany():
+            while chunk := await content.readany():
                 buf += chunk
                 if len(buf) > limit:
                     raise BodyTooLarge(f"body is over the {limit}-byte limit")
@@ -101,6 +107,8 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:
     """The deliveries the current routes plan for an event (one per sink)."""
     planned = plan(settings.routes, event, doc)
+    if not planned:
+        return []
     sinks, disabled = settings.config.sinks, settings.disabled_sinks
     return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
                         "disabled" if p.sink in disabled else "pending") for p in planned]
@@ -109,7 +117,7 @@ def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list
 def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
     if path is None:
         return None
-    value = resolve(doc, tuple(path.split(".")))
+    value = getter(tuple(path.split(".")))(doc)
     return None if value is MISSING or value is None else str(value)
 
 

@@ -1,9 +1,19 @@
-"""Prometheus metrics, one registry per application (so tests can run many apps)."""
+"""Prometheus metrics, one registry per application (so tests can run many apps).
+
+The two ingest metrics are counted in plain dicts and handed to ``prometheus_client`` as a
+custom collector at scrape time: they are updated on every webhook, on the event loop,
+and a ``Counter``/``Histogram`` child costs a lock and a label lookup per update.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.utils import floatToGoString
 
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -14,10 +24,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.events = Counter("ponte_events_received", "Webhook requests by source, event and outcome",
-                              ["source", "event", "status"], registry=r)
-        self.ingest_seconds = Histogram("ponte_ingest_seconds", "Time from request to answer",
-                                        ["source"], buckets=_LATENCY, registry=r)
+        self.ingest = IngestStats()
+        r.register(self.ingest)
         self.deliveries = Counter("ponte_delivery_attempts", "Delivery attempts by sink and outcome",
                                   ["sink", "outcome"], registry=r)
         self.attempt_seconds = Histogram("ponte_attempt_seconds", "Time one delivery attempt took",
@@ -31,8 +39,7 @@ class Metrics:
 
     def observe_ingest(self, source: str, event: str, status: str, seconds: float) -> None:
         """Count one webhook request and its latency."""
-        self.events.labels(source, event, status).inc()
-        self.ingest_seconds.labels(source).observe(seconds)
+        self.ingest.observe(source, event, status, seconds)
 
     def observe_attempt(self, sink: str, outcome: str, seconds: float) -> None:
         """Count one delivery attempt and its latency."""
@@ -42,3 +49,40 @@ class Metrics:
     def render(self) -> tuple[bytes, str]:
         """The text exposition and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class IngestStats:
+    """``ponte_events_received`` and ``ponte_ingest_seconds``, counted cheaply (loop thread only)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.buckets: dict[str, list[int]] = {}  # per source: a count per bound, then +Inf
+        self.sums: dict[str, float] = {}
+
+    def observe(self, source: str, event: str, status: str, seconds: float) -> None:
+        """Count one webhook request and its latency."""
+        key = (source, event, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        buckets = self.buckets.get(source)
+        if buckets is None:
+            buckets = self.buckets[source] = [0] * (len(_LATENCY) + 1)
+            self.sums[source] = 0.0
+        buckets[bisect_left(_LATENCY, seconds)] += 1
+        self.sums[source] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        """The two families as ``prometheus_client`` renders them."""
+        events = CounterMetricFamily("ponte_events_received", "Webhook requests by source, event and outcome",
+                                     labels=["source", "event", "status"])
+        for labels, count in list(self.counts.items()):
+            events.add_metric(list(labels), count)
+        latency = HistogramMetricFamily("ponte_ingest_seconds", "Time from request to answer",
+                                        labels=["source"])
+        for source, counts in list(self.buckets.items()):
+            cumulative, total = [], 0
+            for bound, count in zip([*_LATENCY, float("inf")], counts, strict=True):
+                total += count
+                cumulative.append((floatToGoString(bound), total))
+            latency.add_metric([source], cumulative, sum_value=self.sums[source])
+        yield events
+        yield latency

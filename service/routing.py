@@ -15,7 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.conditions import Condition, compile_where
+import msgspec
+
+from service.conditions import Condition, Predicate, compile_where, predicate
 from service.config import Config, Route, Target
 from service.errors import ConfigError
 
@@ -30,6 +32,7 @@ class CompiledRoute:
     targets: tuple[Target, ...]
     stop: bool
     index: int
+    match: Predicate | None = field(default=None, compare=False, repr=False)  # None: no ``where``
     seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches_event(self, event: str) -> bool:
@@ -45,8 +48,7 @@ class CompiledRoute:
 _SEEN_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
+class Planned(msgspec.Struct, frozen=True, gc=False):
     """One delivery to make: ``sink`` hears about the event because of ``route``."""
 
     sink: str
@@ -79,7 +81,8 @@ INTERNAL_PREFIX = "ponte."
 def _compile(route: Route, index: int, errors: list[str]) -> CompiledRoute:
     pattern = "|".join(_translate(glob) for glob in route.events)
     where = compile_where(route.where, f"routes[{index}].where", errors)
-    return CompiledRoute(route.name, re.compile(pattern), where, tuple(route.targets), route.stop, index)
+    return CompiledRoute(route.name, re.compile(pattern), where, tuple(route.targets), route.stop, index,
+                         predicate(where))
 
 
 def _translate(glob: str) -> str:
@@ -94,9 +97,10 @@ def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[P
     """The deliveries for one event: at most one per sink, in route order, up to a ``stop``."""
     planned: dict[str, Planned] = {}
     for route in routes:
-        if route.matches_event(event) and route.where.test(doc):
+        if route.matches_event(event) and (route.match is None or route.match(doc)):
             for target in route.targets:
-                planned.setdefault(target.sink, Planned(target.sink, route.name, target.template))
+                if target.sink not in planned:
+                    planned[target.sink] = Planned(target.sink, route.name, target.template)
             if route.stop:
                 break
     return list(planned.values())

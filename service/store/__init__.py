@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
 DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed", "disabled")
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(msgspec.Struct, frozen=True, gc=False):
     """An authenticated event on its way into storage."""
 
     source: str
@@ -27,8 +28,7 @@ class NewEvent:
     schema_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
+class NewDelivery(msgspec.Struct, frozen=True, gc=False):
     """A planned delivery: this event goes to ``sink`` because of ``route``."""
 
     sink: str
@@ -37,8 +37,7 @@ class NewDelivery:
     status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
+class Saved(msgspec.Struct, frozen=True, gc=False):
     """The outcome of ``save_event``: the event's id, and whether it was already stored."""
 
     event_id: int
