@@ -204,6 +204,8 @@ async def test_metrics_are_exposed(api):
     await ingest(api, 1)
     text = await (await api.get("/metrics")).text()
     assert 'ponte_events_received_total{event="myeduzz.invoice_paid",source="eduzz",status="accepted"} 1.0' in text
+    assert 'ponte_ingest_seconds_count{source="eduzz"} 1.0' in text
+    assert 'ponte_ingest_seconds_bucket{le="+Inf",source="eduzz"} 1.0' in text
     assert 'ponte_backlog{sink="crm"} 1.0' in text
     assert "ponte_sqlite_bytes" in text
 
@@ -216,3 +218,23 @@ async def test_deliveries_planned_while_a_sink_is_disabled_wait_as_disabled(api)
     assert len(page["items"]) == 2
     status, body = await post(api, "/api/sinks/crm/enable")
     assert body["deliveries_changed"] == 2
+
+
+def test_ingest_histogram_counts_each_request_in_its_bucket_and_above():
+    """The hand-kept ingest histogram renders as a Prometheus cumulative histogram."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from service.metrics import Metrics
+
+    m = Metrics()
+    for seconds in (0.0004, 0.0005, 0.003, 0.3, 30.0):
+        m.observe_ingest("eduzz", "myeduzz.invoice_paid", "accepted", seconds)
+    m.observe_ingest("eduzz", "", "error", 0.0)
+    families = {f.name: f for f in text_string_to_metric_families(m.render()[0].decode())}
+    buckets = {s.labels["le"]: s.value for s in families["ponte_ingest_seconds"].samples
+               if s.name.endswith("_bucket")}
+    assert buckets["0.0005"] == 3  # 0.0, 0.0004 and 0.0005 (le is inclusive)
+    assert buckets["0.005"] == 4 and buckets["0.5"] == 5 and buckets["10.0"] == 5 and buckets["+Inf"] == 6
+    counts = {(s.labels["event"], s.labels["status"]): s.value for s in families["ponte_events_received"].samples
+              if s.name == "ponte_events_received_total"}
+    assert counts == {("myeduzz.invoice_paid", "accepted"): 5, ("", "error"): 1}

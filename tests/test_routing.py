@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from service.conditions import compile_where
+from service.conditions import compile_where, predicate
 from service.config import parse_config
 from service.errors import ConfigError
 from service.routing import compile_routes, explain, plan
@@ -26,12 +28,19 @@ DOC: dict[str, Any] = {
 }
 
 
-def holds(where: dict[str, Any]) -> bool:
-    """Compile ``where`` (no errors allowed) and test it against DOC."""
+def holds(where: dict[str, Any], doc: Any = DOC) -> bool:
+    """Compile ``where`` (no errors allowed) and test it against ``doc``.
+
+    The request path runs the compiled closure (``predicate``), ``routes test`` the
+    objects: both must give the same answer, so every table below checks both.
+    """
     errors: list[str] = []
     cond = compile_where(where, "where", errors)
     assert errors == []
-    return cond.test(DOC)
+    expected = cond.test(doc)
+    fast = predicate(cond)
+    assert (True if fast is None else fast(doc)) is expected, where
+    return expected
 
 
 @pytest.mark.parametrize(
@@ -113,6 +122,36 @@ def test_wrong_types_and_missing_paths_are_false_not_errors(where):
 def test_combinators(where, expected):
     """any / all / not nest, and several operators on one path all must hold."""
     assert holds(where) is expected
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(-1, 300, allow_nan=False),
+                    st.sampled_from(["", "BRL", "ana@eduzz.com", "P1", "vip", "1", "black-friday"]))
+_JSON = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["price", "value", "email", "items", "0", "tags", "x"]), inner, max_size=4)),
+    max_leaves=12)
+_WHERES = [
+    {"data.price.value": {"gte": 100, "lt": 200}},
+    {"data.x": {"in": ["BRL", "P1"]}},
+    {"data.x": {"not_in": ["BRL", "P1", 1, True]}},
+    {"data.x": {"in": [1, True, None]}},
+    {"data.email": {"not_endswith": "@eduzz.com", "exists": True}},
+    {"data.items.0.value": {"ne": 1}},
+    {"data.items.-1": {"exists": False}},
+    {"data.tags": {"contains": "vip"}},
+    {"data.x": {"regex": "^(black|promo)"}},
+    {"any": [{"data.x": "BRL"}, {"data.price": {"eq": None}}, {"not": {"data.value": True}}]},
+    {"all": [{"data.x": {"startswith": "a"}}, {"data.price.x": {"lte": 2.5}}]},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.dictionaries(st.sampled_from(["price", "value", "email", "items", "tags", "x"]), _JSON, max_size=6))
+def test_compiled_predicates_agree_with_the_condition_objects(data):
+    """Whatever the document, the request path's closures answer as the objects do."""
+    for where in _WHERES:
+        holds(where, {"data": data})
+    holds({"data.x": 1}, data)  # a document that is not shaped like an envelope at all
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX deliveries_claim ON deliveries (sink, status, (tries > 0), next_attempt_at, id);
     CREATE INDEX deliveries_order ON deliveries (sink, order_key, id);
     """,
+    # 3: fewer indexes to update on every insert (ingest writes ~3 deliveries per event).
+    #    deliveries_claim already starts with (sink, status): it serves next_due too.
+    #    Only deliveries of ordered sinks carry an order_key: index just those.
+    """
+    DROP INDEX deliveries_due;
+    DROP INDEX deliveries_order;
+    CREATE INDEX deliveries_order ON deliveries (sink, order_key, id) WHERE order_key IS NOT NULL;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from itertools import chain
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,9 +156,11 @@ class SQLiteStore:
         """The earliest ``next_attempt_at`` of a pending delivery of these sinks."""
         if not sinks:
             return None
-        marks = ",".join("?" * len(sinks))
-        sql = f"SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND sink IN ({marks})"
-        row = await self._read_one(sql, sinks)
+        # one MIN per (sink, first try or retry): each is a single step down deliveries_claim
+        one = ("SELECT MIN(next_attempt_at) AS due FROM deliveries INDEXED BY deliveries_claim "
+               "WHERE sink = ? AND status = 'pending' AND (tries > 0) = ?")
+        sql = f"SELECT MIN(due) FROM ({' UNION ALL '.join([one] * (2 * len(sinks)))})"
+        row = await self._read_one(sql, [v for sink in sinks for retry in (0, 1) for v in (sink, retry)])
         return row[0] if row else None
 
     # --- operations ----------------------------------------------------------------
@@ -338,11 +341,14 @@ _ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's
 class SaveJob:
     """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
 
-    __slots__ = ("event", "deliveries")
+    __slots__ = ("event", "deliveries", "row")
 
     def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
         self.event = event
         self.deliveries = deliveries
+        # built by the caller (the event loop), so the writer thread holds the GIL less
+        self.row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
+                    event.status, _json(event.headers), event.schema_error, event.body)
 
     def __call__(self, conn: sqlite3.Connection) -> Saved:
         return self.many(conn, [self])[0]
@@ -352,7 +358,7 @@ class SaveJob:
         """Insert a batch's events in one statement per 500, then all their deliveries."""
         ids: dict[tuple[str, str, str], int] = {}
         for start in range(0, len(jobs), _ROWS):
-            ids.update(_insert_events(conn, [j.event for j in jobs[start:start + _ROWS]]))
+            ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
         saved, rows = [], []
         for job in jobs:
             ev = job.event
@@ -368,29 +374,27 @@ class SaveJob:
             chunk = rows[start:start + _ROWS]
             marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
-                         [v for row in chunk for v in row])
+                         list(chain.from_iterable(chunk)))
         return saved
 
 
-def _insert_events(conn: sqlite3.Connection, events: list[NewEvent]) -> dict[tuple[str, str, str], int]:
+def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[str, str, str], int]:
     """Insert the events not stored yet, in one statement; return their ids by key.
 
     Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
     the keys already stored, one INSERT adds the rest. With one writer and no
     AUTOINCREMENT, SQLite gives the n new rows the n ids up to ``lastrowid``, in order.
     """
-    keys = [(ev.source, ev.external_id, ev.event) for ev in events]
+    keys = [row[:3] for row in (job.row for job in jobs)]
     stored = _stored_keys(conn, keys)
-    fresh: dict[tuple[str, str, str], NewEvent] = {}
-    for key, ev in zip(keys, events, strict=True):
+    fresh: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for key, job in zip(keys, jobs, strict=True):
         if key not in stored and key not in fresh:
-            fresh[key] = ev
+            fresh[key] = job.row
     if not fresh:
         return {}
     marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(fresh))
-    args = [v for ev in fresh.values() for v in (ev.source, ev.external_id, ev.event, ev.sent_date,
-                                                 ev.received_at, ev.status, _json(ev.headers),
-                                                 ev.schema_error, ev.body)]
+    args = list(chain.from_iterable(fresh.values()))
     last = conn.execute(f"INSERT INTO events {_EVENT_COLUMNS} VALUES {marks}", args).lastrowid
     assert last is not None
     first = last - len(fresh) + 1

@@ -106,9 +106,13 @@ class Writer:
     def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
         conn = self._conn
         assert conn is not None
+        groups = _groups(jobs)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            outcomes = [o for group in _groups(jobs) for o in _run_group(conn, group)]
+            if len(groups) == 1 and len(jobs) > 1:  # the usual batch: saves only, no SAVEPOINT needed
+                outcomes = _run_whole(conn, jobs)
+            else:
+                outcomes = [o for group in groups for o in _run_group(conn, group)]
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             _rollback(conn)
@@ -126,6 +130,18 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
         else:
             groups.append([job])
     return groups
+
+
+def _run_whole(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[bool, Any]]:
+    """A transaction that is one group: on failure, roll it all back and run job by job."""
+    try:
+        return [(True, r) for r in group[0].many(conn, group)]  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - retried job by job below
+        if not conn.in_transaction:
+            raise
+        conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        return [_run_job(conn, job) for job in group]
 
 
 def _run_group(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[bool, Any]]:
