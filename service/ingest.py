@@ -16,12 +16,18 @@ from aiohttp import web
 from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
-from service.errors import BodyTooLarge, IngestError, SlowBody, StorageUnavailable, UnknownSource
+from service.errors import (
+    BodyTooLarge,
+    IngestError,
+    SlowBody,
+    StorageUnavailable,
+    UnknownSource,
+)
+from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.routing import plan
 from service.runtime import Settings
 from service.sources import Source
 from service.store import NewDelivery, NewEvent, Saved
-from service.keys import HOLDER, METRICS, STORE, WAKE
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from itertools import chain
 import time
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -341,7 +341,7 @@ _ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's
 class SaveJob:
     """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
 
-    __slots__ = ("event", "deliveries", "row")
+    __slots__ = ("deliveries", "event", "row")
 
     def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
         self.event = event
