@@ -171,6 +171,9 @@ def write_bodies(path: Path, count: int, seed: int = 1) -> int:
             line = sig.encode() + b" " + body + b"\n"
             total += len(body)
             f.write(line)
+    # Flush the ~100 MB now: left to writeback, it lands during the first run, and ext4
+    # makes that run's fsyncs wait for it (one first run had a p99 of 1.6 s).
+    os.sync()
     return total
 
 
@@ -303,9 +306,11 @@ def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies:
     return res
 
 
-def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path) -> dict[str, Any]:
+def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path, commit: bool = False) -> dict[str, Any]:
     port = free_port()
     cmd = [PYTHON, str(BARE), "--host", "127.0.0.1", "--port", str(port)]
+    if commit:
+        cmd += ["--commit", str(run_dir / "commit.db"), "--deliveries", "3"]
     with (run_dir / "bare.log").open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=err,
@@ -314,7 +319,7 @@ def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path) -> dict[st
             wait_ready(proc, port)
             startup = time.perf_counter() - started
             cpu0 = cpu_seconds(proc.pid)
-            res = run_wrk(args, port, bodies, run_dir / "wrk-bare.txt")
+            res = run_wrk(args, port, bodies, run_dir / f"wrk-{'commit' if commit else 'bare'}.txt")
             res["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu0, 2)
             res.update(memory(proc.pid))
             finish(res)
@@ -381,7 +386,7 @@ def text_report(report: dict[str, Any]) -> str:
         "",
         f"{'target':<7} {'':>7} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'CPU us/req':>11}",
     ]
-    for target in ("ponte", "bare"):
+    for target in [t for t in ("ponte", "commit", "bare") if t in s]:
         for k in ("min", "median", "max"):
             lines.append(f"{target if k == 'min' else '':<7} {k:>7} {s[target]['rps'][k]:>10.0f} "
                          f"{s[target]['p50_ms'][k]:>9.2f} {s[target]['p99_ms'][k]:>9.2f} "
@@ -391,6 +396,8 @@ def text_report(report: dict[str, Any]) -> str:
         (f"ratio of medians ponte/bare: req/s {report['ratio']['rps']:.2f}, "
          f"p50 {report['ratio']['p50']:.2f}x, p99 {report['ratio']['p99']:.2f}x, "
          f"server CPU per request {report['ratio']['cpu_per_req']:.1f}x"),
+        *([f"ratio of medians commit/bare (bare HTTP + Ponte's SQLite store, nothing else): req/s "
+           f"{s['commit']['rps']['median'] / s['bare']['rps']['median']:.2f}"] if "commit" in s else []),
         "",
         "per run (ponte):",
     ]
@@ -453,7 +460,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bodies", type=int, default=40000,
                    help="distinct signed bodies; past them requests are duplicates (default 40000)")
     p.add_argument("--log-level", default="info", help="Ponte's --log-level (default info: logging on)")
-    p.add_argument("--only", choices=["ponte", "bare"], help="run one target only")
+    p.add_argument("--only", choices=["ponte", "bare", "commit"], help="run one target only")
+    p.add_argument("--commit-baseline", action="store_true",
+                   help="also run 'commit': the bare server plus Ponte's SQLite store (event + 3 deliveries)")
     p.add_argument("--wait-idle", type=float, default=60,
                    help="before each target run, wait up to this many seconds for an idle machine")
     p.add_argument("--tmpdir", help="where the temp dir (and Ponte's database) goes")
@@ -477,8 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         bodies = tmp / "bodies.txt"
         body_bytes = write_bodies(bodies, args.bodies)
         log(f"wrote {args.bodies} signed bodies ({body_bytes / 1e6:.1f} MB)")
-        results: dict[str, list[dict[str, Any]]] = {"ponte": [], "bare": []}
-        targets = [args.only] if args.only else ["ponte", "bare"]
+        results: dict[str, list[dict[str, Any]]] = {"ponte": [], "bare": [], "commit": []}
+        targets = [args.only] if args.only else ["ponte", "bare", *(["commit"] if args.commit_baseline else [])]
         for i in range(args.runs):
             order = targets if i % 2 == 0 else list(reversed(targets))
             for target in order:
@@ -491,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"p99 {r['p99_us'] / 1000:.2f} ms accepted {r['accepted']} dup {r['duplicate']} "
                         f"non200 {r['non200']} rows {r['db']['events']} cpu {r['server_cpu_s']}s")
                 else:
-                    r = bench_bare(args, run_dir, bodies)
-                    log(f"run {i + 1} bare:  {r['rps']:.0f} req/s p50 {r['p50_us'] / 1000:.2f} ms "
+                    r = bench_bare(args, run_dir, bodies, commit=target == "commit")
+                    log(f"run {i + 1} {target}: {r['rps']:.0f} req/s p50 {r['p50_us'] / 1000:.2f} ms "
                         f"p99 {r['p99_us'] / 1000:.2f} ms cpu {r['server_cpu_s']}s")
                 r["waited_idle_s"] = waited
                 if not args.keep:
@@ -503,8 +512,9 @@ def main(argv: list[str] | None = None) -> int:
             "duration": args.duration, "connections": args.connections, "threads": args.threads,
             "runs": args.runs, "bodies": args.bodies, "body_bytes": body_bytes // args.bodies,
             "log_level": args.log_level, "ponte": results["ponte"], "bare": results["bare"],
+            "commit": results["commit"],
         }
-        for r in results["ponte"] + results["bare"]:
+        for r in results["ponte"] + results["bare"] + results["commit"]:
             r.pop("wrk_text", None)
         report["summary"] = {t: summarize(rs) for t, rs in results.items() if rs}
         if results["ponte"] and results["bare"]:
