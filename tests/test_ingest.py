@@ -273,6 +273,33 @@ async def test_an_older_database_is_upgraded(tmp_path):
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "deliveries_claim" in names
+    assert "deliveries_due" not in names  # migration 3: the claim index answers next_due
+
+
+async def test_next_due_is_the_earliest_pending_delivery_of_the_given_sinks(tmp_path):
+    """First tries and retries both count; sending rows and other sinks do not."""
+    path = tmp_path / "ponte.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        rows = [("a", "pending", 0, 100.0), ("b", "pending", 0, 50.0), ("a", "pending", 2, 30.0),
+                ("a", "sending", 0, 10.0), ("c", "pending", 0, 5.0), ("b", "failed", 1, 1.0)]
+        for i, (sink, status, tries, due) in enumerate(rows, 1):
+            conn.execute("INSERT INTO events (id, source, external_id, event, received_at, status, headers, body) "
+                         "VALUES (?, 'eduzz', ?, 'acme.x', 0, 'accepted', '{}', x'7b7d')", (i, f"x{i}"))
+            conn.execute("INSERT INTO deliveries (event_id, sink, route, status, tries, next_attempt_at, "
+                         "created_at, updated_at) VALUES (?, ?, 'r', ?, ?, ?, 0, 0)",
+                         (i, sink, status, tries, due))
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        assert await store.next_due(["a", "b"]) == 30.0  # a retry
+        assert await store.next_due(["b"]) == 50.0  # a first try
+        assert await store.next_due(["zzz"]) is None
+        assert await store.next_due([]) is None
+    finally:
+        await store.close()
 
 
 async def test_a_database_from_a_newer_ponte_is_refused(tmp_path):
