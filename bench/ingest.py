@@ -23,7 +23,6 @@ import hmac
 import http.client
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -37,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 from benchlib import cpu_seconds, free_port, fs_type, memory, spread, stop, system_busy
+from benchlib import machine as benchlib_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -336,30 +336,16 @@ def bench_bare(args: argparse.Namespace, run_dir: Path, bodies: Path, commit: bo
 
 
 def machine() -> dict[str, Any]:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
+    """benchlib's machine facts, with the versions of Ponte's interpreter and wrk's."""
+    out = benchlib_machine()
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.splitlines()
     versions = subprocess.run(
         [PYTHON, "-c", ("import aiohttp, platform, sqlite3; "
                         "print(platform.python_version(), aiohttp.__version__, sqlite3.sqlite_version)")],
         capture_output=True, text=True, check=True).stdout.split()
-
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": model,
-        "kernel": platform.release(),
-        "python": versions[0],
-        "aiohttp": versions[1],
-        "sqlite": versions[2],
-        "wrk": wrk_version[0].split(" Copyright")[0] if wrk_version else "?",
-    }
-
-
-
-
+    out.update(python=versions[0], aiohttp=versions[1], sqlite=versions[2],
+               wrk=wrk_version[0].split(" Copyright")[0] if wrk_version else "?")
+    return out
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -17,10 +17,11 @@ import functools
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MISSING = object()
+Predicate = Callable[[Any], bool]
 
 
 def resolve(doc: Any, path: tuple[str, ...]) -> Any:
@@ -111,14 +112,13 @@ class Test(Condition):
     arg: Any
     negate: bool
     shown: Any
+    check: Predicate = field(init=False, compare=False, repr=False)  # the test, compiled once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", _test(self))
 
     def test(self, doc: Any) -> bool:
-        value = resolve(doc, self.path)
-        if self.op == "exists":
-            return (value is not MISSING) == bool(self.arg)
-        if value is MISSING:
-            return False
-        return OPERATORS[self.op](value, self.arg) != self.negate
+        return self.check(doc)
 
     def describe(self) -> str:
         name = ("not_" if self.negate else "") + self.op
@@ -224,9 +224,6 @@ def _argument(op: str, arg: Any, at: str, errors: list[str]) -> Any:
     return arg
 
 
-Predicate = Callable[[Any], bool]
-
-
 def predicate(cond: Condition) -> Predicate | None:
     """``cond.test`` as a closure with its dispatch done ahead; None when it always holds."""
     match cond:
@@ -244,7 +241,7 @@ def predicate(cond: Condition) -> Predicate | None:
             inner = predicate(part) or _always
             return lambda doc: not inner(doc)
         case Test():
-            return _test(cond)
+            return cond.check
     return cond.test
 
 
@@ -266,6 +263,7 @@ def _all(tests: list[Predicate]) -> Predicate:
 
 
 def _test(cond: Test) -> Predicate:
+    """One operator on one path: a missing path is false for every operator but ``exists``."""
     path, arg, negate = cond.path, cond.arg, cond.negate
     get = getter(path)
     if cond.op == "exists":

@@ -109,10 +109,8 @@ class Writer:
         groups = _groups(jobs)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if len(groups) == 1 and len(jobs) > 1:  # the usual batch: saves only, no SAVEPOINT needed
-                outcomes = _run_whole(conn, jobs)
-            else:
-                outcomes = [o for group in groups for o in _run_group(conn, group)]
+            whole = len(groups) == 1
+            outcomes = [o for group in groups for o in _run_group(conn, group, whole=whole)]
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             _rollback(conn)
@@ -132,32 +130,26 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
     return groups
 
 
-def _run_whole(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[bool, Any]]:
-    """A transaction that is one group: on failure, roll it all back and run job by job."""
-    try:
-        return [(True, r) for r in group[0].many(conn, group)]  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - retried job by job below
-        if not conn.in_transaction:
-            raise
-        conn.execute("ROLLBACK")
-        conn.execute("BEGIN IMMEDIATE")
-        return [_run_job(conn, job) for job in group]
+def _run_group(conn: sqlite3.Connection, group: list[Job], *, whole: bool = False) -> list[tuple[bool, Any]]:
+    """A group in a few statements; if any of it fails, each job alone (so only it fails).
 
-
-def _run_group(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[bool, Any]]:
-    """A group in a few statements; if any of it fails, each job alone (so only it fails)."""
+    ``whole``: the group is the transaction's only content (the usual batch of saves), so
+    the transaction itself is what gets undone, and no SAVEPOINT is needed.
+    """
     if len(group) == 1:
         return [_run_job(conn, group[0])]
-    conn.execute("SAVEPOINT batch")
+    if not whole:
+        conn.execute("SAVEPOINT batch")
     try:
         results = group[0].many(conn, group)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - retried job by job below
         if not conn.in_transaction:
             raise
-        conn.execute("ROLLBACK TO batch")
-        conn.execute("RELEASE batch")
+        for undo in ("ROLLBACK", "BEGIN IMMEDIATE") if whole else ("ROLLBACK TO batch", "RELEASE batch"):
+            conn.execute(undo)
         return [_run_job(conn, job) for job in group]
-    conn.execute("RELEASE batch")
+    if not whole:
+        conn.execute("RELEASE batch")
     return [(True, r) for r in results]
 
 
