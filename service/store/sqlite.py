@@ -326,9 +326,19 @@ def _migrate(conn: sqlite3.Connection) -> None:
     current = row[0] or 0
     if current > LATEST:
         raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
-    for version in range(current + 1, LATEST + 1):
-        conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
-                           f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+    if current == LATEST:
+        return
+    # Table rebuilds drop and recreate tables: with foreign keys on, dropping ``events``
+    # would cascade into the deliveries still to be copied. Off for the migration only.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(current + 1, LATEST + 1):
+            conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
+                               f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise StorageCorrupt("rows that point at missing rows after the schema upgrade")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 # --- write jobs (run on the writer thread) --------------------------------------------
@@ -382,8 +392,8 @@ def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[
     """Insert the events not stored yet, in one statement; return their ids by key.
 
     Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
-    the keys already stored, one INSERT adds the rest. With one writer and no
-    AUTOINCREMENT, SQLite gives the n new rows the n ids up to ``lastrowid``, in order.
+    the keys already stored, one INSERT adds the rest. With one writer, SQLite gives the
+    n new rows of one INSERT the n ids up to ``lastrowid``, in order (AUTOINCREMENT too).
     """
     keys = [row[:3] for row in (job.row for job in jobs)]
     stored = _stored_keys(conn, keys)
