@@ -7,7 +7,8 @@
     other 1xx/4xx        PermanentSinkError
     timeouts, connection and payload errors   TransientSinkError
 
-Messages name the sink ("slack sink 'vendas': HTTP 503"), never its URL or a header value.
+Messages name the sink ("slack sink 'vendas': HTTP 503"), never its URL or a configured
+header value: a receiver's answer is kept only with every secret masked (``redact``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,16 @@ def url_secrets(url: str) -> list[str]:
     tail = parts.path + (f"?{parts.query}" if parts.query else "")
     tokens = [t for t in re.split(r"[/?&=;]", tail) if len(t) >= 16]
     return [url, tail if len(tail) > 1 else "", parts.password or "", *tokens]
+
+
+def header_secrets(headers: Mapping[str, str]) -> list[str]:
+    """Configured header values as secrets: each whole value and each long token in it.
+
+    ``Authorization: Bearer <token>`` echoed back as just ``<token>`` is still masked.
+    """
+    values = [v for v in headers.values() if v.strip()]
+    tokens = [t for v in values for t in re.split(r"[\s,;=:]+", v) if len(t) >= 8]
+    return [*values, *tokens]
 
 
 @contextmanager
