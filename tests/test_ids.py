@@ -41,7 +41,8 @@ async def _succeeded(store: Any, n: int) -> bool:
 
 
 def _v3_database(path: Path) -> None:
-    """A database as Ponte's schema v3 left it, with two events, deliveries and attempts."""
+    """A database as Ponte's schema v3 left it: two events, deliveries (one due at infinity,
+    as an uncapped Retry-After left it) and attempts."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     for version, sql in enumerate(MIGRATIONS[:3], start=1):
@@ -54,8 +55,8 @@ def _v3_database(path: Path) -> None:
         conn.execute(
             "INSERT INTO deliveries (id, event_id, sink, route, status, attempt_count, tries, "
             "next_attempt_at, last_error, order_key, created_at, updated_at) "
-            "VALUES (?, ?, 'arquivo', 'tudo', ?, 1, 1, 1000, 'boom', 'k', 1000, 1000)",
-            (i, i, "failed" if i == 1 else "pending"))
+            "VALUES (?, ?, 'arquivo', 'tudo', ?, 1, 1, ?, 'boom', 'k', 1000, 1000)",
+            (i, i, "failed" if i == 1 else "pending", 1000.0 if i == 1 else float("inf")))
         conn.execute(
             "INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms, outcome, "
             "status_code, error, response) VALUES (?, ?, 1, 1000, 5, 'retry', 503, 'boom', 'x')",
@@ -82,6 +83,7 @@ async def test_a_v3_database_upgrades_keeping_every_row_and_index(tmp_path):
         delivery = event["deliveries"][0]
         assert (delivery["id"], delivery["status"], delivery["last_error"]) == (2, "pending", "boom")
         assert delivery["attempts"][0]["response"] == "x"
+        assert delivery["next_attempt_at"] is not None  # an endless Retry-After became due now
         assert (await store.counts()) == {"failed": 1, "pending": 1}
         # the newest event is deleted (as a purge would), then a new one arrives
         await store._writer.run(lambda conn: conn.execute("DELETE FROM events WHERE id = 2"))

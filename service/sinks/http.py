@@ -1,7 +1,7 @@
 """What the HTTP sinks share: one POST, status classification, Retry-After, transport errors.
 
     2xx                  success
-    408, 429, 5xx        TransientSinkError (``retry_after`` from Retry-After when given)
+    408, 429, 5xx        TransientSinkError (``retry_after`` from Retry-After, at most 24 h)
     410                  SinkGoneError
     3xx (not followed)   PermanentSinkError
     other 1xx/4xx        PermanentSinkError
@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.retry import MAX_RETRY_AFTER
 
 BODY_LIMIT = 64 * 1024
 SNIPPET = 200
@@ -95,18 +96,20 @@ def check_status(label: str, reply: Reply, secrets: Iterable[str] = ()) -> None:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from Retry-After (delta seconds or HTTP-date, >= 0); None if garbage."""
+    """Seconds to wait from Retry-After (delta seconds or HTTP-date), from 0 to 24 hours
+    (``MAX_RETRY_AFTER``); None if garbage."""
     if not value:
         return None
     if match := _DELTA.match(value):
-        return float(match[1])
+        return min(float(match[1]), MAX_RETRY_AFTER)  # 400 nines are a float inf
     try:
         when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def snippet(text: str, secrets: Iterable[str] = ()) -> str:

@@ -73,6 +73,7 @@ MIGRATIONS: list[str] = [
     #    must not get an old event's id, or receivers deduplicating on webhook-id or
     #    x-ponte-delivery would drop it. A table rebuild that keeps every row and index; it
     #    runs with foreign_keys OFF (see _migrate), so dropping the old tables cascades nothing.
+    #    A delivery an uncapped Retry-After pushed past 2100 (or to infinity) becomes due now.
     """
     CREATE TABLE events_v4 (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,7 +106,9 @@ MIGRATIONS: list[str] = [
         UNIQUE (event_id, sink)
     );
     INSERT INTO deliveries_v4 SELECT id, event_id, sink, route, status, attempt_count, tries,
-        next_attempt_at, last_error, order_key, created_at, updated_at FROM deliveries;
+        CASE WHEN next_attempt_at < 4102444800 THEN next_attempt_at   -- before 2100: kept
+             ELSE CAST(strftime('%s', 'now') AS REAL) END,  -- an endless Retry-After: due now
+        last_error, order_key, created_at, updated_at FROM deliveries;
     CREATE TABLE attempts_v4 (
         id           INTEGER PRIMARY KEY AUTOINCREMENT,
         delivery_id  INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
