@@ -81,9 +81,10 @@ class SQLiteStore:
         """Create or upgrade the database file, then start the writer and the reader."""
         parent = Path(self.path).parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create {parent}: {exc.strerror}") from None
+        _private(self.path)
         if self._exclusive:
             self._lock = _lock(self.path)
         await self._writer.start()
@@ -303,6 +304,15 @@ def _lock(path: str) -> int:
         os.close(fd)
         raise StorageUnavailable(f"another Ponte is already serving {path}") from None
     return fd
+
+
+def _private(path: str) -> None:
+    """Create a missing database file 0600 (it holds buyers' personal data); SQLite gives
+    its -wal and -shm files the same mode. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # it exists, or cannot be created here: then sqlite3.connect says why
 
 
 def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
