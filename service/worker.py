@@ -17,7 +17,13 @@ import aiohttp
 import structlog
 
 from service.checks import message_kind
-from service.errors import PermanentSinkError, SinkGoneError, TemplateError, TransientSinkError
+from service.errors import (
+    PermanentSinkError,
+    SinkGoneError,
+    StorageUnavailable,
+    TemplateError,
+    TransientSinkError,
+)
 from service.lanes import Lane
 from service.messages import message_for
 from service.metrics import Metrics
@@ -31,6 +37,8 @@ from service.store import AttemptResult, Claimed, Store
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 5.0
 
 
 class Worker:
@@ -48,6 +56,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self.failures = 0  # rounds failed in a row (storage refusing writes)
+        self.backoff = 0.0  # the last wait after a failed round
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -116,11 +126,32 @@ class Worker:
             self.wake.clear()
             try:
                 claimed = await self._dispatch()
-            except Exception:  # noqa: BLE001 - storage trouble must not kill the worker
-                log.exception("worker_dispatch_failed")
-                claimed = 0
+            except Exception as exc:  # noqa: BLE001 - storage trouble must not kill the worker
+                await self._back_off(exc)
+                continue
+            if self.failures:
+                log.info("worker_resumed", after_failures=self.failures)
+                self.failures = 0
             if not claimed:
                 await self._sleep()
+
+    async def _back_off(self, exc: Exception) -> None:
+        """Wait longer after each failed round (``BACKOFF_FIRST`` doubling up to ``BACKOFF_MAX``).
+
+        Storage that refuses writes (full disk, EIO, read-only) is logged once when it
+        starts; the worker keeps trying and says ``worker_resumed`` when it works again.
+        """
+        self.failures += 1
+        if self.failures == 1:
+            if isinstance(exc, StorageUnavailable):
+                log.error("worker_storage_failing", error=str(exc))
+            else:
+                log.error("worker_dispatch_failed", exc_info=exc)
+        self.backoff = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(self.failures - 1, 16))
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=self.backoff)
+        except TimeoutError:
+            pass
 
     async def _sleep(self) -> None:
         delay = SCAN
@@ -189,7 +220,8 @@ class Worker:
                 await self.store.record_attempt(result)
                 return
             except Exception as exc:  # noqa: BLE001 - storage trouble; try again
-                log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
+                if delay == 0.2:  # once per delivery, not once per try
+                    log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
                 if self._stopping.is_set():
                     return
                 await asyncio.sleep(delay)

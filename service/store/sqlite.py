@@ -117,11 +117,17 @@ class SQLiteStore:
         return conn
 
     async def ping(self) -> None:
-        """Raise StorageUnavailable unless the database answers a query."""
+        """Raise StorageUnavailable unless the database answers a query and takes writes.
+
+        While the last write failed (full disk, read-only file), a small probe write
+        decides: ready again as soon as one succeeds.
+        """
         try:
             await self._read_one("SELECT 1")
         except (sqlite3.Error, ValueError) as exc:
             raise unavailable(exc) from None
+        if self._writer.failing is not None:
+            await self._writer.run(_probe)
 
     # --- ingest --------------------------------------------------------------------
 
@@ -438,6 +444,11 @@ def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
         (ev.source, ev.external_id, ev.event),
     ).fetchone()
     return Saved(row[0], duplicate=True)
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """A write that changes nothing but still needs the disk (it rewrites one page)."""
+    conn.execute("UPDATE schema_version SET version = version")
 
 
 def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
