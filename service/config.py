@@ -149,8 +149,22 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError("url: must start with http:// or https://")
+        _check_url(self.url, "url")
         if self.signing_secret is not None and not _is_whsec(self.signing_secret):
             raise ValueError('signing_secret: must be in the "whsec_<base64>" form')
+
+
+def _check_url(url: str, key: str) -> None:
+    """Raise ValueError (naming ``key``, never the URL: it may hold a token) unless it parses."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"{key}: not a valid URL ({exc})") from None
+    if not parts.hostname:
+        raise ValueError(f"{key}: not a valid URL (no host)")
 
 
 def _is_whsec(secret: str) -> bool:

@@ -85,23 +85,37 @@ class Worker:
 
     async def apply(self, settings: Settings) -> None:
         """Rebuild lanes for a new config: changed sinks get a new client, others keep theirs."""
+        self.install(settings, await self.prepare(settings))
+
+    async def prepare(self, settings: Settings) -> dict[str, Lane]:
+        """Build the lanes ``settings`` needs, changing nothing yet (a reload may still refuse).
+
+        Raises whatever building a sink raises, after closing the sinks built so far.
+        """
         states = await self.store.sink_states()
         timeout = settings.config.delivery.timeout
-        same_timeout = timeout == self._timeout
-        self._timeout = timeout
         lanes: dict[str, Lane] = {}
-        for name, cfg in settings.config.sinks.items():
-            old = self.lanes.get(name)
-            lane = old if old is not None and old.cfg == cfg and same_timeout else None
-            if lane is None:
-                lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
-                if old is not None:  # its in-flight sends finish on the old client, then it closes
-                    self._close_later(old)
+        try:
+            for name, cfg in settings.config.sinks.items():
+                old = self.lanes.get(name)
+                keep = old is not None and old.cfg == cfg and timeout == self._timeout
+                lanes[name] = old if keep and old is not None else Lane.build(
+                    name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+        except Exception:
+            await asyncio.gather(*(lane.sink.close() for name, lane in lanes.items()
+                                   if lane is not self.lanes.get(name)))
+            raise
+        for name, lane in lanes.items():
             disabled, reason = states.get(name, (False, None))
             lane.disabled_reason = (reason or "disabled by an operator") if disabled else None
-            lanes[name] = lane
-        for name in self.lanes.keys() - lanes.keys():
-            self._close_later(self.lanes[name])
+        return lanes
+
+    def install(self, settings: Settings, lanes: dict[str, Lane]) -> None:
+        """Switch to lanes from ``prepare``; replaced lanes finish their sends, then close."""
+        self._timeout = settings.config.delivery.timeout
+        for name, old in self.lanes.items():
+            if lanes.get(name) is not old:  # its in-flight sends finish on the old client
+                self._close_later(old)
         self.lanes = lanes
         self.holder.mark_disabled(frozenset(n for n, lane in lanes.items() if lane.disabled_reason))
         self.wake.set()

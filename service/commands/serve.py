@@ -110,6 +110,10 @@ def serve(args: argparse.Namespace) -> int:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a start that fails exits 1, never hangs
+        structlog.get_logger("ponte").error("start_failed", error=type(exc).__name__, exc_info=exc)
+        print(f"ponte: could not start ({type(exc).__name__}); see the log above", file=sys.stderr)
+        return 1
     return 0
 
 
