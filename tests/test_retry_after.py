@@ -55,3 +55,14 @@ def test_next_delay_caps_an_endless_retry_after_but_keeps_a_longer_schedule_step
     """An infinite Retry-After waits 24 h; a configured 2-day step still waits its 2 days."""
     assert next_delay([5.0], 1, retry_after=math.inf) == MAX_RETRY_AFTER
     assert next_delay([2 * 86400.0], 1, retry_after=math.inf) >= 0.8 * 2 * 86400
+
+
+@pytest.mark.parametrize("value", ["9" * 400 + "d", 10**400, "36500d"])
+def test_an_endless_retry_schedule_step_is_a_config_error(value):
+    """A century or more (400 nines are an infinite float) is refused with its path."""
+    from service.config import parse_config
+    from service.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        parse_config({"delivery": {"retry_schedule": ["5s", value]}}, env={})
+    assert any(e.startswith("delivery.retry_schedule[1]") for e in info.value.errors), info.value.errors
