@@ -60,7 +60,8 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         try:
             await worker.start()
         except BaseException:
-            await app[STORE].close()  # aiohttp cleans nothing up when start-up fails: release the lock
+            # aiohttp cleans nothing up when start-up fails: close storage, freeing the lock
+            await app[STORE].close()
             raise
         holder = app[HOLDER]
         janitor = asyncio.create_task(

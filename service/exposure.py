@@ -72,7 +72,8 @@ def _sink_placeholders(config: Config) -> list[str]:
     for name, sink in config.sinks.items():
         for path, value in _strings(msgspec.to_builtins(sink, enc_hook=float), f"sinks.{name}"):
             if is_placeholder(value) or (path.endswith("url") and _example_url(value)):
-                found.append(f"{path}: looks like a placeholder: deliveries will fail until it is set")
+                found.append(f"{path}: looks like a placeholder: deliveries will fail until "
+                             "it is set")
     return found
 
 

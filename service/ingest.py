@@ -49,8 +49,8 @@ async def receive(request: web.Request) -> web.Response:
         status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
         context["error"] = str(exc)
     elapsed = time.perf_counter() - started
-    request.app[METRICS].observe_ingest(metric_source(settings, name), context.get("webhook_event", ""),
-                                        payload["status"], elapsed)
+    event = context.get("webhook_event", "")
+    request.app[METRICS].observe_ingest(metric_source(settings, name), event, payload["status"], elapsed)
     log.info("webhook_received", http_status=status, outcome=payload["status"],
              duration_ms=round(elapsed * 1000, 2), **context)
     return web.Response(body=_encode(payload), status=status, content_type="application/json")

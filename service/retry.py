@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 JITTER = 0.2
 MAX_RETRY_AFTER = 86400.0
@@ -10,7 +11,7 @@ MAX_RETRY_AFTER = 86400.0
 leave the delivery neither retried nor dead-lettered."""
 
 
-def next_delay(schedule: list[float], tries: int, *, retry_after: float | None = None,
+def next_delay(schedule: Sequence[float], tries: int, *, retry_after: float | None = None,
                rand: random.Random | None = None) -> float:
     """Seconds until the next attempt after ``tries`` failed ones (1-based), ±20% jitter.
 

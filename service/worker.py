@@ -235,7 +235,8 @@ class Worker:
                 return
             except Exception as exc:  # noqa: BLE001 - storage trouble; try again
                 if delay == 0.2:  # once per delivery, not once per try
-                    log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
+                    log.warning("attempt_record_failed", delivery_id=result.delivery_id,
+                                error=str(exc))
                 if self._stopping.is_set():
                     return
                 await asyncio.sleep(delay)

@@ -72,7 +72,8 @@ def test_placeholder_sink_values_are_warnings(tmp_path, capsys):
                        "from": "a@b.test", "to": ["c@d.test"]},
     }
     routes = [{"name": "tudo", "events": ["*"], "to": ["vendas", "crm", "financeiro"]}]
-    path = _config(tmp_path, "127.0.0.1", secret="a-real-secret-4f9c1d2e8b7a", sinks=sinks, routes=routes)
+    path = _config(tmp_path, "127.0.0.1", secret="a-real-secret-4f9c1d2e8b7a", sinks=sinks,
+                   routes=routes)
     assert main(["check", "--config", str(path)]) == 0
     err = capsys.readouterr().err
     for where in ("sinks.vendas.webhook_url", "sinks.crm.url", "sinks.financeiro.password"):
@@ -82,11 +83,14 @@ def test_placeholder_sink_values_are_warnings(tmp_path, capsys):
 def test_serve_refuses_to_start_with_the_dev_secret_on_0_0_0_0(tmp_path):
     """`ponte serve --host 0.0.0.0` exits 1 before listening or opening the database."""
     path = _config(tmp_path, "127.0.0.1")
-    proc = subprocess.run([sys.executable, "-m", "service", "serve", "--config", str(path), "--host", "0.0.0.0"],
+    argv = ["serve", "--config", str(path), "--host", "0.0.0.0"]
+    proc = subprocess.run([sys.executable, "-m", "service", *argv],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1
-    assert "sources.eduzz.secrets[0]: a well-known placeholder secret while listening on '0.0.0.0'" in proc.stderr
+    expected = ("sources.eduzz.secrets[0]: a well-known placeholder secret "
+                "while listening on '0.0.0.0'")
+    assert expected in proc.stderr
     assert not (tmp_path / "ponte.db").exists()
 
 

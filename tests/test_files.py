@@ -12,6 +12,7 @@ from conftest import fixture_body, post_signed
 from test_delivery import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
+ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
 
 
 def _mode(path: Path) -> int:
@@ -70,10 +71,10 @@ asyncio.run(main())
 
 
 def test_a_write_that_fails_part_way_is_cut_off_and_the_file_stays_valid_jsonl(tmp_path):
-    """Past the size limit the line is truncated away; the next line, once there is room, is whole."""
+    """Past the size limit the line is cut off again; once there is room, the next is whole."""
     path = tmp_path / "out.jsonl"
     proc = subprocess.run([sys.executable, "-c", _CHILD, "1000", str(path)], capture_output=True,
-                          text=True, timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          text=True, timeout=60, env=ENV)
     assert proc.returncode == 0, proc.stderr
     outcomes = json.loads(proc.stdout)
     assert "ok" in outcomes and outcomes[-1] == "ok after"
@@ -91,7 +92,7 @@ def test_a_torn_line_left_by_a_crash_is_cut_off_before_the_next_write(tmp_path):
     path = tmp_path / "out.jsonl"
     path.write_bytes(b'{"delivery_id": 1}\n{"delivery_id": 2, "tor')
     proc = subprocess.run([sys.executable, "-c", _CHILD, "100000", str(path)], capture_output=True,
-                          text=True, timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          text=True, timeout=60, env=ENV)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in path.read_bytes().splitlines()]  # every line parses
     assert records[0] == {"delivery_id": 1}  # the whole line before the torn one is kept

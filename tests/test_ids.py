@@ -50,8 +50,9 @@ def _v3_database(path: Path) -> None:
     for i in (1, 2):
         conn.execute(
             "INSERT INTO events (id, source, external_id, event, sent_date, received_at, status, "
-            "headers, schema_error, body) VALUES (?, 'eduzz', ?, 'acme.thing', NULL, ?, 'accepted', "
-            "'{}', NULL, ?)", (i, f"ev-{i}", 1000.0 + i, _body(i)))
+            "headers, schema_error, body) "
+            "VALUES (?, 'eduzz', ?, 'acme.thing', NULL, ?, 'accepted', '{}', NULL, ?)",
+            (i, f"ev-{i}", 1000.0 + i, _body(i)))
         conn.execute(
             "INSERT INTO deliveries (id, event_id, sink, route, status, attempt_count, tries, "
             "next_attempt_at, last_error, order_key, created_at, updated_at) "
@@ -66,7 +67,8 @@ def _v3_database(path: Path) -> None:
 
 def _indexes(path: Path) -> set[tuple[str, str]]:
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
         return {(name, " ".join(sql.split())) for name, sql in rows}
 
 
@@ -81,7 +83,8 @@ async def test_a_v3_database_upgrades_keeping_every_row_and_index(tmp_path):
         event = await store.get_event(2)
         assert event is not None and json.loads(event["body"]) == json.loads(_body(2))
         delivery = event["deliveries"][0]
-        assert (delivery["id"], delivery["status"], delivery["last_error"]) == (2, "pending", "boom")
+        assert (delivery["id"], delivery["status"]) == (2, "pending")
+        assert delivery["last_error"] == "boom"
         assert delivery["attempts"][0]["response"] == "x"
         assert delivery["next_attempt_at"] is not None  # an endless Retry-After became due now
         assert (await store.counts()) == {"failed": 1, "pending": 1}
@@ -98,7 +101,8 @@ async def test_a_v3_database_upgrades_keeping_every_row_and_index(tmp_path):
         await store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (4,)
-        tables = {r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")}
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        tables = {r[0]: r[1] for r in rows}
     assert all("AUTOINCREMENT" in tables[t] for t in ("events", "deliveries", "attempts"))
     assert not [t for t in tables if t.endswith("_v4")]
     assert _indexes(path) == before

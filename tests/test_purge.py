@@ -15,7 +15,8 @@ async def test_purge_keeps_events_whose_delivery_waits_as_disabled(settings_for,
     """An event planned while its sink is disabled survives a purge, and is sent on enable."""
     client = await start(settings_for(server={"admin_token": "adm"}))
     assert (await client.post("/api/sinks/arquivo/disable", headers=AUTH)).status == 200
-    event_id = (await (await post_signed(client, fixture_body("myeduzz.invoice_paid"))).json())["event_id"]
+    resp = await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    event_id = (await resp.json())["event_id"]
     store = client.app[STORE]
     assert (await store.counts()) == {"disabled": 1}
     purged = await retention.prune(store, 1, now=time.time() + 10 * 86400)

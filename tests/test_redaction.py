@@ -1,4 +1,4 @@
-"""A receiver that echoes a webhook sink's configured header values never gets them stored or logged."""
+"""A receiver echoing a webhook sink's configured header values: none is stored or logged."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ TOKEN_SECRETS = (TOKEN, API_KEY)
 
 
 async def _echoing(aiohttp_server: Any, status: int) -> str:
-    """An endpoint answering ``status`` with every request header (and the bare token) in its body."""
+    """An endpoint answering ``status`` with every request header and the bare token."""
     async def handle(request: web.Request) -> web.Response:
         await request.read()
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -36,11 +36,13 @@ def _stored_text(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT error, response FROM attempts").fetchall()
         rows += conn.execute("SELECT last_error, '' FROM deliveries").fetchall()
-        rows += conn.execute("SELECT CAST(body AS TEXT), '' FROM events WHERE source = 'ponte'").fetchall()
+        rows += conn.execute(
+            "SELECT CAST(body AS TEXT), '' FROM events WHERE source = 'ponte'").fetchall()
     return "\n".join(str(v) for row in rows for v in row)
 
 
-async def test_echoed_header_values_are_redacted_everywhere(tmp_path, settings_for, start, aiohttp_server):
+async def test_echoed_header_values_are_redacted_everywhere(
+        tmp_path, settings_for, start, aiohttp_server):
     """Attempt errors, the API, the log and ponte.delivery_failed hold none of the header values."""
     url = await _echoing(aiohttp_server, 400)
     sinks = {"crm": {"type": "webhook", "url": url,
@@ -65,14 +67,16 @@ async def test_echoed_header_values_are_redacted_everywhere(tmp_path, settings_f
 
 def _has_failed_event(db: Path) -> bool:
     with sqlite3.connect(db) as conn:
-        return bool(conn.execute("SELECT 1 FROM events WHERE event = 'ponte.delivery_failed'").fetchone())
+        sql = "SELECT 1 FROM events WHERE event = 'ponte.delivery_failed'"
+        return bool(conn.execute(sql).fetchone())
 
 
-async def test_echoed_header_values_are_redacted_from_a_success_answer(tmp_path, settings_for, start,
-                                                                       aiohttp_server):
+async def test_echoed_header_values_are_redacted_from_a_success_answer(
+        tmp_path, settings_for, start, aiohttp_server):
     """A 200 answer that echoes the headers is kept as the attempt's response, masked."""
     url = await _echoing(aiohttp_server, 200)
-    sinks = {"crm": {"type": "webhook", "url": url, "headers": {"Authorization": f"Bearer {TOKEN}"}}}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    sinks = {"crm": {"type": "webhook", "url": url, "headers": headers}}
     routes = [{"name": "tudo", "events": ["*"], "to": ["crm"]}]
     client = await start(settings_for(sinks=sinks, routes=routes), worker=True)
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))

@@ -18,8 +18,8 @@ YEAR_9999 = "Fri, 31 Dec 9999 23:59:59 GMT"
 
 
 @pytest.mark.parametrize("value", [HUGE, YEAR_9999, str(10 * 86400)])
-async def test_a_huge_retry_after_schedules_the_retry_within_24_hours(value, tmp_path, settings_for, start,
-                                                                     aiohttp_server):
+async def test_a_huge_retry_after_schedules_the_retry_within_24_hours(
+        value, tmp_path, settings_for, start, aiohttp_server):
     """The delivery stays pending, due within 24 h, and every list still answers 200."""
     endpoint = Endpoint([503], headers={"Retry-After": value})
     url = await serve(aiohttp_server, endpoint)
@@ -65,4 +65,5 @@ def test_an_endless_retry_schedule_step_is_a_config_error(value):
 
     with pytest.raises(ConfigError) as info:
         parse_config({"delivery": {"retry_schedule": ["5s", value]}}, env={})
-    assert any(e.startswith("delivery.retry_schedule[1]") for e in info.value.errors), info.value.errors
+    errors = info.value.errors
+    assert any(e.startswith("delivery.retry_schedule[1]") for e in errors), errors

@@ -23,7 +23,7 @@ def _refuse_writes(client: Any, refuse: bool) -> None:
 
 
 async def test_readyz_follows_whether_writes_succeed(settings_for, start):
-    """Ready while writes work; 503 while they are refused (webhooks get 503 too); ready again after."""
+    """Ready while writes work; 503 while refused (webhooks get 503 too); ready again after."""
     client = await start(settings_for())
     assert (await client.get("/readyz")).status == 200
     _refuse_writes(client, True)
@@ -39,7 +39,7 @@ async def test_readyz_follows_whether_writes_succeed(settings_for, start):
 
 
 async def test_worker_backs_off_logs_once_and_recovers(settings_for, start, monkeypatch, tmp_path):
-    """Refused writes: one log line however many rounds fail, bounded waits, then it resumes alone."""
+    """Refused writes: one log line however many rounds fail, bounded waits, resumes alone."""
     monkeypatch.setattr(worker_module, "BACKOFF_FIRST", 0.01)
     monkeypatch.setattr(worker_module, "BACKOFF_MAX", 0.08)
     with structlog.testing.capture_logs() as logs:
@@ -48,7 +48,8 @@ async def test_worker_backs_off_logs_once_and_recovers(settings_for, start, monk
         _refuse_writes(client, True)
         await wait_for(lambda: worker.failures >= 8)
         assert worker.backoff == 0.08  # doubled up to the cap, and no further
-        failing = [e for e in logs if e["event"] in ("worker_storage_failing", "worker_dispatch_failed")]
+        failing = [e for e in logs
+                   if e["event"] in ("worker_storage_failing", "worker_dispatch_failed")]
         assert [e["event"] for e in failing] == ["worker_storage_failing"]
         assert "readonly" in failing[0]["error"]
         _refuse_writes(client, False)
@@ -58,4 +59,5 @@ async def test_worker_backs_off_logs_once_and_recovers(settings_for, start, monk
         await wait_for(lambda: (tmp_path / "out.jsonl").exists())
     events = [e["event"] for e in logs]
     assert events.count("worker_resumed") == 1
-    assert events.count("storage_writes_failing") == 1 and events.count("storage_writes_recovered") == 1
+    assert events.count("storage_writes_failing") == 1
+    assert events.count("storage_writes_recovered") == 1

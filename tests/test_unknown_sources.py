@@ -12,7 +12,8 @@ async def test_unknown_sources_share_one_label_value(settings_for, start):
     client = await start(settings_for())
     body = b'{"id": "1", "event": "acme.thing"}'
     for name in NAMES:
-        resp = await client.post(f"/webhooks/{name}", data=body, headers={"x-signature": sign(body, SECRET)})
+        headers = {"x-signature": sign(body, SECRET)}
+        resp = await client.post(f"/webhooks/{name}", data=body, headers=headers)
         assert resp.status == 404
     text = await (await client.get("/metrics")).text()
     assert "nope-" not in text

@@ -95,7 +95,7 @@ MIGRATIONS: list[str] = [
         event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
         sink            TEXT    NOT NULL,
         route           TEXT    NOT NULL,
-        status          TEXT    NOT NULL,        -- pending | sending | succeeded | failed | disabled
+        status          TEXT    NOT NULL,        -- pending|sending|succeeded|failed|disabled
         attempt_count   INTEGER NOT NULL DEFAULT 0,   -- every attempt ever made
         tries           INTEGER NOT NULL DEFAULT 0,   -- attempts since last (re)scheduled
         next_attempt_at REAL    NOT NULL,
