@@ -50,7 +50,8 @@ async def receive(request: web.Request) -> web.Response:
         context["error"] = str(exc)
     elapsed = time.perf_counter() - started
     event = context.get("webhook_event", "")
-    request.app[METRICS].observe_ingest(metric_source(settings, name), event, payload["status"], elapsed)
+    source = metric_source(settings, name)
+    request.app[METRICS].observe_ingest(source, event, payload["status"], elapsed)
     log.info("webhook_received", http_status=status, outcome=payload["status"],
              duration_ms=round(elapsed * 1000, 2), **context)
     return web.Response(body=_encode(payload), status=status, content_type="application/json")
