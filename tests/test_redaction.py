@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from conftest import fixture_body, post_signed
+from logcapture import fresh_loggers  # noqa: F401 - a fixture
 from test_delivery import wait_for
 
 TOKEN = "tok-4f9c1d2e8b7a6350"
@@ -42,7 +43,7 @@ def _stored_text(db: Path) -> str:
 
 
 async def test_echoed_header_values_are_redacted_everywhere(
-        tmp_path, settings_for, start, aiohttp_server):
+        tmp_path, settings_for, start, aiohttp_server, fresh_loggers):
     """Attempt errors, the API, the log and ponte.delivery_failed hold none of the header values."""
     url = await _echoing(aiohttp_server, 400)
     sinks = {"crm": {"type": "webhook", "url": url,
@@ -57,6 +58,7 @@ async def test_echoed_header_values_are_redacted_everywhere(
         await wait_for(lambda: _has_failed_event(tmp_path / "ponte.db"))
         detail = await (await client.get(f"/api/events/{event_id}",
                                          headers={"Authorization": "Bearer adm"})).text()
+    assert any(e["event"] == "delivery_attempted" and e["error"] for e in logs)  # logs were seen
     stored = _stored_text(tmp_path / "ponte.db")
     assert "HTTP 400" in stored and "[redacted]" in stored  # the answer was kept, masked
     for secret in TOKEN_SECRETS:

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from conftest import fixture_body, post_signed
+from logcapture import fresh_loggers  # noqa: F401 - a fixture
 from service import worker as worker_module
 from service.keys import STORE, WORKER
 from test_delivery import wait_for
@@ -38,7 +39,8 @@ async def test_readyz_follows_whether_writes_succeed(settings_for, start):
     assert resp.status == 200
 
 
-async def test_worker_backs_off_logs_once_and_recovers(settings_for, start, monkeypatch, tmp_path):
+async def test_worker_backs_off_logs_once_and_recovers(settings_for, start, monkeypatch, tmp_path,
+                                                       fresh_loggers):
     """Refused writes: one log line however many rounds fail, bounded waits, resumes alone."""
     monkeypatch.setattr(worker_module, "BACKOFF_FIRST", 0.01)
     monkeypatch.setattr(worker_module, "BACKOFF_MAX", 0.08)
