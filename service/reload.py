@@ -11,6 +11,7 @@ from aiohttp import web
 
 from service.config import Config
 from service.errors import ConfigError
+from service.exposure import exposure_problems
 from service.keys import HOLDER, WORKER
 from service.runtime import load_settings
 
@@ -27,6 +28,7 @@ async def reload_from_file(app: web.Application) -> list[str]:
     worker = app.get(WORKER)
     try:
         settings = load_settings(path)
+        _check_exposure(settings.config, holder.listen_host)
         lanes = await worker.prepare(settings) if worker is not None else None
     except ConfigError as exc:
         log.error("config_reload_refused", path=path, errors=exc.errors)
@@ -45,6 +47,14 @@ async def reload_from_file(app: web.Application) -> list[str]:
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
     return []
+
+
+def _check_exposure(config: Config, host: str | None) -> None:
+    """Refuse, as ``serve`` would, a placeholder secret on the address being served."""
+    if host is not None:
+        refused, _ = exposure_problems(config, host)
+        if refused:
+            raise ConfigError(refused)
 
 
 def restart_needed(old: Config, new: Config) -> list[str]:

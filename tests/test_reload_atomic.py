@@ -117,3 +117,18 @@ def test_a_start_that_fails_exits_1_and_releases_the_lock(tmp_path):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a process still held it
     finally:
         os.close(fd)
+
+
+async def test_reload_refuses_a_placeholder_secret_on_a_public_address(tmp_path, start):
+    """Served on 0.0.0.0 (as `serve --host 0.0.0.0` records), reloading the dev secret is a 422."""
+    path = _write(tmp_path, {"a": _file_sink(tmp_path, "a")})
+    client = await start(load_settings(str(path)))
+    client.app[HOLDER].listen_host = "0.0.0.0"  # what `serve` sets for the address it binds
+    raw = yaml.safe_load(path.read_text())
+    raw["sources"]["eduzz"]["secrets"] = ["dev-secret-change-me"]
+    path.write_text(yaml.safe_dump(raw))
+    resp = await client.post("/api/reload", headers=AUTH)
+    assert resp.status == 422
+    errors = (await resp.json())["errors"]
+    assert any(e.startswith("sources.eduzz.secrets[0]: a well-known placeholder") for e in errors)
+    assert client.app[HOLDER].settings.config.sources["eduzz"].secrets == [SECRET]

@@ -70,6 +70,7 @@ def serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     from service.app import create_app
+    from service.keys import HOLDER
     from service.reload import reload_from_file
 
     server = settings.config.server
@@ -78,6 +79,7 @@ def serve(args: argparse.Namespace) -> int:
     if _refused(settings.config.path, refused):
         return 1
     app = create_app(settings)
+    app[HOLDER].listen_host = host
     log = structlog.get_logger("ponte")
 
     async def on_startup(app: web.Application) -> None:
