@@ -57,7 +57,12 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(auto_decompress=True) as http:
         worker = Worker(app[HOLDER], app[STORE], app[WAKE], app[METRICS], http)
         app[WORKER] = worker
-        await worker.start()
+        try:
+            await worker.start()
+        except BaseException:
+            # aiohttp cleans nothing up when start-up fails: close storage, freeing the lock
+            await app[STORE].close()
+            raise
         holder = app[HOLDER]
         janitor = asyncio.create_task(
             retention.run_forever(app[STORE], lambda: holder.settings.config.storage.retention_days))

@@ -26,15 +26,16 @@ class Duration(float):
 
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_FOREVER = 100 * 365 * 86400  # a century: longer is a typo, and an endless wait is never due
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 
 
 def parse_duration(value: object) -> Duration:
     """Turn ``"5s"``/``"1m"``/a number of seconds into a Duration, or raise ValueError."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < _FOREVER:
         return Duration(value)
     match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
+    if match is None or float(match[1]) * _UNITS[match[2]] >= _FOREVER:
         raise ValueError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 1m, 2h, 1d)")
     return Duration(float(match[1]) * _UNITS[match[2]])
 
@@ -148,8 +149,22 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError("url: must start with http:// or https://")
+        _check_url(self.url, "url")
         if self.signing_secret is not None and not _is_whsec(self.signing_secret):
             raise ValueError('signing_secret: must be in the "whsec_<base64>" form')
+
+
+def _check_url(url: str, key: str) -> None:
+    """Raise ValueError (naming ``key``, never the URL: it may hold a token) unless it parses."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"{key}: not a valid URL ({exc})") from None
+    if not parts.hostname:
+        raise ValueError(f"{key}: not a valid URL (no host)")
 
 
 def _is_whsec(secret: str) -> bool:

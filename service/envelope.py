@@ -87,10 +87,13 @@ def _event_name(doc: dict[str, Any]) -> str:
 
 
 def _identity(doc: dict[str, Any], body: bytes) -> str:
-    """The sender's id, or a hash of the body when there is none (same body, same identity)."""
+    """The sender's id, or a hash of the body when there is none (same body, same identity).
+
+    Kept whole, however long (the body limit bounds it): a cut id would merge two events.
+    """
     value = doc.get("id")
     if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-        return str(value).strip()[:200]
+        return str(value).strip()
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 

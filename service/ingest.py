@@ -49,10 +49,20 @@ async def receive(request: web.Request) -> web.Response:
         status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
         context["error"] = str(exc)
     elapsed = time.perf_counter() - started
-    request.app[METRICS].observe_ingest(name, context.get("webhook_event", ""), payload["status"], elapsed)
+    event = context.get("webhook_event", "")
+    source = metric_source(settings, name)
+    request.app[METRICS].observe_ingest(source, event, payload["status"], elapsed)
     log.info("webhook_received", http_status=status, outcome=payload["status"],
              duration_ms=round(elapsed * 1000, 2), **context)
     return web.Response(body=_encode(payload), status=status, content_type="application/json")
+
+
+UNKNOWN_SOURCE = "(unknown)"  # not a valid source name, so it never collides with one
+
+
+def metric_source(settings: Settings, name: str) -> str:
+    """The ``source`` label for a request: unknown names share one value (bounded memory)."""
+    return name if name in settings.sources else UNKNOWN_SOURCE
 
 
 async def _handle(request: web.Request, settings: Settings, name: str,
@@ -156,7 +166,8 @@ async def expect_continue(request: web.Request) -> web.StreamResponse | None:
     if request.content_length is not None and request.content_length > limit:
         error = f"body of {request.content_length} bytes is over the {limit}-byte limit"
         source = request.match_info["source"]
-        request.app[METRICS].observe_ingest(source, "", "error", 0.0)
+        request.app[METRICS].observe_ingest(metric_source(request.app[HOLDER].settings, source), "",
+                                            "error", 0.0)
         log.info("webhook_received", http_status=413, outcome="error", source=source, error=error)
         return web.Response(body=_encode({"status": "error", "error": error}), status=413,
                             content_type="application/json")

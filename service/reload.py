@@ -1,4 +1,8 @@
-"""Hot reload: re-read the config, validate it fully, swap it atomically, or keep the old one."""
+"""Hot reload: re-read the config, validate it fully, build its sinks, then swap it atomically.
+
+Anything that fails before the swap (an invalid file, a sink that cannot be built, storage
+unreadable) leaves the running config untouched: ``/api/reload`` answers 422.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from aiohttp import web
 
 from service.config import Config
 from service.errors import ConfigError
+from service.exposure import exposure_problems
 from service.keys import HOLDER, WORKER
 from service.runtime import load_settings
 
@@ -20,21 +25,36 @@ async def reload_from_file(app: web.Application) -> list[str]:
     """Reload from the file the running config came from; return the errors ([] on success)."""
     holder = app[HOLDER]
     path = holder.settings.config.path
+    worker = app.get(WORKER)
     try:
         settings = load_settings(path)
+        _check_exposure(settings.config, holder.listen_host)
+        lanes = await worker.prepare(settings) if worker is not None else None
     except ConfigError as exc:
         log.error("config_reload_refused", path=path, errors=exc.errors)
         return exc.errors
+    except Exception as exc:  # noqa: BLE001 - anything that fails leaves the old config running
+        errors = [f"{path}: the new config could not be applied ({type(exc).__name__})"]
+        log.error("config_reload_refused", path=path, errors=errors, exc_info=exc)
+        return errors
     pending = restart_needed(holder.settings.config, settings.config)
     if pending:
         log.warning("config_reload_needs_restart", settings=pending)
+    # everything is built: swap last, so a refused reload never leaves half a config
     holder.swap(settings)
-    worker = app.get(WORKER)
-    if worker is not None:
-        await worker.apply(settings)
+    if worker is not None and lanes is not None:
+        worker.install(settings, lanes)
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
     return []
+
+
+def _check_exposure(config: Config, host: str | None) -> None:
+    """Refuse, as ``serve`` would, a placeholder secret on the address being served."""
+    if host is not None:
+        refused, _ = exposure_problems(config, host)
+        if refused:
+            raise ConfigError(refused)
 
 
 def restart_needed(old: Config, new: Config) -> list[str]:

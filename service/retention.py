@@ -2,7 +2,8 @@
 
 Each batch is one short write transaction (it goes through the same group-commit writer
 as ingest), with a pause between batches, so ingest latency is not held up by a long
-write lock. Events with a delivery still pending or sending are never pruned.
+write lock. Events with a delivery still waiting (pending, sending, or disabled until its
+sink is enabled again) are never pruned.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ class Holder:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.listen_host: str | None = None  # set by ``serve``: reloads are judged against it
 
     def swap(self, settings: Settings) -> None:
         """Make ``settings`` current for every request and delivery that starts from now on."""

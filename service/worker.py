@@ -17,7 +17,13 @@ import aiohttp
 import structlog
 
 from service.checks import message_kind
-from service.errors import PermanentSinkError, SinkGoneError, TemplateError, TransientSinkError
+from service.errors import (
+    PermanentSinkError,
+    SinkGoneError,
+    StorageUnavailable,
+    TemplateError,
+    TransientSinkError,
+)
 from service.lanes import Lane
 from service.messages import message_for
 from service.metrics import Metrics
@@ -31,6 +37,8 @@ from service.store import AttemptResult, Claimed, Store
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 5.0
 
 
 class Worker:
@@ -48,6 +56,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self.failures = 0  # rounds failed in a row (storage refusing writes)
+        self.backoff = 0.0  # the last wait after a failed round
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -75,23 +85,37 @@ class Worker:
 
     async def apply(self, settings: Settings) -> None:
         """Rebuild lanes for a new config: changed sinks get a new client, others keep theirs."""
+        self.install(settings, await self.prepare(settings))
+
+    async def prepare(self, settings: Settings) -> dict[str, Lane]:
+        """Build the lanes ``settings`` needs, changing nothing yet (a reload may still refuse).
+
+        Raises whatever building a sink raises, after closing the sinks built so far.
+        """
         states = await self.store.sink_states()
         timeout = settings.config.delivery.timeout
-        same_timeout = timeout == self._timeout
-        self._timeout = timeout
         lanes: dict[str, Lane] = {}
-        for name, cfg in settings.config.sinks.items():
-            old = self.lanes.get(name)
-            lane = old if old is not None and old.cfg == cfg and same_timeout else None
-            if lane is None:
-                lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
-                if old is not None:  # its in-flight sends finish on the old client, then it closes
-                    self._close_later(old)
+        try:
+            for name, cfg in settings.config.sinks.items():
+                old = self.lanes.get(name)
+                keep = old is not None and old.cfg == cfg and timeout == self._timeout
+                lanes[name] = old if keep and old is not None else Lane.build(
+                    name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+        except Exception:
+            await asyncio.gather(*(lane.sink.close() for name, lane in lanes.items()
+                                   if lane is not self.lanes.get(name)))
+            raise
+        for name, lane in lanes.items():
             disabled, reason = states.get(name, (False, None))
             lane.disabled_reason = (reason or "disabled by an operator") if disabled else None
-            lanes[name] = lane
-        for name in self.lanes.keys() - lanes.keys():
-            self._close_later(self.lanes[name])
+        return lanes
+
+    def install(self, settings: Settings, lanes: dict[str, Lane]) -> None:
+        """Switch to lanes from ``prepare``; replaced lanes finish their sends, then close."""
+        self._timeout = settings.config.delivery.timeout
+        for name, old in self.lanes.items():
+            if lanes.get(name) is not old:  # its in-flight sends finish on the old client
+                self._close_later(old)
         self.lanes = lanes
         self.holder.mark_disabled(frozenset(n for n, lane in lanes.items() if lane.disabled_reason))
         self.wake.set()
@@ -116,11 +140,32 @@ class Worker:
             self.wake.clear()
             try:
                 claimed = await self._dispatch()
-            except Exception:  # noqa: BLE001 - storage trouble must not kill the worker
-                log.exception("worker_dispatch_failed")
-                claimed = 0
+            except Exception as exc:  # noqa: BLE001 - storage trouble must not kill the worker
+                await self._back_off(exc)
+                continue
+            if self.failures:
+                log.info("worker_resumed", after_failures=self.failures)
+                self.failures = 0
             if not claimed:
                 await self._sleep()
+
+    async def _back_off(self, exc: Exception) -> None:
+        """Wait longer after each failed round (``BACKOFF_FIRST`` doubling up to ``BACKOFF_MAX``).
+
+        Storage that refuses writes (full disk, EIO, read-only) is logged once when it
+        starts; the worker keeps trying and says ``worker_resumed`` when it works again.
+        """
+        self.failures += 1
+        if self.failures == 1:
+            if isinstance(exc, StorageUnavailable):
+                log.error("worker_storage_failing", error=str(exc))
+            else:
+                log.error("worker_dispatch_failed", exc_info=exc)
+        self.backoff = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(self.failures - 1, 16))
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=self.backoff)
+        except TimeoutError:
+            pass
 
     async def _sleep(self) -> None:
         delay = SCAN
@@ -189,7 +234,9 @@ class Worker:
                 await self.store.record_attempt(result)
                 return
             except Exception as exc:  # noqa: BLE001 - storage trouble; try again
-                log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
+                if delay == 0.2:  # once per delivery, not once per try
+                    log.warning("attempt_record_failed", delivery_id=result.delivery_id,
+                                error=str(exc))
                 if self._stopping.is_set():
                     return
                 await asyncio.sleep(delay)

@@ -117,21 +117,22 @@ def test_compose_ponte_port_volume_env_and_config():
     """Port 8080, a named volume on /app/data, secrets from .env, the compose example as config."""
     doc = compose()
     ponte = doc["services"]["ponte"]
-    assert "8080:8080" in ponte["ports"]
+    assert "127.0.0.1:8080:8080" in ponte["ports"]
     volumes = ponte["volumes"]
     named = [v.split(":")[0] for v in volumes if v.split(":")[1] == "/app/data"]
     assert named and named[0] in doc["volumes"]
     config = [v for v in volumes if v.split(":")[1] == "/app/config/ponte.yaml"]
     assert config and (DEPLOY / config[0].split(":")[0]).resolve() == ROOT / "config/examples/compose.yaml"
     env = ponte["environment"]
-    assert env["EDUZZ_SECRET"].startswith("${EDUZZ_SECRET:-") and env["PONTE_ADMIN_TOKEN"].startswith("${PONTE_ADMIN_TOKEN:-")
+    assert env["EDUZZ_SECRET"].startswith("${EDUZZ_SECRET:?")  # required: no well-known default on 0.0.0.0
+    assert env["PONTE_ADMIN_TOKEN"].startswith("${PONTE_ADMIN_TOKEN:-")
 
 
 def test_compose_has_mailpit():
     """A Mailpit service publishes its UI (8025) and SMTP (1025) ports."""
     mailpit = compose()["services"]["mailpit"]
     assert mailpit["image"].startswith("axllent/mailpit")
-    assert {"8025:8025", "1025:1025"} <= set(mailpit["ports"])
+    assert {"127.0.0.1:8025:8025", "127.0.0.1:1025:1025"} <= set(mailpit["ports"])
 
 
 def test_compose_env_example_lists_the_compose_variables():

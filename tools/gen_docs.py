@@ -106,7 +106,7 @@ DESCRIPTIONS: dict[str, str] = {
     "Target.template": "A custom message for this sink instead of the built-in one; its keys depend on the sink type (see [Templates](#templates)).",
     # delivery
     "DeliveryConfig.max_attempts": "Attempts per delivery before it is given up (`failed`, the dead-letter state) and `ponte.delivery_failed` is emitted.",
-    "DeliveryConfig.retry_schedule": "Wait before each retry: the first entry after the first failure, and so on; the last entry repeats. Each wait gets ±20% jitter, and a receiver's longer `Retry-After` wins.",
+    "DeliveryConfig.retry_schedule": "Wait before each retry: the first entry after the first failure, and so on; the last entry repeats. Each wait gets ±20% jitter, and a receiver's longer `Retry-After` wins (counted up to 24 h).",
     "DeliveryConfig.timeout": "Time limit for one send, for sinks without their own `timeout`.",
     "DeliveryConfig.concurrency": "Cap on deliveries in flight across all sinks together (each sink also has its own `concurrency`).",
     "DeliveryConfig.shutdown_grace": "On SIGTERM/SIGINT, how long in-flight deliveries may finish before Ponte exits (unfinished ones are retried after a restart).",
@@ -529,7 +529,8 @@ def configuration_md() -> str:
         "## Durations",
         "",
         f"Keys of type *duration* take a number with a unit — {units} — such as `500ms`,",
-        "`5s`, `1m`, `2h` or `1d`, or a plain number of seconds (`30`).",
+        "`5s`, `1m`, `2h` or `1d`, or a plain number of seconds (`30`). A century or more is",
+        "refused as a typo.",
         "",
         "## Sections",
         "",

@@ -147,7 +147,7 @@ def retry(args: argparse.Namespace) -> int:
 
 
 def purge(args: argparse.Namespace) -> int:
-    """Delete events older than the retention (never one with a delivery still pending)."""
+    """Delete events older than the retention (never one with a delivery still waiting)."""
     async def body(store: Store, settings: Settings) -> int:
         days = args.days if args.days is not None else settings.config.storage.retention_days
         count = await retention.prune(store, days)

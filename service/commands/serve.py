@@ -16,6 +16,7 @@ from service import logs
 from service.checks import config_warnings
 from service.config import resolve_path
 from service.errors import ConfigError, StorageCorrupt, StorageUnavailable
+from service.exposure import exposure_problems
 from service.runtime import Settings, load_settings
 
 
@@ -37,10 +38,22 @@ def check(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     c = settings.config
-    for line in config_warnings(c):
+    errors, warnings = exposure_problems(c, c.server.host)
+    for line in [*config_warnings(c), *warnings]:
         print(f"warning: {line}", file=sys.stderr)
+    if _refused(c.path, errors):
+        return 1
     print(f"{c.path}: ok ({len(c.sources)} sources, {len(c.sinks)} sinks, {len(c.routes)} routes)")
     return 0
+
+
+def _refused(path: str, errors: list[str]) -> bool:
+    """Print the errors that forbid serving this config (see ``service.exposure``)."""
+    if errors:
+        print(f"{path}: {len(errors)} error(s)", file=sys.stderr)
+        for line in errors:
+            print(f"  {line}", file=sys.stderr)
+    return bool(errors)
 
 
 def serve_args(parser: argparse.ArgumentParser) -> None:
@@ -57,12 +70,16 @@ def serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     from service.app import create_app
+    from service.keys import HOLDER
     from service.reload import reload_from_file
 
-    app = create_app(settings)
     server = settings.config.server
-
     host, port = args.host or server.host, args.port or server.port
+    refused, exposure_warnings = exposure_problems(settings.config, host)
+    if _refused(settings.config.path, refused):
+        return 1
+    app = create_app(settings)
+    app[HOLDER].listen_host = host
     log = structlog.get_logger("ponte")
 
     async def on_startup(app: web.Application) -> None:
@@ -71,7 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         webhooks = [f"http://{host}:{port}/webhooks/{name}" for name in settings.config.sources]
         gc.collect()
         gc.freeze()  # start-up objects live forever: keep full collections short (no 50 ms pauses)
-        for line in config_warnings(settings.config):
+        for line in [*config_warnings(settings.config), *exposure_warnings]:
             log.warning("config_warning", problem=line)
         log.info("ponte_started", config=settings.config.path, webhooks=webhooks,
                  sinks=list(settings.config.sinks), routes=len(settings.config.routes),
@@ -94,6 +111,10 @@ def serve(args: argparse.Namespace) -> int:
     except (StorageUnavailable, StorageCorrupt) as exc:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a start that fails exits 1, never hangs
+        structlog.get_logger("ponte").error("start_failed", error=type(exc).__name__, exc_info=exc)
+        print(f"ponte: could not start ({type(exc).__name__}); see the log above", file=sys.stderr)
         return 1
     return 0
 

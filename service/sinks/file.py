@@ -1,7 +1,9 @@
 """File: append one JSON line per delivery to ``cfg.path`` (an audit trail, no credentials needed).
 
 Each line is written whole and synced to disk before ``send`` returns; an ``asyncio.Lock``
-keeps concurrent sends from interleaving. A full or unwritable disk is worth retrying.
+keeps concurrent sends from interleaving. A full or unwritable disk is worth retrying, and
+a failed write is cut off again, so the file always holds whole lines. Created 0600: the
+lines carry buyers' personal data.
 """
 
 from __future__ import annotations
@@ -44,12 +46,50 @@ def build_line(out: Outgoing) -> bytes:
 
 
 def append_line(path: Path, line: bytes, lock: threading.Lock) -> None:
-    """Append and fsync (blocking: run it in a thread)."""
+    """Append and fsync (blocking: run it in a thread); the file is created 0600.
+
+    A write that fails part-way (full disk, file size limit) is cut off again, back to the
+    last whole line, so the file stays valid JSON Lines and the next line starts clean.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with lock, path.open("ab") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    with lock:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            good = last_whole_line(fd)
+            try:
+                _write_all(fd, line)
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, good)
+                raise
+        finally:
+            os.close(fd)
+
+
+def last_whole_line(fd: int) -> int:
+    """The size of the file up to its last newline, cutting off a torn line a crash left."""
+    end = size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":  # the usual case: one byte read
+        return size
+    while end > 0:
+        start = max(0, end - 65536)
+        chunk = os.pread(fd, end - start, start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            good = start + newline + 1
+            if good < size:
+                os.ftruncate(fd, good)
+            return good
+        end = start
+    if size:
+        os.ftruncate(fd, 0)
+    return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class FileSender:

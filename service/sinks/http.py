@@ -1,13 +1,14 @@
 """What the HTTP sinks share: one POST, status classification, Retry-After, transport errors.
 
     2xx                  success
-    408, 429, 5xx        TransientSinkError (``retry_after`` from Retry-After when given)
+    408, 429, 5xx        TransientSinkError (``retry_after`` from Retry-After, at most 24 h)
     410                  SinkGoneError
     3xx (not followed)   PermanentSinkError
     other 1xx/4xx        PermanentSinkError
     timeouts, connection and payload errors   TransientSinkError
 
-Messages name the sink ("slack sink 'vendas': HTTP 503"), never its URL or a header value.
+Messages name the sink ("slack sink 'vendas': HTTP 503"), never its URL or a configured
+header value: a receiver's answer is kept only with every secret masked (``redact``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.retry import MAX_RETRY_AFTER
 
 BODY_LIMIT = 64 * 1024
 SNIPPET = 200
@@ -94,18 +96,20 @@ def check_status(label: str, reply: Reply, secrets: Iterable[str] = ()) -> None:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from Retry-After (delta seconds or HTTP-date, >= 0); None if garbage."""
+    """Seconds to wait from Retry-After (delta seconds or HTTP-date), from 0 to 24 hours
+    (``MAX_RETRY_AFTER``); None if garbage."""
     if not value:
         return None
     if match := _DELTA.match(value):
-        return float(match[1])
+        return min(float(match[1]), MAX_RETRY_AFTER)  # 400 nines are a float inf
     try:
         when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def snippet(text: str, secrets: Iterable[str] = ()) -> str:
@@ -126,6 +130,16 @@ def url_secrets(url: str) -> list[str]:
     tail = parts.path + (f"?{parts.query}" if parts.query else "")
     tokens = [t for t in re.split(r"[/?&=;]", tail) if len(t) >= 16]
     return [url, tail if len(tail) > 1 else "", parts.password or "", *tokens]
+
+
+def header_secrets(headers: Mapping[str, str]) -> list[str]:
+    """Configured header values as secrets: each whole value and each long token in it.
+
+    ``Authorization: Bearer <token>`` echoed back as just ``<token>`` is still masked.
+    """
+    values = [v for v in headers.values() if v.strip()]
+    tokens = [t for v in values for t in re.split(r"[\s,;=:]+", v) if len(t) >= 8]
+    return [*values, *tokens]
 
 
 @contextmanager

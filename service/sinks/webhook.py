@@ -23,7 +23,7 @@ import service
 from service.config import WebhookSink
 from service.errors import ConfigError, PermanentSinkError
 from service.sinks.base import Outgoing, SendResult, excerpt
-from service.sinks.http import check_status, post, snippet, url_secrets
+from service.sinks.http import check_status, header_secrets, post, snippet, url_secrets
 
 USER_AGENT = f"Ponte/{service.__version__}"
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -71,7 +71,7 @@ class WebhookSender:
         secret = cfg.signing_secret
         self.key = decode_secret(name, secret) if secret else None
         key_text = secret.removeprefix("whsec_") if secret else ""
-        self.secrets = [*url_secrets(cfg.url), secret or "", key_text]
+        self.secrets = [*url_secrets(cfg.url), secret or "", key_text, *header_secrets(cfg.headers)]
         self._static: CIMultiDict[str] | None = None
 
     async def send(self, out: Outgoing) -> SendResult:

@@ -69,6 +69,71 @@ MIGRATIONS: list[str] = [
     DROP INDEX deliveries_order;
     CREATE INDEX deliveries_order ON deliveries (sink, order_key, id) WHERE order_key IS NOT NULL;
     """,
+    # 4: ids are never reused (AUTOINCREMENT): once the newest rows are purged, a new event
+    #    must not get an old event's id, or receivers deduplicating on webhook-id or
+    #    x-ponte-delivery would drop it. A table rebuild that keeps every row and index; it
+    #    runs with foreign_keys OFF (see _migrate), so dropping the old tables cascades nothing.
+    #    A delivery an uncapped Retry-After pushed past 2100 (or to infinity) becomes due now.
+    """
+    CREATE TABLE events_v4 (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        source        TEXT    NOT NULL,
+        external_id   TEXT    NOT NULL,
+        event         TEXT    NOT NULL,
+        sent_date     TEXT,
+        received_at   REAL    NOT NULL,
+        status        TEXT    NOT NULL,          -- accepted | ignored
+        headers       TEXT    NOT NULL,          -- JSON object of the headers that matter
+        schema_error  TEXT,                      -- catalogue mismatch, recorded, never refused
+        body          BLOB    NOT NULL,          -- the raw body, byte for byte
+        UNIQUE (source, external_id, event)
+    );
+    INSERT INTO events_v4 SELECT id, source, external_id, event, sent_date, received_at, status,
+        headers, schema_error, body FROM events;
+    CREATE TABLE deliveries_v4 (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        sink            TEXT    NOT NULL,
+        route           TEXT    NOT NULL,
+        status          TEXT    NOT NULL,        -- pending|sending|succeeded|failed|disabled
+        attempt_count   INTEGER NOT NULL DEFAULT 0,   -- every attempt ever made
+        tries           INTEGER NOT NULL DEFAULT 0,   -- attempts since last (re)scheduled
+        next_attempt_at REAL    NOT NULL,
+        last_error      TEXT,
+        order_key       TEXT,
+        created_at      REAL    NOT NULL,
+        updated_at      REAL    NOT NULL,
+        UNIQUE (event_id, sink)
+    );
+    INSERT INTO deliveries_v4 SELECT id, event_id, sink, route, status, attempt_count, tries,
+        CASE WHEN next_attempt_at < 4102444800 THEN next_attempt_at   -- before 2100: kept
+             ELSE CAST(strftime('%s', 'now') AS REAL) END,  -- an endless Retry-After: due now
+        last_error, order_key, created_at, updated_at FROM deliveries;
+    CREATE TABLE attempts_v4 (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id  INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        number       INTEGER NOT NULL,
+        started_at   REAL    NOT NULL,
+        duration_ms  REAL    NOT NULL,
+        outcome      TEXT    NOT NULL,           -- succeeded | retry | failed
+        status_code  INTEGER,
+        error        TEXT,
+        response     TEXT
+    );
+    INSERT INTO attempts_v4 SELECT id, delivery_id, number, started_at, duration_ms, outcome,
+        status_code, error, response FROM attempts;
+    DROP TABLE attempts;
+    DROP TABLE deliveries;
+    DROP TABLE events;
+    ALTER TABLE events_v4 RENAME TO events;
+    ALTER TABLE deliveries_v4 RENAME TO deliveries;
+    ALTER TABLE attempts_v4 RENAME TO attempts;
+    CREATE INDEX events_received ON events (received_at);
+    CREATE INDEX deliveries_status ON deliveries (status, updated_at);
+    CREATE INDEX deliveries_claim ON deliveries (sink, status, (tries > 0), next_attempt_at, id);
+    CREATE INDEX deliveries_order ON deliveries (sink, order_key, id) WHERE order_key IS NOT NULL;
+    CREATE INDEX attempts_delivery ON attempts (delivery_id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

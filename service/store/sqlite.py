@@ -81,9 +81,10 @@ class SQLiteStore:
         """Create or upgrade the database file, then start the writer and the reader."""
         parent = Path(self.path).parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create {parent}: {exc.strerror}") from None
+        _private(self.path)
         if self._exclusive:
             self._lock = _lock(self.path)
         await self._writer.start()
@@ -116,11 +117,17 @@ class SQLiteStore:
         return conn
 
     async def ping(self) -> None:
-        """Raise StorageUnavailable unless the database answers a query."""
+        """Raise StorageUnavailable unless the database answers a query and takes writes.
+
+        While the last write failed (full disk, read-only file), a small probe write
+        decides: ready again as soon as one succeeds.
+        """
         try:
             await self._read_one("SELECT 1")
         except (sqlite3.Error, ValueError) as exc:
             raise unavailable(exc) from None
+        if self._writer.failing is not None:
+            await self._writer.run(_probe)
 
     # --- ingest --------------------------------------------------------------------
 
@@ -260,7 +267,8 @@ class SQLiteStore:
         return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
 
     async def purge(self, before: float, batch: int) -> int:
-        """Delete up to ``batch`` events received before ``before`` with nothing pending."""
+        """Delete up to ``batch`` events received before ``before`` with nothing waiting
+        (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
         return await self._writer.run(lambda conn: _purge(conn, before, batch))
 
     async def size_bytes(self) -> int:
@@ -305,6 +313,15 @@ def _lock(path: str) -> int:
     return fd
 
 
+def _private(path: str) -> None:
+    """Create a missing database file 0600 (it holds buyers' personal data); SQLite gives
+    its -wal and -shm files the same mode. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # it exists, or cannot be created here: then sqlite3.connect says why
+
+
 def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -326,9 +343,19 @@ def _migrate(conn: sqlite3.Connection) -> None:
     current = row[0] or 0
     if current > LATEST:
         raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
-    for version in range(current + 1, LATEST + 1):
-        conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
-                           f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+    if current == LATEST:
+        return
+    # Table rebuilds drop and recreate tables: with foreign keys on, dropping ``events``
+    # would cascade into the deliveries still to be copied. Off for the migration only.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(current + 1, LATEST + 1):
+            conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
+                               f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise StorageCorrupt("rows that point at missing rows after the schema upgrade")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 # --- write jobs (run on the writer thread) --------------------------------------------
@@ -382,8 +409,8 @@ def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[
     """Insert the events not stored yet, in one statement; return their ids by key.
 
     Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
-    the keys already stored, one INSERT adds the rest. With one writer and no
-    AUTOINCREMENT, SQLite gives the n new rows the n ids up to ``lastrowid``, in order.
+    the keys already stored, one INSERT adds the rest. With one writer, SQLite gives the
+    n new rows of one INSERT the n ids up to ``lastrowid``, in order (AUTOINCREMENT too).
     """
     keys = [row[:3] for row in (job.row for job in jobs)]
     stored = _stored_keys(conn, keys)
@@ -417,6 +444,11 @@ def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
         (ev.source, ev.external_id, ev.event),
     ).fetchone()
     return Saved(row[0], duplicate=True)
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """A write that changes nothing but still needs the disk (it rewrites one page)."""
+    conn.execute("UPDATE schema_version SET version = version")
 
 
 def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
@@ -461,7 +493,7 @@ def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: floa
 def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
     ids = [r[0] for r in conn.execute(
         "SELECT id FROM events e WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending')) LIMIT ?",
+        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled')) LIMIT ?",
         (before, batch),
     ).fetchall()]
     conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])

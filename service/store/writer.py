@@ -9,6 +9,9 @@ Jobs that carry a ``many(conn, jobs)`` function (saving events) run together in 
 few multi-row statements: the ``sqlite3`` module hands the GIL back and forth at every
 statement, so fewer statements leave more of the GIL to the event loop. If such a group
 fails, it is rolled back and run job by job, so still only the failing job fails.
+
+The writer remembers whether its last batch could be written (``failing``): a full disk
+or a read-only file makes ``/readyz`` answer 503 until a write succeeds again.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import structlog
+
 from service.errors import StorageUnavailable
 
+log = structlog.get_logger("ponte.storage")
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
@@ -52,6 +58,7 @@ class Writer:
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
+        self.failing: str | None = None  # why the last batch could not be written, if it could not
 
     async def start(self) -> None:
         """Open the connection on the writer thread and start committing."""
@@ -99,9 +106,23 @@ class Writer:
                 except Exception as exc:  # noqa: BLE001 - the writer must outlive any batch
                     outcomes = [(False, unavailable(exc))] * len(batch)
                 _resolve(batch, outcomes)
+                self._note(outcomes)
                 self.batches += 1
             if stop:
                 return
+
+    def _note(self, outcomes: list[tuple[bool, Any]]) -> None:
+        """Remember whether writes succeed (``/readyz`` reports it); log each change once."""
+        if any(ok for ok, _ in outcomes):
+            if self.failing is not None:
+                log.info("storage_writes_recovered")
+            self.failing = None
+            return
+        refused = next((v for ok, v in outcomes if isinstance(v, StorageUnavailable)), None)
+        if refused is not None:
+            if self.failing is None:
+                log.error("storage_writes_failing", error=str(refused))
+            self.failing = str(refused)
 
     def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
         conn = self._conn

@@ -1,0 +1,93 @@
+"""A receiver echoing a webhook sink's configured header values: none is stored or logged."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from conftest import fixture_body, post_signed
+from logcapture import fresh_loggers  # noqa: F401 - a fixture
+from test_delivery import wait_for
+
+TOKEN = "tok-4f9c1d2e8b7a6350"
+API_KEY = "chave-9a8b7c6d5e4f"
+TOKEN_SECRETS = (TOKEN, API_KEY)
+
+
+async def _echoing(aiohttp_server: Any, status: int) -> str:
+    """An endpoint answering ``status`` with every request header and the bare token."""
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        text = f"denied: {json.dumps(dict(request.headers))} token={token}"
+        return web.Response(status=status, text=text)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    return str((await aiohttp_server(app)).make_url("/hook"))
+
+
+def _stored_text(db: Path) -> str:
+    """Every text column that keeps a receiver's answer or an error, plus operational events."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT error, response FROM attempts").fetchall()
+        rows += conn.execute("SELECT last_error, '' FROM deliveries").fetchall()
+        rows += conn.execute(
+            "SELECT CAST(body AS TEXT), '' FROM events WHERE source = 'ponte'").fetchall()
+    return "\n".join(str(v) for row in rows for v in row)
+
+
+async def test_echoed_header_values_are_redacted_everywhere(
+        tmp_path, settings_for, start, aiohttp_server, fresh_loggers):
+    """Attempt errors, the API, the log and ponte.delivery_failed hold none of the header values."""
+    url = await _echoing(aiohttp_server, 400)
+    sinks = {"crm": {"type": "webhook", "url": url,
+                     "headers": {"Authorization": f"Bearer {TOKEN}", "X-Api-Key": API_KEY}}}
+    routes = [{"name": "tudo", "events": ["myeduzz.*"], "to": ["crm"]}]
+    settings = settings_for(sinks=sinks, routes=routes, server={"admin_token": "adm"},
+                            delivery={"max_attempts": 1, "retry_schedule": ["50ms"]})
+    with structlog.testing.capture_logs() as logs:
+        client = await start(settings, worker=True)
+        resp = await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+        event_id = (await resp.json())["event_id"]
+        await wait_for(lambda: _has_failed_event(tmp_path / "ponte.db"))
+        detail = await (await client.get(f"/api/events/{event_id}",
+                                         headers={"Authorization": "Bearer adm"})).text()
+    assert any(e["event"] == "delivery_attempted" and e["error"] for e in logs)  # logs were seen
+    stored = _stored_text(tmp_path / "ponte.db")
+    assert "HTTP 400" in stored and "[redacted]" in stored  # the answer was kept, masked
+    for secret in TOKEN_SECRETS:
+        assert secret not in stored
+        assert secret not in detail
+        assert secret not in json.dumps(logs, default=str)
+
+
+def _has_failed_event(db: Path) -> bool:
+    with sqlite3.connect(db) as conn:
+        sql = "SELECT 1 FROM events WHERE event = 'ponte.delivery_failed'"
+        return bool(conn.execute(sql).fetchone())
+
+
+async def test_echoed_header_values_are_redacted_from_a_success_answer(
+        tmp_path, settings_for, start, aiohttp_server):
+    """A 200 answer that echoes the headers is kept as the attempt's response, masked."""
+    url = await _echoing(aiohttp_server, 200)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    sinks = {"crm": {"type": "webhook", "url": url, "headers": headers}}
+    routes = [{"name": "tudo", "events": ["*"], "to": ["crm"]}]
+    client = await start(settings_for(sinks=sinks, routes=routes), worker=True)
+    await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    db = tmp_path / "ponte.db"
+    await wait_for(lambda: bool(_rows(db, "SELECT 1 FROM attempts")))
+    responses = _rows(db, "SELECT response FROM attempts")
+    assert "[redacted]" in responses[0][0] and TOKEN not in responses[0][0]
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
