@@ -17,7 +17,7 @@ def _none(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS: dict[str, Command] = {
     "serve": (serve.serve, "run the service", serve.serve_args),
-    "check": (serve.check, "validate the config; exit 1 with every error", _none),
+    "check": (serve.check, "validate the config; exit 1 with every error", serve.check_args),
     "routes": (routes.routes_test, "routes test FILE…: show (and with --expect, assert) routing", routes.routes_args),
     "preview": (routes.preview, "print what a sink would receive for an event", routes.preview_args),
     "simulate": (simulate.simulate, "send a signed example Eduzz event to a URL", simulate.simulate_args),

@@ -31,14 +31,22 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
         return None
 
 
+def check_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+
+
 def check(args: argparse.Namespace) -> int:
     """Validate the config fully (structure, references, routes, templates)."""
     settings = load_or_report(args)
     if settings is None:
         return 1
     c = settings.config
-    for line in config_warnings(c):
+    warnings = config_warnings(c)
+    for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
+    if warnings and getattr(args, "strict", False):
+        print(f"{c.path}: {len(warnings)} warning(s), refused by --strict", file=sys.stderr)
+        return 1
     print(f"{c.path}: ok ({len(c.sources)} sources, {len(c.sinks)} sinks, {len(c.routes)} routes)")
     return 0
 
