@@ -40,8 +40,11 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call,no-any-return]
 
 
-def read_yaml(text: str, path: str) -> Any:
-    """Parse ``text``; raise ConfigError with ``file:line:col: message`` lines."""
+def read_yaml(text: str, path: str, *, strict_keys: bool = True) -> Any:
+    """Parse ``text``; raise ConfigError with ``file:line:col: message`` lines.
+
+    ``strict_keys=False`` lets duplicate keys through (the last wins), for readers
+    that only need one section."""
     loader = _Loader(text)
     try:
         doc = loader.get_single_data()
@@ -51,7 +54,7 @@ def read_yaml(text: str, path: str) -> Any:
         raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
-    if loader.duplicates:
+    if loader.duplicates and strict_keys:
         raise ConfigError([f"{_at(path, mark)}: duplicate key {key!r} (first at line {first.line + 1}); "
                            "YAML would keep only the last one" for key, mark, first in loader.duplicates])
     if doc is None:

@@ -25,5 +25,6 @@ COMMANDS: dict[str, Command] = {
     "deliveries": (ops.deliveries, "list deliveries, or show one with its attempts", ops.deliveries_args),
     "replay": (ops.replay, "deliver an event (or every delivery matching filters) again", ops.replay_args),
     "retry": (ops.retry, "try one delivery again now", ops.retry_args),
-    "purge": (ops.purge, "delete events older than the retention", ops.purge_args),
+    "purge": (ops.purge, "delete events older than the retention (or --older-than)", ops.purge_args),
+    "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME", ops.sinks_args),
 }

@@ -1,0 +1,86 @@
+"""What operator commands need from the config: ``storage`` only (plus a best-effort time zone
+and the sink names), so they work in a shell without the service's variables, or right
+after a bad edit of another section: that is when an operator needs to look."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service.config import MessagesConfig, StorageConfig, parse_config
+from service.configsource import read_yaml
+from service.errors import ConfigError
+
+
+class CliError(Exception):
+    """A problem the CLI reports in one line and exits 1 for (no database, no token…)."""
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    """The parts of a config file the operator commands read."""
+
+    path: str
+    storage: StorageConfig
+    timezone: str = MessagesConfig().timezone
+    retention_days: int = 30
+    sinks: dict[str, dict[str, Any]] = field(default_factory=dict)  # as written: may be invalid
+
+
+def load_ops_config(path: str) -> OpsConfig:
+    """Read ``path``; only ``storage`` must be valid (other sections may be broken or unset)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
+    raw = read_yaml(text, path, strict_keys=False)
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: expected a mapping of sections"])
+    storage = parse_config({"storage": raw.get("storage")}, path=path).storage
+    sinks = raw.get("sinks") if isinstance(raw.get("sinks"), dict) else {}
+    return OpsConfig(path, storage, _timezone(raw), storage.retention_days,
+                     {str(k): v if isinstance(v, dict) else {} for k, v in sinks.items()})
+
+
+def best_effort_timezone(path: str) -> str:
+    """The configured time zone, or the default when the file cannot say."""
+    try:
+        return load_ops_config(path).timezone
+    except ConfigError:
+        return MessagesConfig().timezone
+
+
+def _timezone(raw: dict[str, Any]) -> str:
+    try:
+        return parse_config({"messages": raw.get("messages")}).messages.timezone
+    except ConfigError:
+        return MessagesConfig().timezone
+
+
+def existing_database(cfg: OpsConfig) -> str:
+    """The database file, which must exist: operator commands never create one."""
+    if not cfg.storage.url.startswith("sqlite:///"):
+        return cfg.storage.url
+    path = cfg.storage.sqlite_path
+    if not Path(path).is_file():
+        raise CliError(f"no database at {path} (storage.url in {cfg.path}; a relative path is "
+                       "relative to the config file's directory). Nothing was created.")
+    return path
+
+
+def service_running(database: str) -> bool:
+    """True when a ``ponte serve`` holds the database's lock file."""
+    try:
+        fd = os.open(database + ".lock", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
