@@ -115,7 +115,8 @@ SPEC: dict[str, Any] = {
         "/api/purge": {"post": {
             "summary": "Delete events older than an age (never one with a delivery still waiting)",
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
-                {"older_than": {"anyOf": [_STR, {"type": "number", "minimum": 0}]},
+                {"older_than": {"anyOf": [{"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"},
+                                          {"type": "integer", "minimum": 0}]},
                  "dry_run": {"type": "boolean"}}, []) | {"additionalProperties": False}}}},
             "responses": _ok(_PURGED, 400)}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},

@@ -186,7 +186,7 @@ async def purge(store: Store, params: dict[str, Any], retention_days: int) -> di
     if "older_than" in params and params["older_than"] is None:
         raise BadRequest("older_than must be a duration such as 30d, or left out")
     seconds = age_seconds(params.get("older_than"), retention_days)
-    before = time.time() - seconds
+    before = max(0.0, time.time() - seconds)  # older than 1970: nothing, and a printable time
     count = await (store.count_purgeable(before) if dry_run else retention.prune_before(store, before))
     return {"purged": count, "before": iso(before), "older_than_seconds": seconds, "dry_run": dry_run}
 
