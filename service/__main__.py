@@ -14,7 +14,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ponte", description="Webhook router for Eduzz and friends.")
     parser.add_argument("--version", action="version", version=f"ponte {__version__}",
                         help="print Ponte's version and exit")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="run `ponte COMMAND --help` for its options")
     for name, (func, help_text, add_args) in commands.COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--config", metavar="PATH", help="config file (default: $PONTE_CONFIG or config/ponte.yaml)")

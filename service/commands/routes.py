@@ -25,18 +25,18 @@ from service.store import Claimed, open_store
 
 
 def routes_args(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", help="test")
     test = actions.add_parser("test", help="show (and with --expect, assert) routing for event files")
     test.add_argument("files", nargs="*", metavar="FILE",
                       help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
     test.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
-    test.add_argument("--json", action="store_true")
+    test.add_argument("--json", action="store_true", help="print JSON instead of text")
     test.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
 
 
 def preview_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", metavar="EVENT_ID|FILE", help="a stored event id, an event file or a catalogue name")
-    parser.add_argument("--sink", required=True)
+    parser.add_argument("--sink", required=True, help="the sink whose message to print")
 
 
 def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
