@@ -19,6 +19,7 @@ from service.errors import ConfigError
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 SECRET_KEYS = frozenset({"password", "secrets", "token", "admin_token", "signing_secret", "webhook_url",
                          "url", "headers", "username", "credentials", "ui_password"})
+_EMPTY = "{path}: the file is empty: it needs at least sources, sinks and routes (see config/ponte.yaml)"
 _ITEM = re.compile(r"^(?:(?:sources|sinks)\.[^.\[:]+|routes\[\d+\]|[A-Za-z_]+)")
 
 
@@ -37,7 +38,7 @@ class _Loader(yaml.SafeLoader):
             if key_node.value in seen:
                 self.duplicates.append((key_node.value, key_node.start_mark, seen[key_node.value]))
             seen.setdefault(key_node.value, key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call,no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(text: str, path: str, *, strict_keys: bool = True) -> Any:
@@ -53,14 +54,17 @@ def read_yaml(text: str, path: str, *, strict_keys: bool = True) -> Any:
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     if loader.duplicates and strict_keys:
-        raise ConfigError([f"{_at(path, mark)}: duplicate key {key!r} (first at line {first.line + 1}); "
-                           "YAML would keep only the last one" for key, mark, first in loader.duplicates])
+        raise ConfigError([_duplicate(path, key, mark, first) for key, mark, first in loader.duplicates])
     if doc is None:
-        raise ConfigError([f"{path}: the file is empty: it needs at least sources, sinks and routes "
-                           "(see config/ponte.yaml)"])
+        raise ConfigError([_EMPTY.format(path=path)])
     return doc
+
+
+def _duplicate(path: str, key: str, mark: yaml.Mark, first: yaml.Mark) -> str:
+    return (f"{_at(path, mark)}: duplicate key {key!r} (first at line {first.line + 1}); "
+            "YAML would keep only the last one")
 
 
 def _at(path: str, mark: yaml.Mark) -> str:
@@ -93,8 +97,8 @@ class Substitution:
                 self.sensitive.add(expanded)
             return None if expanded == "" and VAR.fullmatch(node.strip()) else expanded
         if isinstance(node, dict):
-            items = ((k, self.run(v, f"{where}.{k}" if where else str(k))) for k, v in node.items())
-            return {k: v for k, v in items if v is not None or node[k] is None}
+            pairs = ((k, self.run(v, f"{where}.{k}" if where else str(k))) for k, v in node.items())
+            return {k: v for k, v in pairs if v is not None or node[k] is None}
         if isinstance(node, list):
             items = [self.run(v, f"{where}[{i}]") for i, v in enumerate(node)]
             return [v for v, raw in zip(items, node) if v is not None or raw is None]

@@ -17,7 +17,7 @@ from typing import Any
 
 from service import operations as ops
 from service.commands import backend
-from service.commands.opsconfig import CliError, best_effort_timezone, load_ops_config
+from service.commands.opsconfig import best_effort_timezone, load_ops_config
 from service.commands.output import emit_json, local_time, table
 from service.config import resolve_path
 from service.errors import ConfigError

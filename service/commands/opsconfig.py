@@ -40,7 +40,7 @@ def load_ops_config(path: str) -> OpsConfig:
     if not isinstance(raw, dict):
         raise ConfigError([f"{path}: expected a mapping of sections"])
     storage = parse_config({"storage": raw.get("storage")}, path=path).storage
-    sinks = raw.get("sinks") if isinstance(raw.get("sinks"), dict) else {}
+    sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
     return OpsConfig(path, storage, _timezone(raw), storage.retention_days,
                      {str(k): v if isinstance(v, dict) else {} for k, v in sinks.items()})
 

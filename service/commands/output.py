@@ -37,5 +37,5 @@ def local_time(text: str | None, timezone: str) -> str | None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M:%S")
