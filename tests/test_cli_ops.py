@@ -361,3 +361,24 @@ async def test_retry_while_the_breaker_is_open_says_when(tmp_path, aiohttp_clien
     assert "rescheduled 1 delivery(ies)" in out
     assert "sink crm's circuit breaker is open: it is sent when the breaker lets a try through, at " in out
 
+
+
+async def test_preview_of_a_stored_event_ignores_other_broken_sections(tmp_path, aiohttp_client, capsys,
+                                                                      monkeypatch):
+    """preview ID --sink arquivo works while the source's secret and another sink are broken."""
+    path = config(tmp_path)
+    await ingest(load_settings(path), 1, aiohttp_client)
+    raw = yaml.safe_load(Path(path).read_text())
+    raw["sources"]["eduzz"]["secrets"] = ["${EDUZZ_SECRET_NOT_SET}"]
+    raw["sinks"]["crm"] = {"type": "webhook", "url": "${CRM_URL_NOT_SET}", "bogus": 1}
+    raw["server"]["port"] = "not a port"
+    write(Path(path), raw)
+    monkeypatch.delenv("EDUZZ_SECRET_NOT_SET", raising=False)
+    capsys.readouterr()
+    assert await cli("preview", "1", "--sink", "arquivo", "--config", path) == 0
+    assert json.loads(capsys.readouterr().out)["event"] == "myeduzz.invoice_paid"  # the file sink's line
+    assert await cli("preview", "1", "--sink", "crm", "--config", path) == 1
+    assert "CRM_URL_NOT_SET" in capsys.readouterr().err
+    (tmp_path / "ponte.db").unlink()
+    assert await cli("preview", "1", "--sink", "arquivo", "--config", path) == 2
+    assert "no database at" in capsys.readouterr().err and not (tmp_path / "ponte.db").exists()

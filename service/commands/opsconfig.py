@@ -8,11 +8,14 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.config import MessagesConfig, StorageConfig, parse_config
 from service.configsource import read_yaml
 from service.errors import ConfigError
+
+if TYPE_CHECKING:
+    from service.runtime import Settings
 
 
 class CliError(Exception):
@@ -84,3 +87,25 @@ def service_running(database: str) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def preview_settings(path: str, sink: str) -> Settings:
+    """Settings for previewing ``sink``: every other sink is stood in for by a file sink, and
+    ``server`` and ``sources`` are left out, so their variables and mistakes do not matter.
+    Routes keep their order, ``stop`` and targets, so the plan is the real one."""
+    from service.runtime import build_settings
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
+    raw = read_yaml(text, path, strict_keys=False)
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: expected a mapping of sections"])
+    sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
+    if sink not in sinks:
+        raise ConfigError([f"sinks: no sink {sink!r} in {path}"])
+    stand_in = {"type": "file", "path": os.devnull}
+    kept = {k: v for k, v in raw.items() if k not in ("server", "sources", "sinks")}
+    kept["sinks"] = {name: cfg if name == sink else stand_in for name, cfg in sinks.items()}
+    return build_settings(parse_config(kept, path=path))
