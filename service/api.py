@@ -150,9 +150,11 @@ async def retry_delivery(request: web.Request) -> web.Response:
 
 async def bulk_replay(request: web.Request) -> web.Response:
     """``POST /api/replay`` with a filter body; an empty filter needs ``"all": true``."""
-    done = await ops.bulk_replay(request.app[STORE], _configured(request), await _body(request))
+    body = await _body(request)
+    done = await ops.bulk_replay(request.app[STORE], _configured(request), body)
     _wake(request)
-    return _json(done.as_dict())
+    sinks = [body["sink"]] if isinstance(body.get("sink"), str) else sorted(_configured(request))
+    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
 
 
 async def purge(request: web.Request) -> web.Response:

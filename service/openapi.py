@@ -101,7 +101,7 @@ SPEC: dict[str, Any] = {
                 | {"additionalProperties": False,
                    "anyOf": [{"required": ["all"], "properties": {"all": {"const": True}}},
                              *({"required": [key]} for key in _REPLAY_FILTERS)]}}}},
-            "responses": _ok(_RESCHEDULED, 400)}},
+            "responses": _ok(_RESCHEDULED_ONE, 400)}},
         "/api/sinks": {"get": {"summary": "Configured sinks and their state",
                                "responses": _ok(_list("#/components/schemas/Sink"))}},
         "/api/sinks/{name}/enable": {"post": {"summary": "Enable a sink", "parameters": [_p("name", _STR)],

@@ -124,7 +124,7 @@ async def test_replay_retry_and_bulk_replay(api, tmp_path):
     status, done = await post(api, f"/api/deliveries/{page['items'][0]['id']}/retry")
     assert status == 200 and done["rescheduled"] == 1
     status, done = await post(api, "/api/replay", {"status": "failed", "sink": "crm"})
-    assert status == 200 and done == {"rescheduled": 1, "skipped": 0, "sending": 0}
+    assert status == 200 and done == {"rescheduled": 1, "skipped": 0, "sending": 0, "breaker_open_until": {}}
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").fetchone()[0] == 2
         assert conn.execute("SELECT MAX(tries) FROM deliveries WHERE sink = 'crm'").fetchone()[0] == 0

@@ -209,6 +209,20 @@ async def test_offline_sinks_list_disable_enable(tmp_path, aiohttp_client, capsy
     assert await cli("sinks", "enable", "--config", path) == 2
 
 
+async def test_offline_sink_change_beside_a_running_service_says_when_it_applies(tmp_path, aiohttp_client,
+                                                                                 capsys):
+    """With ponte serve holding the database, an offline disable says the service applies it at reload."""
+    path = config(tmp_path)
+    client = await aiohttp_client(create_app(load_settings(path)))  # the worker holds <db>.lock
+    capsys.readouterr()
+    assert await cli("sinks", "disable", "crm", "--config", path) == 0
+    assert "note: a running Ponte holds this database: it applies this at its next reload" in \
+        capsys.readouterr().out
+    await client.close()
+    assert await cli("sinks", "enable", "crm", "--config", path) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
 # --- 16: version, help, pipes, purge, whole bodies, times --------------------------------------
 
 
@@ -360,6 +374,8 @@ async def test_retry_while_the_breaker_is_open_says_when(tmp_path, aiohttp_clien
     out = capsys.readouterr().out
     assert "rescheduled 1 delivery(ies)" in out
     assert "sink crm's circuit breaker is open: it is sent when the breaker lets a try through, at " in out
+    assert await cli("replay", "--sink", "crm", "--url", str(server.make_url(""))) == 0
+    assert "sink crm's circuit breaker is open" in capsys.readouterr().out
 
 
 

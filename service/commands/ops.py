@@ -246,7 +246,8 @@ def _print_done(args: argparse.Namespace, done: dict[str, Any], tz: str) -> None
         print(f"sink {sink}'s circuit breaker is open: it is sent when the breaker lets a try "
               f"through, at {local_time(until, tz)}")
     if not args.url:
-        print("a running Ponte sends them within a second")
+        print("a running Ponte sends them within a second, or once the sink's circuit breaker lets a "
+              "try through (ponte sinks --url … shows when)")
 
 
 def _print_page(args: argparse.Namespace, page: dict[str, Any], columns: list[str], tz: str) -> None:
