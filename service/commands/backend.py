@@ -21,7 +21,10 @@ TOKEN_ENV = "PONTE_ADMIN_TOKEN"
 
 
 class Backend(Protocol):
-    """The operator verbs, answering the admin API's JSON."""
+    """The operator verbs, answering the admin API's JSON (lists: ``{"items", "next"}``).
+
+    Each raises ``operations.NotFound``/``BadRequest``/``Conflict`` as the API answers
+    404/400/409, and ``CliError`` for what stops it from asking (no database, no token)."""
 
     async def list_events(self, params: dict[str, Any]) -> dict[str, Any]: ...
     async def get_event(self, event_id: int) -> dict[str, Any]: ...
@@ -67,6 +70,7 @@ class Local:
         return (await ops.retry_delivery(self.store, self.cfg.sinks, delivery_id)).as_dict()
 
     async def sinks(self) -> dict[str, Any]:
+        """Sinks as written in the config; breaker and in-flight are known only to the service."""
         states, backlog = await self.store.sink_states(), await self.store.backlog()
         waiting = {sink: count for sink, count, _ in backlog}
         rows = []
@@ -80,6 +84,7 @@ class Local:
         return {"items": rows, "next": None}
 
     async def set_sink(self, name: str, enabled: bool) -> dict[str, Any]:
+        """Store the sink's state; a running service applies it at its next reload."""
         if name not in self.cfg.sinks:
             raise ops.NotFound(f"no sink {name!r} in {self.cfg.path}")
         reason = None if enabled else "disabled by an operator"
