@@ -376,6 +376,19 @@ async def test_retry_while_the_breaker_is_open_says_when(tmp_path, aiohttp_clien
     assert "sink crm's circuit breaker is open: it is sent when the breaker lets a try through, at " in out
     assert await cli("replay", "--sink", "crm", "--url", str(server.make_url(""))) == 0
     assert "sink crm's circuit breaker is open" in capsys.readouterr().out
+    assert await cli("sinks", "--url", str(server.make_url("")), "--json") == 0
+    (crm,) = json.loads(capsys.readouterr().out)["items"]
+    assert crm["breaker"] == "open" and crm["breaker_reopens_at"] > crm_attempt_time(tmp_path)
+    assert await cli("sinks", "--url", str(server.make_url(""))) == 0
+    assert "open" in capsys.readouterr().out.splitlines()[1]
+
+
+def crm_attempt_time(tmp_path: Path) -> str:
+    """When the first attempt started, as the API writes times (ISO-8601, UTC)."""
+    from service.store.sqlite import iso
+
+    with sqlite3.connect(tmp_path / "ponte.db") as conn:
+        return str(iso(conn.execute("SELECT MIN(started_at) FROM attempts").fetchone()[0]))
 
 
 
