@@ -8,6 +8,7 @@ Eduzz events are stored under their full name (``myeduzz.invoice_paid``), so a r
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import msgspec.inspect as mi
@@ -44,9 +45,24 @@ def lint_warnings(config: Config) -> list[str]:
 
 
 def _unprefixed(globs: list[str], at: str) -> list[str]:
-    return [f"{at}[{j}]: {glob!r} never matches an Eduzz event: Ponte stores them with their "
-            f"app prefix (did you mean {catalogue.normalize_event_name(glob)!r}?)"
-            for j, glob in enumerate(globs) if catalogue.normalize_event_name(glob) != glob]
+    found = []
+    for j, glob in enumerate(globs):
+        fix = _with_prefix(glob)
+        if fix is not None:
+            found.append(f"{at}[{j}]: {glob!r} never matches an Eduzz event: Ponte stores them with "
+                         f"their app prefix (did you mean {fix!r}?)")
+    return found
+
+
+def _with_prefix(glob: str) -> str | None:
+    """``invoice_paid`` -> ``myeduzz.invoice_paid``, ``course_*`` -> ``*.course_*``; else None."""
+    if "." in glob or not glob.strip("*?"):
+        return None
+    apps = {name.split(".", 1)[0] for name in catalogue.EVENT_NAMES
+            if fnmatch.fnmatchcase(name.split(".", 1)[1], glob)}
+    if not apps:
+        return None
+    return f"{apps.pop()}.{glob}" if len(apps) == 1 else f"*.{glob}"
 
 
 def _known_events(globs: list[str]) -> list[str]:
