@@ -118,7 +118,8 @@ async def replay_event(request: web.Request) -> web.Response:
     event_id = ops.parse_id(request.match_info["id"], "event")
     body = await _body(request)
     if set(body) - {"sinks"}:
-        raise ops.BadRequest(f"unknown key(s): {', '.join(sorted(set(body) - {'sinks'}))} (allowed: sinks)")
+        unknown = ", ".join(sorted(set(body) - {"sinks"}))
+        raise ops.BadRequest(f"unknown key(s): {unknown} (allowed: sinks)")
     sinks = body.get("sinks")
     if sinks is not None and not (isinstance(sinks, list) and all(isinstance(s, str) for s in sinks)):
         raise ops.BadRequest("sinks must be a list of sink names")
@@ -145,7 +146,8 @@ async def retry_delivery(request: web.Request) -> web.Response:
     done = await ops.retry_delivery(request.app[STORE], _configured(request), delivery_id)
     _wake(request)
     delivery = await request.app[STORE].get_delivery(delivery_id)
-    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, [delivery["sink"]] if delivery else [])})
+    sinks = [delivery["sink"]] if delivery else []
+    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
 
 
 async def bulk_replay(request: web.Request) -> web.Response:

@@ -281,7 +281,8 @@ def resolve_storage(storage: StorageConfig, config_path: str) -> StorageConfig:
     if not storage.url.startswith("sqlite:///") or Path(storage.sqlite_path).is_absolute():
         return storage
     base = Path(config_path).resolve().parent
-    return msgspec.structs.replace(storage, url=f"sqlite:///{os.path.normpath(base / storage.sqlite_path)}")
+    path = os.path.normpath(base / storage.sqlite_path)
+    return msgspec.structs.replace(storage, url=f"sqlite:///{path}")
 
 
 def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[str]) -> None:

@@ -17,9 +17,24 @@ import yaml
 from service.errors import ConfigError
 
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
-SECRET_KEYS = frozenset({"password", "secrets", "token", "admin_token", "signing_secret", "webhook_url",
-                         "url", "headers", "username", "credentials", "ui_password"})
-_EMPTY = "{path}: the file is empty: it needs at least sources, sinks and routes (see config/ponte.yaml)"
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "secrets",
+        "token",
+        "admin_token",
+        "signing_secret",
+        "webhook_url",
+        "url",
+        "headers",
+        "username",
+        "credentials",
+        "ui_password",
+    }
+)
+_EMPTY = (
+    "{path}: the file is empty: it needs at least sources, sinks and routes (see config/ponte.yaml)"
+)
 _ITEM = re.compile(r"^(?:(?:sources|sinks)\.[^.\[:]+|routes\[\d+\]|[A-Za-z_]+)")
 
 
@@ -56,15 +71,19 @@ def read_yaml(text: str, path: str, *, strict_keys: bool = True) -> Any:
     finally:
         loader.dispose()
     if loader.duplicates and strict_keys:
-        raise ConfigError([_duplicate(path, key, mark, first) for key, mark, first in loader.duplicates])
+        raise ConfigError(
+            [_duplicate(path, key, mark, first) for key, mark, first in loader.duplicates]
+        )
     if doc is None:
         raise ConfigError([_EMPTY.format(path=path)])
     return doc
 
 
 def _duplicate(path: str, key: str, mark: yaml.Mark, first: yaml.Mark) -> str:
-    return (f"{_at(path, mark)}: duplicate key {key!r} (first at line {first.line + 1}); "
-            "YAML would keep only the last one")
+    return (
+        f"{_at(path, mark)}: duplicate key {key!r} (first at line {first.line + 1}); "
+        "YAML would keep only the last one"
+    )
 
 
 def _at(path: str, mark: yaml.Mark) -> str:
@@ -108,7 +127,9 @@ class Substitution:
         def replace(match: re.Match[str]) -> str:
             name, default = match[1], match[2]
             value = self.env.get(name)
-            if value is None or (value == "" and default is not None):  # the shell's ${VAR:-default}
+            if value is None or (
+                value == "" and default is not None
+            ):  # the shell's ${VAR:-default}
                 if default is not None:
                     return default
                 self.errors.append(f"{where}: environment variable {name} is not set")

@@ -22,7 +22,9 @@ _LISTED = ("in", "not_in")
 
 def route_errors(config: Config, errors: list[str]) -> None:
     """Append what makes a route never fire (given Eduzz-only sources) to ``errors``."""
-    only_eduzz = bool(config.sources) and all(isinstance(s, EduzzSource) for s in config.sources.values())
+    only_eduzz = bool(config.sources) and all(
+        isinstance(s, EduzzSource) for s in config.sources.values()
+    )
     for i, route in enumerate(config.routes):
         if only_eduzz:
             errors += _unprefixed(route.events, f"routes[{i}].events")
@@ -35,9 +37,13 @@ def lint_warnings(config: Config) -> list[str]:
     """What is valid but receives or sends nothing."""
     found: list[str] = []
     if not config.sources:
-        found.append("sources: no source is configured, so Ponte receives nothing "
-                     "(add one, e.g. sources: {eduzz: {type: eduzz, secrets: [...]}})")
-    only_eduzz = bool(config.sources) and all(isinstance(s, EduzzSource) for s in config.sources.values())
+        found.append(
+            "sources: no source is configured, so Ponte receives nothing "
+            "(add one, e.g. sources: {eduzz: {type: eduzz, secrets: [...]}})"
+        )
+    only_eduzz = bool(config.sources) and all(
+        isinstance(s, EduzzSource) for s in config.sources.values()
+    )
     if not only_eduzz:
         for i, route in enumerate(config.routes):
             found += _unprefixed(route.events, f"routes[{i}].events")
@@ -49,8 +55,10 @@ def _unprefixed(globs: list[str], at: str) -> list[str]:
     for j, glob in enumerate(globs):
         fix = _with_prefix(glob)
         if fix is not None:
-            found.append(f"{at}[{j}]: {glob!r} never matches an Eduzz event: Ponte stores them with "
-                         f"their app prefix (did you mean {fix!r}?)")
+            found.append(
+                f"{at}[{j}]: {glob!r} never matches an Eduzz event: Ponte stores them with "
+                f"their app prefix (did you mean {fix!r}?)"
+            )
     return found
 
 
@@ -58,8 +66,11 @@ def _with_prefix(glob: str) -> str | None:
     """``invoice_paid`` -> ``myeduzz.invoice_paid``, ``course_*`` -> ``*.course_*``; else None."""
     if "." in glob or not glob.strip("*?"):
         return None
-    apps = {name.split(".", 1)[0] for name in catalogue.EVENT_NAMES
-            if fnmatch.fnmatchcase(name.split(".", 1)[1], glob)}
+    apps = {
+        name.split(".", 1)[0]
+        for name in catalogue.EVENT_NAMES
+        if fnmatch.fnmatchcase(name.split(".", 1)[1], glob)
+    }
     if not apps:
         return None
     return f"{apps.pop()}.{glob}" if len(apps) == 1 else f"*.{glob}"
@@ -99,8 +110,15 @@ def _check_operands(value: Any, at: str, errors: list[str]) -> None:
 def _number_operand(arg: Any, at: str, errors: list[str]) -> None:
     if isinstance(arg, (int, float)) and not isinstance(arg, bool):
         return
-    shown = "a mapping" if isinstance(arg, dict) else "a list" if isinstance(arg, list) else \
-        "text" if isinstance(arg, str) else type(arg).__name__
+    shown = (
+        "a mapping"
+        if isinstance(arg, dict)
+        else "a list"
+        if isinstance(arg, list)
+        else "text"
+        if isinstance(arg, str)
+        else type(arg).__name__
+    )
     hint = f" (write {arg} without quotes)" if isinstance(arg, str) and _numeric(arg) else ""
     errors.append(f"{at}: compares a number field with {shown}, so it is never true{hint}")
 

@@ -50,8 +50,9 @@ _DETAIL = {"allOf": [{"$ref": "#/components/schemas/Event"},
                                    _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})]}}})]}
 _RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT, "sending": _INT})
 _BREAKERS = {"breaker_open_until": {"type": "object", "additionalProperties": _STR,
-                                    "description": "sink -> when its open circuit breaker lets a try through"}}
+                                    "description": "sink -> when its breaker lets a try through"}}
 _RESCHEDULED_ONE = _obj(_RESCHEDULED["properties"] | _BREAKERS)
+_AGE = {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"}
 _PURGED = _obj({"purged": _INT, "before": _STR, "older_than_seconds": {"type": "number"},
                 "dry_run": {"type": "boolean"}})
 _STATUS = {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}
@@ -115,8 +116,7 @@ SPEC: dict[str, Any] = {
         "/api/purge": {"post": {
             "summary": "Delete events older than an age (never one with a delivery still waiting)",
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
-                {"older_than": {"anyOf": [{"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"},
-                                          {"type": "integer", "minimum": 0}]},
+                {"older_than": {"anyOf": [_AGE, {"type": "integer", "minimum": 0}]},
                  "dry_run": {"type": "boolean"}}, []) | {"additionalProperties": False}}}},
             "responses": _ok(_PURGED, 400)}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},

@@ -102,7 +102,8 @@ async def replay_event(store: Store, configured: Collection[str], event_id: int,
     if stray:
         raise NotFound(f"event {event_id} has no delivery to {', '.join(map(repr, stray))} "
                        f"(its sinks: {', '.join(own)})")
-    busy = sorted({d["sink"] for d in event["deliveries"] if d["sink"] in chosen and d["status"] == "sending"})
+    busy = sorted({d["sink"] for d in event["deliveries"]
+                   if d["sink"] in chosen and d["status"] == "sending"})
     rescheduled = skipped = 0
     for sink in chosen:
         done = await _reschedule(store, Filter(event_id=event_id, sink=sink), set(configured))
@@ -116,7 +117,8 @@ async def replay_event(store: Store, configured: Collection[str], event_id: int,
     return Rescheduled(rescheduled, skipped, len(busy))
 
 
-async def retry_delivery(store: Store, configured: Collection[str], delivery_id: int) -> Rescheduled:
+async def retry_delivery(store: Store, configured: Collection[str],
+                         delivery_id: int) -> Rescheduled:
     """Try one delivery again now, with a fresh retry budget."""
     delivery = await store.get_delivery(delivery_id)
     if delivery is None:
@@ -129,7 +131,8 @@ async def retry_delivery(store: Store, configured: Collection[str], delivery_id:
                              set(configured))
 
 
-async def bulk_replay(store: Store, configured: Collection[str], params: dict[str, Any]) -> Rescheduled:
+async def bulk_replay(store: Store, configured: Collection[str],
+                      params: dict[str, Any]) -> Rescheduled:
     """Replay every delivery matching a filter; an empty filter needs ``all: true``."""
     if "all" in params and not isinstance(params["all"], bool):
         raise BadRequest("all must be true or false")
@@ -157,7 +160,8 @@ def sink_rows(settings: Settings, states: dict[str, tuple[bool, str | None]],
     for name, cfg in settings.config.sinks.items():
         disabled, reason = states.get(name, (False, None))
         lane = lanes.get(name)
-        reopens = lane.breaker.open_until if lane is not None and not lane.breaker.allows(now) else None
+        is_open = lane is not None and not lane.breaker.allows(now)
+        reopens = lane.breaker.open_until if lane is not None and is_open else None
         rows.append({
             "name": name, "type": type(cfg).__struct_config__.tag, "enabled": cfg.enabled and not disabled,
             "disabled_reason": reason if disabled else (None if cfg.enabled else "enabled: false in the config"),
@@ -179,7 +183,8 @@ async def purge(store: Store, params: dict[str, Any], retention_days: int) -> di
     """
     unknown = set(params) - set(PURGE_KEYS)
     if unknown:
-        raise BadRequest(f"unknown key(s): {', '.join(sorted(unknown))} (allowed: {', '.join(PURGE_KEYS)})")
+        raise BadRequest(f"unknown key(s): {', '.join(sorted(unknown))} "
+                         f"(allowed: {', '.join(PURGE_KEYS)})")
     dry_run = params.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise BadRequest("dry_run must be true or false")
@@ -187,8 +192,12 @@ async def purge(store: Store, params: dict[str, Any], retention_days: int) -> di
         raise BadRequest("older_than must be a duration such as 30d, or left out")
     seconds = age_seconds(params.get("older_than"), retention_days)
     before = max(0.0, time.time() - seconds)  # older than 1970: nothing, and a printable time
-    count = await (store.count_purgeable(before) if dry_run else retention.prune_before(store, before))
-    return {"purged": count, "before": iso(before), "older_than_seconds": seconds, "dry_run": dry_run}
+    if dry_run:
+        count = await store.count_purgeable(before)
+    else:
+        count = await retention.prune_before(store, before)
+    return {"purged": count, "before": iso(before), "older_than_seconds": seconds,
+            "dry_run": dry_run}
 
 
 def age_seconds(value: Any, retention_days: int) -> float:

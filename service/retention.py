@@ -31,7 +31,8 @@ async def prune(store: Store, retention_days: int, *, batch: int = BATCH, pause:
     return total
 
 
-async def prune_before(store: Store, before: float, *, batch: int = BATCH, pause: float = PAUSE) -> int:
+async def prune_before(store: Store, before: float, *, batch: int = BATCH,
+                       pause: float = PAUSE) -> int:
     """Delete every prunable event received before ``before``, in batches; return how many."""
     total = 0
     while True:

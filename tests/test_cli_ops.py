@@ -1,4 +1,4 @@
-"""The operator's CLI on a real database and against a real running Ponte (issue 11, items 13-17)."""
+"""The operator's CLI on a real database and against a running Ponte (issue 11, items 13-17)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,16 @@ def write(path: Path, raw: dict[str, Any]) -> str:
 
 def config(tmp_path: Path, **sections: Any) -> str:
     """A config with the admin token, a file sink and a webhook sink (both routed)."""
-    sinks = {"arquivo": {"type": "file", "path": str(tmp_path / "out.jsonl")},
-             "crm": {"type": "webhook", "url": "http://127.0.0.1:9/crm"}}
-    raw = base_config(tmp_path, server={"admin_token": TOKEN}, sinks=sinks,
-                      routes=[{"name": "tudo", "events": ["*"], "to": ["arquivo", "crm"]}])
+    sinks = {
+        "arquivo": {"type": "file", "path": str(tmp_path / "out.jsonl")},
+        "crm": {"type": "webhook", "url": "http://127.0.0.1:9/crm"},
+    }
+    raw = base_config(
+        tmp_path,
+        server={"admin_token": TOKEN},
+        sinks=sinks,
+        routes=[{"name": "tudo", "events": ["*"], "to": ["arquivo", "crm"]}],
+    )
     return write(tmp_path / "ponte.yaml", raw | sections)
 
 
@@ -59,7 +65,9 @@ def cli(*args: str) -> Any:
 # --- 13: paths relative to the config; no database created ---------------------------------
 
 
-async def test_relative_database_follows_the_config_file(tmp_path, aiohttp_client, monkeypatch, capsys):
+async def test_relative_database_follows_the_config_file(
+    tmp_path, aiohttp_client, monkeypatch, capsys
+):
     """sqlite:///data/ponte.db in ops/ops.yaml is ops/data/ponte.db from any directory."""
     raw = base_config(tmp_path, storage={"url": "sqlite:///data/ponte.db"})
     path = write(tmp_path / "ops" / "ops.yaml", raw)
@@ -76,7 +84,9 @@ async def test_relative_database_follows_the_config_file(tmp_path, aiohttp_clien
 @pytest.mark.parametrize("command", ["events", "deliveries", "replay", "retry", "purge", "sinks"])
 def test_operator_commands_never_create_a_database(tmp_path, capsys, command):
     """A missing database is named, and no file or directory is created for it."""
-    path = write(tmp_path / "c.yaml", base_config(tmp_path, storage={"url": "sqlite:///data/ponte.db"}))
+    path = write(
+        tmp_path / "c.yaml", base_config(tmp_path, storage={"url": "sqlite:///data/ponte.db"})
+    )
     args = {"replay": ["--all"], "retry": ["1"]}.get(command, [])
     assert main([command, *args, "--config", path]) == 1
     assert f"no database at {tmp_path / 'data' / 'ponte.db'}" in capsys.readouterr().err
@@ -86,9 +96,10 @@ def test_operator_commands_never_create_a_database(tmp_path, capsys, command):
 # --- 14: read commands need only storage ----------------------------------------------------
 
 
-async def test_read_commands_work_with_broken_sections_and_unset_variables(tmp_path, aiohttp_client, capsys,
-                                                                           monkeypatch):
-    """events, deliveries, replay and sinks run when other sections are invalid or use unset ${VAR}s."""
+async def test_read_commands_work_with_broken_sections_and_unset_variables(
+    tmp_path, aiohttp_client, capsys, monkeypatch
+):
+    """events, deliveries, replay and sinks run beside invalid sections and unset ${VAR}s."""
     path = config(tmp_path)
     await ingest(load_settings(path), 1, aiohttp_client)
     raw = yaml.safe_load(Path(path).read_text())
@@ -114,7 +125,9 @@ async def test_read_commands_work_with_broken_sections_and_unset_variables(tmp_p
 
 def test_a_broken_storage_section_is_still_an_error(tmp_path, capsys):
     """Only the storage section must be valid, and its error is reported with its path."""
-    path = write(tmp_path / "c.yaml", {"storage": {"url": "mysql://x"}, "sinks": {"a": {"type": "nope"}}})
+    path = write(
+        tmp_path / "c.yaml", {"storage": {"url": "mysql://x"}, "sinks": {"a": {"type": "nope"}}}
+    )
     assert main(["events", "--config", path]) == 1
     err = capsys.readouterr().err
     assert "storage.url" in err and "sinks.a" not in err
@@ -194,7 +207,7 @@ async def test_url_unreachable_is_one_line(capsys, monkeypatch):
 
 
 async def test_offline_sinks_list_disable_enable(tmp_path, aiohttp_client, capsys):
-    """Offline, sinks shows state and backlog; disable parks pending deliveries, enable frees them."""
+    """Offline, sinks shows state and backlog; disable parks pending deliveries, enable frees."""
     path = config(tmp_path)
     await ingest(load_settings(path), 2, aiohttp_client)
     capsys.readouterr()
@@ -205,19 +218,25 @@ async def test_offline_sinks_list_disable_enable(tmp_path, aiohttp_client, capsy
     assert "disabled (disabled by an operator)" in out and "arquivo" in out
     assert await cli("sinks", "enable", "crm", "--config", path) == 0
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'disabled'").fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'disabled'").fetchone()[0]
+            == 0
+        )
     assert await cli("sinks", "enable", "--config", path) == 2
 
 
-async def test_offline_sink_change_beside_a_running_service_says_when_it_applies(tmp_path, aiohttp_client,
-                                                                                 capsys):
-    """With ponte serve holding the database, an offline disable says the service applies it at reload."""
+async def test_offline_sink_change_beside_a_running_service_says_when_it_applies(
+    tmp_path, aiohttp_client, capsys
+):
+    """Beside a running ponte serve, an offline disable says the service applies it at reload."""
     path = config(tmp_path)
     client = await aiohttp_client(create_app(load_settings(path)))  # the worker holds <db>.lock
     capsys.readouterr()
     assert await cli("sinks", "disable", "crm", "--config", path) == 0
-    assert "note: a running Ponte holds this database: it applies this at its next reload" in \
-        capsys.readouterr().out
+    assert (
+        "note: a running Ponte holds this database: it applies this at its next reload"
+        in capsys.readouterr().out
+    )
     await client.close()
     assert await cli("sinks", "enable", "crm", "--config", path) == 0
     assert "note:" not in capsys.readouterr().out
@@ -236,13 +255,14 @@ def test_version_through_the_real_process():
 
 def test_every_option_has_help_text():
     """Every argument of every command says what it is for."""
+
     def missing(parser: Any, where: str) -> list[str]:
         found = []
         for action in parser._actions:
             if action.help in (None, "") and action.dest != "help":
                 found.append(f"{where} {action.dest}")
             choices = getattr(action, "choices", None)
-            for name, sub in (choices.items() if isinstance(choices, dict) else []):
+            for name, sub in choices.items() if isinstance(choices, dict) else []:
                 found += missing(sub, f"{where} {name}")
         return found
 
@@ -253,7 +273,9 @@ async def test_broken_pipe_exits_quietly(tmp_path, aiohttp_client):
     """`ponte events ID | head -1`: the reader goes away and ponte stops without a traceback."""
     path = config(tmp_path)
     await ingest(load_settings(path), 1, aiohttp_client, body_size=300_000)
-    err, code = await asyncio.to_thread(read_one_line_and_hang_up, [*PONTE, "events", "1", "--config", path])
+    err, code = await asyncio.to_thread(
+        read_one_line_and_hang_up, [*PONTE, "events", "1", "--config", path]
+    )
     assert err == b"" and code == 141
 
 
@@ -272,7 +294,9 @@ async def test_purge_durations_dry_run_and_json(tmp_path, aiohttp_client, capsys
     await ingest(load_settings(path), 3, aiohttp_client)
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         conn.execute("UPDATE deliveries SET status = 'succeeded'")
-        conn.execute("UPDATE events SET received_at = received_at - 86400 WHERE external_id != 'e2'")
+        conn.execute(
+            "UPDATE events SET received_at = received_at - 86400 WHERE external_id != 'e2'"
+        )
     capsys.readouterr()
     assert await cli("purge", "--older-than=-1d", "--config", path) == 2
     assert "must not be negative" in capsys.readouterr().err
@@ -330,7 +354,10 @@ async def test_replay_of_an_event_being_sent_says_so(tmp_path, aiohttp_client, c
     assert await cli("replay", "1", "--to", "crm", "--config", path) == 2
     assert "delivery to crm is being sent right now" in capsys.readouterr().err
     assert await cli("replay", "1", "--config", path) == 0
-    assert "rescheduled 1 delivery(ies) (1 being sent right now, left alone)" in capsys.readouterr().out
+    assert (
+        "rescheduled 1 delivery(ies) (1 being sent right now, left alone)"
+        in capsys.readouterr().out
+    )
 
 
 async def test_per_event_replay_refuses_unknown_keys(tmp_path, aiohttp_client):
@@ -345,24 +372,38 @@ async def test_per_event_replay_refuses_unknown_keys(tmp_path, aiohttp_client):
     assert resp.status == 200
 
 
-async def test_retry_while_the_breaker_is_open_says_when(tmp_path, aiohttp_client, aiohttp_server,
-                                                        monkeypatch, capsys):
+async def test_retry_while_the_breaker_is_open_says_when(
+    tmp_path, aiohttp_client, aiohttp_server, monkeypatch, capsys
+):
     """retry --url of a delivery whose sink's breaker is open says when it will be sent."""
+
     async def fail(request: web.Request) -> web.Response:
         return web.Response(status=503)
 
     receiver = web.Application()
     receiver.router.add_post("/crm", fail)
     down = await aiohttp_server(receiver)
-    sinks = {"crm": {"type": "webhook", "url": str(down.make_url("/crm")), "breaker_threshold": 1,
-                     "breaker_cooldown": "1h"}}
-    raw = base_config(tmp_path, server={"admin_token": TOKEN}, sinks=sinks,
-                      routes=[{"name": "r", "events": ["*"], "to": ["crm"]}],
-                      delivery={"retry_schedule": ["1h"]})
+    sinks = {
+        "crm": {
+            "type": "webhook",
+            "url": str(down.make_url("/crm")),
+            "breaker_threshold": 1,
+            "breaker_cooldown": "1h",
+        }
+    }
+    raw = base_config(
+        tmp_path,
+        server={"admin_token": TOKEN},
+        sinks=sinks,
+        routes=[{"name": "r", "events": ["*"], "to": ["crm"]}],
+        delivery={"retry_schedule": ["1h"]},
+    )
     settings = load_settings(write(tmp_path / "ponte.yaml", raw))
     server = await aiohttp_server(create_app(settings))
     client = await aiohttp_client(server)
-    assert (await post_signed(client, b'{"id": "b1", "event": "myeduzz.invoice_paid"}')).status == 200
+    assert (
+        await post_signed(client, b'{"id": "b1", "event": "myeduzz.invoice_paid"}')
+    ).status == 200
     for _ in range(500):  # bounded: until the failed attempt is recorded
         with sqlite3.connect(tmp_path / "ponte.db") as conn:
             if conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]:
@@ -370,10 +411,23 @@ async def test_retry_while_the_breaker_is_open_says_when(tmp_path, aiohttp_clien
         await asyncio.sleep(0.02)
     monkeypatch.setenv("PONTE_ADMIN_TOKEN", TOKEN)
     capsys.readouterr()
-    assert await cli("retry", "1", "--url", str(server.make_url("")), "--config", str(tmp_path / "ponte.yaml")) == 0
+    assert (
+        await cli(
+            "retry",
+            "1",
+            "--url",
+            str(server.make_url("")),
+            "--config",
+            str(tmp_path / "ponte.yaml"),
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "rescheduled 1 delivery(ies)" in out
-    assert "sink crm's circuit breaker is open: it is sent when the breaker lets a try through, at " in out
+    assert (
+        "sink crm's circuit breaker is open: it is sent when the breaker lets a try through, at "
+        in out
+    )
     assert await cli("replay", "--sink", "crm", "--url", str(server.make_url(""))) == 0
     assert "sink crm's circuit breaker is open" in capsys.readouterr().out
     assert await cli("sinks", "--url", str(server.make_url("")), "--json") == 0
@@ -391,9 +445,9 @@ def crm_attempt_time(tmp_path: Path) -> str:
         return str(iso(conn.execute("SELECT MIN(started_at) FROM attempts").fetchone()[0]))
 
 
-
-async def test_preview_of_a_stored_event_ignores_other_broken_sections(tmp_path, aiohttp_client, capsys,
-                                                                      monkeypatch):
+async def test_preview_of_a_stored_event_ignores_other_broken_sections(
+    tmp_path, aiohttp_client, capsys, monkeypatch
+):
     """preview ID --sink arquivo works while the source's secret and another sink are broken."""
     path = config(tmp_path)
     await ingest(load_settings(path), 1, aiohttp_client)
@@ -405,7 +459,9 @@ async def test_preview_of_a_stored_event_ignores_other_broken_sections(tmp_path,
     monkeypatch.delenv("EDUZZ_SECRET_NOT_SET", raising=False)
     capsys.readouterr()
     assert await cli("preview", "1", "--sink", "arquivo", "--config", path) == 0
-    assert json.loads(capsys.readouterr().out)["event"] == "myeduzz.invoice_paid"  # the file sink's line
+    assert (
+        json.loads(capsys.readouterr().out)["event"] == "myeduzz.invoice_paid"
+    )  # the file sink's line
     assert await cli("preview", "1", "--sink", "crm", "--config", path) == 1
     assert "CRM_URL_NOT_SET" in capsys.readouterr().err
     (tmp_path / "ponte.db").unlink()

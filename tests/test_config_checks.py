@@ -58,8 +58,11 @@ def test_duplicate_routes_key_is_refused(tmp_path, capsys):
 
 def test_unprefixed_event_is_a_warning_beside_a_generic_source(tmp_path, capsys):
     """With a non-Eduzz source, an unprefixed Eduzz name may be that source's: a warning."""
-    text = ("sources: {gh: {type: hmac, header: x-sig, secrets: [x1]}}\n" + SINK +
-            "routes: [{name: r, events: [invoice_paid], to: [a]}]\n")
+    text = (
+        "sources: {gh: {type: hmac, header: x-sig, secrets: [x1]}}\n"
+        + SINK
+        + "routes: [{name: r, events: [invoice_paid], to: [a]}]\n"
+    )
     assert check(write(tmp_path, text)) == 0
     assert "'invoice_paid' never matches an Eduzz event" in capsys.readouterr().err
 
@@ -94,8 +97,16 @@ def test_bad_value_from_a_variable_names_it_and_hides_the_value():
 
 def test_secret_written_in_the_file_is_not_echoed():
     """A value under a secret-like key is cut out of an error about it."""
-    raw = {"sinks": {"w": {"type": "webhook", "url": "https://x.example/h", "signing_secret": "s3cr3t-value",
-                           "timeout": "s3cr3t-value"}}}
+    raw = {
+        "sinks": {
+            "w": {
+                "type": "webhook",
+                "url": "https://x.example/h",
+                "signing_secret": "s3cr3t-value",
+                "timeout": "s3cr3t-value",
+            }
+        }
+    }
     with pytest.raises(ConfigError) as info:
         parse_config(raw, env={})
     assert "s3cr3t-value" not in "\n".join(info.value.errors)

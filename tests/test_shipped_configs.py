@@ -34,15 +34,21 @@ async def test_email_example_sends_through_a_relay_without_auth(monkeypatch):
         monkeypatch.setenv(name, value)
     for name in ("SMTP_USERNAME", "SMTP_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    cfg = load_settings(str(ROOT / "config" / "examples" / "financeiro-email.yaml")).config.sinks["financeiro"]
+    cfg = load_settings(str(ROOT / "config" / "examples" / "financeiro-email.yaml")).config.sinks[
+        "financeiro"
+    ]
     assert isinstance(cfg, EmailSink)
     recorder = SmtpRecorder()
     controller = Controller(recorder, hostname=HOST, port=port)  # offers no AUTH at all
     controller.start()
     try:
-        result = await EmailSender("financeiro", cfg, timeout=5).send(outgoing(message={"subject": "Reembolso"}))
+        result = await EmailSender("financeiro", cfg, timeout=5).send(
+            outgoing(message={"subject": "Reembolso"})
+        )
     finally:
         controller.stop()
     assert result.status_code == 250
-    msg = email.message_from_bytes(recorder.messages[0].original_content, policy=email.policy.default)
+    msg = email.message_from_bytes(
+        recorder.messages[0].original_content, policy=email.policy.default
+    )
     assert msg["Subject"] == "Reembolso" and msg["To"] == "financeiro@example.com"

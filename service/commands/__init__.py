@@ -25,6 +25,8 @@ COMMANDS: dict[str, Command] = {
     "deliveries": (ops.deliveries, "list deliveries, or show one with its attempts", ops.deliveries_args),
     "replay": (ops.replay, "deliver an event (or every delivery matching filters) again", ops.replay_args),
     "retry": (ops.retry, "try one delivery again now", ops.retry_args),
-    "purge": (ops.purge, "delete events older than the retention (or --older-than)", ops.purge_args),
-    "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME", ops.sinks_args),
+    "purge": (ops.purge, "delete events older than the retention (or --older-than)",
+              ops.purge_args),
+    "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME",
+              ops.sinks_args),
 }

@@ -77,10 +77,20 @@ class Local:
         for name, raw in self.cfg.sinks.items():
             disabled, reason = states.get(name, (False, None))
             off = raw.get("enabled") is False
-            rows.append({"name": name, "type": raw.get("type"), "enabled": not (disabled or off),
-                         "disabled_reason": reason if disabled else ("enabled: false in the config" if off else None),
-                         "breaker": None, "breaker_reopens_at": None, "in_flight": None,
-                         "backlog": waiting.get(name, 0)})
+            rows.append(
+                {
+                    "name": name,
+                    "type": raw.get("type"),
+                    "enabled": not (disabled or off),
+                    "disabled_reason": reason
+                    if disabled
+                    else ("enabled: false in the config" if off else None),
+                    "breaker": None,
+                    "breaker_reopens_at": None,
+                    "in_flight": None,
+                    "backlog": waiting.get(name, 0),
+                }
+            )
         return {"items": rows, "next": None}
 
     async def set_sink(self, name: str, enabled: bool) -> dict[str, Any]:
@@ -89,9 +99,14 @@ class Local:
             raise ops.NotFound(f"no sink {name!r} in {self.cfg.path}")
         reason = None if enabled else "disabled by an operator"
         changed = await self.store.set_sink_disabled(name, not enabled, reason)
-        note = ("a running Ponte holds this database: it applies this at its next reload "
-                "(kill -HUP, POST /api/reload); with --url it applies at once") \
-            if service_running(self.database) else None
+        note = (
+            (
+                "a running Ponte holds this database: it applies this at its next reload "
+                "(kill -HUP, POST /api/reload); with --url it applies at once"
+            )
+            if service_running(self.database)
+            else None
+        )
         return {"name": name, "enabled": enabled, "deliveries_changed": changed, "note": note}
 
     async def purge(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +152,23 @@ class Remote:
     async def purge(self, params: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", "/api/purge", body=params)
 
-    async def _call(self, method: str, path: str, *, query: dict[str, Any] | None = None,
-                    body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         args = {k: str(v) for k, v in (query or {}).items() if v is not None}
         try:
-            async with self.http.request(method, self.url + path, params=args, headers=self.headers,
-                                         data=None if body is None else msgspec.json.encode(body)) as resp:
+            async with self.http.request(
+                method,
+                self.url + path,
+                params=args,
+                headers=self.headers,
+                data=None if body is None else msgspec.json.encode(body),
+            ) as resp:
                 status, raw = resp.status, await resp.read()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise CliError(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
@@ -160,11 +186,16 @@ def _decode(raw: bytes) -> Any:
 
 
 def _failure(status: int, data: Any, raw: bytes) -> Exception:
-    message = str(data.get("error") or data) if isinstance(data, dict) else \
-        raw.decode("utf-8", "replace").strip()[:200] or f"HTTP {status}"
+    message = (
+        str(data.get("error") or data)
+        if isinstance(data, dict)
+        else raw.decode("utf-8", "replace").strip()[:200] or f"HTTP {status}"
+    )
     if status in (401, 403):
-        return CliError(f"the admin API refused the token (HTTP {status}): {TOKEN_ENV} must hold the "
-                        "service's server.admin_token")
+        return CliError(
+            f"the admin API refused the token (HTTP {status}): {TOKEN_ENV} must hold the "
+            "service's server.admin_token"
+        )
     kinds: dict[int, type[Exception]] = {400: ops.BadRequest, 404: ops.NotFound, 409: ops.Conflict}
     if status in kinds:
         return kinds[status](message)
@@ -182,7 +213,9 @@ async def remote(url: str, timeout: float) -> AsyncIterator[Remote]:
     """A Remote for ``url`` with the token from ``PONTE_ADMIN_TOKEN``."""
     token = os.environ.get(TOKEN_ENV)
     if not token:
-        raise CliError(f"--url needs the admin token: set {TOKEN_ENV} to the service's server.admin_token")
+        raise CliError(
+            f"--url needs the admin token: set {TOKEN_ENV} to the service's server.admin_token"
+        )
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
         yield Remote(url, token, http)
 

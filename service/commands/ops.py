@@ -28,11 +28,20 @@ Body = Callable[[backend.Backend, str], Awaitable[int]]
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=os.environ.get("PONTE_URL"), metavar="URL",
-                        help="act through a running Ponte's admin API, e.g. http://127.0.0.1:8080 "
-                             "(default: $PONTE_URL; token from $PONTE_ADMIN_TOKEN)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="with --url: give up after this long (default 30)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("PONTE_URL"),
+        metavar="URL",
+        help="act through a running Ponte's admin API, e.g. http://127.0.0.1:8080 "
+        "(default: $PONTE_URL; token from $PONTE_ADMIN_TOKEN)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --url: give up after this long (default 30)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -43,14 +52,19 @@ def _filters(parser: argparse.ArgumentParser, *, deliveries: bool) -> None:
     parser.add_argument("--since", help="received at or after: ISO-8601 time or an age such as 24h")
     parser.add_argument("--until", help="received before: ISO-8601 time or an age such as 1h")
     if deliveries:
-        parser.add_argument("--status", choices=["pending", "sending", "succeeded", "failed", "disabled"],
-                            help="delivery status")
+        parser.add_argument(
+            "--status",
+            choices=["pending", "sending", "succeeded", "failed", "disabled"],
+            help="delivery status",
+        )
         parser.add_argument("--sink", help="only deliveries to this sink")
         parser.add_argument("--route", help="only deliveries planned by this route")
 
 
 def _listing(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=50, help="rows per page, 1 to 500 (default 50)")
+    parser.add_argument(
+        "--limit", type=int, default=50, help="rows per page, 1 to 500 (default 50)"
+    )
     parser.add_argument("--cursor", help="the next page, as printed after the previous one")
 
 
@@ -62,7 +76,9 @@ def events_args(parser: argparse.ArgumentParser) -> None:
 
 
 def deliveries_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("delivery_id", nargs="?", type=int, help="show one delivery with its attempts")
+    parser.add_argument(
+        "delivery_id", nargs="?", type=int, help="show one delivery with its attempts"
+    )
     _filters(parser, deliveries=True)
     _listing(parser)
     _target(parser)
@@ -70,9 +86,13 @@ def deliveries_args(parser: argparse.ArgumentParser) -> None:
 
 def replay_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event_id", nargs="?", type=int, help="replay one event")
-    parser.add_argument("--to", action="append", metavar="SINK", help="with EVENT_ID: only these sinks")
+    parser.add_argument(
+        "--to", action="append", metavar="SINK", help="with EVENT_ID: only these sinks"
+    )
     _filters(parser, deliveries=True)
-    parser.add_argument("--all", action="store_true", help="allow an empty filter (replays everything)")
+    parser.add_argument(
+        "--all", action="store_true", help="allow an empty filter (replays everything)"
+    )
     _target(parser)
 
 
@@ -82,22 +102,42 @@ def retry_args(parser: argparse.ArgumentParser) -> None:
 
 
 def purge_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--older-than", dest="older_than", metavar="AGE",
-                        help="a duration such as 12h or 30d, or a number of days "
-                             "(default: storage.retention_days)")
-    parser.add_argument("--dry-run", action="store_true", help="count what would be purged; delete nothing")
+    parser.add_argument(
+        "--older-than",
+        dest="older_than",
+        metavar="AGE",
+        help="a duration such as 12h or 30d, or a number of days (default: storage.retention_days)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="count what would be purged; delete nothing"
+    )
     _target(parser)
 
 
 def sinks_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=["enable", "disable"],
-                        help="enable or disable a sink (without it: list the sinks)")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["enable", "disable"],
+        help="enable or disable a sink (without it: list the sinks)",
+    )
     parser.add_argument("name", nargs="?", metavar="NAME", help="the sink to enable or disable")
     _target(parser)
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("source", "event", "external_id", "since", "until", "status", "sink", "route", "limit", "cursor")
+    keys = (
+        "source",
+        "event",
+        "external_id",
+        "since",
+        "until",
+        "status",
+        "sink",
+        "route",
+        "limit",
+        "cursor",
+    )
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
@@ -136,6 +176,7 @@ async def _with_backend(args: argparse.Namespace, body: Body) -> int:
 
 def events(args: argparse.Namespace) -> int:
     """List events, or show one with its body, headers, deliveries and attempts."""
+
     async def body(target: backend.Backend, tz: str) -> int:
         if args.event_id is not None:
             event = await target.get_event(args.event_id)
@@ -149,12 +190,15 @@ def events(args: argparse.Namespace) -> int:
 
 def deliveries(args: argparse.Namespace) -> int:
     """List deliveries, or show one with its attempts."""
+
     async def body(target: backend.Backend, tz: str) -> int:
         if args.delivery_id is not None:
             delivery = await target.get_delivery(args.delivery_id)
             emit_json(delivery) if args.json else show.show_delivery(delivery, tz)
         else:
-            show.print_page(args, await target.list_deliveries(_params(args)), show.DELIVERY_COLUMNS, tz)
+            show.print_page(
+                args, await target.list_deliveries(_params(args)), show.DELIVERY_COLUMNS, tz
+            )
         return 0
 
     return _run(args, body)
@@ -162,6 +206,7 @@ def deliveries(args: argparse.Namespace) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     """Replay one event, or every delivery matching the filters."""
+
     async def body(target: backend.Backend, tz: str) -> int:
         if args.event_id is not None:
             done = await target.replay_event(args.event_id, args.to)
@@ -176,6 +221,7 @@ def replay(args: argparse.Namespace) -> int:
 
 def retry(args: argparse.Namespace) -> int:
     """Try one delivery again now."""
+
     async def body(target: backend.Backend, tz: str) -> int:
         show.print_done(args, await target.retry(args.delivery_id), tz)
         return 0
@@ -185,6 +231,7 @@ def retry(args: argparse.Namespace) -> int:
 
 def purge(args: argparse.Namespace) -> int:
     """Delete events older than an age (never one with a delivery still waiting)."""
+
     async def body(target: backend.Backend, tz: str) -> int:
         params: dict[str, Any] = {"dry_run": args.dry_run}
         if args.older_than is not None:
@@ -194,7 +241,9 @@ def purge(args: argparse.Namespace) -> int:
             emit_json(done)
         else:
             verb = "would purge" if done["dry_run"] else "purged"
-            print(f"{verb} {done['purged']} event(s) received before {local_time(done['before'], tz)}")
+            print(
+                f"{verb} {done['purged']} event(s) received before {local_time(done['before'], tz)}"
+            )
         return 0
 
     return _run(args, body)
@@ -214,7 +263,10 @@ def sinks(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(done)
             return 0
-        print(f"sink {done['name']} {args.action}d; {done['deliveries_changed']} delivery(ies) changed")
+        print(
+            f"sink {done['name']} {args.action}d; "
+            f"{done['deliveries_changed']} delivery(ies) changed"
+        )
         if done.get("note"):
             print(f"note: {done['note']}")
         return 0

@@ -44,8 +44,13 @@ def load_ops_config(path: str) -> OpsConfig:
         raise ConfigError([f"{path}: expected a mapping of sections"])
     storage = parse_config({"storage": raw.get("storage")}, path=path).storage
     sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
-    return OpsConfig(path, storage, _timezone(raw), storage.retention_days,
-                     {str(k): v if isinstance(v, dict) else {} for k, v in sinks.items()})
+    return OpsConfig(
+        path,
+        storage,
+        _timezone(raw),
+        storage.retention_days,
+        {str(k): v if isinstance(v, dict) else {} for k, v in sinks.items()},
+    )
 
 
 def best_effort_timezone(path: str) -> str:
@@ -69,8 +74,10 @@ def existing_database(cfg: OpsConfig) -> str:
         return cfg.storage.url
     path = cfg.storage.sqlite_path
     if not Path(path).is_file():
-        raise CliError(f"no database at {path} (storage.url in {cfg.path}; a relative path is "
-                       "relative to the config file's directory). Nothing was created.")
+        raise CliError(
+            f"no database at {path} (storage.url in {cfg.path}; a relative path is "
+            "relative to the config file's directory). Nothing was created."
+        )
     return path
 
 

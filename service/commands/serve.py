@@ -54,8 +54,8 @@ def check(args: argparse.Namespace) -> int:
 def serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="override server.host")
     parser.add_argument("--port", type=int, help="override server.port")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
-                        help="the least important log lines written (default info)")
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"], help="the least important log lines written (default info)")
     parser.add_argument("--log-format", choices=["json", "console"], help="default: json unless on a terminal")
 
 

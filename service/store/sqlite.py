@@ -463,8 +463,9 @@ def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: floa
     return len(ids), len(rows) - len(ids)
 
 
+# what purge deletes and count_purgeable counts: one rule for both
 _PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending'))")  # one rule for both
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending'))")
 
 
 def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
