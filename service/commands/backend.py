@@ -161,12 +161,13 @@ class Remote:
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         args = {k: str(v) for k, v in (query or {}).items() if v is not None}
+        headers = self.headers if body is None else self.headers | {"Content-Type": "application/json"}
         try:
             async with self.http.request(
                 method,
                 self.url + path,
                 params=args,
-                headers=self.headers,
+                headers=headers,
                 data=None if body is None else msgspec.json.encode(body),
             ) as resp:
                 status, raw = resp.status, await resp.read()
