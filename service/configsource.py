@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import yaml
 
 from service.errors import ConfigError
@@ -165,6 +166,30 @@ class Substitution:
         names = self.origin.get(path)
         source = f" (the value comes from ${{{names[0]}}})" if names else ""
         return f"{path}: {message}{source}"
+
+
+def redact_secrets(errors: list[str], config: Any) -> list[str]:
+    """``errors`` with every value written under a secret-like key of ``config`` cut out."""
+    found: set[str] = set()
+    _collect(msgspec.to_builtins(config, enc_hook=str), "", found)
+    out = []
+    for error in errors:
+        path, sep, message = error.partition(": ")
+        for value in sorted(found, key=len, reverse=True):
+            message = message.replace(value, "…")
+        out.append(f"{path}{sep}{message}")
+    return out
+
+
+def _collect(node: Any, where: str, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _collect(value, f"{where}.{key}", found)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _collect(value, f"{where}[{i}]", found)
+    elif isinstance(node, str) and len(node) >= 3 and _secret_path(where):
+        found.add(node)
 
 
 def _secret_path(where: str) -> bool:

@@ -116,3 +116,17 @@ def test_secret_written_in_the_file_is_not_echoed():
 def test_default_follows_the_shell(env, expected):
     """${VAR:-default} uses the default when VAR is unset or empty, as the shell does."""
     assert parse_config({"server": {"host": "${H_X:-d}"}}, env=env).server.host == expected
+
+
+def test_a_secret_pasted_elsewhere_is_not_echoed_by_later_checks(tmp_path, capsys):
+    """A sink's header value that also appears in a broken regex is cut out of the regex error."""
+    text = (
+        "sources: {eduzz: {type: eduzz, secrets: [x1]}}\n"
+        "sinks: {crm: {type: webhook, url: 'https://crm.example/h',"
+        " headers: {Authorization: 'Bearer tok(3n'}}}\n"
+        "routes: [{name: r, events: ['*'], to: [crm],"
+        " where: {data.note: {regex: 'Bearer tok(3n'}}}]\n"
+    )
+    assert check(write(tmp_path, text)) == 1
+    err = capsys.readouterr().err
+    assert "routes[0].where.data.note.regex: invalid regex" in err and "tok(3n" not in err
