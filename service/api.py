@@ -7,6 +7,7 @@ open by accident. Lists answer ``{"items": [...], "next": <cursor or null>}``.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/deliveries/{id}/retry", retry_delivery), ("POST", "/api/replay", bulk_replay),
         ("GET", "/api/sinks", list_sinks), ("POST", "/api/sinks/{name}/enable", enable_sink),
         ("POST", "/api/sinks/{name}/disable", disable_sink), ("POST", "/api/reload", reload),
-        ("GET", "/api/openapi.json", openapi),
+        ("GET", "/api/openapi.json", openapi), ("POST", "/api/purge", purge),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _guarded(handler))
@@ -115,12 +116,18 @@ async def get_event(request: web.Request) -> web.Response:
 async def replay_event(request: web.Request) -> web.Response:
     """``POST /api/events/<id>/replay`` (optional body ``{"sinks": [...]}``)."""
     event_id = ops.parse_id(request.match_info["id"], "event")
-    sinks = (await _body(request)).get("sinks")
+    body = await _body(request)
+    if set(body) - {"sinks"}:
+        unknown = ", ".join(sorted(set(body) - {"sinks"}))
+        raise ops.BadRequest(f"unknown key(s): {unknown} (allowed: sinks)")
+    sinks = body.get("sinks")
     if sinks is not None and not (isinstance(sinks, list) and all(isinstance(s, str) for s in sinks)):
         raise ops.BadRequest("sinks must be a list of sink names")
-    done = await ops.replay_event(request.app[STORE], request.app[HOLDER].settings, event_id, sinks)
+    done = await ops.replay_event(request.app[STORE], _configured(request), event_id, sinks)
     _wake(request)
-    return _json(done.as_dict())
+    event = await request.app[STORE].get_event(event_id)
+    chosen = sinks or [d["sink"] for d in (event or {}).get("deliveries", [])]
+    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, chosen)})
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
@@ -136,16 +143,41 @@ async def get_delivery(request: web.Request) -> web.Response:
 async def retry_delivery(request: web.Request) -> web.Response:
     """``POST /api/deliveries/<id>/retry``."""
     delivery_id = ops.parse_id(request.match_info["id"], "delivery")
-    done = await ops.retry_delivery(request.app[STORE], request.app[HOLDER].settings, delivery_id)
+    done = await ops.retry_delivery(request.app[STORE], _configured(request), delivery_id)
     _wake(request)
-    return _json(done.as_dict())
+    delivery = await request.app[STORE].get_delivery(delivery_id)
+    sinks = [delivery["sink"]] if delivery else []
+    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
 
 
 async def bulk_replay(request: web.Request) -> web.Response:
     """``POST /api/replay`` with a filter body; an empty filter needs ``"all": true``."""
-    done = await ops.bulk_replay(request.app[STORE], request.app[HOLDER].settings, await _body(request))
+    body = await _body(request)
+    done = await ops.bulk_replay(request.app[STORE], _configured(request), body)
     _wake(request)
-    return _json(done.as_dict())
+    sinks = [body["sink"]] if isinstance(body.get("sink"), str) else sorted(_configured(request))
+    return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
+
+
+async def purge(request: web.Request) -> web.Response:
+    """``POST /api/purge`` (``{"older_than": "30d", "dry_run": true}``, both optional)."""
+    retention_days = request.app[HOLDER].settings.config.storage.retention_days
+    return _json(await ops.purge(request.app[STORE], await _body(request), retention_days))
+
+
+def _configured(request: web.Request) -> set[str]:
+    return set(request.app[HOLDER].settings.config.sinks)
+
+
+def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
+    """For each of ``sinks`` whose circuit breaker is open: when it lets a try through."""
+    from service.store.sqlite import iso
+
+    worker = request.app.get(WORKER)
+    lanes = worker.lanes if worker is not None else {}
+    now = time.time()
+    return {s: iso(lanes[s].breaker.open_until) for s in dict.fromkeys(sinks)
+            if s in lanes and not lanes[s].breaker.allows(now)}
 
 
 def _wake(request: web.Request) -> None:

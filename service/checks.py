@@ -14,6 +14,7 @@ from typing import Any
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
+from service.lint import lint_warnings, route_errors
 from service.templates import CompiledTemplate, compile_template
 
 TEMPLATE_KEYS = {
@@ -49,6 +50,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
                 _check_fields(compiled.fields, at, events, errors)
+    route_errors(config, errors)
     return templates
 
 
@@ -111,7 +113,7 @@ def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> Non
 
 def config_warnings(config: Config) -> list[str]:
     """Things that are valid but probably not what the author meant."""
-    found: list[str] = []
+    found: list[str] = lint_warnings(config)
     for name, source in config.sources.items():
         if not [s for s in source.secrets if s]:
             found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
-import yaml
 
+from service.configsource import Substitution, read_yaml
 from service.errors import ConfigError
 
 DEFAULT_PATH = "config/ponte.yaml"
@@ -68,7 +68,7 @@ class StorageConfig(Base):
 
     @property
     def sqlite_path(self) -> str:
-        """The file path of a ``sqlite:///path`` URL (relative to the working directory)."""
+        """The file path of a ``sqlite:///path`` URL (made absolute when the config is loaded)."""
         return self.url.removeprefix("sqlite:///")
 
     def __post_init__(self) -> None:
@@ -256,7 +256,6 @@ _SECTIONS: dict[str, Any] = {
 }
 _MAPS: dict[str, Any] = {"sources": SourceConfig, "sinks": SinkConfig}
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
 def resolve_path(explicit: str | None) -> str:
@@ -270,11 +269,7 @@ def load_config(path: str, env: dict[str, str] | None = None) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
-    return parse_config(raw if raw is not None else {}, env=env, path=path)
+    return parse_config(read_yaml(text, path), env=env, path=path)
 
 
 def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "") -> Config:
@@ -282,14 +277,27 @@ def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "")
     if not isinstance(raw, dict):
         raise ConfigError(["(top level): expected a mapping of sections"])
     errors: list[str] = []
-    raw = _substitute(raw, os.environ if env is None else env, "", errors)
+    subst = Substitution(os.environ if env is None else env)
+    raw = subst.run(raw)
     parts: dict[str, Any] = {}
     for key, value in raw.items():
         _convert_section(str(key), value, parts, errors)
     _check_references(parts, errors)  # also beside other errors: report as much as possible at once
+    errors = subst.finish(errors)
     if errors:
         raise ConfigError(errors)
+    if path and isinstance(parts.get("storage"), StorageConfig):
+        parts["storage"] = resolve_storage(parts["storage"], path)
     return Config(**parts, path=path)
+
+
+def resolve_storage(storage: StorageConfig, config_path: str) -> StorageConfig:
+    """``storage`` with a relative SQLite path made absolute against the config file's directory."""
+    if not storage.url.startswith("sqlite:///") or Path(storage.sqlite_path).is_absolute():
+        return storage
+    base = Path(config_path).resolve().parent
+    path = os.path.normpath(base / storage.sqlite_path)
+    return msgspec.structs.replace(storage, url=f"sqlite:///{path}")
 
 
 def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[str]) -> None:
@@ -391,34 +399,3 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
             if target.sink not in sinks:
                 close = _close_match(target.sink, list(sinks))
                 errors.append(f"routes[{i}].to[{j}]: unknown sink {target.sink!r}{close}")
-
-
-def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:
-    """Expand ``${VAR}``; a value that is only a variable expanding to "" counts as unset."""
-    if isinstance(node, str):
-        expanded = _expand(node, env, where, errors)
-        return None if expanded == "" and _VAR.fullmatch(node.strip()) else expanded
-    if isinstance(node, dict):
-        items = ((k, _substitute(v, env, _join(where, k), errors)) for k, v in node.items())
-        return {k: v for k, v in items if v is not None or node[k] is None}
-    if isinstance(node, list):
-        items = [_substitute(v, env, f"{where}[{i}]", errors) for i, v in enumerate(node)]
-        return [v for v, raw in zip(items, node) if v is not None or raw is None]
-    return node
-
-
-def _join(where: str, key: Any) -> str:
-    return f"{where}.{key}" if where else str(key)
-
-
-def _expand(text: str, env: Any, where: str, errors: list[str]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name, default = match[1], match[2]
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        errors.append(f"{where}: environment variable {name} is not set")
-        return ""
-
-    return _VAR.sub(replace, text)

@@ -48,7 +48,13 @@ _DETAIL = {"allOf": [{"$ref": "#/components/schemas/Event"},
                      _obj({"body": _STR, "deliveries": {"type": "array", "items": {
                          "allOf": [{"$ref": "#/components/schemas/Delivery"},
                                    _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})]}}})]}
-_RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT})
+_RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT, "sending": _INT})
+_BREAKERS = {"breaker_open_until": {"type": "object", "additionalProperties": _STR,
+                                    "description": "sink -> when its breaker lets a try through"}}
+_RESCHEDULED_ONE = _obj(_RESCHEDULED["properties"] | _BREAKERS)
+_AGE = {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"}
+_PURGED = _obj({"purged": _INT, "before": _STR, "older_than_seconds": {"type": "number"},
+                "dry_run": {"type": "boolean"}})
 _STATUS = {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}
 _WHEN = {"anyOf": [{"type": "string", "format": "date-time"},
                    {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)$"}, {"const": ""}]}
@@ -82,13 +88,13 @@ SPEC: dict[str, Any] = {
             "summary": "Deliver an event again", "parameters": [_p("id")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
                 {"sinks": {"type": "array", "items": _STR}}, []) | {"additionalProperties": False}}}},
-            "responses": _ok(_RESCHEDULED, 400, 404, 409)}},
+            "responses": _ok(_RESCHEDULED_ONE, 400, 404, 409)}},
         "/api/deliveries": {"get": {"summary": "List deliveries, newest first", "parameters": _DELIVERY_FILTERS,
                                     "responses": _ok(_list("#/components/schemas/Delivery"), 400)}},
         "/api/deliveries/{id}": {"get": {"summary": "One delivery with its attempts", "parameters": [_p("id")],
                                          "responses": _ok({"$ref": "#/components/schemas/Delivery"}, 404)}},
         "/api/deliveries/{id}/retry": {"post": {"summary": "Try one delivery again now", "parameters": [_p("id")],
-                                                "responses": _ok(_RESCHEDULED, 404, 409)}},
+                                                "responses": _ok(_RESCHEDULED_ONE, 404, 409)}},
         "/api/replay": {"post": {
             "summary": "Replay every delivery matching a filter",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _obj(
@@ -96,7 +102,7 @@ SPEC: dict[str, Any] = {
                 | {"additionalProperties": False,
                    "anyOf": [{"required": ["all"], "properties": {"all": {"const": True}}},
                              *({"required": [key]} for key in _REPLAY_FILTERS)]}}}},
-            "responses": _ok(_RESCHEDULED, 400)}},
+            "responses": _ok(_RESCHEDULED_ONE, 400)}},
         "/api/sinks": {"get": {"summary": "Configured sinks and their state",
                                "responses": _ok(_list("#/components/schemas/Sink"))}},
         "/api/sinks/{name}/enable": {"post": {"summary": "Enable a sink", "parameters": [_p("name", _STR)],
@@ -107,6 +113,12 @@ SPEC: dict[str, Any] = {
             **_ok(_obj({"status": _STR})),
             "422": {"description": "invalid config; the old one keeps running",
                     "content": {"application/json": {"schema": _obj({"status": _STR, "errors": {"type": "array", "items": _STR}})}}}}}},
+        "/api/purge": {"post": {
+            "summary": "Delete events older than an age (never one with a delivery still waiting)",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
+                {"older_than": {"anyOf": [_AGE, {"type": "integer", "minimum": 0}]},
+                 "dry_run": {"type": "boolean"}}, []) | {"additionalProperties": False}}}},
+            "responses": _ok(_PURGED, 400)}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},
     },
     "components": {
@@ -115,7 +127,8 @@ SPEC: dict[str, Any] = {
         "schemas": {
             "Event": _EVENT, "EventDetail": _DETAIL, "Delivery": _DELIVERY, "Attempt": _ATTEMPT,
             "Sink": _obj({"name": _STR, "type": _STR, "enabled": {"type": "boolean"}, "disabled_reason": _NSTR,
-                          "breaker": {"enum": ["open", "closed"]}, "in_flight": _INT, "backlog": _INT}),
+                          "breaker": {"enum": ["open", "closed"]}, "breaker_reopens_at": _NSTR,
+                          "in_flight": _INT, "backlog": _INT}),
         },
     },
 }

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from service import retention
+from service.config import parse_duration
 from service.runtime import Settings
 from service.store import DELIVERY_STATUSES, Filter, Store
+from service.store.sqlite import iso
 from service.timeparse import parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
@@ -77,13 +81,14 @@ class Rescheduled:
     """What a replay or retry did."""
 
     rescheduled: int
-    skipped: int
+    skipped: int  # the sink is not configured any more
+    sending: int = 0  # being sent right now: left alone
 
     def as_dict(self) -> dict[str, int]:
-        return {"rescheduled": self.rescheduled, "skipped": self.skipped}
+        return {"rescheduled": self.rescheduled, "skipped": self.skipped, "sending": self.sending}
 
 
-async def replay_event(store: Store, settings: Settings, event_id: int,
+async def replay_event(store: Store, configured: Collection[str], event_id: int,
                        sinks: list[str] | None = None) -> Rescheduled:
     """Deliver an event again to its sinks (or some of them), with a fresh retry budget."""
     event = await store.get_event(event_id)
@@ -97,30 +102,37 @@ async def replay_event(store: Store, settings: Settings, event_id: int,
     if stray:
         raise NotFound(f"event {event_id} has no delivery to {', '.join(map(repr, stray))} "
                        f"(its sinks: {', '.join(own)})")
+    busy = sorted({d["sink"] for d in event["deliveries"]
+                   if d["sink"] in chosen and d["status"] == "sending"})
     rescheduled = skipped = 0
     for sink in chosen:
-        done = await _reschedule(store, Filter(event_id=event_id, sink=sink), set(settings.config.sinks))
+        done = await _reschedule(store, Filter(event_id=event_id, sink=sink), set(configured))
         rescheduled, skipped = rescheduled + done.rescheduled, skipped + done.skipped
+    if rescheduled == 0 and busy:
+        raise Conflict(f"event {event_id}'s delivery to {', '.join(busy)} is being sent right now: "
+                       "nothing was replayed (replay it again once that attempt ends)")
     if rescheduled == 0:
         raise Conflict(f"none of event {event_id}'s sinks ({', '.join(chosen)}) is configured now: "
                        "nothing was replayed")
-    return Rescheduled(rescheduled, skipped)
+    return Rescheduled(rescheduled, skipped, len(busy))
 
 
-async def retry_delivery(store: Store, settings: Settings, delivery_id: int) -> Rescheduled:
+async def retry_delivery(store: Store, configured: Collection[str],
+                         delivery_id: int) -> Rescheduled:
     """Try one delivery again now, with a fresh retry budget."""
     delivery = await store.get_delivery(delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id}")
     if delivery["status"] == "sending":
         raise Conflict(f"delivery {delivery_id} is being sent right now")
-    if delivery["sink"] not in settings.config.sinks:
+    if delivery["sink"] not in configured:
         raise Conflict(f"sink {delivery['sink']!r} is not configured any more")
     return await _reschedule(store, Filter(event_id=delivery["event_id"], sink=delivery["sink"]),
-                             set(settings.config.sinks))
+                             set(configured))
 
 
-async def bulk_replay(store: Store, settings: Settings, params: dict[str, Any]) -> Rescheduled:
+async def bulk_replay(store: Store, configured: Collection[str],
+                      params: dict[str, Any]) -> Rescheduled:
     """Replay every delivery matching a filter; an empty filter needs ``all: true``."""
     if "all" in params and not isinstance(params["all"], bool):
         raise BadRequest("all must be true or false")
@@ -131,7 +143,7 @@ async def bulk_replay(store: Store, settings: Settings, params: dict[str, Any]) 
     if flt == Filter() and params.get("all") is not True:
         raise BadRequest("an empty filter would replay every delivery: say so with --all "
                          '(the API: "all": true)')
-    return await _reschedule(store, flt, set(settings.config.sinks))
+    return await _reschedule(store, flt, set(configured))
 
 
 async def _reschedule(store: Store, flt: Filter, sinks: set[str]) -> Rescheduled:
@@ -148,10 +160,56 @@ def sink_rows(settings: Settings, states: dict[str, tuple[bool, str | None]],
     for name, cfg in settings.config.sinks.items():
         disabled, reason = states.get(name, (False, None))
         lane = lanes.get(name)
+        is_open = lane is not None and not lane.breaker.allows(now)
+        reopens = lane.breaker.open_until if lane is not None and is_open else None
         rows.append({
             "name": name, "type": type(cfg).__struct_config__.tag, "enabled": cfg.enabled and not disabled,
             "disabled_reason": reason if disabled else (None if cfg.enabled else "enabled: false in the config"),
             "breaker": "open" if lane is not None and not lane.breaker.allows(now) else "closed",
+            "breaker_reopens_at": iso(reopens),
             "in_flight": lane.inflight if lane is not None else 0, "backlog": waiting.get(name, 0),
         })
     return rows
+
+
+PURGE_KEYS = ("older_than", "dry_run")
+
+
+async def purge(store: Store, params: dict[str, Any], retention_days: int) -> dict[str, Any]:
+    """Purge (or with ``dry_run`` count) events older than ``older_than`` (default: the retention).
+
+    ``older_than`` is a duration (``12h``, ``30d``) or a number of days; never negative.
+    Events with a delivery still waiting are never purged.
+    """
+    unknown = set(params) - set(PURGE_KEYS)
+    if unknown:
+        raise BadRequest(f"unknown key(s): {', '.join(sorted(unknown))} "
+                         f"(allowed: {', '.join(PURGE_KEYS)})")
+    dry_run = params.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise BadRequest("dry_run must be true or false")
+    if "older_than" in params and params["older_than"] is None:
+        raise BadRequest("older_than must be a duration such as 30d, or left out")
+    seconds = age_seconds(params.get("older_than"), retention_days)
+    before = max(0.0, time.time() - seconds)  # older than 1970: nothing, and a printable time
+    if dry_run:
+        count = await store.count_purgeable(before)
+    else:
+        count = await retention.prune_before(store, before)
+    return {"purged": count, "before": iso(before), "older_than_seconds": seconds,
+            "dry_run": dry_run}
+
+
+def age_seconds(value: Any, retention_days: int) -> float:
+    """``12h``/``30d``/a number of days as seconds; BadRequest when negative or unreadable."""
+    if value is None:
+        return retention_days * 86400.0
+    text = "" if isinstance(value, bool) else str(value).strip()
+    if text.startswith("-"):
+        raise BadRequest("older_than must not be negative")
+    if text.replace(".", "", 1).isdigit():
+        text += "d"  # a plain number counts days
+    try:
+        return float(parse_duration(text))
+    except ValueError as exc:
+        raise BadRequest(f"older_than: {exc}") from None

@@ -26,6 +26,15 @@ async def prune(store: Store, retention_days: int, *, batch: int = BATCH, pause:
                 now: float | None = None) -> int:
     """Delete every prunable event older than the retention; return how many."""
     before = (time.time() if now is None else now) - retention_days * 86400
+    total = await prune_before(store, before, batch=batch, pause=pause)
+    if total:
+        log.info("events_pruned", count=total, retention_days=retention_days)
+    return total
+
+
+async def prune_before(store: Store, before: float, *, batch: int = BATCH,
+                       pause: float = PAUSE) -> int:
+    """Delete every prunable event received before ``before``, in batches; return how many."""
     total = 0
     while True:
         deleted = await store.purge(before, batch)
@@ -33,8 +42,6 @@ async def prune(store: Store, retention_days: int, *, batch: int = BATCH, pause:
         if deleted < batch:
             break
         await asyncio.sleep(pause)
-    if total:
-        log.info("events_pruned", count=total, retention_days=retention_days)
     return total
 
 

@@ -40,8 +40,14 @@ def build_settings(config: Config) -> Settings:
 
 
 def load_settings(path: str) -> Settings:
-    """Load and fully validate a config file."""
-    return build_settings(load_config(path))
+    """Load and fully validate a config file (no error shows a secret written in it)."""
+    from service.configsource import redact_secrets
+
+    config = load_config(path)
+    try:
+        return build_settings(config)
+    except ConfigError as exc:
+        raise ConfigError(redact_secrets(exc.errors, config)) from None
 
 
 class Holder:

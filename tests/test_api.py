@@ -119,12 +119,14 @@ async def test_replay_retry_and_bulk_replay(api, tmp_path):
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         conn.execute("UPDATE deliveries SET status = 'failed', tries = 2, next_attempt_at = 0")
     status, done = await post(api, f"/api/events/{ids[0]}/replay")
-    assert status == 200 and done == {"rescheduled": 2, "skipped": 0}
+    assert status == 200
+    assert done == {"rescheduled": 2, "skipped": 0, "sending": 0, "breaker_open_until": {}}
     _, page = await get(api, "/api/deliveries", params={"status": "failed", "sink": "crm"})
     status, done = await post(api, f"/api/deliveries/{page['items'][0]['id']}/retry")
     assert status == 200 and done["rescheduled"] == 1
     status, done = await post(api, "/api/replay", {"status": "failed", "sink": "crm"})
-    assert status == 200 and done == {"rescheduled": 1, "skipped": 0}
+    assert status == 200
+    assert done == {"rescheduled": 1, "skipped": 0, "sending": 0, "breaker_open_until": {}}
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").fetchone()[0] == 2
         assert conn.execute("SELECT MAX(tries) FROM deliveries WHERE sink = 'crm'").fetchone()[0] == 0

@@ -308,7 +308,7 @@ def test_kubernetes_configmap_config_is_valid():
     env = {k: str(v) for k, v in kind("Secret")["stringData"].items()}
     settings = build_settings(parse_config(raw, env=env))
     assert settings.config.server.host == "0.0.0.0"
-    assert settings.config.storage.url == "sqlite:///data/ponte.db"
+    assert settings.config.storage.url == "sqlite:////app/data/ponte.db"  # the volume
 
 
 @pytest.mark.parametrize("server", ["Caddy", "nginx"])

@@ -96,8 +96,11 @@ def test_every_variable_has_a_default(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_example_uses_the_default_storage(path, monkeypatch):
-    """Every example keeps the database at sqlite:///data/ponte.db."""
-    assert load_without_env(path, monkeypatch).config.storage.url == "sqlite:///data/ponte.db"
+    """Every example keeps the database in data/ponte.db beside the file (a copy of it);
+    compose's is mounted as /app/config/ponte.yaml, so its data/ is one level up."""
+    base = path.parent.parent if path.stem == "compose" else path.parent
+    url = load_without_env(path, monkeypatch).config.storage.url
+    assert url == f"sqlite:///{base.resolve() / 'data' / 'ponte.db'}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])

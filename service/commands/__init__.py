@@ -17,7 +17,7 @@ def _none(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS: dict[str, Command] = {
     "serve": (serve.serve, "run the service", serve.serve_args),
-    "check": (serve.check, "validate the config; exit 1 with every error", _none),
+    "check": (serve.check, "validate the config; exit 1 with every error", serve.check_args),
     "routes": (routes.routes_test, "routes test FILE…: show (and with --expect, assert) routing", routes.routes_args),
     "preview": (routes.preview, "print what a sink would receive for an event", routes.preview_args),
     "simulate": (simulate.simulate, "send a signed example Eduzz event to a URL", simulate.simulate_args),
@@ -25,5 +25,8 @@ COMMANDS: dict[str, Command] = {
     "deliveries": (ops.deliveries, "list deliveries, or show one with its attempts", ops.deliveries_args),
     "replay": (ops.replay, "deliver an event (or every delivery matching filters) again", ops.replay_args),
     "retry": (ops.retry, "try one delivery again now", ops.retry_args),
-    "purge": (ops.purge, "delete events older than the retention", ops.purge_args),
+    "purge": (ops.purge, "delete events older than the retention (or --older-than)",
+              ops.purge_args),
+    "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME",
+              ops.sinks_args),
 }

@@ -28,3 +28,14 @@ def _cell(value: Any) -> str:
     text = "-" if value is None else str(value)
     text = text.replace("\n", " ")
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def local_time(text: str | None, timezone: str) -> str | None:
+    """An ISO-8601 UTC time from the store as ``30/11/2026 20:43:17`` in ``timezone``."""
+    if not text:
+        return None
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M:%S")

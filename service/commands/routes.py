@@ -13,11 +13,13 @@ import msgspec
 import yaml
 
 from service.checks import message_kind
+from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
+from service.config import resolve_path
 from service.eduzz import catalogue
 from service.envelope import decode
-from service.errors import EnvelopeError, TemplateError
+from service.errors import ConfigError, EnvelopeError, TemplateError
 from service.messages import message_for
 from service.routing import explain, plan
 from service.runtime import Settings
@@ -25,18 +27,18 @@ from service.store import Claimed, open_store
 
 
 def routes_args(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", help="test")
     test = actions.add_parser("test", help="show (and with --expect, assert) routing for event files")
     test.add_argument("files", nargs="*", metavar="FILE",
                       help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
     test.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
-    test.add_argument("--json", action="store_true")
+    test.add_argument("--json", action="store_true", help="print JSON instead of text")
     test.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
 
 
 def preview_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", metavar="EVENT_ID|FILE", help="a stored event id, an event file or a catalogue name")
-    parser.add_argument("--sink", required=True)
+    parser.add_argument("--sink", required=True, help="the sink whose message to print")
 
 
 def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
@@ -148,16 +150,21 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def preview(args: argparse.Namespace) -> int:
-    """Print what one sink would receive for a stored event or an event file."""
-    settings = load_or_report(args)
-    if settings is None:
+    """Print what one sink would receive for a stored event or an event file.
+
+    Only storage, routes and that sink need to be valid: other sinks, sources and the
+    server section may be broken or use unset variables."""
+    path = resolve_path(args.config)
+    try:
+        settings = preview_settings(path, args.sink)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.errors)} error(s)", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
         return 1
-    if args.sink not in settings.config.sinks:
-        print(f"ponte: no sink {args.sink!r}", file=sys.stderr)
-        return 2
     try:
         body, route = _preview_source(settings, args)
-    except (OSError, EnvelopeError, LookupError) as exc:
+    except (OSError, EnvelopeError, LookupError, CliError) as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
     kind = message_kind(settings.config.sinks[args.sink])
@@ -176,7 +183,9 @@ def _preview_source(settings: Settings, args: argparse.Namespace) -> tuple[bytes
 
 
 async def _stored_body(settings: Settings, event_id: int) -> bytes:
-    store = open_store(settings.config.storage.url)
+    cfg = settings.config
+    existing_database(OpsConfig(cfg.path, cfg.storage))  # never create one to look in it
+    store = open_store(cfg.storage.url)
     await store.open()
     try:
         event = await store.get_event(event_id)
@@ -184,4 +193,4 @@ async def _stored_body(settings: Settings, event_id: int) -> bytes:
         await store.close()
     if event is None:
         raise LookupError(f"no event {event_id}")
-    return event["body"].encode()
+    return str(event["body"]).encode()

@@ -32,16 +32,24 @@ def load_or_report(args: argparse.Namespace) -> Settings | None:
         return None
 
 
+def check_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+
+
 def check(args: argparse.Namespace) -> int:
     """Validate the config fully (structure, references, routes, templates)."""
     settings = load_or_report(args)
     if settings is None:
         return 1
     c = settings.config
-    errors, warnings = exposure_problems(c, c.server.host)
-    for line in [*config_warnings(c), *warnings]:
+    errors, exposure = exposure_problems(c, c.server.host)
+    warnings = [*config_warnings(c), *exposure]
+    for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
     if _refused(c.path, errors):
+        return 1
+    if warnings and getattr(args, "strict", False):
+        print(f"{c.path}: {len(warnings)} warning(s), refused by --strict", file=sys.stderr)
         return 1
     print(f"{c.path}: ok ({len(c.sources)} sources, {len(c.sinks)} sinks, {len(c.routes)} routes)")
     return 0
@@ -59,7 +67,8 @@ def _refused(path: str, errors: list[str]) -> bool:
 def serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="override server.host")
     parser.add_argument("--port", type=int, help="override server.port")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"], help="the least important log lines written (default info)")
     parser.add_argument("--log-format", choices=["json", "console"], help="default: json unless on a terminal")
 
 

@@ -24,7 +24,8 @@ def simulate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a field, e.g. data.price.value=99 (JSON values, else text)")
     parser.add_argument("--id", help="event id (default: a new random one, so it is never a duplicate)")
-    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds to wait for the answer (default 10)")
 
 
 def build_body(event: str, overrides: list[str], event_id: str | None = None) -> bytes:

@@ -271,6 +271,11 @@ class SQLiteStore:
         (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
         return await self._writer.run(lambda conn: _purge(conn, before, batch))
 
+    async def count_purgeable(self, before: float) -> int:
+        """How many events ``purge`` would delete for ``before`` (a dry run)."""
+        row = await self._read_one(f"SELECT COUNT(*) FROM events e WHERE {_PURGEABLE}", [before])
+        return int(row[0]) if row else 0
+
     async def size_bytes(self) -> int:
         """The size of the database file and its WAL."""
         return sum(_size(self.path + suffix) for suffix in ("", "-wal"))
@@ -490,11 +495,14 @@ def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: floa
     return len(ids), len(rows) - len(ids)
 
 
+# what purge deletes and count_purgeable counts: one rule for both
+_PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled'))")
+
+
 def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM events e WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled')) LIMIT ?",
-        (before, batch),
+        f"SELECT id FROM events e WHERE {_PURGEABLE} LIMIT ?", (before, batch),
     ).fetchall()]
     conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
     return len(ids)
