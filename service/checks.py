@@ -14,6 +14,7 @@ from typing import Any
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
+from service.reports import compile_reports
 from service.templates import CompiledTemplate, compile_template
 
 TEMPLATE_KEYS = {
@@ -49,6 +50,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
                 _check_fields(compiled.fields, at, events, errors)
+    compile_reports(config, templates, errors)
     return templates
 
 

@@ -1,0 +1,143 @@
+"""The scheduler (inside ``ponte serve``, beside the worker): closes due digests, sends reports.
+
+Every step reads its state from the database and writes it back in one transaction, so a
+crash between steps loses nothing and repeats nothing. Time comes from a ``Clock``
+(``service.clock``): tests set ``app[CLOCK]`` or ``PONTE_CLOCK_OFFSET_FILE`` to move it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import structlog
+from aiohttp import web
+
+from service import report_run
+from service.clock import Clock, clock_from_env
+from service.digests import DIGEST_EVENT, Rule, parse_key
+from service.items import decode_doc, event_name, item_of
+from service.keys import HOLDER, STORE, WAKE
+from service.runtime import Holder, Settings
+from service.store import NewEvent, Store
+from service.store.digests import DigestClose, DigestGroup
+from service.store.sqlite import iso
+from service.summary import Sales
+
+CLOCK = web.AppKey("clock", Clock)
+SCHEDULER = web.AppKey("scheduler", "Scheduler")
+TICK = 1.0
+PAGE = 1000
+log = structlog.get_logger("ponte.scheduler")
+
+
+class Scheduler:
+    """Runs ``tick`` every second until stopped."""
+
+    def __init__(self, holder: Holder, store: Store, wake: asyncio.Event, clock: Clock) -> None:
+        self.holder, self.store, self.wake, self.clock = holder, store, wake, clock
+        self._stop = asyncio.Event()
+
+    async def tick(self) -> None:
+        """One pass: close due digests, then send due reports."""
+        settings, now = self.holder.settings, self.clock.now()
+        closed = await close_due(self.store, settings, now, time.time())
+        sent = await report_run.run_due(self.store, settings, now, time.time())
+        if closed or sent:
+            self.wake.set()
+
+    async def run(self) -> None:
+        """Tick until ``stop``; a failing tick is logged and tried again next second."""
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+            except Exception:  # noqa: BLE001 - storage trouble must not end the scheduler
+                log.exception("scheduler_tick_failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), TICK)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        """Finish the current tick and end."""
+        self._stop.set()
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """aiohttp cleanup context: the scheduler runs while the app does."""
+    clock = app.get(CLOCK) or clock_from_env()
+    scheduler = app[SCHEDULER] = Scheduler(app[HOLDER], app[STORE], app[WAKE], clock)
+    task = asyncio.create_task(scheduler.run(), name="ponte-scheduler")
+    yield
+    scheduler.stop()
+    await task
+
+
+async def close_due(store: Store, settings: Settings, now: float, wall: float) -> int:
+    """Open new groups, close due ones into digests, forget idle ones; return digests made."""
+    made = 0
+    for group in await store.digest_groups():
+        rule, _ = parse_key(group.digest)
+        if group.opened_at is None or group.due_at is None:
+            await store.open_digest_group(group, now, now + rule.wait)
+        elif group.due_at - now > rule.wait + rule.interval:  # the clock went back
+            log.warning("digest_clock_jump", sink=group.sink, due_in_s=round(group.due_at - now))
+            await store.open_digest_group(group, now, now + rule.wait)
+        elif group.due_at > now:
+            continue
+        elif group.waiting == 0:
+            await store.drop_digest_group(group)
+        else:
+            made += await _close(store, settings, group, rule, now, wall)
+    return made
+
+
+async def _close(store: Store, settings: Settings, group: DigestGroup, rule: Rule, now: float,
+                 wall: float) -> int:
+    ids, doc = await digest_doc(store, settings, group, rule, now)
+    if not ids:
+        return 0
+    event = NewEvent(source=report_run.SOURCE, external_id=doc["id"], event=DIGEST_EVENT,
+                     sent_date=doc["sentDate"], received_at=wall, status="accepted", headers={},
+                     body=msgspec.json.encode(doc))
+    delivery_id = await store.close_digest(DigestClose(group, ids, event, now + rule.interval, wall))
+    if delivery_id is None:
+        log.warning("digest_close_retried", sink=group.sink, route=group.route)
+        return 0
+    log.info("digest_closed", sink=group.sink, route=group.route, items=len(ids), delivery_id=delivery_id)
+    return 1
+
+
+async def digest_doc(store: Store, settings: Settings, group: DigestGroup, rule: Rule,
+                     now: float) -> tuple[list[int], dict[str, Any]]:
+    """Every waiting item's id, and the ``ponte.digest`` envelope: counts, totals, first items."""
+    tz = settings.config.messages.timezone
+    ids: list[int] = []
+    items: list[dict[str, Any]] = []
+    sales, by_event, first, last, after = Sales(), dict[str, int](), None, None, 0
+    while page := await store.digest_items(group, after, PAGE):
+        for stored in page:
+            doc, event = decode_doc(stored.body), event_name(stored)
+            ids.append(stored.id)
+            by_event[event] = by_event.get(event, 0) + 1
+            sales.add(event, doc.get("data"))
+            first, last = first or stored.received_at, stored.received_at
+            if len(items) < rule.max_items:
+                items.append(item_of(stored, doc, tz))
+        after = page[-1].id
+    _, values = parse_key(group.digest)
+    data = {"sink": group.sink, "route": group.route, "group_by": list(rule.group_by), "key": values,
+            "count": len(ids), "by_event": by_event, "totals": _totals(sales), "items": items,
+            "more": len(ids) - len(items), "first_at": iso(first), "last_at": iso(last), "timezone": tz,
+            "rule": {"wait": rule.wait, "interval": rule.interval, "max_items": rule.max_items}}
+    doc_id = f"digest-{group.sink}-{ids[0]}" if ids else ""
+    return ids, {"id": doc_id, "event": DIGEST_EVENT, "sentDate": iso(now), "data": data}
+
+
+def _totals(sales: Sales) -> dict[str, Any]:
+    figures = sales.as_dict()
+    return {kind: figures[kind] for kind in ("paid", "refunded", "chargeback", "canceled", "abandoned")
+            if figures[kind]["count"]}

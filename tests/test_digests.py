@@ -1,0 +1,163 @@
+"""Digests through the real app: a burst becomes digests, rules survive reloads, clocks jump."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import post_signed
+from digestkit import FakeClock, lines, paid_body, start_app, tick
+
+from service.config import parse_config
+from service.runtime import build_settings
+
+
+def _settings(tmp_path, digest, **extra):
+    raw = {
+        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
+        "sinks": {"chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"}},
+        "routes": [{"name": "vendas", "events": ["myeduzz.*"], "to": [{"sink": "chat", "digest": digest}]}],
+        **extra,
+    }
+    return build_settings(parse_config(raw, env={}))
+
+
+async def _wait_lines(path, count):
+    for _ in range(200):  # bounded: 10 s at most
+        if len(lines(path)) >= count:
+            return lines(path)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} lines, got {len(lines(path))}")
+
+
+async def _counts(client):
+    return await client.app[__import__("service.keys", fromlist=["STORE"]).STORE].counts()
+
+
+async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(tmp_path, aiohttp_client):
+    """Seven sales in a burst: nothing before wait, one digest at wait, later sales at interval."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "2m"}), clock)
+    for i in range(5):
+        assert (await post_signed(client, paid_body(i))).status == 200
+    await tick(client)  # opens the group
+    clock.advance(29)
+    await tick(client)
+    assert lines(tmp_path / "chat.jsonl") == []
+    assert (await _counts(client)).get("grouped") == 5
+    clock.advance(2)
+    await tick(client)
+    first = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    assert first[0]["event"] == "ponte.digest"
+    assert first[0]["message"]["blocks"][0]["text"]["text"].startswith("📦 5 ×")
+    for i in range(5, 7):
+        await post_signed(client, paid_body(i))
+    clock.advance(60)
+    await tick(client)
+    assert len(lines(tmp_path / "chat.jsonl")) == 1  # interval not over yet
+    clock.advance(61)
+    await tick(client)
+    both = await _wait_lines(tmp_path / "chat.jsonl", 2)
+    assert both[1]["body"]["data"]["count"] == 2
+    counts = await _counts(client)
+    assert counts.get("digested") == 7 and "grouped" not in counts
+
+
+async def test_group_by_splits_digests_and_over_max_items_says_how_many_more(tmp_path, aiohttp_client):
+    """group_by: [data.items.0.name] gives one digest per product; max_items lists the first only."""
+    clock = FakeClock()
+    digest = {"group_by": ["data.items.0.name"], "wait": "10s", "interval": "1m", "max_items": 3}
+    client = await start_app(aiohttp_client, _settings(tmp_path, digest), clock)
+    for i in range(8):
+        await post_signed(client, paid_body(i, product="Curso A" if i < 6 else "Curso B"))
+    await tick(client)
+    clock.advance(11)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 2)
+    by_key = {tuple(g["body"]["data"]["key"]): g["body"]["data"] for g in got}
+    assert by_key[("Curso A",)]["count"] == 6 and len(by_key[("Curso A",)]["items"]) == 3
+    assert by_key[("Curso A",)]["more"] == 3 and by_key[("Curso B",)]["count"] == 2
+    text = next(g for g in got if g["body"]["data"]["key"] == ["Curso A"])["message"]["blocks"]
+    assert any("… e mais 3" in b.get("text", {}).get("text", "") for b in text if b["type"] == "section")
+
+
+async def test_when_busy_sends_singly_until_the_rate_passes(tmp_path, aiohttp_client):
+    """when_busy: 3/min: the first three go one by one, the rest wait for a digest."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"when_busy": "3/min"}), clock)
+    for i in range(7):
+        await post_signed(client, paid_body(i))
+    singles = await _wait_lines(tmp_path / "chat.jsonl", 3)
+    assert [s["event"] for s in singles] == ["myeduzz.invoice_paid"] * 3
+    assert (await _counts(client)).get("grouped") == 4
+    await tick(client)
+    clock.advance(61)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 4)
+    assert got[3]["event"] == "ponte.digest" and got[3]["body"]["data"]["count"] == 4
+
+
+async def test_reload_that_removes_the_digest_sends_waiting_items_under_the_old_rule(tmp_path, aiohttp_client):
+    """Items waiting when a reload removes the digest are still sent, once, as a digest."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    for i in range(3):
+        await post_signed(client, paid_body(i))
+    await tick(client)
+    plain = _settings(tmp_path, None)
+    from service.keys import HOLDER, WORKER
+
+    client.app[HOLDER].swap(plain)
+    await client.app[WORKER].apply(plain)
+    await post_signed(client, paid_body(99))  # no digest any more: sent on its own
+    clock.advance(31)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 2)
+    digest = next(g for g in got if g["event"] == "ponte.digest")
+    assert digest["body"]["data"]["count"] == 3
+    assert sum(1 for g in got if g["event"] == "myeduzz.invoice_paid") == 1
+
+
+async def test_a_clock_that_jumps_back_does_not_strand_items(tmp_path, aiohttp_client):
+    """A clock set back a day restarts the wait instead of leaving the group due a day later."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    await post_signed(client, paid_body(1))
+    await tick(client)
+    clock.advance(-86400)
+    await tick(client)  # notices the jump: due again in 30 s of the new time
+    clock.advance(31)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    assert got[0]["body"]["data"]["count"] == 1
+
+
+async def test_a_clock_that_jumps_forward_sends_once(tmp_path, aiohttp_client):
+    """A jump of a week sends the waiting items in one digest, not one per missed interval."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    for i in range(4):
+        await post_signed(client, paid_body(i))
+    await tick(client)
+    clock.advance(7 * 86400)
+    for _ in range(3):
+        await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    await asyncio.sleep(0.2)
+    assert len(lines(tmp_path / "chat.jsonl")) == 1 and got[0]["body"]["data"]["count"] == 4
+
+
+async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
+    """GET /api/deliveries/<id> of a digest lists the event ids it carried."""
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "1s", "interval": "1m"}), clock)
+    ids = [(await (await post_signed(client, paid_body(i))).json())["event_id"] for i in range(3)]
+    await tick(client)
+    clock.advance(2)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    from service.keys import STORE
+
+    delivery = await client.app[STORE].get_delivery(got[0]["delivery_id"])
+    assert delivery["digest_events"] == ids and delivery["status"] == "succeeded"
+    assert delivery["attempts"][0]["outcome"] == "succeeded"
