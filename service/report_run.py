@@ -113,9 +113,14 @@ async def run_due(store: Store, settings: Settings, now: float, wall: float) -> 
     for report in settings.config.reports:
         tz = ZoneInfo(report_zone(settings, report))
         period = last_period(report.every, parse_at(report.at), tz, now)
-        if await store.report_ran(report.name, period.start):
+        last = await store.last_report(report.name)
+        if last is not None and last >= period.start:  # sent (or the clock went back)
             continue
         late = now - period.end > LATE_AFTER
+        if last is None and late:  # a new report: its first period is the next one, not a past one
+            await store.record_report(ReportRun(report.name, period.start, period.end, now, False, None, []))
+            log.info("report_scheduled", report=report.name, next_after=_iso(period.end))
+            continue
         event_id = await send_report(store, settings, report, period, now, wall, late=late, scheduled=True)
         if event_id is not None:
             sent += 1

@@ -19,13 +19,11 @@ from aiohttp import web
 from service import report_run
 from service.clock import Clock, clock_from_env
 from service.digests import DIGEST_EVENT, Rule, parse_key
-from service.items import decode_doc, event_name, item_of
+from service.digest_build import DigestBuilder
 from service.keys import HOLDER, STORE, WAKE
 from service.runtime import Holder, Settings
 from service.store import NewEvent, Store
 from service.store.digests import DigestClose, DigestGroup
-from service.store.sqlite import iso
-from service.summary import Sales
 
 CLOCK = web.AppKey("clock", Clock)
 SCHEDULER = web.AppKey("scheduler", "Scheduler")
@@ -113,31 +111,12 @@ async def _close(store: Store, settings: Settings, group: DigestGroup, rule: Rul
 
 async def digest_doc(store: Store, settings: Settings, group: DigestGroup, rule: Rule,
                      now: float) -> tuple[list[int], dict[str, Any]]:
-    """Every waiting item's id, and the ``ponte.digest`` envelope: counts, totals, first items."""
-    tz = settings.config.messages.timezone
-    ids: list[int] = []
-    items: list[dict[str, Any]] = []
-    sales, by_event, first, last, after = Sales(), dict[str, int](), None, None, 0
+    """Every waiting item's id, and the ``ponte.digest`` envelope (read page by page)."""
+    builder = DigestBuilder(rule, settings.config.messages.timezone)
+    after = 0
     while page := await store.digest_items(group, after, PAGE):
         for stored in page:
-            doc, event = decode_doc(stored.body), event_name(stored)
-            ids.append(stored.id)
-            by_event[event] = by_event.get(event, 0) + 1
-            sales.add(event, doc.get("data"))
-            first, last = first or stored.received_at, stored.received_at
-            if len(items) < rule.max_items:
-                items.append(item_of(stored, doc, tz))
+            builder.add(stored)
         after = page[-1].id
-    _, values = parse_key(group.digest)
-    data = {"sink": group.sink, "route": group.route, "group_by": list(rule.group_by), "key": values,
-            "count": len(ids), "by_event": by_event, "totals": _totals(sales), "items": items,
-            "more": len(ids) - len(items), "first_at": iso(first), "last_at": iso(last), "timezone": tz,
-            "rule": {"wait": rule.wait, "interval": rule.interval, "max_items": rule.max_items}}
-    doc_id = f"digest-{group.sink}-{ids[0]}" if ids else ""
-    return ids, {"id": doc_id, "event": DIGEST_EVENT, "sentDate": iso(now), "data": data}
-
-
-def _totals(sales: Sales) -> dict[str, Any]:
-    figures = sales.as_dict()
-    return {kind: figures[kind] for kind in ("paid", "refunded", "chargeback", "canceled", "abandoned")
-            if figures[kind]["count"]}
+    _, key = parse_key(group.digest)
+    return builder.ids, builder.envelope(group.sink, group.route, key, now)

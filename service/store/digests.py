@@ -62,7 +62,7 @@ class ReportRun:
     period_end: float
     ran_at: float
     late: bool
-    event: NewEvent
+    event: NewEvent | None  # None: a period marked as not sent (it ended before the report existed)
     deliveries: list[tuple[str, str]]  # (sink, status)
     scheduled: bool = True  # False: on demand (``ponte report --send``), no report_runs row
 
@@ -155,13 +155,15 @@ def close(conn: sqlite3.Connection, c: DigestClose) -> int:
 
 
 def record_report(conn: sqlite3.Connection, run: ReportRun) -> int | None:
-    """Store a report's event and deliveries; None if this period was already sent."""
+    """Store a report's event and deliveries; None if this period was already sent (0: marked only)."""
     if run.scheduled:
         added = conn.execute(
             "INSERT INTO report_runs (report, period_start, period_end, ran_at, late) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING", (run.report, run.period_start, run.period_end, run.ran_at, int(run.late)))
         if added.rowcount == 0:
             return None
+    if run.event is None:
+        return 0
     event_id = _insert_event(conn, run.event)
     for sink, status in run.deliveries:
         _insert_delivery(conn, event_id, sink, f"report:{run.report}", status, run.event.received_at)

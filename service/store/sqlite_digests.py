@@ -46,11 +46,10 @@ class DigestVerbs:
         """Accepted events received in [since, until), by id, one page at a time."""
         return sql.stored_items(await self._read_all(sql.EVENTS_SQL, [since, until, after_id, limit]))
 
-    async def report_ran(self, report: str, period_start: float) -> bool:
-        """Whether this report period was already sent."""
-        rows = await self._read_all("SELECT 1 FROM report_runs WHERE report = ? AND period_start = ?",
-                                    [report, period_start])
-        return bool(rows)
+    async def last_report(self, report: str) -> float | None:
+        """The start of the latest period recorded for ``report`` (None: it never ran)."""
+        rows = await self._read_all("SELECT MAX(period_start) FROM report_runs WHERE report = ?", [report])
+        return rows[0][0] if rows else None
 
     async def record_report(self, run: ReportRun) -> int | None:
         """Store a report's event and deliveries; None if its period was already sent."""
