@@ -161,3 +161,39 @@ async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
     delivery = await client.app[STORE].get_delivery(got[0]["delivery_id"])
     assert delivery["digest_events"] == ids and delivery["status"] == "succeeded"
     assert delivery["attempts"][0]["outcome"] == "succeeded"
+
+
+async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
+    """10,000 grouped sales close into exactly one digest delivery of bounded size."""
+    import json as _json
+
+    from service.ingest import plan_deliveries
+    from service.scheduler import close_due
+    from service.store import NewEvent
+    from service.store.sqlite import SQLiteStore
+
+    settings = _settings(tmp_path, {"wait": "30s", "interval": "2m", "max_items": 50})
+    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    await store.open()
+    try:
+        async def save(i):
+            body = paid_body(i)
+            doc = _json.loads(body)
+            event = NewEvent("eduzz", doc["id"], doc["event"], None, 1000.0 + i, "accepted", {}, body)
+            return await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
+
+        for start in range(0, 10_000, 500):
+            await asyncio.gather(*(save(i) for i in range(start, start + 500)))
+        assert (await store.counts()) == {"grouped": 10_000}
+        assert await close_due(store, settings, 0.0, 1.0) == 0  # opens the group
+        assert await close_due(store, settings, 31.0, 2.0) == 1
+        assert await close_due(store, settings, 32.0, 3.0) == 0
+        counts = await store.counts()
+        assert counts == {"digested": 10_000, "pending": 1}
+        page = await store.list_deliveries(__import__("service.store", fromlist=["Filter"]).Filter(
+            status="pending"), 10, None)
+        event = await store.get_event(page.items[0]["event_id"])
+        assert event["event"] == "ponte.digest" and len(event["body"]) < 300_000
+        assert _json.loads(event["body"])["data"]["count"] == 10_000
+    finally:
+        await store.close()
