@@ -66,6 +66,7 @@ class Period:
 
     start: float
     end: float
+    calendar: bool = False  # a calendar day (``ponte report --period``), not a scheduled period
 
     def label(self, tz: ZoneInfo) -> str:
         """``29/11/2026 20:00 a 30/11/2026 20:00``."""
@@ -111,7 +112,11 @@ def previous_day(every: str, day: date) -> date:
 
 
 def previous(period: Period, every: str, at: time, tz: ZoneInfo) -> Period:
-    """The period just before ``period``."""
+    """The period just before ``period`` (for a calendar day: the same hours a day earlier)."""
+    if period.calendar:
+        start, end = (datetime.fromtimestamp(t, tz) - timedelta(days=1) for t in (period.start, period.end))
+        back = [datetime.combine(d.date(), d.time(), tzinfo=tz).timestamp() for d in (start, end)]
+        return Period(back[0], back[1], calendar=True)
     return last_period(every, at, tz, period.start)
 
 
@@ -119,7 +124,7 @@ def calendar_day(text: str, tz: ZoneInfo, now: float) -> Period:
     """``today`` (so far), ``yesterday`` or ``YYYY-MM-DD`` as a local calendar day."""
     today = datetime.fromtimestamp(now, tz).date()
     if text == "today":
-        return Period(_local(today, time(0), tz).timestamp(), now)
+        return Period(_local(today, time(0), tz).timestamp(), now, calendar=True)
     if text == "yesterday":
         day = today - timedelta(days=1)
     else:
@@ -127,7 +132,8 @@ def calendar_day(text: str, tz: ZoneInfo, now: float) -> Period:
             day = date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"--period: {text!r} is not yesterday, today or YYYY-MM-DD") from None
-    return Period(_local(day, time(0), tz).timestamp(), _local(day + timedelta(days=1), time(0), tz).timestamp())
+    start, end = _local(day, time(0), tz), _local(day + timedelta(days=1), time(0), tz)
+    return Period(start.timestamp(), end.timestamp(), calendar=True)
 
 
 def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: list[str]) -> None:

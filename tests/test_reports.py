@@ -68,6 +68,17 @@ def test_calendar_days():
         calendar_day("ontem", SP, now)
 
 
+def test_the_day_before_a_calendar_day_keeps_its_hours():
+    """--period today compares with yesterday up to the same time; a whole day with the whole day before."""
+    from service.reports import previous
+
+    now = ts(SP, 2026, 11, 30, 15, 0)
+    today = previous(calendar_day("today", SP, now), "day", parse_at("20:00"), SP)
+    assert (today.start, today.end) == (ts(SP, 2026, 11, 29, 0, 0), ts(SP, 2026, 11, 29, 15, 0))
+    spring = previous(calendar_day("2026-03-09", NY, now), "day", parse_at("00:00"), NY)
+    assert (spring.start, spring.end) == (ts(NY, 2026, 3, 8, 0, 0), ts(NY, 2026, 3, 9, 0, 0))
+
+
 def _raw(tmp_path, at="20:00", **report):
     return {
         "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
