@@ -17,8 +17,13 @@ from service.eduzz.messages import catalogue_titles
 from service.eduzz.messages_specs import SPECS
 from service.filters import brl, moment_filter, number
 
-KIND_LABELS = {"paid": "Vendas aprovadas", "refunded": "Reembolsos", "chargeback": "Chargebacks",
-               "canceled": "Cancelamentos", "abandoned": "Carrinhos abandonados"}
+KIND_LABELS = {
+    "paid": "Vendas aprovadas",
+    "refunded": "Reembolsos",
+    "chargeback": "Chargebacks",
+    "canceled": "Cancelamentos",
+    "abandoned": "Carrinhos abandonados",
+}
 EVERY = {"hour": "a cada hora", "day": "diário", "week": "semanal", "month": "mensal"}
 
 
@@ -43,7 +48,10 @@ class Card:
 
 def money(amounts: dict[str, Any]) -> str:
     """``{"BRL": "1234.5", "USD": "10"}`` -> ``R$ 1.234,50 + US$ 10,00`` (— when empty)."""
-    parts = [brl({"currency": c, "value": Decimal(str(v))}) for c, v in sorted(amounts.items(), key=_brl_first)]
+    parts = [
+        brl({"currency": c, "value": Decimal(str(v))})
+        for c, v in sorted(amounts.items(), key=_brl_first)
+    ]
     return " + ".join(parts) or "—"
 
 
@@ -73,17 +81,29 @@ def digest_card(data: dict[str, Any]) -> Card:
     when = moment_filter("%d/%m %H:%M:%S", zone)
     by_event: dict[str, int] = data.get("by_event") or {}
     single = next(iter(by_event)) if len(by_event) == 1 else None
-    title = f"📦 {number(data['count'])} × {event_label(single)}" if single else f"📦 {number(data['count'])} eventos"
+    title = (
+        f"📦 {number(data['count'])} × {event_label(single)}"
+        if single
+        else f"📦 {number(data['count'])} eventos"
+    )
     intro = [f"Recebidos de {when(data.get('first_at'))} a {when(data.get('last_at'))}"]
-    intro += [f"{KIND_LABELS[k]}: {tally_text(t) if k != 'abandoned' else number(t['count'])}"
-              for k, t in (data.get("totals") or {}).items()]
+    intro += [
+        f"{KIND_LABELS[k]}: {tally_text(t) if k != 'abandoned' else number(t['count'])}"
+        for k, t in (data.get("totals") or {}).items()
+    ]
     sections = []
     if len(by_event) > 1:
-        sections.append(Section("Por evento", [(event_label(e), number(n)) for e, n in by_event.items()]))
+        sections.append(
+            Section("Por evento", [(event_label(e), number(n)) for e, n in by_event.items()])
+        )
     rows = [(when(i.get("received_at")), str(i.get("line", ""))) for i in data.get("items") or []]
     sections.append(Section("Eventos", rows, int(data.get("more") or 0)))
-    key = ", ".join(f"{k}={v}" for k, v in zip(data.get("group_by") or [], data.get("key") or [], strict=False))
-    footer = f"Resumo da rota {data.get('route')} para {data.get('sink')}" + (f" · {key}" if key else "")
+    key = ", ".join(
+        f"{k}={v}" for k, v in zip(data.get("group_by") or [], data.get("key") or [], strict=False)
+    )
+    footer = f"Resumo da rota {data.get('route')} para {data.get('sink')}" + (
+        f" · {key}" if key else ""
+    )
     return Card(title, intro, sections, footer)
 
 
@@ -94,21 +114,43 @@ def report_card(data: dict[str, Any]) -> Card:
     if data.get("late"):
         due = moment_filter("%d/%m/%Y %H:%M", zone)(data.get("due_at"))
         intro.append(f"⚠️ Enviado com atraso: o horário previsto era {due} (o Ponte estava parado).")
-    sales = Section("💰 Vendas", [("Faturas pagas", number(s["paid"]["count"])),
-                                  ("Receita", money(s["paid"]["amounts"])),
-                                  ("Variação", change_text(data.get("change") or {}))])
+    sales = Section(
+        "💰 Vendas",
+        [
+            ("Faturas pagas", number(s["paid"]["count"])),
+            ("Receita", money(s["paid"]["amounts"])),
+            ("Variação", change_text(data.get("change") or {})),
+        ],
+    )
     if s["paid"]["without_amount"]:
-        sales.rows.append(("Sem valor", f"{s['paid']['without_amount']} fatura(s) paga(s) sem valor: "
-                                        "contadas, não somadas"))
-    products = Section("📦 Produtos (top 10)", [(p["name"], f"{number(p['count'])} · {money(p['amounts'])}")
-                                                for p in s["products"]], max(0, s["products_total"] - 10))
-    methods = Section("💳 Formas de pagamento", [(m["name"], f"{number(m['count'])} · {money(m['amounts'])}")
-                                                 for m in s["methods"]])
-    losses = Section("↩️ Reembolsos, chargebacks e cancelamentos",
-                     [(KIND_LABELS[k], tally_text(s[k])) for k in ("refunded", "chargeback", "canceled")])
+        sales.rows.append(
+            (
+                "Sem valor",
+                f"{s['paid']['without_amount']} fatura(s) paga(s) sem valor: contadas, não somadas",
+            )
+        )
+    products = Section(
+        "📦 Produtos (top 10)",
+        [(p["name"], f"{number(p['count'])} · {money(p['amounts'])}") for p in s["products"]],
+        max(0, s["products_total"] - 10),
+    )
+    methods = Section(
+        "💳 Formas de pagamento",
+        [(m["name"], f"{number(m['count'])} · {money(m['amounts'])}") for m in s["methods"]],
+    )
+    losses = Section(
+        "↩️ Reembolsos, chargebacks e cancelamentos",
+        [(KIND_LABELS[k], tally_text(s[k])) for k in ("refunded", "chargeback", "canceled")],
+    )
     carts = Section("🛒 Carrinhos abandonados", [("Carrinhos", number(s["abandoned"]["count"]))])
-    footer = f"Relatório {data['report']} ({EVERY.get(data.get('every', ''), '')}) · {number(s['events'])} evento(s)"
-    return Card(f"📊 Resumo de vendas · {data['report']}", intro, [sales, products, methods, losses, carts], footer)
+    every = EVERY.get(data.get("every", ""), "")
+    footer = f"Relatório {data['report']} ({every}) · {number(s['events'])} evento(s)"
+    return Card(
+        f"📊 Resumo de vendas · {data['report']}",
+        intro,
+        [sales, products, methods, losses, carts],
+        footer,
+    )
 
 
 def change_text(change: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ wall clock, so a digest closed "later" is still due for sending at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -41,10 +42,8 @@ class OffsetClock:
 
     def now(self) -> float:
         """Wall time plus the file's current offset (the last good one if unreadable)."""
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self._offset = float(self.path.read_text(encoding="utf-8").strip() or 0)
-        except (OSError, ValueError):
-            pass
         return time.time() + self._offset
 
 

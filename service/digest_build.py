@@ -46,11 +46,20 @@ class DigestBuilder:
         """The digest's envelope (the body of its ``ponte.digest`` event)."""
         figures = self.sales.as_dict()
         rule = self.rule
-        data = {"sink": sink, "route": route, "group_by": list(rule.group_by), "key": key,
-                "count": len(self.ids), "by_event": self.by_event,
-                "totals": {k: figures[k] for k in _TOTALS if figures[k]["count"]},
-                "items": self.items, "more": len(self.ids) - len(self.items),
-                "first_at": iso(self.first), "last_at": iso(self.last), "timezone": self.timezone,
-                "rule": {"wait": rule.wait, "interval": rule.interval, "max_items": rule.max_items}}
+        data = {
+            "sink": sink,
+            "route": route,
+            "group_by": list(rule.group_by),
+            "key": key,
+            "count": len(self.ids),
+            "by_event": self.by_event,
+            "totals": {k: figures[k] for k in _TOTALS if figures[k]["count"]},
+            "items": self.items,
+            "more": len(self.ids) - len(self.items),
+            "first_at": iso(self.first),
+            "last_at": iso(self.last),
+            "timezone": self.timezone,
+            "rule": {"wait": rule.wait, "interval": rule.interval, "max_items": rule.max_items},
+        }
         doc_id = f"digest-{sink}-{self.ids[0]}" if self.ids else f"digest-{sink}"
         return {"id": doc_id, "event": DIGEST_EVENT, "sentDate": iso(now), "data": data}

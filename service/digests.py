@@ -24,12 +24,22 @@ from service.conditions import MISSING, getter
 from service.store import NewDelivery
 
 DIGEST_EVENT = "ponte.digest"
-DIGEST_KINDS = frozenset({"slack", "email", "webhook", "file", "telegram", "discord", "teams", "whatsapp"})
+DIGEST_KINDS = frozenset(
+    {"slack", "email", "webhook", "file", "telegram", "discord", "teams", "whatsapp"}
+)
 DEFAULT_WAIT = 30.0
 DEFAULT_INTERVAL = 120.0
 _BUSY = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
-_WINDOWS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0,
-            "h": 3600.0, "hour": 3600.0}
+_WINDOWS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+}
 _ENVELOPE = ("event", "id", "sentDate", "data")
 
 
@@ -46,15 +56,23 @@ class Rule:
     def key(self, event: str, doc: dict[str, Any]) -> str:
         """The digest key stored on a grouped item: this rule and the item's group values."""
         values = [_group_value(path, event, doc) for path in self.group_by]
-        return msgspec.json.encode({"wait": self.wait, "interval": self.interval,
-                                    "max_items": self.max_items, "group_by": list(self.group_by),
-                                    "key": values}).decode()
+        return msgspec.json.encode(
+            {
+                "wait": self.wait,
+                "interval": self.interval,
+                "max_items": self.max_items,
+                "group_by": list(self.group_by),
+                "key": values,
+            }
+        ).decode()
 
 
 def parse_key(text: str) -> tuple[Rule, list[str]]:
     """The rule and group values inside a stored digest key."""
     doc = msgspec.json.decode(text)
-    rule = Rule(float(doc["wait"]), float(doc["interval"]), int(doc["max_items"]), tuple(doc["group_by"]))
+    rule = Rule(
+        float(doc["wait"]), float(doc["interval"]), int(doc["max_items"]), tuple(doc["group_by"])
+    )
     return rule, [str(v) for v in doc["key"]]
 
 
@@ -86,13 +104,17 @@ def validate_digest(cfg: Any) -> None:
     """Raise ValueError (``key: problem``) for a digest that cannot work as written."""
     rule = rule_of(cfg)
     if rule.wait > rule.interval:
-        raise ValueError(f"wait: {rule.wait:g}s is longer than interval ({rule.interval:g}s); "
-                         "the first digest would come after later ones should")
+        raise ValueError(
+            f"wait: {rule.wait:g}s is longer than interval ({rule.interval:g}s); "
+            "the first digest would come after later ones should"
+        )
     if rule.interval <= 0:
         raise ValueError("interval: must be more than 0s")
     for path in rule.group_by:
         if path.split(".", 1)[0] not in _ENVELOPE:
-            raise ValueError(f"group_by: {path!r} must be event or a path from the envelope (data.…)")
+            raise ValueError(
+                f"group_by: {path!r} must be event or a path from the envelope (data.…)"
+            )
 
 
 def check_digest_targets(routes: list[Any], sinks: dict[str, Any], errors: list[str]) -> None:
@@ -114,7 +136,9 @@ def digest_problem(sink: Any) -> str | None:
     kind = str(type(sink).__struct_config__.tag)
     if kind not in DIGEST_KINDS:
         return f"a {kind} sink takes one row or message per event, not a digest"
-    if kind == "whatsapp" and (getattr(sink, "template", None) or getattr(sink, "mode", "") == "template"):
+    if kind == "whatsapp" and (
+        getattr(sink, "template", None) or getattr(sink, "mode", "") == "template"
+    ):
         return "a whatsapp sink that sends template messages cannot take a digest (use a text sink)"
     return None
 
@@ -136,12 +160,22 @@ class BusyMeter:
 
 def digest_rules(config: Any) -> dict[tuple[str, str], Rule]:
     """(route, sink) -> Rule for every target with a digest."""
-    return {(route.name, t.sink): rule_of(t.digest)
-            for route in config.routes for t in route.targets if t.digest is not None}
+    return {
+        (route.name, t.sink): rule_of(t.digest)
+        for route in config.routes
+        for t in route.targets
+        if t.digest is not None
+    }
 
 
-def assign(rules: dict[tuple[str, str], Rule], meter: BusyMeter, deliveries: list[NewDelivery],
-           event: str, doc: dict[str, Any], now: float) -> list[NewDelivery]:
+def assign(
+    rules: dict[tuple[str, str], Rule],
+    meter: BusyMeter,
+    deliveries: list[NewDelivery],
+    event: str,
+    doc: dict[str, Any],
+    now: float,
+) -> list[NewDelivery]:
     """Turn deliveries to digest targets into ``grouped`` items (pending ones only)."""
     out = []
     for d in deliveries:

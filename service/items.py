@@ -41,21 +41,30 @@ def item_of(item: StoredItem, doc: dict[str, Any], timezone: str) -> dict[str, A
     data = doc.get("data")
     money = amount_of(kind, data) if kind and isinstance(data, dict) else None
     return {
-        "event_id": item.event_id, "event": event, "external_id": item.external_id,
-        "received_at": iso(item.received_at), "line": _line(item, event, doc, timezone),
+        "event_id": item.event_id,
+        "event": event,
+        "external_id": item.external_id,
+        "received_at": iso(item.received_at),
+        "line": _line(item, event, doc, timezone),
         "amount": None if money is None else {"currency": money[0], "value": str(money[1])},
         "data": data,
     }
 
 
 def _line(item: StoredItem, event: str, doc: dict[str, Any], timezone: str) -> str:
-    context = {"id": doc.get("id", item.external_id), "event": event, "sentDate": doc.get("sentDate"),
-               "data": doc.get("data"), "source": item.source, "event_id": item.event_id,
-               "received_at": iso(item.received_at)}
+    context = {
+        "id": doc.get("id", item.external_id),
+        "event": event,
+        "sentDate": doc.get("sentDate"),
+        "data": doc.get("data"),
+        "source": item.source,
+        "event_id": item.event_id,
+        "received_at": iso(item.received_at),
+    }
     template = builtin_template(event, "file", timezone=timezone)
     try:
         rendered = template.render(context) if template is not None else {}
     except TemplateError:
         rendered = {}
     line = str(rendered.get("summary") or f"📨 {event}") if isinstance(rendered, dict) else event
-    return line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT - 1] + "…"
+    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"

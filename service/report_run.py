@@ -1,4 +1,4 @@
-"""Running a report: read a period's events, compute the figures, store one report delivery per sink.
+"""Running a report: read a period's events, compute the figures, store a delivery per sink.
 
 The figures are computed when the report runs and kept in the ``ponte.report`` event's
 body, so a retry or a replay sends the same message. ``run_due`` is the scheduler's step:
@@ -53,10 +53,12 @@ def matcher(report: ReportConfig) -> Callable[[str, dict[str, Any]], bool]:
     return matches
 
 
-async def figures(store: Store, report: ReportConfig, period: Period, timezone: str,
-                  keep: int = ITEMS_KEPT) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def figures(
+    store: Store, report: ReportConfig, period: Period, timezone: str, keep: int = ITEMS_KEPT
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The sales figures of a period and its first ``keep`` matching items."""
-    matches, sales, items, after = matcher(report), Sales(), [], 0
+    matches, sales, after = matcher(report), Sales(), 0
+    items: list[dict[str, Any]] = []
     while True:
         page = await store.events_between(period.start, period.end, after, PAGE)
         for stored in page:
@@ -74,34 +76,69 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def report_doc(store: Store, settings: Settings, report: ReportConfig, period: Period,
-                     now: float, late: bool) -> dict[str, Any]:
+async def report_doc(
+    store: Store, settings: Settings, report: ReportConfig, period: Period, now: float, late: bool
+) -> dict[str, Any]:
     """The ``ponte.report`` envelope: period, figures, change against the period before, items."""
     tz_name = report_zone(settings, report)
     tz = ZoneInfo(tz_name)
     summary, items = await figures(store, report, period, tz_name)
     before = previous(period, report.every, parse_at(report.at), tz)
     old, _ = await figures(store, report, before, tz_name, keep=0)
-    data = {"report": report.name, "every": report.every, "timezone": tz_name,
-            "period": {"start": _iso(period.start), "end": _iso(period.end), "label": period.label(tz)},
-            "previous_period": {"start": _iso(before.start), "end": _iso(before.end), "label": before.label(tz)},
-            "late": late, "due_at": _iso(period.end), "sent_at": _iso(now),
-            "summary": summary, "change": change(summary, old), "items": items}
-    return {"id": f"{report.name}-{int(period.start)}", "event": REPORT_EVENT, "sentDate": _iso(now), "data": data}
+    data = {
+        "report": report.name,
+        "every": report.every,
+        "timezone": tz_name,
+        "period": {"start": _iso(period.start), "end": _iso(period.end), "label": period.label(tz)},
+        "previous_period": {
+            "start": _iso(before.start),
+            "end": _iso(before.end),
+            "label": before.label(tz),
+        },
+        "late": late,
+        "due_at": _iso(period.end),
+        "sent_at": _iso(now),
+        "summary": summary,
+        "change": change(summary, old),
+        "items": items,
+    }
+    return {
+        "id": f"{report.name}-{int(period.start)}",
+        "event": REPORT_EVENT,
+        "sentDate": _iso(now),
+        "data": data,
+    }
 
 
-async def send_report(store: Store, settings: Settings, report: ReportConfig, period: Period, now: float,
-                      wall: float, *, late: bool, scheduled: bool) -> int | None:
+async def send_report(
+    store: Store,
+    settings: Settings,
+    report: ReportConfig,
+    period: Period,
+    now: float,
+    wall: float,
+    *,
+    late: bool,
+    scheduled: bool,
+) -> int | None:
     """Store the report for ``period`` and its deliveries; None if the period was already sent.
 
-    ``now`` is the scheduler's clock (what the message says), ``wall`` the worker's (when it is due).
+    ``now`` is the scheduler's clock (what the message says), ``wall`` the worker's (when due).
     """
     doc = await report_doc(store, settings, report, period, now, late)
     external = f"report:{report.name}:{int(period.start)}"
     if not scheduled:
         external += f":manual:{uuid.uuid4().hex[:12]}"
-    event = NewEvent(source=SOURCE, external_id=external, event=REPORT_EVENT, sent_date=doc["sentDate"],
-                     received_at=wall, status="accepted", headers={}, body=msgspec.json.encode(doc))
+    event = NewEvent(
+        source=SOURCE,
+        external_id=external,
+        event=REPORT_EVENT,
+        sent_date=doc["sentDate"],
+        received_at=wall,
+        status="accepted",
+        headers={},
+        body=msgspec.json.encode(doc),
+    )
     sinks = [(s, "disabled" if s in settings.disabled_sinks else "pending") for s in report.to]
     run = ReportRun(report.name, period.start, period.end, now, late, event, sinks, scheduled)
     return await store.record_report(run)
@@ -118,12 +155,21 @@ async def run_due(store: Store, settings: Settings, now: float, wall: float) -> 
             continue
         late = now - period.end > LATE_AFTER
         if last is None and late:  # a new report: its first period is the next one, not a past one
-            await store.record_report(ReportRun(report.name, period.start, period.end, now, False, None, []))
+            await store.record_report(
+                ReportRun(report.name, period.start, period.end, now, False, None, [])
+            )
             log.info("report_scheduled", report=report.name, next_after=_iso(period.end))
             continue
-        event_id = await send_report(store, settings, report, period, now, wall, late=late, scheduled=True)
+        event_id = await send_report(
+            store, settings, report, period, now, wall, late=late, scheduled=True
+        )
         if event_id is not None:
             sent += 1
-            log.info("report_sent", report=report.name, period_start=_iso(period.start), late=late,
-                     event_id=event_id)
+            log.info(
+                "report_sent",
+                report=report.name,
+                period_start=_iso(period.start),
+                late=late,
+                event_id=event_id,
+            )
     return sent

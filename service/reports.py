@@ -56,8 +56,11 @@ def check_report_references(reports: list[Any], sinks: dict[str, Any], errors: l
         if report.name in seen:
             errors.append(f"reports[{i}].name: duplicate report name {report.name!r}")
         seen.add(report.name)
-        errors += [f"reports[{i}].to[{j}]: unknown sink {sink!r}" for j, sink in enumerate(report.to)
-                   if sink not in sinks]
+        errors += [
+            f"reports[{i}].to[{j}]: unknown sink {sink!r}"
+            for j, sink in enumerate(report.to)
+            if sink not in sinks
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,9 @@ def last_period(every: str, at: time, tz: ZoneInfo, now: float) -> Period:
     day = _fire_day(every, local.date())
     if _local(day, at, tz).timestamp() > now:
         day = _fire_day(every, day - timedelta(days=1))
-    return Period(_local(previous_day(every, day), at, tz).timestamp(), _local(day, at, tz).timestamp())
+    return Period(
+        _local(previous_day(every, day), at, tz).timestamp(), _local(day, at, tz).timestamp()
+    )
 
 
 def _fire_day(every: str, day: date) -> date:
@@ -114,7 +119,9 @@ def previous_day(every: str, day: date) -> date:
 def previous(period: Period, every: str, at: time, tz: ZoneInfo) -> Period:
     """The period just before ``period`` (for a calendar day: the same hours a day earlier)."""
     if period.calendar:
-        start, end = (datetime.fromtimestamp(t, tz) - timedelta(days=1) for t in (period.start, period.end))
+        start, end = (
+            datetime.fromtimestamp(t, tz) - timedelta(days=1) for t in (period.start, period.end)
+        )
         back = [datetime.combine(d.date(), d.time(), tzinfo=tz).timestamp() for d in (start, end)]
         return Period(back[0], back[1], calendar=True)
     return last_period(every, at, tz, period.start)
@@ -155,10 +162,16 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
                 continue
             kind, at = message_kind(sink), f"reports[{i}].template"
             allowed = TEMPLATE_KEYS.get(kind, set(report.template))
-            errors += [f"{at}.{k}: a {kind} template takes {', '.join(sorted(allowed))}"
-                       for k in sorted(set(report.template) - allowed)]
+            errors += [
+                f"{at}.{k}: a {kind} template takes {', '.join(sorted(allowed))}"
+                for k in sorted(set(report.template) - allowed)
+            ]
             try:
                 templates[(f"report:{report.name}", sink_name)] = compile_template(
-                    report.template, kind=kind, timezone=report.timezone or config.messages.timezone, where=at)
+                    report.template,
+                    kind=kind,
+                    timezone=report.timezone or config.messages.timezone,
+                    where=at,
+                )
             except ConfigError as exc:
                 errors.extend(exc.errors)

@@ -8,6 +8,7 @@ crash between steps loses nothing and repeats nothing. Time comes from a ``Clock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,15 +19,14 @@ from aiohttp import web
 
 from service import report_run
 from service.clock import Clock, clock_from_env
-from service.digests import DIGEST_EVENT, Rule, parse_key
 from service.digest_build import DigestBuilder
+from service.digests import DIGEST_EVENT, Rule, parse_key
 from service.keys import HOLDER, STORE, WAKE
 from service.runtime import Holder, Settings
 from service.store import NewEvent, Store
 from service.store.digests import DigestClose, DigestGroup
 
 CLOCK = web.AppKey("clock", Clock)
-SCHEDULER = web.AppKey("scheduler", "Scheduler")
 TICK = 1.0
 PAGE = 1000
 log = structlog.get_logger("ponte.scheduler")
@@ -52,16 +52,17 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 await self.tick()
-            except Exception:  # noqa: BLE001 - storage trouble must not end the scheduler
+            except Exception:
                 log.exception("scheduler_tick_failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), TICK)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         """Finish the current tick and end."""
         self._stop.set()
+
+
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -93,24 +94,37 @@ async def close_due(store: Store, settings: Settings, now: float, wall: float) -
     return made
 
 
-async def _close(store: Store, settings: Settings, group: DigestGroup, rule: Rule, now: float,
-                 wall: float) -> int:
+async def _close(
+    store: Store, settings: Settings, group: DigestGroup, rule: Rule, now: float, wall: float
+) -> int:
     ids, doc = await digest_doc(store, settings, group, rule, now)
     if not ids:
         return 0
-    event = NewEvent(source=report_run.SOURCE, external_id=doc["id"], event=DIGEST_EVENT,
-                     sent_date=doc["sentDate"], received_at=wall, status="accepted", headers={},
-                     body=msgspec.json.encode(doc))
-    delivery_id = await store.close_digest(DigestClose(group, ids, event, now + rule.interval, wall))
+    event = NewEvent(
+        source=report_run.SOURCE,
+        external_id=doc["id"],
+        event=DIGEST_EVENT,
+        sent_date=doc["sentDate"],
+        received_at=wall,
+        status="accepted",
+        headers={},
+        body=msgspec.json.encode(doc),
+    )
+    delivery_id = await store.close_digest(
+        DigestClose(group, ids, event, now + rule.interval, wall)
+    )
     if delivery_id is None:
         log.warning("digest_close_retried", sink=group.sink, route=group.route)
         return 0
-    log.info("digest_closed", sink=group.sink, route=group.route, items=len(ids), delivery_id=delivery_id)
+    log.info(
+        "digest_closed", sink=group.sink, route=group.route, items=len(ids), delivery_id=delivery_id
+    )
     return 1
 
 
-async def digest_doc(store: Store, settings: Settings, group: DigestGroup, rule: Rule,
-                     now: float) -> tuple[list[int], dict[str, Any]]:
+async def digest_doc(
+    store: Store, settings: Settings, group: DigestGroup, rule: Rule, now: float
+) -> tuple[list[int], dict[str, Any]]:
     """Every waiting item's id, and the ``ponte.digest`` envelope (read page by page)."""
     builder = DigestBuilder(rule, settings.config.messages.timezone)
     after = 0

@@ -28,6 +28,7 @@ _AMOUNT_KEYS = {
     "chargeback": ("paid", "price"), "canceled": ("price", "paid"),
 }  # fmt: skip
 TOP = 10
+_KIND_NAMES = ("paid", "refunded", "chargeback", "canceled", "abandoned")
 NO_PRODUCT = "(sem produto)"
 
 
@@ -68,8 +69,11 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: amounts as decimal strings (exact)."""
-        return {"count": self.count, "without_amount": self.without_amount,
-                "amounts": {c: str(v) for c, v in sorted(self.amounts.items())}}
+        return {
+            "count": self.count,
+            "without_amount": self.without_amount,
+            "amounts": {c: str(v) for c, v in sorted(self.amounts.items())},
+        }
 
 
 @dataclass
@@ -113,9 +117,6 @@ class Sales:
         }
 
 
-_KIND_NAMES = ("paid", "refunded", "chargeback", "canceled", "abandoned")
-
-
 def _ranked(tallies: dict[str, Tally]) -> list[dict[str, Any]]:
     def order(item: tuple[str, Tally]) -> tuple[int, Decimal, str]:
         return (-item[1].count, -item[1].amounts.get("BRL", Decimal(0)), item[0])
@@ -133,10 +134,15 @@ def summarize(docs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     """Paid count and revenue now against the previous period (percent None when it had none)."""
-    out: dict[str, Any] = {"paid_count": previous["paid"]["count"], "amounts": previous["paid"]["amounts"]}
+    out: dict[str, Any] = {
+        "paid_count": previous["paid"]["count"],
+        "amounts": previous["paid"]["amounts"],
+    }
     now_brl = Decimal(current["paid"]["amounts"].get("BRL", "0"))
     before = Decimal(previous["paid"]["amounts"].get("BRL", "0"))
     out["revenue_percent"] = None if before == 0 else float((now_brl - before) / before * 100)
     before_n = previous["paid"]["count"]
-    out["count_percent"] = None if before_n == 0 else (current["paid"]["count"] - before_n) / before_n * 100
+    out["count_percent"] = (
+        None if before_n == 0 else (current["paid"]["count"] - before_n) / before_n * 100
+    )
     return out

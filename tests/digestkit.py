@@ -46,16 +46,37 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def paid_body(i: int, value: float | None = 100.0, currency: str = "BRL", product: str = "Curso A",
-              method: str = "pix", event: str = "myeduzz.invoice_paid") -> bytes:
+def paid_body(
+    i: int,
+    value: float | None = 100.0,
+    currency: str = "BRL",
+    product: str = "Curso A",
+    method: str = "pix",
+    event: str = "myeduzz.invoice_paid",
+) -> bytes:
     """An invoice event with its own id, amount, product and payment method."""
-    data: dict[str, Any] = {"id": f"inv-{i}", "status": "paid", "paymentMethod": method,
-                            "buyer": {"name": f"Comprador {i}", "email": f"c{i}@example.com"},
-                            "items": [{"productId": f"p-{product}", "name": product,
-                                       "price": {"currency": currency, "value": value}}]}
+    data: dict[str, Any] = {
+        "id": f"inv-{i}",
+        "status": "paid",
+        "paymentMethod": method,
+        "buyer": {"name": f"Comprador {i}", "email": f"c{i}@example.com"},
+        "items": [
+            {
+                "productId": f"p-{product}",
+                "name": product,
+                "price": {"currency": currency, "value": value},
+            }
+        ],
+    }
     if value is not None:
         data["paid"] = data["price"] = {"currency": currency, "value": value}
         if event == "myeduzz.invoice_refunded":
             data["refund"] = {"currency": currency, "value": value}
-    return json.dumps({"id": f"ev-{event}-{i}", "event": event, "sentDate": "2026-11-30T12:00:00.000Z",
-                       "data": data}).encode()
+    return json.dumps(
+        {
+            "id": f"ev-{event}-{i}",
+            "event": event,
+            "sentDate": "2026-11-30T12:00:00.000Z",
+            "data": data,
+        }
+    ).encode()

@@ -1,4 +1,4 @@
-"""The CLI and the examples: routes test and preview show digests; ponte report renders and sends."""
+"""CLI and examples: routes test and preview show digests; ponte report renders and sends."""
 
 from __future__ import annotations
 
@@ -24,10 +24,22 @@ def _config(tmp_path: Path) -> Path:
     raw = {
         "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
         "sources": {"eduzz": {"type": "eduzz", "secrets": ["s"]}},
-        "sinks": {"chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"},
-                  "mail": {"type": "file", "path": str(tmp_path / "mail.jsonl"), "format": "email"}},
-        "routes": [{"name": "vendas", "events": ["myeduzz.invoice_paid"],
-                    "to": [{"sink": "chat", "digest": {"group_by": ["event"], "wait": "30s", "interval": "2m"}}]}],
+        "sinks": {
+            "chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"},
+            "mail": {"type": "file", "path": str(tmp_path / "mail.jsonl"), "format": "email"},
+        },
+        "routes": [
+            {
+                "name": "vendas",
+                "events": ["myeduzz.invoice_paid"],
+                "to": [
+                    {
+                        "sink": "chat",
+                        "digest": {"group_by": ["event"], "wait": "30s", "interval": "2m"},
+                    }
+                ],
+            }
+        ],
         "reports": [{"name": "resumo", "every": "day", "at": "20:00", "to": ["mail"]}],
     }
     path = tmp_path / "ponte.yaml"
@@ -41,7 +53,11 @@ def test_routes_test_shows_the_digest(tmp_path, capsys):
     assert main(["routes", "test", "myeduzz.invoice_paid", "--config", str(config), "--json"]) == 0
     delivery = json.loads(capsys.readouterr().out)[0]["deliveries"][0]
     digest = delivery["digest"]
-    assert (digest["wait"], digest["interval"], digest["group"]) == (30, 120, ["myeduzz.invoice_paid"])
+    assert (digest["wait"], digest["interval"], digest["group"]) == (
+        30,
+        120,
+        ["myeduzz.invoice_paid"],
+    )
     assert digest["message"]["blocks"][0]["text"]["text"].startswith("📦 1 ×")
     assert main(["routes", "test", "myeduzz.invoice_paid", "--config", str(config)]) == 0
     assert "⏳ digest: waits 30s, then one message every 120s" in capsys.readouterr().out
@@ -52,8 +68,9 @@ def test_preview_shows_the_digest(tmp_path, capsys):
     config = _config(tmp_path)
     assert main(["preview", "myeduzz.invoice_paid", "--sink", "chat", "--config", str(config)]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["message"]["blocks"] and "Venda aprovada" in json.dumps(shown["digest"]["message"],
-                                                                          ensure_ascii=False)
+    assert shown["message"]["blocks"] and "Venda aprovada" in json.dumps(
+        shown["digest"]["message"], ensure_ascii=False
+    )
 
 
 async def _store_sales(tmp_path: Path, when: float, values: list[float]) -> None:
@@ -62,7 +79,9 @@ async def _store_sales(tmp_path: Path, when: float, values: list[float]) -> None
     for i, value in enumerate(values):
         body = paid_body(i, value)
         doc = json.loads(body)
-        await store.save_event(NewEvent("eduzz", doc["id"], doc["event"], None, when + i, "accepted", {}, body), [])
+        await store.save_event(
+            NewEvent("eduzz", doc["id"], doc["event"], None, when + i, "accepted", {}, body), []
+        )
     await store.close()
 
 
@@ -94,7 +113,9 @@ def test_report_send_stores_one_delivery_per_sink(tmp_path, capsys):
             await store.close()
 
     items = asyncio.run(pending())
-    assert [(d["sink"], d["event"], d["route"]) for d in items] == [("mail", "ponte.report", "report:resumo")]
+    assert [(d["sink"], d["event"], d["route"]) for d in items] == [
+        ("mail", "ponte.report", "report:resumo")
+    ]
 
 
 def test_report_bad_input(tmp_path, capsys):
@@ -112,4 +133,6 @@ def test_examples_use_when_busy_for_chat_and_a_daily_report(monkeypatch):
     vendas = load_settings(str(ROOT / "config/examples/vendas-slack.yaml"))
     assert vendas.digests[("vendas", "vendas")].busy == (20, 60.0)
     financeiro = load_settings(str(ROOT / "config/examples/financeiro-email.yaml"))
-    assert [(r.name, r.every, r.at) for r in financeiro.config.reports] == [("resumo-diario", "day", "20:00")]
+    assert [(r.name, r.every, r.at) for r in financeiro.config.reports] == [
+        ("resumo-diario", "day", "20:00")
+    ]

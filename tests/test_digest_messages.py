@@ -23,20 +23,42 @@ def _digest(count: int, max_items: int = 100, product: str = "Curso A") -> dict:
     builder = DigestBuilder(Rule(30, 120, max_items), "America/Sao_Paulo")
     now = time.time()
     for i in range(count):
-        builder.add(StoredItem(i + 1, i + 1, "eduzz", "myeduzz.invoice_paid", f"ev-{i}", now,
-                               paid_body(i, 1234.56, product=product)))
+        builder.add(
+            StoredItem(
+                i + 1,
+                i + 1,
+                "eduzz",
+                "myeduzz.invoice_paid",
+                f"ev-{i}",
+                now,
+                paid_body(i, 1234.56, product=product),
+            )
+        )
     return builder.envelope("chat", "vendas", [], now)
 
 
 def _report(product: str = "Curso A") -> dict:
-    docs = [("myeduzz.invoice_paid", json.loads(paid_body(i, 1234.56, product=product))["data"]) for i in range(3)]
+    docs = [
+        ("myeduzz.invoice_paid", json.loads(paid_body(i, 1234.56, product=product))["data"])
+        for i in range(3)
+    ]
     docs.append(("myeduzz.invoice_paid", json.loads(paid_body(9, None))["data"]))
     summary = summarize(docs)
-    return {"id": "r", "event": "ponte.report", "sentDate": "2026-11-30T23:00:00Z", "data": {
-        "report": "resumo-diario", "every": "day", "timezone": "America/Sao_Paulo",
-        "period": {"label": "29/11/2026 20:00 a 30/11/2026 20:00"}, "late": False,
-        "summary": summary, "change": {"paid_count": 2, "amounts": {"BRL": "1000"}, "revenue_percent": 270.4},
-        "items": []}}
+    return {
+        "id": "r",
+        "event": "ponte.report",
+        "sentDate": "2026-11-30T23:00:00Z",
+        "data": {
+            "report": "resumo-diario",
+            "every": "day",
+            "timezone": "America/Sao_Paulo",
+            "period": {"label": "29/11/2026 20:00 a 30/11/2026 20:00"},
+            "late": False,
+            "summary": summary,
+            "change": {"paid_count": 2, "amounts": {"BRL": "1000"}, "revenue_percent": 270.4},
+            "items": [],
+        },
+    }
 
 
 def _text_of(kind: str, message: dict) -> str:
@@ -121,7 +143,7 @@ class WhatsappConfig(Base, tag="whatsapp", tag_field="type"):
 
 
 def test_sinks_that_cannot_take_a_digest():
-    """A spreadsheet and a WhatsApp template sink refuse digests; a WhatsApp text sink takes them."""
+    """A spreadsheet and a WhatsApp template sink refuse digests; a WhatsApp text sink takes one."""
     assert "google_sheets" in (digest_problem(GoogleSheetsConfig()) or "")
     assert "template" in (digest_problem(WhatsappConfig(template="pedido_pago")) or "")
     assert digest_problem(WhatsappConfig()) is None

@@ -15,8 +15,12 @@ def _settings(tmp_path, digest, **extra):
     raw = {
         "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
         "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
-        "sinks": {"chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"}},
-        "routes": [{"name": "vendas", "events": ["myeduzz.*"], "to": [{"sink": "chat", "digest": digest}]}],
+        "sinks": {
+            "chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"}
+        },
+        "routes": [
+            {"name": "vendas", "events": ["myeduzz.*"], "to": [{"sink": "chat", "digest": digest}]}
+        ],
         **extra,
     }
     return build_settings(parse_config(raw, env={}))
@@ -34,10 +38,14 @@ async def _counts(client):
     return await client.app[__import__("service.keys", fromlist=["STORE"]).STORE].counts()
 
 
-async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(tmp_path, aiohttp_client):
+async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(
+    tmp_path, aiohttp_client
+):
     """Seven sales in a burst: nothing before wait, one digest at wait, later sales at interval."""
     clock = FakeClock()
-    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "2m"}), clock)
+    client = await start_app(
+        aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "2m"}), clock
+    )
     for i in range(5):
         assert (await post_signed(client, paid_body(i))).status == 200
     await tick(client)  # opens the group
@@ -63,8 +71,10 @@ async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(tmp_p
     assert counts.get("digested") == 7 and "grouped" not in counts
 
 
-async def test_group_by_splits_digests_and_over_max_items_says_how_many_more(tmp_path, aiohttp_client):
-    """group_by: [data.items.0.name] gives one digest per product; max_items lists the first only."""
+async def test_group_by_splits_digests_and_over_max_items_says_how_many_more(
+    tmp_path, aiohttp_client
+):
+    """group_by [data.items.0.name]: one digest per product; max_items lists the first only."""
     clock = FakeClock()
     digest = {"group_by": ["data.items.0.name"], "wait": "10s", "interval": "1m", "max_items": 3}
     client = await start_app(aiohttp_client, _settings(tmp_path, digest), clock)
@@ -78,7 +88,9 @@ async def test_group_by_splits_digests_and_over_max_items_says_how_many_more(tmp
     assert by_key[("Curso A",)]["count"] == 6 and len(by_key[("Curso A",)]["items"]) == 3
     assert by_key[("Curso A",)]["more"] == 3 and by_key[("Curso B",)]["count"] == 2
     text = next(g for g in got if g["body"]["data"]["key"] == ["Curso A"])["message"]["blocks"]
-    assert any("… e mais 3" in b.get("text", {}).get("text", "") for b in text if b["type"] == "section")
+    assert any(
+        "… e mais 3" in b.get("text", {}).get("text", "") for b in text if b["type"] == "section"
+    )
 
 
 async def test_when_busy_sends_singly_until_the_rate_passes(tmp_path, aiohttp_client):
@@ -97,10 +109,14 @@ async def test_when_busy_sends_singly_until_the_rate_passes(tmp_path, aiohttp_cl
     assert got[3]["event"] == "ponte.digest" and got[3]["body"]["data"]["count"] == 4
 
 
-async def test_reload_that_removes_the_digest_sends_waiting_items_under_the_old_rule(tmp_path, aiohttp_client):
+async def test_reload_that_removes_the_digest_sends_waiting_items_under_the_old_rule(
+    tmp_path, aiohttp_client
+):
     """Items waiting when a reload removes the digest are still sent, once, as a digest."""
     clock = FakeClock()
-    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    client = await start_app(
+        aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock
+    )
     for i in range(3):
         await post_signed(client, paid_body(i))
     await tick(client)
@@ -121,7 +137,9 @@ async def test_reload_that_removes_the_digest_sends_waiting_items_under_the_old_
 async def test_a_clock_that_jumps_back_does_not_strand_items(tmp_path, aiohttp_client):
     """A clock set back a day restarts the wait instead of leaving the group due a day later."""
     clock = FakeClock()
-    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    client = await start_app(
+        aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock
+    )
     await post_signed(client, paid_body(1))
     await tick(client)
     clock.advance(-86400)
@@ -135,7 +153,9 @@ async def test_a_clock_that_jumps_back_does_not_strand_items(tmp_path, aiohttp_c
 async def test_a_clock_that_jumps_forward_sends_once(tmp_path, aiohttp_client):
     """A jump of a week sends the waiting items in one digest, not one per missed interval."""
     clock = FakeClock()
-    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock)
+    client = await start_app(
+        aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "1m"}), clock
+    )
     for i in range(4):
         await post_signed(client, paid_body(i))
     await tick(client)
@@ -150,7 +170,9 @@ async def test_a_clock_that_jumps_forward_sends_once(tmp_path, aiohttp_client):
 async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
     """GET /api/deliveries/<id> of a digest lists the event ids it carried."""
     clock = FakeClock()
-    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "1s", "interval": "1m"}), clock)
+    client = await start_app(
+        aiohttp_client, _settings(tmp_path, {"wait": "1s", "interval": "1m"}), clock
+    )
     ids = [(await (await post_signed(client, paid_body(i))).json())["event_id"] for i in range(3)]
     await tick(client)
     clock.advance(2)
@@ -176,10 +198,13 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
     store = SQLiteStore(str(tmp_path / "ponte.db"))
     await store.open()
     try:
+
         async def save(i):
             body = paid_body(i)
             doc = _json.loads(body)
-            event = NewEvent("eduzz", doc["id"], doc["event"], None, 1000.0 + i, "accepted", {}, body)
+            event = NewEvent(
+                "eduzz", doc["id"], doc["event"], None, 1000.0 + i, "accepted", {}, body
+            )
             return await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
 
         for start in range(0, 10_000, 500):
@@ -190,8 +215,9 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
         assert await close_due(store, settings, 32.0, 3.0) == 0
         counts = await store.counts()
         assert counts == {"digested": 10_000, "pending": 1}
-        page = await store.list_deliveries(__import__("service.store", fromlist=["Filter"]).Filter(
-            status="pending"), 10, None)
+        page = await store.list_deliveries(
+            __import__("service.store", fromlist=["Filter"]).Filter(status="pending"), 10, None
+        )
         event = await store.get_event(page.items[0]["event_id"])
         assert event["event"] == "ponte.digest" and len(event["body"]) < 300_000
         assert _json.loads(event["body"])["data"]["count"] == 10_000

@@ -26,18 +26,35 @@ def ts(zone, *args):
     return datetime(*args, tzinfo=zone).timestamp()
 
 
-@pytest.mark.parametrize(("every", "at", "zone", "now", "start", "end"), [
-    ("day", "20:00", SP, (2026, 11, 30, 21, 0), (2026, 11, 29, 20, 0), (2026, 11, 30, 20, 0)),
-    ("day", "20:00", SP, (2026, 11, 30, 19, 59), (2026, 11, 28, 20, 0), (2026, 11, 29, 20, 0)),
-    ("day", "20:00", SP, (2026, 11, 30, 20, 0), (2026, 11, 29, 20, 0), (2026, 11, 30, 20, 0)),
-    ("hour", "00:30", SP, (2026, 11, 30, 21, 10), (2026, 11, 30, 19, 30), (2026, 11, 30, 20, 30)),
-    ("week", "08:00", SP, (2026, 12, 2, 9, 0), (2026, 11, 23, 8, 0), (2026, 11, 30, 8, 0)),
-    ("week", "08:00", SP, (2026, 11, 30, 7, 0), (2026, 11, 16, 8, 0), (2026, 11, 23, 8, 0)),
-    ("month", "00:00", SP, (2026, 12, 15, 0, 0), (2026, 11, 1, 0, 0), (2026, 12, 1, 0, 0)),
-    ("month", "09:00", SP, (2026, 1, 1, 8, 0), (2025, 11, 1, 9, 0), (2025, 12, 1, 9, 0)),
-    ("day", "00:00", NY, (2026, 3, 9, 12, 0), (2026, 3, 8, 0, 0), (2026, 3, 9, 0, 0)),   # 23 h
-    ("day", "00:00", NY, (2026, 11, 2, 12, 0), (2026, 11, 1, 0, 0), (2026, 11, 2, 0, 0)),  # 25 h
-])
+@pytest.mark.parametrize(
+    ("every", "at", "zone", "now", "start", "end"),
+    [
+        ("day", "20:00", SP, (2026, 11, 30, 21, 0), (2026, 11, 29, 20, 0), (2026, 11, 30, 20, 0)),
+        ("day", "20:00", SP, (2026, 11, 30, 19, 59), (2026, 11, 28, 20, 0), (2026, 11, 29, 20, 0)),
+        ("day", "20:00", SP, (2026, 11, 30, 20, 0), (2026, 11, 29, 20, 0), (2026, 11, 30, 20, 0)),
+        (
+            "hour",
+            "00:30",
+            SP,
+            (2026, 11, 30, 21, 10),
+            (2026, 11, 30, 19, 30),
+            (2026, 11, 30, 20, 30),
+        ),
+        ("week", "08:00", SP, (2026, 12, 2, 9, 0), (2026, 11, 23, 8, 0), (2026, 11, 30, 8, 0)),
+        ("week", "08:00", SP, (2026, 11, 30, 7, 0), (2026, 11, 16, 8, 0), (2026, 11, 23, 8, 0)),
+        ("month", "00:00", SP, (2026, 12, 15, 0, 0), (2026, 11, 1, 0, 0), (2026, 12, 1, 0, 0)),
+        ("month", "09:00", SP, (2026, 1, 1, 8, 0), (2025, 11, 1, 9, 0), (2025, 12, 1, 9, 0)),
+        ("day", "00:00", NY, (2026, 3, 9, 12, 0), (2026, 3, 8, 0, 0), (2026, 3, 9, 0, 0)),  # 23 h
+        (
+            "day",
+            "00:00",
+            NY,
+            (2026, 11, 2, 12, 0),
+            (2026, 11, 1, 0, 0),
+            (2026, 11, 2, 0, 0),
+        ),  # 25 h
+    ],
+)
 def test_last_period(every, at, zone, now, start, end):
     """The latest period that ended, on the local calendar."""
     period = last_period(every, parse_at(at), zone, ts(zone, *now))
@@ -69,7 +86,7 @@ def test_calendar_days():
 
 
 def test_the_day_before_a_calendar_day_keeps_its_hours():
-    """--period today compares with yesterday up to the same time; a whole day with the whole day before."""
+    """--period today: yesterday up to the same hour; a whole day: the whole day before."""
     from service.reports import previous
 
     now = ts(SP, 2026, 11, 30, 15, 0)
@@ -83,21 +100,41 @@ def _raw(tmp_path, at="20:00", **report):
     return {
         "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
         "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
-        "sinks": {"diretoria": {"type": "file", "path": str(tmp_path / "report.jsonl"), "format": "email"},
-                  "hook": {"type": "file", "path": str(tmp_path / "hook.jsonl"), "format": "webhook"}},
+        "sinks": {
+            "diretoria": {
+                "type": "file",
+                "path": str(tmp_path / "report.jsonl"),
+                "format": "email",
+            },
+            "hook": {"type": "file", "path": str(tmp_path / "hook.jsonl"), "format": "webhook"},
+        },
         "routes": [],
-        "reports": [{"name": "resumo-diario", "every": "day", "at": at, "timezone": "America/Sao_Paulo",
-                     "to": ["diretoria", "hook"], **report}],
+        "reports": [
+            {
+                "name": "resumo-diario",
+                "every": "day",
+                "at": at,
+                "timezone": "America/Sao_Paulo",
+                "to": ["diretoria", "hook"],
+                **report,
+            }
+        ],
     }
 
 
-@pytest.mark.parametrize(("report", "expected"), [
-    ({"at": "25:00"}, "reports[0].at: '25:00' is not a time of day"),
-    ({"timezone": "America/Sao_Pablo"}, "reports[0].timezone: unknown time zone 'America/Sao_Pablo'"),
-    ({"every": "fortnight"}, "reports[0].every"),
-    ({"to": ["diretoria", "nada"]}, "reports[0].to[1]: unknown sink 'nada'"),
-    ({"where": {"data.x": {"bogus": 1}}}, "reports[0].where"),
-])
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        ({"at": "25:00"}, "reports[0].at: '25:00' is not a time of day"),
+        (
+            {"timezone": "America/Sao_Pablo"},
+            "reports[0].timezone: unknown time zone 'America/Sao_Pablo'",
+        ),
+        ({"every": "fortnight"}, "reports[0].every"),
+        ({"to": ["diretoria", "nada"]}, "reports[0].to[1]: unknown sink 'nada'"),
+        ({"where": {"data.x": {"bogus": 1}}}, "reports[0].where"),
+    ],
+)
 def test_bad_reports_name_their_path(tmp_path, report, expected):
     """Each bad report is refused with its YAML path."""
     raw = _raw(tmp_path)
@@ -117,9 +154,15 @@ def _expected(sent):
     products = {}
     for s in paid:
         products[s["product"]] = products.get(s["product"], 0) + 1
-    return {"count": len(paid), "brl": brl, "usd": usd, "without": len(paid) - len(with_value),
-            "refunds": len(refunds), "refund_brl": sum((Decimal(str(s["value"])) for s in refunds), Decimal(0)),
-            "products": products}
+    return {
+        "count": len(paid),
+        "brl": brl,
+        "usd": usd,
+        "without": len(paid) - len(with_value),
+        "refunds": len(refunds),
+        "refund_brl": sum((Decimal(str(s["value"])) for s in refunds), Decimal(0)),
+        "products": products,
+    }
 
 
 def _sales(n, seed=11):
@@ -127,15 +170,27 @@ def _sales(n, seed=11):
     out = []
     for i in range(n):
         event = rng.choice(["myeduzz.invoice_paid"] * 4 + ["myeduzz.invoice_refunded"])
-        value = None if (event == "myeduzz.invoice_paid" and i % 9 == 0) else round(rng.uniform(10, 900), 2)
+        value = (
+            None
+            if (event == "myeduzz.invoice_paid" and i % 9 == 0)
+            else round(rng.uniform(10, 900), 2)
+        )
         currency = "USD" if (event == "myeduzz.invoice_paid" and i % 7 == 0) else "BRL"
-        out.append({"i": i, "event": event, "value": value, "currency": currency,
-                    "product": rng.choice(["Curso A", "Curso B", "Mentoria"]), "method": rng.choice(["pix", "creditCard"])})
+        out.append(
+            {
+                "i": i,
+                "event": event,
+                "value": value,
+                "currency": currency,
+                "product": rng.choice(["Curso A", "Curso B", "Mentoria"]),
+                "method": rng.choice(["pix", "creditCard"]),
+            }
+        )
     return out
 
 
 async def test_a_summary_comes_once_per_period_with_the_right_figures(tmp_path, aiohttp_client):
-    """Day report: a new report waits for its first period; that period's figures match the events."""
+    """A new report waits for its first period; that period's figures match the events sent."""
     real = datetime.now(SP)
     at = (real + timedelta(hours=2)).strftime("%H:%M")  # the current period ends in ~2 h
     settings = build_settings(parse_config(_raw(tmp_path, at=at), env={}))
@@ -199,12 +254,16 @@ async def test_a_period_missed_while_down_is_sent_once_late(tmp_path, aiohttp_cl
 
 async def test_a_custom_report_template_gets_figures_and_items(tmp_path, aiohttp_client):
     """A report template renders with data.summary and data.items."""
-    template = {"subject": "Vendas: {{ data.summary.paid.count }}",
-                "text": "{% for i in data.items %}{{ i.line }}\n{% endfor %}"}
+    template = {
+        "subject": "Vendas: {{ data.summary.paid.count }}",
+        "text": "{% for i in data.items %}{{ i.line }}\n{% endfor %}",
+    }
     real = datetime.now(SP)
     raw = _raw(tmp_path, at=(real + timedelta(hours=1)).strftime("%H:%M"), template=template)
     raw["reports"][0]["to"] = ["diretoria"]
-    client = await start_app(aiohttp_client, build_settings(parse_config(raw, env={})), clock := FakeClock())
+    client = await start_app(
+        aiohttp_client, build_settings(parse_config(raw, env={})), clock := FakeClock()
+    )
     await tick(client)
     for i in range(3):
         await post_signed(client, paid_body(i))

@@ -30,8 +30,12 @@ from service.store import Claimed, Store, open_store
 
 def report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="a report from the config's reports:")
-    parser.add_argument("--period", help="yesterday, today or YYYY-MM-DD (default: the last scheduled period)")
-    parser.add_argument("--send", action="store_true", help="store it for sending (the service sends it)")
+    parser.add_argument(
+        "--period", help="yesterday, today or YYYY-MM-DD (default: the last scheduled period)"
+    )
+    parser.add_argument(
+        "--send", action="store_true", help="store it for sending (the service sends it)"
+    )
 
 
 def report(args: argparse.Namespace) -> int:
@@ -62,14 +66,20 @@ def pick_period(settings: Settings, cfg: ReportConfig, text: str | None, now: fl
     return calendar_day(text, tz, now)
 
 
-async def _run(settings: Settings, cfg: ReportConfig, period: Period, now: float, send: bool) -> int:
+async def _run(
+    settings: Settings, cfg: ReportConfig, period: Period, now: float, send: bool
+) -> int:
     store = open_store(settings.config.storage.url)
     await store.open()
     try:
         if send:
-            event_id = await send_report(store, settings, cfg, period, now, now, late=False, scheduled=False)
-            print(f"report {cfg.name} stored as event {event_id}: the running service sends it to "
-                  f"{', '.join(cfg.to)}")
+            event_id = await send_report(
+                store, settings, cfg, period, now, now, late=False, scheduled=False
+            )
+            print(
+                f"report {cfg.name} stored as event {event_id}: the running service sends it to "
+                f"{', '.join(cfg.to)}"
+            )
             return 0
         emit_json(await rendered(store, settings, cfg, period, now))
         return 0
@@ -77,15 +87,34 @@ async def _run(settings: Settings, cfg: ReportConfig, period: Period, now: float
         await store.close()
 
 
-async def rendered(store: Store, settings: Settings, cfg: ReportConfig, period: Period,
-                   now: float) -> list[dict[str, Any]]:
+async def rendered(
+    store: Store, settings: Settings, cfg: ReportConfig, period: Period, now: float
+) -> list[dict[str, Any]]:
     """What each sink of the report would receive for ``period``."""
     doc = await report_doc(store, settings, cfg, period, now, late=False)
     body = msgspec.json.encode(doc)
     out = []
     for sink in cfg.to:
-        claimed = Claimed(0, 0, sink, f"report:{cfg.name}", 0, 0, SOURCE, REPORT_EVENT, doc["id"],
-                          doc["sentDate"], now, body)
+        claimed = Claimed(
+            0,
+            0,
+            sink,
+            f"report:{cfg.name}",
+            0,
+            0,
+            SOURCE,
+            REPORT_EVENT,
+            doc["id"],
+            doc["sentDate"],
+            now,
+            body,
+        )
         kind = message_kind(settings.config.sinks[sink])
-        out.append({"sink": sink, "period": doc["data"]["period"], "message": message_for(settings, claimed, kind)})
+        out.append(
+            {
+                "sink": sink,
+                "period": doc["data"]["period"],
+                "message": message_for(settings, claimed, kind),
+            }
+        )
     return out

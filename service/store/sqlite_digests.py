@@ -42,13 +42,19 @@ class DigestVerbs:
         except sql.DigestRace:
             return None
 
-    async def events_between(self, since: float, until: float, after_id: int, limit: int) -> list[StoredItem]:
+    async def events_between(
+        self, since: float, until: float, after_id: int, limit: int
+    ) -> list[StoredItem]:
         """Accepted events received in [since, until), by id, one page at a time."""
-        return sql.stored_items(await self._read_all(sql.EVENTS_SQL, [since, until, after_id, limit]))
+        return sql.stored_items(
+            await self._read_all(sql.EVENTS_SQL, [since, until, after_id, limit])
+        )
 
     async def last_report(self, report: str) -> float | None:
         """The start of the latest period recorded for ``report`` (None: it never ran)."""
-        rows = await self._read_all("SELECT MAX(period_start) FROM report_runs WHERE report = ?", [report])
+        rows = await self._read_all(
+            "SELECT MAX(period_start) FROM report_runs WHERE report = ?", [report]
+        )
         return rows[0][0] if rows else None
 
     async def record_report(self, run: ReportRun) -> int | None:
@@ -57,6 +63,7 @@ class DigestVerbs:
 
     async def digest_contents(self, delivery_id: int) -> list[int]:
         """The event ids a digest delivery carried (empty for any other delivery)."""
-        rows = await self._read_all("SELECT event_id FROM deliveries WHERE digest_id = ? ORDER BY id",
-                                    [delivery_id])
+        rows = await self._read_all(
+            "SELECT event_id FROM deliveries WHERE digest_id = ? ORDER BY id", [delivery_id]
+        )
         return [r[0] for r in rows]

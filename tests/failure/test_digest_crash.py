@@ -1,4 +1,4 @@
-"""Crash: SIGKILL a real ``ponte serve`` while digests are being closed; nothing lost, nothing twice.
+"""Crash: SIGKILL a real ``ponte serve`` while digests close; nothing lost, nothing twice.
 
 The service runs on a clock the test moves (``PONTE_CLOCK_OFFSET_FILE``): groups become
 due while a burst is still arriving and the kill lands in the middle. After the restart
@@ -22,12 +22,18 @@ KILL_AFTER = 160
 
 def sale(i: int) -> bytes:
     """A small paid invoice with id ev-<i>."""
-    return json.dumps({"id": f"ev-{i}", "event": "myeduzz.invoice_paid",
-                       "data": {"id": f"inv-{i}", "paid": {"currency": "BRL", "value": 10 + i}}}).encode()
+    return json.dumps(
+        {
+            "id": f"ev-{i}",
+            "event": "myeduzz.invoice_paid",
+            "data": {"id": f"inv-{i}", "paid": {"currency": "BRL", "value": 10 + i}},
+        }
+    ).encode()
 
 
-async def send(url: str, ids: range, acked: dict[int, int], proc: Ponte | None = None,
-               offset_file=None) -> None:
+async def send(
+    url: str, ids: range, acked: dict[int, int], proc: Ponte | None = None, offset_file=None
+) -> None:
     """Send ``ids`` one by one; move the clock every 40 answers; kill after KILL_AFTER."""
     async with aiohttp.ClientSession() as http:
         for i in ids:
@@ -54,10 +60,20 @@ async def test_a_crash_while_digests_close_loses_and_duplicates_no_item(tmp_path
     hook = await receiver.start()
     port = free_port()
     sinks = {"crm": {"type": "webhook", "url": hook}}
-    routes = [{"name": "vendas", "events": ["myeduzz.*"],
-               "to": [{"sink": "crm", "digest": {"wait": "30s", "interval": "1m", "max_items": 5}}]}]
-    config = write_config(tmp_path, port, sinks=sinks, routes=routes,
-                          delivery={"retry_schedule": ["200ms"], "max_attempts": 50})
+    routes = [
+        {
+            "name": "vendas",
+            "events": ["myeduzz.*"],
+            "to": [{"sink": "crm", "digest": {"wait": "30s", "interval": "1m", "max_items": 5}}],
+        }
+    ]
+    config = write_config(
+        tmp_path,
+        port,
+        sinks=sinks,
+        routes=routes,
+        delivery={"retry_schedule": ["200ms"], "max_attempts": 50},
+    )
     db = tmp_path / "ponte.db"
     first = Ponte(tmp_path, config, port, stderr_name="first.log").start()
     second: Ponte | None = None
@@ -82,12 +98,23 @@ async def test_a_crash_while_digests_close_loses_and_duplicates_no_item(tmp_path
             doc = json.loads(body)
             assert doc["event"] == "ponte.digest"
             ids = {item["external_id"] for item in doc["data"]["items"]}
-            assert by_digest.setdefault(doc["id"], ids) == ids  # a resent digest carries the same items
-        counts = {row[0]: row[1] for row in query(
-            db, "SELECT digest_id, COUNT(*) FROM deliveries WHERE status = 'digested' GROUP BY digest_id")}
+            assert (
+                by_digest.setdefault(doc["id"], ids) == ids
+            )  # a resent digest carries the same items
+        counts = {
+            row[0]: row[1]
+            for row in query(
+                db,
+                "SELECT digest_id, COUNT(*) FROM deliveries WHERE status = 'digested' "
+                "GROUP BY digest_id",
+            )
+        }
         assert sum(counts.values()) == EVENTS  # every event in one digest, none in two
-        per_event = query(db, "SELECT COUNT(DISTINCT digest_id) FROM deliveries WHERE status = 'digested' "
-                              "GROUP BY event_id")
+        per_event = query(
+            db,
+            "SELECT COUNT(DISTINCT digest_id) FROM deliveries WHERE status = 'digested' "
+            "GROUP BY event_id",
+        )
         assert {row[0] for row in per_event} == {1}
         listed = sum(min(5, n) for n in counts.values())
         assert sum(len(ids) for ids in by_digest.values()) == listed
@@ -98,4 +125,7 @@ async def test_a_crash_while_digests_close_loses_and_duplicates_no_item(tmp_path
         if second is not None:
             second.kill()
         await receiver.stop()
-    print(f"\n[digest crash] digests={len(counts)} received={len(receiver.bodies)} distinct={len(by_digest)}")
+    print(
+        f"\n[digest crash] digests={len(counts)} received={len(receiver.bodies)} "
+        f"distinct={len(by_digest)}"
+    )
