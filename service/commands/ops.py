@@ -13,7 +13,7 @@ from service import retention
 from service.commands.output import emit_json, table
 from service.commands.serve import load_or_report
 from service.runtime import Settings
-from service.store import Store, open_store
+from service.store import DELIVERY_STATUSES, Store, open_store
 
 EVENT_COLUMNS = ["event_id", "received_at", "source", "event", "external_id", "status"]
 DELIVERY_COLUMNS = ["id", "event_id", "event", "sink", "status", "attempt_count", "next_attempt_at", "last_error"]
@@ -26,7 +26,7 @@ def _filters(parser: argparse.ArgumentParser, *, deliveries: bool) -> None:
     parser.add_argument("--since", help="ISO-8601 time or an age such as 24h")
     parser.add_argument("--until", help="ISO-8601 time or an age such as 1h")
     if deliveries:
-        parser.add_argument("--status", choices=["pending", "sending", "succeeded", "failed", "disabled"])
+        parser.add_argument("--status", choices=DELIVERY_STATUSES)
         parser.add_argument("--sink")
         parser.add_argument("--route")
 
