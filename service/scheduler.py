@@ -110,8 +110,9 @@ async def _close(
         headers={},
         body=msgspec.json.encode(doc),
     )
+    status = "disabled" if group.sink in settings.disabled_sinks else "pending"
     delivery_id = await store.close_digest(
-        DigestClose(group, ids, event, now + rule.interval, wall)
+        DigestClose(group, ids, event, now + rule.interval, wall, status)
     )
     if delivery_id is None:
         log.warning("digest_close_retried", sink=group.sink, route=group.route)

@@ -223,3 +223,66 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
         assert _json.loads(event["body"])["data"]["count"] == 10_000
     finally:
         await store.close()
+
+
+async def test_a_digest_is_retried_and_replayed_like_any_delivery(
+    tmp_path, aiohttp_client, aiohttp_server
+):
+    """A 503 is retried (two attempts recorded); a replay sends the same items again."""
+    from aiohttp import web
+
+    from service.keys import STORE
+    from service.store import Filter
+
+    answers, bodies = [503], []
+
+    async def hook(request):
+        bodies.append(await request.json())
+        return web.Response(status=answers.pop(0) if answers else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    server = await aiohttp_server(app)
+    raw_sinks = {"crm": {"type": "webhook", "url": str(server.make_url("/hook"))}}
+    settings = build_settings(parse_config({**_raw_with(tmp_path, raw_sinks)}, env={}))
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, settings, clock)
+    for i in range(2):
+        await post_signed(client, paid_body(i))
+    await tick(client)
+    clock.advance(2)
+    await tick(client)
+    store = client.app[STORE]
+    for _ in range(200):
+        page = await store.list_deliveries(Filter(status="succeeded"), 10, None)
+        if page.items:
+            break
+        await asyncio.sleep(0.05)
+    digest = await store.get_delivery(page.items[0]["id"])
+    assert [a["outcome"] for a in digest["attempts"]] == ["retry", "succeeded"]
+    await store.reschedule(Filter(event_id=digest["event_id"]), __import__("time").time(), {"crm"})
+    for _ in range(200):
+        if len(bodies) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert len(bodies) == 3 and bodies[0] == bodies[2]
+    assert [i["external_id"] for i in bodies[2]["data"]["items"]] == [
+        "ev-myeduzz.invoice_paid-0",
+        "ev-myeduzz.invoice_paid-1",
+    ]
+
+
+def _raw_with(tmp_path, sinks):
+    return {
+        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
+        "sinks": sinks,
+        "routes": [
+            {
+                "name": "vendas",
+                "events": ["myeduzz.*"],
+                "to": [{"sink": "crm", "digest": {"wait": "1s", "interval": "1m"}}],
+            }
+        ],
+        "delivery": {"retry_schedule": ["100ms"]},
+    }

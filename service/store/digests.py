@@ -51,6 +51,7 @@ class DigestClose:
     event: NewEvent
     next_due: float
     wall: float  # wall-clock time: the digest delivery is due at once
+    status: str = "pending"  # "disabled" while its sink is disabled (it waits for enable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ def close(conn: sqlite3.Connection, c: DigestClose) -> int:
     """Commit one digest; return its delivery id. DigestRace (rolled back) if an item moved."""
     g = c.group
     event_id = _insert_event(conn, c.event)
-    delivery_id = _insert_delivery(conn, event_id, g.sink, g.route, "pending", c.wall)
+    delivery_id = _insert_delivery(conn, event_id, g.sink, g.route, c.status, c.wall)
     moved = 0
     for start in range(0, len(c.item_ids), 500):
         chunk = c.item_ids[start : start + 500]

@@ -129,3 +129,81 @@ async def test_a_crash_while_digests_close_loses_and_duplicates_no_item(tmp_path
         f"\n[digest crash] digests={len(counts)} received={len(receiver.bodies)} "
         f"distinct={len(by_digest)}"
     )
+
+
+async def test_a_summary_through_ponte_serve_comes_once_across_a_crash(tmp_path, monkeypatch):
+    """ponte serve on a moved clock: the summary arrives once, after kill -9."""
+    from datetime import datetime, timedelta
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    offset = tmp_path / "clock-offset"
+    offset.write_text("0")
+    monkeypatch.setenv("PONTE_CLOCK_OFFSET_FILE", str(offset))
+    receiver = Receiver()
+    hook = await receiver.start()
+    port = free_port()
+    at = (datetime.now(ZoneInfo("America/Sao_Paulo")) + timedelta(hours=2)).strftime("%H:%M")
+    reports = [{"name": "resumo", "every": "day", "at": at, "to": ["crm"]}]
+    # acme.* events are digested at once: a digest arriving proves a full scheduler pass ran
+    probe = [
+        {
+            "name": "probe",
+            "events": ["acme.*"],
+            "to": [{"sink": "crm", "digest": {"wait": "0s", "interval": "1s"}}],
+        }
+    ]
+    config = write_config(
+        tmp_path,
+        port,
+        sinks={"crm": {"type": "webhook", "url": hook}},
+        routes=probe,
+        reports=reports,
+    )
+    first = Ponte(tmp_path, config, port, stderr_name="first.log").start()
+    second: Ponte | None = None
+    try:
+        await first.wait_ready()
+        await until(
+            lambda: query(tmp_path / "ponte.db", "SELECT COUNT(*) FROM report_runs")[0][0],
+            10,
+            "the new report noted its first period",
+        )
+        values = [10 + i * 1.25 for i in range(30)]
+        async with aiohttp.ClientSession() as http:
+            for i, value in enumerate(values):
+                body = json.dumps(
+                    {
+                        "id": f"ev-{i}",
+                        "event": "myeduzz.invoice_paid",
+                        "data": {"paid": {"currency": "BRL", "value": value}},
+                    }
+                ).encode()
+                assert (await post_event(http, first.url, body))[0] == 200
+        offset.write_text(str(2 * 3600 + 120))
+        sent = (
+            "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.id = d.event_id "
+            "WHERE e.event = 'ponte.report' AND d.status = 'succeeded'"
+        )
+        await until(lambda: query(tmp_path / "ponte.db", sent)[0][0], 15, "the summary was sent")
+        first.kill()  # a resend of a delivery not yet recorded is not what this test is about
+        second = Ponte(tmp_path, config, port, stderr_name="second.log").start()
+        await second.wait_ready()
+        async with aiohttp.ClientSession() as http:
+            probe_body = json.dumps({"id": "probe", "event": "acme.ping", "data": {}}).encode()
+            assert (await post_event(http, second.url, probe_body))[0] == 200
+        kinds = lambda: [json.loads(b)["event"] for b in receiver.bodies]  # noqa: E731
+        await until(
+            lambda: "ponte.digest" in kinds(), 15, "a full scheduler pass after the restart"
+        )
+        assert kinds().count("ponte.report") == 1
+        summary = json.loads(receiver.bodies[0])["data"]["summary"]
+        assert summary["paid"]["count"] == len(values)
+        assert Decimal(summary["paid"]["amounts"]["BRL"]) == sum(Decimal(str(v)) for v in values)
+        assert query(tmp_path / "ponte.db", "SELECT COUNT(*) FROM report_runs")[0][0] == 2
+        assert second.terminate() == 0
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+        await receiver.stop()
