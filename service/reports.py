@@ -6,7 +6,8 @@ minutes of ``at``; ``week`` fires on Mondays, ``month`` on day 1. Periods are co
 the local calendar with ``zoneinfo`` (a day across a DST change is 23 or 25 hours) and
 stored by their start (``report_runs``), so a period is sent once even across restarts.
 Only the latest period that ended is sent: a period whose time passed while Ponte was
-down is sent at start, marked late; older missed periods are not caught up.
+down is sent at start, marked late; older missed periods are not caught up. A new
+report starts with its next period (no "late" summary of the day before it existed).
 """
 
 from __future__ import annotations

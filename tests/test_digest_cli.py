@@ -136,3 +136,30 @@ def test_examples_use_when_busy_for_chat_and_a_daily_report(monkeypatch):
     assert [(r.name, r.every, r.at) for r in financeiro.config.reports] == [
         ("resumo-diario", "day", "20:00")
     ]
+
+
+def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys):
+    """ponte deliveries ID of a digest lists its events; --status grouped/digested filter."""
+    from service.ingest import plan_deliveries
+    from service.scheduler import close_due
+
+    config = _config(tmp_path)
+    settings = load_settings(str(config))
+
+    async def make() -> None:
+        store = SQLiteStore(str(tmp_path / "ponte.db"))
+        await store.open()
+        for i in range(3):
+            body = paid_body(i)
+            doc = json.loads(body)
+            event = NewEvent("eduzz", doc["id"], doc["event"], None, 100.0 + i, "accepted", {}, body)
+            await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
+        await close_due(store, settings, 0.0, 1.0)
+        await close_due(store, settings, 60.0, 2.0)
+        await store.close()
+
+    asyncio.run(make())
+    assert main(["deliveries", "--status", "digested", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.count("digested") == 3
+    assert main(["deliveries", "4", "--config", str(config)]) == 0
+    assert "digest of 3 event(s): 1, 2, 3" in capsys.readouterr().out

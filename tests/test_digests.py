@@ -168,21 +168,26 @@ async def test_a_clock_that_jumps_forward_sends_once(tmp_path, aiohttp_client):
 
 
 async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
-    """GET /api/deliveries/<id> of a digest lists the event ids it carried."""
+    """GET /api/deliveries/<id> of a digest lists the event ids it carried; items say digested."""
     clock = FakeClock()
-    client = await start_app(
-        aiohttp_client, _settings(tmp_path, {"wait": "1s", "interval": "1m"}), clock
-    )
+    settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"}, server={"admin_token": "tok"})
+    client = await start_app(aiohttp_client, settings, clock)
     ids = [(await (await post_signed(client, paid_body(i))).json())["event_id"] for i in range(3)]
     await tick(client)
     clock.advance(2)
     await tick(client)
     got = await _wait_lines(tmp_path / "chat.jsonl", 1)
-    from service.keys import STORE
-
-    delivery = await client.app[STORE].get_delivery(got[0]["delivery_id"])
+    auth = {"Authorization": "Bearer tok"}
+    for _ in range(100):  # the attempt is recorded just after the line is written
+        resp = await client.get(f"/api/deliveries/{got[0]['delivery_id']}", headers=auth)
+        delivery = await resp.json()
+        if delivery["status"] == "succeeded":
+            break
+        await asyncio.sleep(0.05)
     assert delivery["digest_events"] == ids and delivery["status"] == "succeeded"
     assert delivery["attempts"][0]["outcome"] == "succeeded"
+    items = await (await client.get("/api/deliveries?status=digested", headers=auth)).json()
+    assert sorted(d["event_id"] for d in items["items"]) == ids
 
 
 async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
