@@ -152,7 +152,8 @@ def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys):
         for i in range(3):
             body = paid_body(i)
             doc = json.loads(body)
-            event = NewEvent("eduzz", doc["id"], doc["event"], None, 100.0 + i, "accepted", {}, body)
+            event = NewEvent("eduzz", doc["id"], doc["event"], None, 100.0 + i, "accepted", {},
+                             body)
             await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
         await close_due(store, settings, 0.0, 1.0)
         await close_due(store, settings, 60.0, 2.0)
