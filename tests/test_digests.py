@@ -291,3 +291,29 @@ def _raw_with(tmp_path, sinks):
         ],
         "delivery": {"retry_schedule": ["100ms"]},
     }
+
+
+async def test_reload_that_changes_the_digest_keeps_each_item_on_its_own_rule(
+    tmp_path, aiohttp_client
+):
+    """Before a reload: sent after the old 30 s wait; after it: the new 5 min wait applies."""
+    from service.keys import HOLDER
+
+    clock = FakeClock()
+    client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s"}), clock)
+    for i in range(2):
+        await post_signed(client, paid_body(i))
+    await tick(client)
+    client.app[HOLDER].swap(_settings(tmp_path, {"wait": "5m", "interval": "10m"}))
+    for i in range(2, 5):
+        await post_signed(client, paid_body(i))
+    await tick(client)
+    clock.advance(31)
+    await tick(client)
+    first = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    assert first[0]["body"]["data"]["count"] == 2 and first[0]["body"]["data"]["rule"]["wait"] == 30
+    assert (await _counts(client)).get("grouped") == 3  # the new rule's items still wait
+    clock.advance(270)
+    await tick(client)
+    both = await _wait_lines(tmp_path / "chat.jsonl", 2)
+    assert both[1]["body"]["data"]["count"] == 3 and both[1]["body"]["data"]["rule"]["wait"] == 300
