@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 
+from aiohttp import web
 from conftest import post_signed
 from digestkit import FakeClock, lines, paid_body, start_app, tick
 
 from service.config import parse_config
+from service.ingest import plan_deliveries
+from service.keys import HOLDER, STORE, WORKER
 from service.runtime import build_settings
+from service.scheduler import close_due
+from service.store import Filter, NewEvent
+from service.store.sqlite import SQLiteStore
 
 
 def _settings(tmp_path, digest, **extra):
@@ -35,7 +43,7 @@ async def _wait_lines(path, count):
 
 
 async def _counts(client):
-    return await client.app[__import__("service.keys", fromlist=["STORE"]).STORE].counts()
+    return await client.app[STORE].counts()
 
 
 async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(
@@ -121,8 +129,6 @@ async def test_reload_that_removes_the_digest_sends_waiting_items_under_the_old_
         await post_signed(client, paid_body(i))
     await tick(client)
     plain = _settings(tmp_path, None)
-    from service.keys import HOLDER, WORKER
-
     client.app[HOLDER].swap(plain)
     await client.app[WORKER].apply(plain)
     await post_signed(client, paid_body(99))  # no digest any more: sent on its own
@@ -192,13 +198,6 @@ async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
 
 async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
     """10,000 grouped sales close into exactly one digest delivery of bounded size."""
-    import json as _json
-
-    from service.ingest import plan_deliveries
-    from service.scheduler import close_due
-    from service.store import NewEvent
-    from service.store.sqlite import SQLiteStore
-
     settings = _settings(tmp_path, {"wait": "30s", "interval": "2m", "max_items": 50})
     store = SQLiteStore(str(tmp_path / "ponte.db"))
     await store.open()
@@ -206,7 +205,7 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
 
         async def save(i):
             body = paid_body(i)
-            doc = _json.loads(body)
+            doc = json.loads(body)
             event = NewEvent(
                 "eduzz", doc["id"], doc["event"], None, 1000.0 + i, "accepted", {}, body
             )
@@ -220,12 +219,10 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
         assert await close_due(store, settings, 32.0, 3.0) == 0
         counts = await store.counts()
         assert counts == {"digested": 10_000, "pending": 1}
-        page = await store.list_deliveries(
-            __import__("service.store", fromlist=["Filter"]).Filter(status="pending"), 10, None
-        )
+        page = await store.list_deliveries(Filter(status="pending"), 10, None)
         event = await store.get_event(page.items[0]["event_id"])
         assert event["event"] == "ponte.digest" and len(event["body"]) < 300_000
-        assert _json.loads(event["body"])["data"]["count"] == 10_000
+        assert json.loads(event["body"])["data"]["count"] == 10_000
     finally:
         await store.close()
 
@@ -234,11 +231,6 @@ async def test_a_digest_is_retried_and_replayed_like_any_delivery(
     tmp_path, aiohttp_client, aiohttp_server
 ):
     """A 503 is retried (two attempts recorded); a replay sends the same items again."""
-    from aiohttp import web
-
-    from service.keys import STORE
-    from service.store import Filter
-
     answers, bodies = [503], []
 
     async def hook(request):
@@ -265,7 +257,7 @@ async def test_a_digest_is_retried_and_replayed_like_any_delivery(
         await asyncio.sleep(0.05)
     digest = await store.get_delivery(page.items[0]["id"])
     assert [a["outcome"] for a in digest["attempts"]] == ["retry", "succeeded"]
-    await store.reschedule(Filter(event_id=digest["event_id"]), __import__("time").time(), {"crm"})
+    await store.reschedule(Filter(event_id=digest["event_id"]), time.time(), {"crm"})
     for _ in range(200):
         if len(bodies) == 3:
             break
@@ -297,8 +289,6 @@ async def test_reload_that_changes_the_digest_keeps_each_item_on_its_own_rule(
     tmp_path, aiohttp_client
 ):
     """Before a reload: sent after the old 30 s wait; after it: the new 5 min wait applies."""
-    from service.keys import HOLDER
-
     clock = FakeClock()
     client = await start_app(aiohttp_client, _settings(tmp_path, {"wait": "30s"}), clock)
     for i in range(2):
