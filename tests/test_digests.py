@@ -307,3 +307,46 @@ async def test_reload_that_changes_the_digest_keeps_each_item_on_its_own_rule(
     await tick(client)
     both = await _wait_lines(tmp_path / "chat.jsonl", 2)
     assert both[1]["body"]["data"]["count"] == 3 and both[1]["body"]["data"]["rule"]["wait"] == 300
+
+
+async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_path):
+    """If an item leaves 'grouped' mid-close, nothing is committed; the next pass sends the rest."""
+    from service.digests import parse_key
+    from service.scheduler import digest_doc
+    from service.store.digests import DigestClose
+
+    settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
+    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    await store.open()
+    try:
+        ids = []
+        for i in range(3):
+            doc = json.loads(paid_body(i))
+            event = NewEvent(
+                "eduzz", doc["id"], doc["event"], None, 1.0, "accepted", {}, paid_body(i)
+            )
+            ids.append(
+                (
+                    await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
+                ).event_id
+            )
+        [group] = await store.digest_groups()
+        items, envelope = await digest_doc(store, settings, group, parse_key(group.digest)[0], 5.0)
+        await store.reschedule(Filter(event_id=ids[1]), 2.0, {"chat"})  # an operator's replay
+        event = NewEvent(
+            "ponte",
+            envelope["id"],
+            "ponte.digest",
+            None,
+            3.0,
+            "accepted",
+            {},
+            json.dumps(envelope).encode(),
+        )
+        assert await store.close_digest(DigestClose(group, items, event, 60.0, 3.0)) is None
+        assert await store.counts() == {"grouped": 2, "pending": 1}
+        assert await close_due(store, settings, 10.0, 4.0) == 0  # opens the group
+        assert await close_due(store, settings, 12.0, 5.0) == 1
+        assert await store.counts() == {"digested": 2, "pending": 2}
+    finally:
+        await store.close()
