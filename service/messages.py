@@ -31,7 +31,7 @@ def message_for(settings: Settings, claimed: Claimed, kind: str) -> dict[str, An
     """Render this delivery's message for a sink of ``kind`` (None: forward the raw body)."""
     template = settings.templates.get((claimed.route, claimed.sink))
     if is_batch(claimed.source, claimed.event) and (template is None or claimed.event == DIGEST_EVENT):
-        return render_batch(_decode(claimed.body), kind)  # a digest's or a report's built-in message
+        return render_batch(_decode(claimed.body), kind)  # built-in digest / report message
     if template is None:
         template = builtin_template(claimed.event, kind, timezone=settings.config.messages.timezone)
     if template is None:

@@ -150,8 +150,8 @@ def _print_report(report: dict[str, Any]) -> None:
         print("    " + text.replace("\n", "\n    "))
         if "digest" in d:
             rule = d["digest"]
-            print(f"    ⏳ digest: waits {rule['wait']:g}s, then one message every {rule['interval']:g}s "
-                  f"(group {rule['group']}, at most {rule['max_items']} items listed)")
+            print(f"    ⏳ digest: waits {rule['wait']:g}s, then one message every "
+                  f"{rule['interval']:g}s (group {rule['group']}, at most {rule['max_items']} items listed)")
     print()
 
 
@@ -171,7 +171,8 @@ def preview(args: argparse.Namespace) -> int:
     kind = message_kind(settings.config.sinks[args.sink])
     message = _render(settings, body, args.sink, route, kind)
     env = decode(body)
-    digest = digest_preview(settings, route, args.sink, catalogue.normalize_event_name(env.event), env.doc, body, kind)
+    event = catalogue.normalize_event_name(env.event)
+    digest = digest_preview(settings, route, args.sink, event, env.doc, body, kind)
     emit_json(message if digest is None else {"message": message, "digest": digest})
     return 0
 

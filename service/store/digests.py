@@ -161,7 +161,10 @@ EVENTS_SQL = (
 
 def stored_items(rows: list[sqlite3.Row] | list[tuple[object, ...]]) -> list[StoredItem]:
     """Rows of ITEMS_SQL / EVENTS_SQL as records."""
-    return [StoredItem(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6])) for r in rows]  # type: ignore[arg-type]
+    return [
+        StoredItem(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]))  # type: ignore[arg-type]
+        for r in rows
+    ]
 
 
 def close(conn: sqlite3.Connection, c: DigestClose) -> int:

@@ -340,8 +340,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
 # --- write jobs (run on the writer thread) --------------------------------------------
 
 _EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
-_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, updated_at, "
-                       "digest)")
+_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
+                       "updated_at, digest)")
 _ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
 
 
