@@ -111,7 +111,7 @@ def email(card: Card, doc: dict[str, Any]) -> dict[str, Any]:
             f'<tr><th align="left" style="padding:4px 16px 4px 0;color:#555">{esc(a)}</th>'
             f'<td style="padding:4px 0">{esc(b)}</td></tr>'
             for a, b in s.rows
-        )
+        ) or "<tr><td>—</td></tr>"
         more = f"<p>… e mais {number(s.more)}</p>" if s.more else ""
         parts.append(f"<h3>{esc(s.title)}</h3><table>{rows}</table>{more}")
     parts.append(f'<p style="color:#888;font-size:12px">{esc(card.footer)}</p>')

@@ -176,3 +176,5 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
                 )
             except ConfigError as exc:
                 errors.extend(exc.errors)
+            except ValueError as exc:  # a sink kind without custom templates
+                errors.append(f"{at}: {exc}")
