@@ -148,28 +148,39 @@ async def run_due(store: Store, settings: Settings, now: float, wall: float) -> 
     """Send every report whose latest period ended and was not sent yet; return how many."""
     sent = 0
     for report in settings.config.reports:
-        tz = ZoneInfo(report_zone(settings, report))
-        period = last_period(report.every, parse_at(report.at), tz, now)
-        last = await store.last_report(report.name)
-        if last is not None and last >= period.start:  # sent (or the clock went back)
-            continue
-        late = now - period.end > LATE_AFTER
-        if last is None and late:  # a new report: its first period is the next one, not a past one
-            await store.record_report(
-                ReportRun(report.name, period.start, period.end, now, False, None, [])
-            )
-            log.info("report_scheduled", report=report.name, next_after=_iso(period.end))
-            continue
-        event_id = await send_report(
-            store, settings, report, period, now, wall, late=late, scheduled=True
-        )
-        if event_id is not None:
-            sent += 1
-            log.info(
-                "report_sent",
-                report=report.name,
-                period_start=_iso(period.start),
-                late=late,
-                event_id=event_id,
-            )
+        try:
+            sent += await _run_one(store, settings, report, now, wall)
+        except Exception:
+            log.exception("report_failed", report=report.name)
     return sent
+
+
+async def _run_one(
+    store: Store, settings: Settings, report: ReportConfig, now: float, wall: float
+) -> int:
+    """Send ``report``'s latest period if it ended and was not sent yet; 1 if sent."""
+    tz = ZoneInfo(report_zone(settings, report))
+    period = last_period(report.every, parse_at(report.at), tz, now)
+    last = await store.last_report(report.name)
+    if last is not None and last >= period.start:  # sent (or the clock went back)
+        return 0
+    late = now - period.end > LATE_AFTER
+    if last is None and late:  # a new report: its first period is the next one, not a past one
+        await store.record_report(
+            ReportRun(report.name, period.start, period.end, now, False, None, [])
+        )
+        log.info("report_scheduled", report=report.name, next_after=_iso(period.end))
+        return 0
+    event_id = await send_report(
+        store, settings, report, period, now, wall, late=late, scheduled=True
+    )
+    if event_id is None:
+        return 0
+    log.info(
+        "report_sent",
+        report=report.name,
+        period_start=_iso(period.start),
+        late=late,
+        event_id=event_id,
+    )
+    return 1

@@ -79,7 +79,13 @@ async def close_due(store: Store, settings: Settings, now: float, wall: float) -
     """Open new groups, close due ones into digests, forget idle ones; return digests made."""
     made = 0
     for group in await store.digest_groups():
-        rule, _ = parse_key(group.digest)
+        try:
+            rule, _ = parse_key(group.digest)
+        except (ValueError, KeyError, TypeError):  # not written by this Ponte: leave it, say so
+            log.error(
+                "digest_key_unreadable", sink=group.sink, route=group.route, items=group.waiting
+            )
+            continue
         if group.opened_at is None or group.due_at is None:
             await store.open_digest_group(group, now, now + rule.wait)
         elif group.due_at - now > rule.wait + rule.interval:  # the clock went back

@@ -350,3 +350,23 @@ async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_pat
         assert await store.counts() == {"digested": 2, "pending": 2}
     finally:
         await store.close()
+
+
+async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path):
+    """A grouped row whose key this Ponte cannot read is left alone; other groups still close."""
+    from service.store import NewDelivery
+
+    settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
+    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    await store.open()
+    try:
+        doc = json.loads(paid_body(1))
+        good = NewEvent("eduzz", "a", doc["event"], None, 1.0, "accepted", {}, paid_body(1))
+        await store.save_event(good, plan_deliveries(settings, doc["event"], doc))
+        bad = NewEvent("eduzz", "b", doc["event"], None, 1.0, "accepted", {}, paid_body(2))
+        await store.save_event(bad, [NewDelivery("chat", "vendas", None, "grouped", "{not json")])
+        await close_due(store, settings, 0.0, 1.0)
+        assert await close_due(store, settings, 2.0, 2.0) == 1
+        assert await store.counts() == {"digested": 1, "grouped": 1, "pending": 1}
+    finally:
+        await store.close()

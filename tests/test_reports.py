@@ -275,3 +275,29 @@ async def test_a_custom_report_template_gets_figures_and_items(tmp_path, aiohttp
         await asyncio.sleep(0.05)
     message = lines(tmp_path / "report.jsonl")[0]["message"]
     assert message["subject"] == "Vendas: 3" and message["text"].count("Venda aprovada") == 3
+
+
+async def test_one_failing_report_does_not_hold_back_the_others(tmp_path):
+    """Storage trouble on one report's row is logged; the next report is still sent."""
+    from service.errors import StorageUnavailable
+    from service.report_run import run_due
+    from service.store.sqlite import SQLiteStore
+
+    raw = _raw(tmp_path, at="20:00")
+    raw["reports"].insert(0, {**raw["reports"][0], "name": "quebrado"})
+    settings = build_settings(parse_config(raw, env={}))
+
+    class Flaky(SQLiteStore):
+        async def last_report(self, report):
+            if report == "quebrado":
+                raise StorageUnavailable("disk I/O error")
+            return await super().last_report(report)
+
+    store = Flaky(str(tmp_path / "ponte.db"))
+    await store.open()
+    try:
+        now = ts(SP, 2026, 11, 30, 20, 1)  # a minute after the time: not late, sent
+        assert await run_due(store, settings, now, now) == 1
+        assert await store.last_report("resumo-diario") == ts(SP, 2026, 11, 29, 20, 0)
+    finally:
+        await store.close()
