@@ -136,6 +136,8 @@ def digest_problem(sink: Any) -> str | None:
     kind = str(type(sink).__struct_config__.tag)
     if kind not in DIGEST_KINDS:
         return f"a {kind} sink takes one row or message per event, not a digest"
+    if kind == "whatsapp" and any("{{" in str(n) for n in getattr(sink, "to", None) or []):
+        return "a whatsapp sink that writes to each buyer's number cannot take a digest"
     if kind == "whatsapp" and (
         getattr(sink, "template", None) or getattr(sink, "mode", "") == "template"
     ):

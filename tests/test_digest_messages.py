@@ -140,13 +140,15 @@ class WhatsappConfig(Base, tag="whatsapp", tag_field="type"):
     """Stand-in for a WhatsApp sink in template mode."""
 
     template: str | None = None
+    to: list[str] = []
 
 
 def test_sinks_that_cannot_take_a_digest():
     """A spreadsheet and a WhatsApp template sink refuse digests; a WhatsApp text sink takes one."""
     assert "google_sheets" in (digest_problem(GoogleSheetsConfig()) or "")
     assert "template" in (digest_problem(WhatsappConfig(template="pedido_pago")) or "")
-    assert digest_problem(WhatsappConfig()) is None
+    assert "buyer" in (digest_problem(WhatsappConfig(to=["{{ data.buyer.cellphone }}"])) or "")
+    assert digest_problem(WhatsappConfig(to=["+5511999990000"])) is None
 
 
 def test_check_names_the_path_of_a_digest_a_sink_cannot_take():
