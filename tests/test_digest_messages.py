@@ -140,7 +140,7 @@ class WhatsappConfig(Base, tag="whatsapp", tag_field="type"):
     """Stand-in for a WhatsApp sink in template mode."""
 
     template: str | None = None
-    to: list[str] = []
+    to: list[str] = msgspec.field(default_factory=list)
 
 
 def test_sinks_that_cannot_take_a_digest():
