@@ -370,3 +370,24 @@ async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path
         assert await store.counts() == {"digested": 1, "grouped": 1, "pending": 1}
     finally:
         await store.close()
+
+
+async def test_a_digest_for_a_disabled_sink_waits_disabled(tmp_path):
+    """Items grouped before the sink was disabled close into a digest that waits for enable."""
+    from dataclasses import replace
+
+    settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
+    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    await store.open()
+    try:
+        doc = json.loads(paid_body(1))
+        event = NewEvent("eduzz", "a", doc["event"], None, 1.0, "accepted", {}, paid_body(1))
+        await store.save_event(event, plan_deliveries(settings, doc["event"], doc))
+        disabled = replace(settings, disabled_sinks=frozenset({"chat"}))
+        await close_due(store, disabled, 0.0, 1.0)
+        assert await close_due(store, disabled, 2.0, 2.0) == 1
+        assert await store.counts() == {"digested": 1, "disabled": 1}
+        await store.set_sink_disabled("chat", False, None)
+        assert await store.counts() == {"digested": 1, "pending": 1}
+    finally:
+        await store.close()
