@@ -19,6 +19,8 @@ from service.batch_cards import Card, Section, digest_card, report_card
 from service.digests import DIGEST_EVENT
 from service.filters import number, slack_escape
 from service.reports import REPORT_EVENT
+from service.runtime import Settings
+from service.store import Claimed
 
 Layout = Callable[[Card, dict[str, Any]], dict[str, Any]]
 
@@ -215,6 +217,18 @@ LAYOUTS: dict[str, Layout] = {
     "whatsapp": whatsapp,
 }
 CARDS = {DIGEST_EVENT: digest_card, REPORT_EVENT: report_card}
+
+
+def templated(settings: Settings, claimed: Claimed, template: object | None) -> bool:
+    """Whether a digest or report uses its custom template rather than the built-in message.
+
+    A report's template always applies. A target's template applies to its digests when the
+    target always groups; with ``when_busy`` it is for the single messages.
+    """
+    if template is None or claimed.event != DIGEST_EVENT:
+        return template is not None
+    rule = settings.digests.get((claimed.route, claimed.sink))
+    return rule is not None and rule.busy is None
 
 
 def is_batch(source: str, event: str) -> bool:

@@ -49,7 +49,8 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             compiled = _compile(target.template, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
-                _check_fields(compiled.fields, at, events, errors)
+                if target.digest is None or target.digest.when_busy:  # else it renders digests
+                    _check_fields(compiled.fields, at, events, errors)
     compile_reports(config, templates, errors)
     return templates
 

@@ -391,3 +391,38 @@ async def test_a_digest_for_a_disabled_sink_waits_disabled(tmp_path):
         assert await store.counts() == {"digested": 1, "pending": 1}
     finally:
         await store.close()
+
+
+async def test_a_target_template_renders_its_digests_with_items_and_totals(
+    tmp_path, aiohttp_client
+):
+    """An always-grouping target's template sees data.count, data.totals and data.items."""
+    clock = FakeClock()
+    template = {
+        "text": "{{ data.count }} vendas, {{ data.totals.paid.amounts.BRL | brl }}: "
+        "{% for i in data.items %}{{ i.external_id }} {% endfor %}"
+    }
+    raw = {
+        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
+        "sinks": {
+            "chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"}
+        },
+        "routes": [
+            {
+                "name": "vendas",
+                "events": ["myeduzz.invoice_paid"],
+                "to": [{"sink": "chat", "template": template, "digest": {"wait": "1s"}}],
+            }
+        ],
+    }
+    client = await start_app(aiohttp_client, build_settings(parse_config(raw, env={})), clock)
+    for i in range(2):
+        await post_signed(client, paid_body(i, 1000.5))
+    await tick(client)
+    clock.advance(2)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 1)
+    assert got[0]["message"] == {
+        "text": "2 vendas, R$ 2.001,00: ev-myeduzz.invoice_paid-0 ev-myeduzz.invoice_paid-1 "
+    }
