@@ -13,6 +13,7 @@ from service import ingest, retention
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.metrics import Metrics
 from service.runtime import Holder, Settings
+from service.scheduler import scheduler_ctx
 from service.store import Store, open_store
 from service.worker import Worker
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
     app.cleanup_ctx.append(_storage)
     if worker:
         app.cleanup_ctx.append(_worker)
+        app.cleanup_ctx.append(scheduler_ctx)  # digests and reports; stops before the worker
     _add_routes(app)
     return app
 

@@ -15,6 +15,7 @@ from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.lint import lint_warnings, route_errors
+from service.reports import compile_reports
 from service.templates import CompiledTemplate, compile_template
 
 TEMPLATE_KEYS = {
@@ -49,7 +50,9 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             compiled = _compile(target.template, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
-                _check_fields(compiled.fields, at, events, errors)
+                if target.digest is None or target.digest.when_busy:  # else it renders digests
+                    _check_fields(compiled.fields, at, events, errors)
+    compile_reports(config, templates, errors)
     route_errors(config, errors)
     return templates
 

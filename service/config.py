@@ -192,9 +192,26 @@ SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink
 # --- routes, delivery, messages -----------------------------------------------------
 
 
+class DigestConfig(Base, kw_only=True):
+    """Group a target's events into one message: ``{group_by, wait, interval, max_items}``,
+    or only while busy: ``{when_busy: 10/min}`` (rules in ``service.digests``)."""
+
+    group_by: list[str] = []
+    wait: Duration | None = None
+    interval: Duration | None = None
+    max_items: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
+    when_busy: str | None = None
+
+    def __post_init__(self) -> None:
+        from service.digests import validate_digest
+
+        validate_digest(self)
+
+
 class Target(Base, kw_only=True):
     sink: str
     template: dict[str, Any] | None = None
+    digest: DigestConfig | None = None
 
 
 class Route(Base, kw_only=True):
@@ -235,6 +252,25 @@ class MessagesConfig(Base):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
 
+class ReportConfig(Base, kw_only=True):
+    """A scheduled summary (``reports:``); periods and checks in ``service.reports``."""
+
+    name: str
+    every: Literal["hour", "day", "week", "month"]
+    at: str = "00:00"
+    timezone: str | None = None  # None: messages.timezone
+    events: Annotated[list[str], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["myeduzz.invoice_*", "sun.cart_abandonment"])
+    where: dict[str, Any] = {}
+    to: Annotated[list[str], msgspec.Meta(min_length=1)]
+    template: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        from service.reports import validate_report
+
+        validate_report(self)
+
+
 class Config(Base):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -243,6 +279,7 @@ class Config(Base):
     routes: list[Route] = []
     delivery: DeliveryConfig = DeliveryConfig()
     messages: MessagesConfig = MessagesConfig()
+    reports: list[ReportConfig] = []
     path: str = ""
 
 
@@ -307,8 +344,10 @@ def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[s
         parts[key] = _convert_map(value, _MAPS[key], key, errors)
     elif key == "routes":
         parts[key] = _convert_routes(value, errors)
+    elif key == "reports":
+        parts[key] = _convert_list(value, ReportConfig, key, errors)
     else:
-        close = _close_match(key, [*_SECTIONS, *_MAPS, "routes"])
+        close = _close_match(key, [*_SECTIONS, *_MAPS, "routes", "reports"])
         errors.append(f"{key}: unknown section{close}")
 
 
@@ -386,6 +425,15 @@ def _convert_routes(value: Any, errors: list[str]) -> list[Route]:
     return [_convert(item, Route, f"routes[{i}]", errors) for i, item in enumerate(value)]
 
 
+def _convert_list(value: Any, type_: Any, where: str, errors: list[str]) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append(f"{where}: expected a list")
+        return []
+    return [_convert(item, type_, f"{where}[{i}]", errors) for i, item in enumerate(value)]
+
+
 def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
     sinks = parts.get("sinks") or {}
     seen: set[str] = set()
@@ -399,3 +447,8 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
             if target.sink not in sinks:
                 close = _close_match(target.sink, list(sinks))
                 errors.append(f"routes[{i}].to[{j}]: unknown sink {target.sink!r}{close}")
+    from service.digests import check_digest_targets
+    from service.reports import check_report_references
+
+    check_digest_targets(parts.get("routes") or [], sinks, errors)
+    check_report_references(parts.get("reports") or [], sinks, errors)

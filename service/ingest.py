@@ -13,6 +13,7 @@ import msgspec
 import structlog
 from aiohttp import web
 
+from service import digests
 from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
@@ -126,8 +127,11 @@ def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list
     if not planned:
         return []
     sinks, disabled = settings.config.sinks, settings.disabled_sinks
-    return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
-                        "disabled" if p.sink in disabled else "pending") for p in planned]
+    out = [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
+                       "disabled" if p.sink in disabled else "pending") for p in planned]
+    if settings.digests:  # deliveries to digest targets wait, grouped (service.digests)
+        out = digests.assign(settings.digests, settings.busy, out, event, doc, time.time())
+    return out
 
 
 def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from service.batch_messages import is_batch, render_batch, templated
 from service.eduzz.messages import builtin_template
 from service.runtime import Settings
 from service.store import Claimed
@@ -29,6 +30,8 @@ def context_for(claimed: Claimed) -> dict[str, Any]:
 def message_for(settings: Settings, claimed: Claimed, kind: str) -> dict[str, Any] | None:
     """Render this delivery's message for a sink of ``kind`` (None: forward the raw body)."""
     template = settings.templates.get((claimed.route, claimed.sink))
+    if is_batch(claimed.source, claimed.event) and not templated(settings, claimed, template):
+        return render_batch(_decode(claimed.body), kind)  # built-in digest / report message
     if template is None:
         template = builtin_template(claimed.event, kind, timezone=settings.config.messages.timezone)
     if template is None:

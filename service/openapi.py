@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service import __version__
+from service.store import DELIVERY_STATUSES
 
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
@@ -39,7 +40,7 @@ def _ok(schema: dict[str, Any], *codes: int) -> dict[str, Any]:
 _ATTEMPT = _obj({"number": _INT, "started_at": _STR, "duration_ms": {"type": "number"}, "outcome": _STR,
                  "status_code": _NINT, "error": _NSTR, "response": _NSTR})
 _DELIVERY = _obj({"id": _INT, "event_id": _INT, "sink": _STR, "route": _STR,
-                  "status": {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]},
+                  "status": {"enum": list(DELIVERY_STATUSES)},
                   "attempt_count": _INT, "next_attempt_at": _NSTR, "last_error": _NSTR},
                  ["id", "event_id", "sink", "route", "status", "attempt_count", "next_attempt_at", "last_error"])
 _EVENT = _obj({"event_id": _INT, "source": _STR, "external_id": _STR, "event": _STR, "sent_date": _NSTR,
@@ -55,7 +56,7 @@ _RESCHEDULED_ONE = _obj(_RESCHEDULED["properties"] | _BREAKERS)
 _AGE = {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"}
 _PURGED = _obj({"purged": _INT, "before": _STR, "older_than_seconds": {"type": "number"},
                 "dry_run": {"type": "boolean"}})
-_STATUS = {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}
+_STATUS = {"enum": list(DELIVERY_STATUSES)}
 _WHEN = {"anyOf": [{"type": "string", "format": "date-time"},
                    {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)$"}, {"const": ""}]}
 _CURSOR = {"type": "string", "pattern": "^[0-9]{0,18}$"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.config import Config, load_config
+from service.digests import BusyMeter, Rule, digest_rules
 from service.errors import ConfigError
 from service.routing import CompiledRoute, compile_routes
 from service.sources import Source, build_source
@@ -20,6 +21,8 @@ class Settings:
     sources: dict[str, Source]
     templates: dict[tuple[str, str], Any] = field(default_factory=dict)
     disabled_sinks: frozenset[str] = frozenset()  # disabled by an operator or a 410 (from storage)
+    digests: dict[tuple[str, str], Rule] = field(default_factory=dict)  # (route, sink) -> Rule
+    busy: BusyMeter = field(default_factory=BusyMeter)  # when_busy rates (service.digests)
 
 
 def build_settings(config: Config) -> Settings:
@@ -36,7 +39,7 @@ def build_settings(config: Config) -> Settings:
     if errors:
         raise ConfigError(errors)
     sources = {name: build_source(name, cfg) for name, cfg in config.sources.items()}
-    return Settings(config, routes, sources, templates)
+    return Settings(config, routes, sources, templates, digests=digest_rules(config))
 
 
 def load_settings(path: str) -> Settings:

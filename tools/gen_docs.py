@@ -103,6 +103,20 @@ DESCRIPTIONS: dict[str, str] = {
     "Route.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
     "Route.stop": "When this route matches, later routes are not evaluated for the event.",
     "Target.sink": "Name of a sink in `sinks`.",
+    "Target.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
+    "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
+    "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
+    "DigestConfig.interval": "While events keep coming, the time between digests of a group (default 2m, never less than `wait`; with `when_busy`, its window). Must not be shorter than `wait`.",
+    "DigestConfig.max_items": "Items listed in a digest; the message says how many more there were (every item is counted and summed).",
+    "DigestConfig.when_busy": "A rate such as `10/min`, `2/s`, `100/h`: one message per event until more than that reached the target within the window, then digests until it calms down.",
+    "ReportConfig.name": "Unique name of the report (`ponte report NAME`).",
+    "ReportConfig.every": "How often: `hour`, `day`, `week` (Mondays) or `month` (day 1). Each report covers the period since the previous one.",
+    "ReportConfig.at": "Local time of day it is sent (`HH:MM`); an hourly report uses only the minutes.",
+    "ReportConfig.timezone": "IANA time zone of `at` and of the periods (default: `messages.timezone`).",
+    "ReportConfig.events": "Glob patterns of the events the summary counts.",
+    "ReportConfig.where": "Conditions an event must meet to be counted (same as routes).",
+    "ReportConfig.to": "Sinks that receive the summary.",
+    "ReportConfig.template": "A custom message instead of the built-in summary; it sees `data.summary` (the figures), `data.change`, `data.period` and `data.items`.",
     "Target.template": "A custom message for this sink instead of the built-in one; its keys depend on the sink type (see [Templates](#templates)).",
     # delivery
     "DeliveryConfig.max_attempts": "Attempts per delivery before it is given up (`failed`, the dead-letter state) and `ponte.delivery_failed` is emitted.",
@@ -125,6 +139,7 @@ SECTION_INTROS = {
     "routes": "An ordered list: which events go to which sinks (see [Routing](#routing)).",
     "delivery": "Retries and timeouts for every sink. Failures worth retrying (timeouts, connection errors, HTTP `408`/`429`/`5xx`, SMTP `4xx`, a full disk) are retried on `retry_schedule` until `max_attempts`; a permanent one (another HTTP `4xx`, an SMTP `5xx` such as a rejected address) fails the delivery at once. Failed deliveries can be sent again with `ponte retry` / `ponte replay` or the admin API.",
     "messages": "Built-in and custom messages.",
+    "reports": "A list of scheduled summaries (sales figures for a period), each sent once per period (see [docs/digests.md](digests.md)).",
 }
 
 TYPE_INTROS = {
@@ -371,7 +386,7 @@ def config_sections(documented: set[str]) -> list[str]:
         elif origin is dict:
             out += map_section(key, typing.get_args(ftype)[1], documented)
         elif origin is list:
-            out += routes_section(typing.get_args(ftype)[0], documented)
+            out += routes_section(typing.get_args(ftype)[0], documented, key)
         else:
             raise DocError(f"Config.{key}: unexpected section type {ftype!r}")
     return out
@@ -397,17 +412,23 @@ def map_section(key: str, union: Any, documented: set[str]) -> list[str]:
     return out
 
 
-def routes_section(route: type, documented: set[str]) -> list[str]:
+def routes_section(route: type, documented: set[str], key: str = "routes") -> list[str]:
     register(route)
     fields = struct_fields(route)
     documented.update(f"{route.__name__}.{f.encode_name}" for f in fields)
-    out = ["Keys of each route (`routes[i].…`):", "", *table(route, fields), ""]
+    out = [f"Keys of each {key[:-1]} (`{key}[i].…`):", "", *table(route, fields), ""]
     targets = [t for f in fields for t in _structs_in(f.type)]
     for target in dict.fromkeys(targets):
         register(target)
         tf = struct_fields(target)
         documented.update(f"{target.__name__}.{f.encode_name}" for f in tf)
         out += ["An entry of `to` is a sink name, or a mapping (`routes[i].to[j].…`):", "", *table(target, tf), ""]
+        for inner in dict.fromkeys(t for f in tf for t in _structs_in(f.type)):
+            register(inner)
+            inf = struct_fields(inner)
+            documented.update(f"{inner.__name__}.{f.encode_name}" for f in inf)
+            out += ["`digest` of a target (`routes[i].to[j].digest.…`, see [docs/digests.md](digests.md)):", "",
+                    *table(inner, inf), ""]
     return out
 
 

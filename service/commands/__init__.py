@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from service.commands import ops, routes, serve, simulate
+from service.commands import ops, report, routes, serve, simulate
 
 Command = tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], Any]]
 
@@ -29,4 +29,5 @@ COMMANDS: dict[str, Command] = {
               ops.purge_args),
     "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME",
               ops.sinks_args),
+    "report": (report.report, "render (or --send) a scheduled summary for a period", report.report_args),
 }

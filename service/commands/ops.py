@@ -20,6 +20,7 @@ from service.commands.opsconfig import best_effort_timezone, load_ops_config
 from service.commands.output import emit_json, local_time
 from service.config import resolve_path
 from service.errors import ConfigError
+from service.store import DELIVERY_STATUSES
 
 Body = Callable[[backend.Backend, str], Awaitable[int]]
 
@@ -54,7 +55,7 @@ def _filters(parser: argparse.ArgumentParser, *, deliveries: bool) -> None:
     if deliveries:
         parser.add_argument(
             "--status",
-            choices=["pending", "sending", "succeeded", "failed", "disabled"],
+            choices=DELIVERY_STATUSES,
             help="delivery status",
         )
         parser.add_argument("--sink", help="only deliveries to this sink")

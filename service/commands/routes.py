@@ -17,6 +17,7 @@ from service.commands.opsconfig import CliError, OpsConfig, existing_database, p
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
 from service.config import resolve_path
+from service.digest_preview import digest_preview
 from service.eduzz import catalogue
 from service.envelope import decode
 from service.errors import ConfigError, EnvelopeError, TemplateError
@@ -68,6 +69,9 @@ def routing_report(settings: Settings, label: str, body: bytes) -> dict[str, Any
     for p in plan(settings.routes, event, env.doc):
         kind = message_kind(settings.config.sinks[p.sink])
         deliveries.append({"sink": p.sink, "route": p.route, "message": _render(settings, body, p.sink, p.route, kind)})
+        digest = digest_preview(settings, p.route, p.sink, event, env.doc, body, kind)
+        if digest is not None:  # the event waits for a digest; show the rule and a digest of it
+            deliveries[-1]["digest"] = digest
     return {"file": label, "event": event,
             "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
             "deliveries": deliveries}
@@ -146,6 +150,10 @@ def _print_report(report: dict[str, Any]) -> None:
         print(f"  → {d['sink']} (route {d['route']}):")
         text = msgspec.json.format(msgspec.json.encode(d["message"]), indent=2).decode()
         print("    " + text.replace("\n", "\n    "))
+        if "digest" in d:
+            rule = d["digest"]
+            print(f"    ⏳ digest: waits {rule['wait']:g}s, then one message every "
+                  f"{rule['interval']:g}s (group {rule['group']}, at most {rule['max_items']} items listed)")
     print()
 
 
@@ -168,7 +176,11 @@ def preview(args: argparse.Namespace) -> int:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
     kind = message_kind(settings.config.sinks[args.sink])
-    emit_json(_render(settings, body, args.sink, route, kind))
+    message = _render(settings, body, args.sink, route, kind)
+    env = decode(body)
+    event = catalogue.normalize_event_name(env.event)
+    digest = digest_preview(settings, route, args.sink, event, env.doc, body, kind)
+    emit_json(message if digest is None else {"message": message, "digest": digest})
     return 0
 
 

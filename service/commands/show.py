@@ -119,6 +119,9 @@ def show_delivery(delivery: dict[str, Any], tz: str) -> None:
     )
     if delivery.get("next_attempt_at"):
         print(f"  next attempt at {local_time(delivery['next_attempt_at'], tz)}")
+    if events := delivery.get("digest_events"):  # a digest: the events it carried
+        shown = ", ".join(map(str, events[:20])) + (" …" if len(events) > 20 else "")
+        print(f"  digest of {len(events)} event(s): {shown}")
     for a in delivery.get("attempts", []):
         code = a["status_code"] if a["status_code"] is not None else "-"
         error = f"  {a['error']}" if a["error"] else ""

@@ -7,11 +7,14 @@ All SQL lives in the implementations; the rest of Ponte calls verbs (``save_even
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed", "disabled")
+if TYPE_CHECKING:
+    from service.store.digests import DigestClose, DigestGroup, ReportRun, StoredItem
+
+DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed", "disabled", "grouped", "digested")
 
 
 class NewEvent(msgspec.Struct, frozen=True, gc=False):
@@ -35,6 +38,7 @@ class NewDelivery(msgspec.Struct, frozen=True, gc=False):
     route: str
     order_key: str | None = None
     status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
+    digest: str | None = None  # with status "grouped": the digest key (service.digests)
 
 
 class Saved(msgspec.Struct, frozen=True, gc=False):
@@ -125,6 +129,21 @@ class Store(Protocol):
     async def count_purgeable(self, before: float) -> int: ...
     async def size_bytes(self) -> int: ...
     async def counts(self) -> dict[str, int]: ...
+    # digests and reports (records in service.store.digests)
+    async def digest_groups(self) -> list[DigestGroup]: ...
+    async def open_digest_group(
+        self, group: DigestGroup, opened_at: float, due_at: float
+    ) -> None: ...
+    async def drop_digest_group(self, group: DigestGroup) -> None: ...
+    async def digest_items(
+        self, group: DigestGroup, after_id: int, limit: int
+    ) -> list[StoredItem]: ...
+    async def close_digest(self, close: DigestClose) -> int | None: ...
+    async def events_between(
+        self, since: float, until: float, after_id: int, limit: int
+    ) -> list[StoredItem]: ...
+    async def last_report(self, report: str) -> float | None: ...
+    async def record_report(self, run: ReportRun) -> int | None: ...
 
 
 def open_store(url: str, *, exclusive: bool = False) -> Store:

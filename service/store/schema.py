@@ -134,6 +134,33 @@ MIGRATIONS: list[str] = [
     CREATE INDEX deliveries_order ON deliveries (sink, order_key, id) WHERE order_key IS NOT NULL;
     CREATE INDEX attempts_delivery ON attempts (delivery_id);
     """,
+    # digests and reports (service.digests, service.reports): a delivery to a digest target
+    # waits 'grouped' with its digest key, then turns 'digested' inside the digest
+    # delivery digest_id; a report period is sent once (report_runs' primary key).
+    """
+    ALTER TABLE deliveries ADD COLUMN digest TEXT;
+    ALTER TABLE deliveries ADD COLUMN digest_id INTEGER;
+    CREATE INDEX deliveries_grouped ON deliveries (sink, route, digest, id) WHERE status = 'grouped';
+    CREATE INDEX deliveries_digest ON deliveries (digest_id) WHERE digest_id IS NOT NULL;
+    CREATE TABLE digest_groups (
+        sink       TEXT NOT NULL,
+        route      TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        opened_at  REAL NOT NULL,          -- scheduler clock
+        due_at     REAL NOT NULL,          -- the next digest of this group, if items wait
+        sent       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (sink, route, digest)
+    );
+    CREATE TABLE report_runs (
+        report        TEXT NOT NULL,
+        period_start  REAL NOT NULL,
+        period_end    REAL NOT NULL,
+        ran_at        REAL NOT NULL,
+        late          INTEGER NOT NULL,
+        event_id      INTEGER,
+        PRIMARY KEY (report, period_start)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

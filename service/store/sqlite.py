@@ -28,6 +28,7 @@ from service.store import (
     Saved,
 )
 from service.store.schema import LATEST, MIGRATIONS
+from service.store.sqlite_digests import DigestVerbs
 from service.store.writer import Writer, is_unavailable, unavailable
 
 _json = msgspec.json.encode
@@ -64,7 +65,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class SQLiteStore:
+class SQLiteStore(DigestVerbs):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
@@ -209,7 +210,12 @@ class SQLiteStore:
         sql = (f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                "WHERE d.id = ?")
         row = await self._read_one(sql, [delivery_id])
-        return None if row is None else await self._with_attempts(_delivery_item(row))
+        if row is None:
+            return None
+        item = await self._with_attempts(_delivery_item(row))
+        if row[8] == "ponte.digest":
+            item["digest_events"] = await self.digest_contents(delivery_id)
+        return item
 
     async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
         sql = (
@@ -366,7 +372,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
 # --- write jobs (run on the writer thread) --------------------------------------------
 
 _EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
-_DELIVERY_COLUMNS_IN = "(event_id, sink, route, status, next_attempt_at, order_key, created_at, updated_at)"
+_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
+                       "updated_at, digest)")
 _ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
 
 
@@ -400,11 +407,12 @@ class SaveJob:
                 saved.append(_existing(conn, ev))
                 continue
             t = ev.received_at
-            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t) for d in job.deliveries]
+            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t, d.digest)
+                     for d in job.deliveries]
             saved.append(Saved(event_id, duplicate=False))
         for start in range(0, len(rows), _ROWS):
             chunk = rows[start:start + _ROWS]
-            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
                          list(chain.from_iterable(chunk)))
         return saved
@@ -497,7 +505,7 @@ def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: floa
 
 # what purge deletes and count_purgeable counts: one rule for both
 _PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled'))")
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))")
 
 
 def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
