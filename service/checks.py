@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from service.channel_checks import check_channel_sinks, sink_template
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -20,6 +21,8 @@ TEMPLATE_KEYS = {
     "slack": {"text", "blocks"},
     "email": {"subject", "text", "html"},
     "webhook": {"body", "headers"},
+    "whatsapp": {"text", "parameters"},
+    "google_sheets": {"columns"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
 
@@ -37,15 +40,18 @@ def message_kind(cfg: SinkConfig) -> str:
 def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
+    check_channel_sinks(config, errors)
     for i, route in enumerate(config.routes):
         events = checked_events(route.events)
         _check_where(route.where, f"routes[{i}].where", events, errors)
         for j, target in enumerate(route.targets):
             sink = config.sinks.get(target.sink)
-            if target.template is None or sink is None:
+            tree, at = target.template, f"routes[{i}].to[{j}].template"
+            if tree is None and (own := sink_template(sink)) is not None:
+                tree, at = own[0], f"sinks.{target.sink}"  # the sink's own template (e.g. columns)
+            if tree is None or sink is None:
                 continue
-            at = f"routes[{i}].to[{j}].template"
-            compiled = _compile(target.template, message_kind(sink), config.messages.timezone, at, errors)
+            compiled = _compile(tree, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
                 _check_fields(compiled.fields, at, events, errors)

@@ -171,7 +171,43 @@ class FileSink(SinkBase, tag="file", kw_only=True):
     format: Literal["file", "slack", "email", "webhook"] = "file"
 
 
-SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink
+class WhatsAppTemplate(Base, kw_only=True):
+    """An approved WhatsApp message template: its name and language code (``pt_BR``)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    language: Annotated[str, msgspec.Meta(min_length=2)] = "pt_BR"
+
+
+class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True):
+    """WhatsApp Business Cloud API: ``POST {api_url}/{phone_number_id}/messages``."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1)]
+    phone_number_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    to: Annotated[list[str], msgspec.Meta(min_length=1)]
+    template: WhatsAppTemplate | None = None
+    api_url: str = "https://graph.facebook.com/v21.0"
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 80.0
+
+
+class SheetColumn(Base, kw_only=True):
+    """One spreadsheet column: its header text and a template for each row's value."""
+
+    header: Annotated[str, msgspec.Meta(min_length=1)]
+    value: str
+
+
+class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True):
+    """Google Sheets API v4: one row appended per event, as a service account."""
+
+    spreadsheet_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$")]
+    sheet: Annotated[str, msgspec.Meta(min_length=1)]
+    credentials: Annotated[str, msgspec.Meta(min_length=1)]
+    columns: list[SheetColumn] | None = None
+    api_url: str = "https://sheets.googleapis.com/v4"
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 1.0  # 60 requests/minute
+
+
+SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
 
 
 # --- routes, delivery, messages -----------------------------------------------------
@@ -188,6 +224,7 @@ class Route(Base, kw_only=True):
     where: dict[str, Any] = {}
     to: Annotated[list[str | Target], msgspec.Meta(min_length=1)]
     stop: bool = False
+    sources: list[str] | None = None  # None: events from any source
 
     @property
     def targets(self) -> list[Target]:
@@ -376,6 +413,15 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
             if target.sink not in sinks:
                 close = _close_match(target.sink, list(sinks))
                 errors.append(f"routes[{i}].to[{j}]: unknown sink {target.sink!r}{close}")
+        _check_sources(route, f"routes[{i}]", parts, errors)
+
+
+def _check_sources(route: Route, where: str, parts: dict[str, Any], errors: list[str]) -> None:
+    """Every name in a route's ``sources`` is a configured source (or ``ponte``, Ponte's own)."""
+    known = [*(parts.get("sources") or {}), "ponte"]
+    for k, name in enumerate(route.sources or []):
+        if name not in known:
+            errors.append(f"{where}.sources[{k}]: unknown source {name!r}{_close_match(name, known)}")
 
 
 def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:
