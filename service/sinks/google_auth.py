@@ -93,6 +93,11 @@ class TokenSource:
                 await self._refresh()
             return str(self.credentials.token)
 
+    @property
+    def current(self) -> str:
+        """The access token in use ("" before the first), to mask it in answers."""
+        return str(self.credentials.token or "")
+
     def expire(self) -> None:
         """Forget the token (the API said 401): the next call fetches a new one."""
         self.credentials.token = None

@@ -52,7 +52,8 @@ class Row:
 
 def build_row(out: Outgoing, label: str = "google_sheets sink") -> Row:
     """The row for a delivery from its rendered ``columns``, with the event id column."""
-    columns = (out.message or {}).get("columns")
+    columns = (out.message or {}).get("columns") if out.message is not None else [
+        {"header": "Evento", "value": out.event}]  # no message: the event's name and id
     if not isinstance(columns, list) or not all(_is_column(c) for c in columns):
         raise PermanentSinkError(f"{label}: columns must be a list of {{header, value}}")
     headers = [str(c["header"]) for c in columns]
@@ -181,7 +182,7 @@ class GoogleSheetsSender:
         status = reply.status
         if 200 <= status < 300:
             return
-        said = snippet(_error_message(reply.text), self.secrets)
+        said = snippet(_error_message(reply.text), [*self.secrets, self.tokens.current])
         if status == 400 and "Unable to parse range" in reply.text:
             raise PermanentSinkError(f"{self.label}: the sheet {self.cfg.sheet!r} does not exist in the "
                                      f"spreadsheet ({said})", status_code=status)  # fmt: skip

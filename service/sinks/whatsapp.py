@@ -25,7 +25,7 @@ from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
 from service.templates import CompiledTemplate, compile_template
-from service.whatsapp_format import clip_text
+from service.whatsapp_format import clip_text, whatsapp_escape
 
 PROGRESS_LIMIT = 10_000  # deliveries whose per-recipient progress is remembered
 PARAMETER_LIMIT = 1024  # characters of one template body parameter
@@ -77,6 +77,11 @@ def template_payload(number: str, name: str, language: str, parameters: list[Any
             "type": "template", "template": template}  # fmt: skip
 
 
+def fallback_text(out: Outgoing) -> str:
+    """The text when there is no message: the event and its source, made inert."""
+    return f"Ponte: evento {whatsapp_escape(out.event)} recebido de {whatsapp_escape(out.source)}"
+
+
 def _parameter(value: Any) -> str:
     """Meta refuses empty parameters and ones with line breaks, tabs or runs of spaces."""
     text = " ".join(("" if value is None else str(value)).split())
@@ -112,7 +117,7 @@ class WhatsAppSender:
         ids: list[str] = []
         for number in [n for n in numbers if n not in done]:
             try:
-                ids.append(await self._send_one(number, out.message or {}))
+                ids.append(await self._send_one(number, out))
                 done.add(number)
             except SinkError as exc:
                 failures.append(exc)
@@ -133,8 +138,8 @@ class WhatsAppSender:
             self.progress.popitem(last=False)
         return done
 
-    async def _send_one(self, number: str, message: dict[str, Any]) -> str:
-        payload = self._payload(number, message)
+    async def _send_one(self, number: str, out: Outgoing) -> str:
+        payload = self._payload(number, out)
         headers = {"Content-Type": JSON, "Authorization": f"Bearer {self.cfg.token}"}
         label = mask(number)
         reply = await post(
@@ -143,16 +148,15 @@ class WhatsAppSender:
         )  # fmt: skip
         return check_graph_reply(label, reply, [*self.secrets, number, number.lstrip("+")])
 
-    def _payload(self, number: str, message: dict[str, Any]) -> dict[str, Any]:
+    def _payload(self, number: str, out: Outgoing) -> dict[str, Any]:
+        message = out.message or {}
         template = self.cfg.template
         if template is not None:
             parameters = message.get("parameters") or []
             if not isinstance(parameters, list):
                 raise PermanentSinkError(f"{self.label}: parameters must be a list")
             return template_payload(number, template.name, template.language, parameters)
-        text = str(message.get("text") or "").strip()
-        if not text:
-            raise PermanentSinkError(f"{self.label}: the message text is empty")
+        text = str(message.get("text") or "").strip() or fallback_text(out)
         return text_payload(number, text)
 
     def _summary(self, failures: list[SinkError], done: int, total: int) -> SinkError:
