@@ -46,15 +46,15 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
         _check_where(route.where, f"routes[{i}].where", events, errors)
         for j, target in enumerate(route.targets):
             sink = config.sinks.get(target.sink)
-            tree, at = target.template, f"routes[{i}].to[{j}].template"
+            tree, at, fields_at = target.template, f"routes[{i}].to[{j}].template", ""
             if tree is None and (own := sink_template(sink)) is not None:
-                tree, at = own[0], f"sinks.{target.sink}"  # the sink's own template (e.g. columns)
+                tree, at, fields_at = own[0], f"sinks.{target.sink}", f"sinks.{target.sink}.{own[1]}"
             if tree is None or sink is None:
                 continue
             compiled = _compile(tree, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
-                _check_fields(compiled.fields, at, events, errors)
+                _check_fields(compiled.fields, fields_at or at, events, errors)
     return templates
 
 
