@@ -39,6 +39,14 @@ def to_e164(value: Any, region: str = REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164_or_empty(value: Any) -> str:
+    """The ``e164`` template filter: ``to_e164`` or "" when ``value`` is not a phone number."""
+    try:
+        return to_e164(value)
+    except PhoneError:
+        return ""
+
+
 def mask(value: Any) -> str:
     """Only the last 4 digits shown: ``+5511987654321`` → ``…4321`` (``…`` when too short)."""
     digits = re.sub(r"\D", "", _text(value))

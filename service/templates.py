@@ -41,6 +41,8 @@ Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
     safe_url        the URL if http(s), else ""  (for ``href``)
     clip(n)         at most n characters, "…" when cut
     flatten         a mapping flattened one level: {"buyer.name": ...}
+    whatsapp        WhatsApp markup made inert (for gateway bodies; whatsapp sinks do it always)
+    e164            "(11) 98765-4321" -> "+5511987654321" (Brazil's rules; "" if not a phone)
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
-from service.whatsapp_format import whatsapp_finalize
+from service.phones import e164_or_empty
+from service.whatsapp_format import whatsapp_escape, whatsapp_finalize
 
 KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
@@ -139,6 +142,7 @@ def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
+    env.filters.update(whatsapp=whatsapp_escape, e164=e164_or_empty)  # gateway recipes
     env.filters["date"] = moment_filter("%d/%m/%Y", zone)
     env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)
     return env

@@ -28,9 +28,9 @@ EMAIL = ("data.buyer.email or data.customer.email or data.student.email or data.
 PRODUCT = ("(data['items'] | as_list | map(attribute='name') | join(', ')) or (data.products | as_list "
            "| map(attribute='name') | join(', ')) or data.product.name or data.course.name "
            "or data.course.title or data.event.name")  # fmt: skip
-VALUE = "{{ (data.paid or data.price or data.value).value }}"
+VALUE = "{{ (data.paid or data.price or data.value or data.contract.recurrence.price).value }}"
 METHOD = "(data.paymentMethod or data.payment.method) | payment_method"
-STATUS = "(data.status or data.participant.status) | status_pt"
+STATUS = "(data.status or data.contract.status or data.participant.status) | status_pt"
 
 
 def _clipped(text: str, limit: int = TEXT_LIMIT) -> str:
