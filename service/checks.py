@@ -48,7 +48,8 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
             sink = config.sinks.get(target.sink)
             tree, at, fields_at = target.template, f"routes[{i}].to[{j}].template", ""
             if tree is None and (own := sink_template(sink)) is not None:
-                tree, at, fields_at = own[0], f"sinks.{target.sink}", f"sinks.{target.sink}.{own[1]}"
+                at = f"sinks.{target.sink}"  # the sink's own template (a sheet's columns)
+                tree, fields_at = own[0], f"{at}.{own[1]}"
             if tree is None or sink is None:
                 continue
             compiled = _compile(tree, message_kind(sink), config.messages.timezone, at, errors)

@@ -421,7 +421,8 @@ def _check_sources(route: Route, where: str, parts: dict[str, Any], errors: list
     known = [*(parts.get("sources") or {}), "ponte"]
     for k, name in enumerate(route.sources or []):
         if name not in known:
-            errors.append(f"{where}.sources[{k}]: unknown source {name!r}{_close_match(name, known)}")
+            close = _close_match(name, known)
+            errors.append(f"{where}.sources[{k}]: unknown source {name!r}{close}")
 
 
 def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:

@@ -3,7 +3,7 @@
 WhatsApp has no escape character: ``*bold*``, ``_italic_``, ``~strike~`` and
 ```` ``` ```` / `` ` `` (monospace) apply wherever the markers pair up. So each marker
 in payload text becomes a look-alike that WhatsApp does not read as markup
-(``*`` → ``∗``, ``_`` → ``＿``, ``~`` → ``∼``, `` ` `` → ``ˋ``) unless it sits between
+(``*``, ``_``, ``~`` and `` ` `` → U+2217, U+FF3F, U+223C, U+02CB) unless it sits between
 two letters or digits (``invoice_paid``: markers only pair at word edges), and line breaks and
 other control characters become spaces, so a value cannot start a quote (``> ``) or a
 list line of its own. A value that is exactly one http(s) URL is left as is, so links

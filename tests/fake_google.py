@@ -33,7 +33,9 @@ SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 CLIENT_EMAIL = "ponte@ponte-test.iam.gserviceaccount.com"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/spreadsheets"
-AUDIENCE = "https://oauth2.googleapis.com/token"  # what Google expects in ``aud``, whatever the token_uri
+AUDIENCE = (
+    "https://oauth2.googleapis.com/token"  # what Google expects in ``aud``, whatever the token_uri
+)
 _RANGE = re.compile(r"^(?:'((?:[^']|'')+)'|([^!']+))(?:!(.*))?$")
 
 
@@ -89,14 +91,22 @@ class FakeGoogle:
         if form.get("grant_type") != [GRANT] or "assertion" not in form:
             return _oauth_error("unsupported_grant_type", "Invalid grant_type.")
         try:
-            claims = google.auth.jwt.decode(form["assertion"][0], certs=self.public_pem, audience=AUDIENCE)
+            claims = google.auth.jwt.decode(
+                form["assertion"][0], certs=self.public_pem, audience=AUDIENCE
+            )
         except (ValueError, google.auth.exceptions.GoogleAuthError):
             return _oauth_error("invalid_grant", "Invalid JWT Signature.")
-        if self.refuse_grants or claims.get("iss") != CLIENT_EMAIL or SCOPE not in str(claims.get("scope")):
+        if (
+            self.refuse_grants
+            or claims.get("iss") != CLIENT_EMAIL
+            or SCOPE not in str(claims.get("scope"))
+        ):
             return _oauth_error("invalid_grant", "Invalid grant: account not found")
         token = f"ya29.fake-access-token-{next(self.numbers)}"
         self.tokens.add(token)
-        return web.json_response({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+        return web.json_response(
+            {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+        )
 
     async def get(self, request: web.Request) -> web.Response:
         """``spreadsheets.values.get``."""
@@ -110,7 +120,11 @@ class FakeGoogle:
             values = rows[:1]
         else:
             col = _column_index(cells.split(":")[0])
-            values = [[r[col] for r in rows if len(r) > col]] if request.query.get("majorDimension") == "COLUMNS" else []
+            values = (
+                [[r[col] for r in rows if len(r) > col]]
+                if request.query.get("majorDimension") == "COLUMNS"
+                else []
+            )
         body: dict[str, Any] = {"range": f"{sheet}!{cells}", "majorDimension": "ROWS"}
         if values and values[0]:
             body["values"] = values
@@ -126,7 +140,9 @@ class FakeGoogle:
         if problem is not None:
             return problem
         if request.query.get("valueInputOption") not in ("RAW", "USER_ENTERED"):
-            return _error(400, "INVALID_ARGUMENT", "'valueInputOption' is required but not specified")
+            return _error(
+                400, "INVALID_ARGUMENT", "'valueInputOption' is required but not specified"
+            )
         if request.query.get("insertDataOption", "OVERWRITE") not in ("OVERWRITE", "INSERT_ROWS"):
             return _error(400, "INVALID_ARGUMENT", "Invalid value at 'insert_data_option'")
         body = await request.json()
@@ -153,12 +169,21 @@ class FakeGoogle:
             return _error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         if self.script:
             status, headers = self.script.pop(0)
-            return _error(status, "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE", "scripted", headers)
+            return _error(
+                status,
+                "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE",
+                "scripted",
+                headers,
+            )
         if request.match_info["id"] != SPREADSHEET:
             return _error(404, "NOT_FOUND", "Requested entity was not found.")
         sheet, _ = _parse_range(target or request.match_info["range"])
         if sheet not in self.sheets:
-            return _error(400, "INVALID_ARGUMENT", f"Unable to parse range: {target or request.match_info['range']}")
+            return _error(
+                400,
+                "INVALID_ARGUMENT",
+                f"Unable to parse range: {target or request.match_info['range']}",
+            )
         return None
 
 
@@ -177,7 +202,9 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _error(
+    status: int, kind: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     body = {"error": {"code": status, "message": message, "status": kind}}
     return web.json_response(body, status=status, headers=headers)
 

@@ -70,8 +70,12 @@ class FakeGraph:
         if not to:
             return error(400, 100, "The parameter to is required.")
         if to in self.busy:
-            return error(400, self.busy.pop(to), "Rate limit hit", details="scripted for this number")
-        problem = self._check_text(body, to) if body.get("type") == "text" else self._check_template(body)
+            return error(
+                400, self.busy.pop(to), "Rate limit hit", details="scripted for this number"
+            )
+        problem = (
+            self._check_text(body, to) if body.get("type") == "text" else self._check_template(body)
+        )
         if problem is not None:
             return problem
         if to not in self.on_whatsapp:
@@ -100,19 +104,41 @@ class FakeGraph:
             return error(400, 100, "The parameter type must be text or template with a language.")
         key = (template.get("name"), template["language"].get("code"))
         if key not in TEMPLATES:
-            return error(404, 132001, TITLES[132001], details=f"template name ({key[0]}) does not exist in {key[1]}")
-        params = [p for c in template.get("components", []) if c.get("type") == "body" for p in c["parameters"]]
+            return error(
+                404,
+                132001,
+                TITLES[132001],
+                details=f"template name ({key[0]}) does not exist in {key[1]}",
+            )
+        params = [
+            p
+            for c in template.get("components", [])
+            if c.get("type") == "body"
+            for p in c["parameters"]
+        ]
         if len(params) != TEMPLATES[key]:
             return error(400, 132000, TITLES[132000], details=f"body: number of localizable_params ({len(params)}) "
                          f"does not match the expected number of params ({TEMPLATES[key]})")  # fmt: skip
         for p in params:
             text = p.get("text")
-            if p.get("type") != "text" or not text or "\n" in text or "\t" in text or "     " in text:
-                return error(400, 100, "Param text cannot have new-line/tab characters or more than 4 consecutive spaces")
+            if (
+                p.get("type") != "text"
+                or not text
+                or "\n" in text
+                or "\t" in text
+                or "     " in text
+            ):
+                return error(
+                    400,
+                    100,
+                    "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+                )
         return None
 
 
-def error(status: int, code: int, message: str, *, details: str = "", kind: str = "OAuthException") -> web.Response:
+def error(
+    status: int, code: int, message: str, *, details: str = "", kind: str = "OAuthException"
+) -> web.Response:
     """An answer in the Graph API's error shape."""
     body: dict[str, Any] = {"message": f"(#{code}) {message}", "type": kind, "code": code,
                             "fbtrace_id": "AbCdEfGhIjK"}  # fmt: skip

@@ -13,13 +13,13 @@ from typing import Any
 import msgspec
 import structlog
 from aiohttp import web
+from conftest import fixture_body, post_signed
 from fake_google import SPREADSHEET, FakeGoogle, make_key, write_key
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
+from test_delivery import db, wait_for
 
-from conftest import fixture_body, post_signed
 from service.config import StorageConfig, load_config
 from service.runtime import build_settings
-from test_delivery import db, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin-token-for-the-channel-tests"
@@ -36,7 +36,9 @@ def sale(event: str = "myeduzz.invoice_paid", **data: Any) -> bytes:
     return json.dumps(doc).encode()
 
 
-async def start_fakes(aiohttp_server: Any, tmp_path: Path) -> tuple[FakeGraph, str, FakeGoogle, str, str]:
+async def start_fakes(
+    aiohttp_server: Any, tmp_path: Path
+) -> tuple[FakeGraph, str, FakeGoogle, str, str]:
     """The Graph API and Google fakes, with a key file whose token_uri is the fake."""
     graph = FakeGraph()
     graph_server = await aiohttp_server(graph.app(), host="127.0.0.1")
@@ -53,7 +55,12 @@ async def test_a_sale_reaches_whatsapp_and_the_sheet_with_no_secret_anywhere(
 ) -> None:
     """Team text, buyer template and a sheet row; a lost Sheets answer never doubles a row."""
     graph, graph_url, google, google_base, key = await start_fakes(aiohttp_server, tmp_path)
-    whatsapp = {"type": "whatsapp", "token": TOKEN, "phone_number_id": PHONE_ID, "api_url": graph_url}
+    whatsapp = {
+        "type": "whatsapp",
+        "token": TOKEN,
+        "phone_number_id": PHONE_ID,
+        "api_url": graph_url,
+    }
     sinks = {
         "equipe": {**whatsapp, "to": ["+55 21 91234-5678"]},
         "comprador": {**whatsapp, "to": ["{{ data.buyer.cellphone }}"],
@@ -64,25 +71,37 @@ async def test_a_sale_reaches_whatsapp_and_the_sheet_with_no_secret_anywhere(
     template = {"parameters": ["{{ data.buyer.name }}", "{{ data.paid | brl }}"]}
     routes = [{"name": "vendas", "events": ["myeduzz.invoice_paid"],
                "to": ["equipe", {"sink": "comprador", "template": template}, "planilha"]}]  # fmt: skip
-    settings = settings_for(sinks=sinks, routes=routes, delivery=FAST, server={"admin_token": ADMIN})
+    settings = settings_for(
+        sinks=sinks, routes=routes, delivery=FAST, server={"admin_token": ADMIN}
+    )
     with structlog.testing.capture_logs() as logs:
         client = await start(settings, worker=True)
         assert (await post_signed(client, sale())).status == 200
         await wait_for(lambda: len(graph.sent) == 2 and len(google.sheets["Vendas"]) == 2)
         google.lose_answer = True  # the next append lands, but its answer is a 503
         assert (await post_signed(client, _second())).status == 200
-        await wait_for(lambda: db(tmp_path, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'")[0][0] == 6)
+        await wait_for(
+            lambda: (
+                db(tmp_path, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'")[0][0]
+                == 6
+            )
+        )
 
     team, buyer = sorted(graph.sent[:2], key=lambda s: s["type"])[::-1]
     assert team["to"] == "+5521912345678" and team["text"]["body"].startswith("*💰 Venda aprovada*")
-    assert "a∗∗∗@example.com" in team["text"]["body"]  # e-mail masked in a shared channel
+    assert "a\u2217\u2217\u2217@example.com" in team["text"]["body"]  # e-mail masked in a shared channel
     assert buyer["to"] == "+5511987654321"
-    assert [p["text"] for p in buyer["template"]["components"][0]["parameters"]] == ["Alice Johnson", "R$ 301,50"]
+    assert [p["text"] for p in buyer["template"]["components"][0]["parameters"]] == [
+        "Alice Johnson",
+        "R$ 301,50",
+    ]
     rows = google.sheets["Vendas"]
     assert rows[0][0] == "Data" and rows[0][-1] == "ID do evento" and len(rows) == 3
     assert rows[1][3] == "alice.johnson@example.com" and rows[1][5] == 301.5
     assert rows[2][-1] == "second-sale-id"  # appended once although the first answer was lost
-    responses = [r for (r,) in db(tmp_path, "SELECT response FROM attempts WHERE response IS NOT NULL")]
+    responses = [
+        r for (r,) in db(tmp_path, "SELECT response FROM attempts WHERE response IS NOT NULL")
+    ]
     assert "row for second-sale-id already present" in responses
     await assert_nothing_secret(client, tmp_path, google, logs)
 
@@ -93,7 +112,9 @@ def _second() -> bytes:
     return json.dumps(doc).encode()
 
 
-async def assert_nothing_secret(client: Any, tmp_path: Path, google: FakeGoogle, logs: list[Any]) -> None:
+async def assert_nothing_secret(
+    client: Any, tmp_path: Path, google: FakeGoogle, logs: list[Any]
+) -> None:
     """No token, key or full phone number in logs, the admin API, metrics or the attempts table."""
     auth = {"Authorization": f"Bearer {ADMIN}"}
     texts = [repr(logs), await (await client.get("/metrics")).text()]
@@ -102,7 +123,13 @@ async def assert_nothing_secret(client: Any, tmp_path: Path, google: FakeGoogle,
         texts.append(await (await client.get(f"/api/deliveries/{item['id']}", headers=auth)).text())
     texts.append(repr(db(tmp_path, "SELECT error, response FROM attempts")))
     assert len(texts) > 5
-    secrets = [TOKEN, KEYS[0].split("-----")[2].strip()[:64], *google.tokens, "98765-4321", "11987654321"]
+    secrets = [
+        TOKEN,
+        KEYS[0].split("-----")[2].strip()[:64],
+        *google.tokens,
+        "98765-4321",
+        "11987654321",
+    ]
     for text in texts:
         for secret in secrets:
             assert secret not in text
@@ -122,7 +149,9 @@ async def test_failures_are_recorded_without_the_number_or_token(
     opened = json.loads(fixture_body("myeduzz.invoice_opened"))
     opened["data"]["buyer"]["cellphone"] = "98765-43"
     assert (await post_signed(client, json.dumps(opened).encode())).status == 200
-    await wait_for(lambda: db(tmp_path, "SELECT count(*) FROM deliveries WHERE status = 'failed'")[0][0] == 2)
+    await wait_for(
+        lambda: db(tmp_path, "SELECT count(*) FROM deliveries WHERE status = 'failed'")[0][0] == 2
+    )
     errors = sorted(e for (e,) in db(tmp_path, "SELECT error FROM attempts"))
     assert any("131026" in e and "…4321" in e for e in errors)
     assert any("to[0]" in e and "not a valid phone number" in e for e in errors)
@@ -144,7 +173,9 @@ class Evolution:
         if request.headers.get("apikey") != self.apikey:
             return _evolution(401, "Unauthorized", "Unauthorized")
         if request.match_info["instance"] != self.instance:
-            return _evolution(404, "Not Found", f'The "{request.match_info["instance"]}" instance does not exist')
+            return _evolution(
+                404, "Not Found", f'The "{request.match_info["instance"]}" instance does not exist'
+            )
         body = await request.json()
         number, text = body.get("number"), body.get("text")
         if not isinstance(number, str) or not number.isdigit() or len(number) < 10:
@@ -152,15 +183,25 @@ class Evolution:
         if not isinstance(text, str) or not text.strip():
             return _evolution(400, "Bad Request", ["text should not be empty"])
         self.sent.append(body)
-        key = {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": True, "id": f"BAE5{len(self.sent):04d}"}
-        return web.json_response({"key": key, "messageTimestamp": 1717689097, "status": "PENDING"}, status=201)
+        key = {
+            "remoteJid": f"{number}@s.whatsapp.net",
+            "fromMe": True,
+            "id": f"BAE5{len(self.sent):04d}",
+        }
+        return web.json_response(
+            {"key": key, "messageTimestamp": 1717689097, "status": "PENDING"}, status=201
+        )
 
 
 def _evolution(status: int, error: str, message: Any) -> web.Response:
-    return web.json_response({"status": status, "error": error, "response": {"message": message}}, status=status)
+    return web.json_response(
+        {"status": status, "error": error, "response": {"message": message}}, status=status
+    )
 
 
-async def test_the_evolution_recipe_works_end_to_end(tmp_path: Path, start: Any, aiohttp_server: Any) -> None:
+async def test_the_evolution_recipe_works_end_to_end(
+    tmp_path: Path, start: Any, aiohttp_server: Any
+) -> None:
     """config/examples/whatsapp-evolution.yaml: the team and the boleto buyer get their texts."""
     gateway = Evolution("evo-api-key-secret", "vendas-ponte")
     app = web.Application()
@@ -178,12 +219,16 @@ async def test_the_evolution_recipe_works_end_to_end(tmp_path: Path, start: Any,
     opened = sale("myeduzz.invoice_opened", paymentMethod="bankslip")
     doc = json.loads(opened)
     doc["data"]["buyer"].update(evil)
-    assert (await post_signed(client, json.dumps(doc).encode(), secret="dev-secret-change-me")).status == 200
+    assert (
+        await post_signed(client, json.dumps(doc).encode(), secret="dev-secret-change-me")
+    ).status == 200
     await wait_for(lambda: len(gateway.sent) == 2)
     team, buyer = sorted(gateway.sent, key=lambda s: s["number"] != "5521912345678")
-    assert team["number"] == "5521912345678" and team["text"].startswith("*💰 Venda aprovada*\nAlice Johnson comprou")
+    assert team["number"] == "5521912345678" and team["text"].startswith(
+        "*💰 Venda aprovada*\nAlice Johnson comprou"
+    )
     assert buyer["number"] == "5511987654321"
-    assert "∗Alice∗ ＿x＿" in buyer["text"] and "https://urlbankslip.com.br" in buyer["text"]
+    assert "\u2217Alice\u2217 \uff3fx\uff3f" in buyer["text"] and "https://urlbankslip.com.br" in buyer["text"]
 
 
 def _duration(type_: type, obj: Any) -> Any:

@@ -23,7 +23,7 @@ def test_whatsapp_text_for_every_event(event: str) -> None:
     spec = SPECS[event]
     assert text.startswith(f"*{spec.emoji} {spec.headline}*\n")
     assert 0 < len(text) <= TEXT_LIMIT and event in text
-    assert "@example.com" not in text or "∗∗∗@" in text
+    assert "@example.com" not in text or "\u2217\u2217\u2217@" in text
 
 
 @pytest.mark.parametrize("event", FIXTURES)
@@ -33,10 +33,12 @@ def test_hostile_payload_is_inert_and_within_the_limit(event: str) -> None:
     envelope["event"] = event
     text = render(event, "whatsapp", envelope)["text"]
     assert len(text) <= TEXT_LIMIT
-    written = {f"*{label}:*" for label, _ in SPECS[event].fields} | {f"*{SPECS[event].emoji} {SPECS[event].headline}*"}
+    written = {f"*{label}:*" for label, _ in SPECS[event].fields} | {
+        f"*{SPECS[event].emoji} {SPECS[event].headline}*"
+    }
     for piece in written:
         text = text.replace(piece, "")
-    assert "*bold*" not in text and not MARKUP.search(text.replace(" ∗", " ")), text[:300]
+    assert "*bold*" not in text and not MARKUP.search(text.replace(" \u2217", " ")), text[:300]
     assert "\r" not in text
 
 
@@ -55,8 +57,12 @@ def test_sheet_columns_for_every_event(event: str) -> None:
 
 def test_sale_columns_in_the_sheet() -> None:
     """An approved sale: local time, buyer, unmasked e-mail (private sheet), value as a number."""
-    values = {c["header"]: c["value"] for c in render("myeduzz.invoice_paid", "google_sheets")["columns"]}
-    assert values["Comprador"] == "Alice Johnson" and values["E-mail"] == "alice.johnson@example.com"
+    values = {
+        c["header"]: c["value"] for c in render("myeduzz.invoice_paid", "google_sheets")["columns"]
+    }
+    assert (
+        values["Comprador"] == "Alice Johnson" and values["E-mail"] == "alice.johnson@example.com"
+    )
     assert values["Valor (R$)"] == 301.5 and values["Pagamento"] == "Cartão de crédito"
     assert values["Status"] == "Paga" and values["Data"] == "20/01/2024 12:00:00"
 
@@ -67,7 +73,7 @@ def test_unknown_events_get_a_generic_message(kind: str, event: str) -> None:
     """Events without a spec still render (fields listed / default columns)."""
     message = render(event, kind, {"event": event, "data": {"a_b": "*x*"}})
     if kind == "whatsapp":
-        assert message["text"].startswith(f"*📨 Evento {event}*") and "∗x∗" in message["text"]
+        assert message["text"].startswith(f"*📨 Evento {event}*") and "\u2217x\u2217" in message["text"]
     else:
         assert [c["header"] for c in message["columns"]] == HEADERS
 
@@ -75,9 +81,9 @@ def test_unknown_events_get_a_generic_message(kind: str, event: str) -> None:
 @pytest.mark.parametrize(
     ("text", "escaped"),
     [
-        ("*oi*", "∗oi∗"), ("_it_ ~s~", "＿it＿ ∼s∼"), ("```code```", "ˋˋˋcodeˋˋˋ"),
+        ("*oi*", "\u2217oi\u2217"), ("_it_ ~s~", "\uff3fit\uff3f \u223cs\u223c"), ("```code```", "\u02cb\u02cb\u02cbcode\u02cb\u02cb\u02cb"),
         ("joao_silva", "joao_silva"), ("a\n> citação", "a > citação"), ("x\r\n- item", "x - item"),
-        ("https://x.com/a_b*c", "https://x.com/a_b*c"), ("https://x.com/ *y*", "https://x.com/ ∗y∗"),
+        ("https://x.com/a_b*c", "https://x.com/a_b*c"), ("https://x.com/ *y*", "https://x.com/ \u2217y\u2217"),
     ],
 )  # fmt: skip
 def test_whatsapp_escape(text: str, escaped: str) -> None:
@@ -100,7 +106,9 @@ def test_numbers_are_normalised_with_brazils_rules(raw: object, e164: str) -> No
     assert to_e164(raw) == e164
 
 
-@pytest.mark.parametrize("raw", [None, "", "   ", "abc", "123", "(11) 1234", "+55 11 98765-43210000"])
+@pytest.mark.parametrize(
+    "raw", [None, "", "   ", "abc", "123", "(11) 1234", "+55 11 98765-43210000"]
+)
 def test_bad_numbers_are_refused_without_showing_them(raw: object) -> None:
     """Not a phone number: PhoneError whose text shows at most the last four digits."""
     with pytest.raises(PhoneError) as info:

@@ -8,18 +8,21 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import base_config, fixture_body, post_signed
+from test_delivery import db
+
 from service.__main__ import main
 from service.config import parse_config
 from service.errors import ConfigError
 from service.routing import compile_routes, explain, plan
 from service.runtime import build_settings
-from test_delivery import db
 
 SOURCES = {"eduzz-loja": {"type": "eduzz", "secrets": ["s-loja"]},
            "eduzz-escola": {"type": "eduzz", "secrets": ["s-escola"]}}  # fmt: skip
-SINKS = {name: {"type": "file", "path": f"/tmp/ponte-{name}.jsonl"} for name in ("loja", "escola", "todas")}
+SINKS = {
+    name: {"type": "file", "path": f"/tmp/ponte-{name}.jsonl"}
+    for name in ("loja", "escola", "todas")
+}
 ROUTES = [
     {"name": "loja", "events": ["*"], "sources": ["eduzz-loja"], "to": ["loja"]},
     {"name": "escola", "events": ["*"], "sources": ["eduzz-escola", "ponte"], "to": ["escola"]},
@@ -81,10 +84,22 @@ def test_routes_test_takes_a_source(tmp_path: Path, capsys: Any) -> None:
     """``ponte routes test --source`` and ``--expect`` entries with ``source:``."""
     config = tmp_path / "ponte.yaml"
     config.write_text(yaml.safe_dump(raw_config(tmp_path)))
-    args = ["routes", "test", "myeduzz.invoice_paid", "--source", "eduzz-escola", "--config", str(config)]
+    args = [
+        "routes",
+        "test",
+        "myeduzz.invoice_paid",
+        "--source",
+        "eduzz-escola",
+        "--config",
+        str(config),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "(source eduzz-escola)" in out and "✘ loja: source 'eduzz-escola'" in out and "→ escola" in out
+    assert (
+        "(source eduzz-escola)" in out
+        and "✘ loja: source 'eduzz-escola'" in out
+        and "→ escola" in out
+    )
     expect = tmp_path / "tests.yaml"
     expect.write_text(yaml.safe_dump([
         {"file": "myeduzz.invoice_paid", "source": "eduzz-loja", "sinks": ["loja", "todas"]},

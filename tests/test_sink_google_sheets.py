@@ -12,8 +12,12 @@ import aiohttp
 import pytest
 import structlog
 from fake_google import SPREADSHEET, FakeGoogle, key_json, make_key, write_key
-from sink_contract import HOST, free_port, outgoing
-from sink_contract import http  # noqa: F401 - a fixture
+from sink_contract import (
+    HOST,
+    free_port,
+    http,  # noqa: F401 - a fixture
+    outgoing,
+)
 
 from service.config import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkError, TransientSinkError
@@ -46,7 +50,9 @@ class Google:
 
 
 @pytest.fixture
-async def google(aiohttp_server: Any, tmp_path: Path, http: aiohttp.ClientSession) -> AsyncIterator[Google]:
+async def google(
+    aiohttp_server: Any, tmp_path: Path, http: aiohttp.ClientSession
+) -> AsyncIterator[Google]:
     """The fake Google on 127.0.0.1; the key file's token_uri points at it."""
     fake = FakeGoogle(KEYS[1])
     server = await aiohttp_server(fake.app(), host=HOST)
@@ -68,7 +74,9 @@ def assert_no_secret(texts: list[str], google: Google) -> None:
         assert not any(token in text for token in google.fake.tokens)
 
 
-async def failing(sink: GoogleSheetsSender, kind: type[SinkError], google: Google, out: Any = None) -> SinkError:
+async def failing(
+    sink: GoogleSheetsSender, kind: type[SinkError], google: Google, out: Any = None
+) -> SinkError:
     """Send, expect exactly ``kind``, and check nothing secret leaked."""
     with structlog.testing.capture_logs() as logs, pytest.raises(kind) as info:
         await sink.send(out or row())
@@ -181,11 +189,13 @@ async def test_key_content_from_an_env_var_works(google: Google) -> None:
         ('{"type": "service_account"}', "lacks client_email, private_key, token_uri"),
         ('{"type": "authorized_user", "client_email": "a", "private_key": "b", "token_uri": "c"}',
          "not 'service_account'"),
-        ('{"type": "service_account", "client_email": "a", "private_key": "-----BEGIN PRIVATE KEY-----\\nAAAA",'
-         ' "token_uri": "c"}', "private_key cannot be read"),
+        (('{"type": "service_account", "client_email": "a", "private_key": "-----BEGIN PRIVATE KEY-----\\nAAAA",'
+          ' "token_uri": "c"}'), "private_key cannot be read"),
     ],
 )  # fmt: skip
-def test_bad_key_files_are_config_errors(tmp_path: Path, content: str | None, expected: str) -> None:
+def test_bad_key_files_are_config_errors(
+    tmp_path: Path, content: str | None, expected: str
+) -> None:
     """A missing or malformed key is a ConfigError at sinks.<name>.credentials, key not quoted."""
     path = tmp_path / "key.json"
     if content is not None:
@@ -198,7 +208,9 @@ def test_bad_key_files_are_config_errors(tmp_path: Path, content: str | None, ex
     assert "AAAA" not in error
 
 
-@pytest.mark.parametrize(("index", "letters"), [(0, "A"), (8, "I"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")])
+@pytest.mark.parametrize(
+    ("index", "letters"), [(0, "A"), (8, "I"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")]
+)
 def test_column_letters(index: int, letters: str) -> None:
     """Column indexes become A1 letters."""
     assert column_letter(index) == letters

@@ -10,8 +10,11 @@ import aiohttp
 import pytest
 import structlog
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
-from sink_contract import HOST, outgoing
-from sink_contract import http  # noqa: F401 - a fixture
+from sink_contract import (
+    HOST,
+    http,  # noqa: F401 - a fixture
+    outgoing,
+)
 
 from service.config import WhatsAppConfig, WhatsAppTemplate
 from service.errors import PermanentSinkError, SinkError, TransientSinkError
@@ -32,7 +35,9 @@ async def graph(aiohttp_server: Any) -> tuple[FakeGraph, str]:
 
 
 @pytest.fixture
-def make(graph: tuple[FakeGraph, str], http: aiohttp.ClientSession) -> Callable[..., WhatsAppSender]:
+def make(
+    graph: tuple[FakeGraph, str], http: aiohttp.ClientSession
+) -> Callable[..., WhatsAppSender]:
     """``make(to=[...], template=...)``: a whatsapp sink talking to the fake."""
 
     def build(**changes: Any) -> WhatsAppSender:
@@ -47,7 +52,9 @@ def make(graph: tuple[FakeGraph, str], http: aiohttp.ClientSession) -> Callable[
 
 def sale(message: dict[str, Any] | None = None, doc: dict[str, Any] = SALE, **changes: Any) -> Any:
     """An outgoing sale with ``message`` rendered."""
-    return outgoing(body=json.dumps(doc).encode(), message=message or {"text": "*Venda* aprovada"}, **changes)
+    return outgoing(
+        body=json.dumps(doc).encode(), message=message or {"text": "*Venda* aprovada"}, **changes
+    )
 
 
 async def failing(sink: WhatsAppSender, kind: type[SinkError], out: Any = None) -> SinkError:
@@ -79,8 +86,15 @@ async def test_template_message_with_body_parameters(make: Any, graph: Any) -> N
     await sink.send(sale({"parameters": ["Alice\nJohnson", "R$ 301,50"]}))
     template = fake.sent[0]["template"]
     assert template["name"] == "compra_aprovada" and template["language"] == {"code": "pt_BR"}
-    assert template["components"] == [{"type": "body", "parameters": [
-        {"type": "text", "text": "Alice Johnson"}, {"type": "text", "text": "R$ 301,50"}]}]
+    assert template["components"] == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "text": "Alice Johnson"},
+                {"type": "text", "text": "R$ 301,50"},
+            ],
+        }
+    ]
 
 
 async def test_empty_parameter_is_sent_as_a_dash(make: Any, graph: Any) -> None:
@@ -147,8 +161,9 @@ async def test_a_permanent_failure_does_not_stop_the_others(make: Any, graph: An
         (999999, 503, TransientSinkError),
     ],
 )  # fmt: skip
-async def test_graph_error_codes_are_classified(make: Any, graph: Any, code: int, status: int,
-                                                expected: type[SinkError]) -> None:
+async def test_graph_error_codes_are_classified(
+    make: Any, graph: Any, code: int, status: int, expected: type[SinkError]
+) -> None:
     """Rate limits and outages retry; number, parameter, template and window errors do not."""
     fake, _ = graph
     fake.script.append((status, code))
@@ -190,7 +205,13 @@ async def test_rate_limit_keeps_retry_after(make: Any, aiohttp_server: Any, http
     from aiohttp import web
 
     async def limited(request: web.Request) -> web.Response:
-        body = {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}}
+        body = {
+            "error": {
+                "message": "(#130429) Rate limit hit",
+                "type": "OAuthException",
+                "code": 130429,
+            }
+        }
         return web.json_response(body, status=429, headers={"Retry-After": "12"})
 
     app = web.Application()
@@ -200,7 +221,9 @@ async def test_rate_limit_keeps_retry_after(make: Any, aiohttp_server: Any, http
     assert error.retry_after == 12  # type: ignore[attr-defined]
 
 
-async def test_an_answer_that_is_not_the_graph_api_is_permanent(make: Any, aiohttp_server: Any) -> None:
+async def test_an_answer_that_is_not_the_graph_api_is_permanent(
+    make: Any, aiohttp_server: Any
+) -> None:
     """HTTP 200 that is not Graph JSON means a wrong api_url: retrying will not help."""
     from aiohttp import web
 

@@ -31,14 +31,16 @@ def routes_args(parser: argparse.ArgumentParser) -> None:
                       help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
     test.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
     test.add_argument("--json", action="store_true")
-    test.add_argument("--source", metavar="NAME", help="the source the events arrive on (routes' sources:)")
+    test.add_argument("--source", metavar="NAME",
+                      help="the source the events arrive on (routes' sources:)")
     test.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
 
 
 def preview_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", metavar="EVENT_ID|FILE", help="a stored event id, an event file or a catalogue name")
     parser.add_argument("--sink", required=True)
-    parser.add_argument("--source", metavar="NAME", help="the source the event arrives on (routes' sources:)")
+    parser.add_argument("--source", metavar="NAME",
+                        help="the source the event arrives on (routes' sources:)")
 
 
 def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
@@ -67,7 +69,9 @@ def default_source(settings: Settings, given: str | None) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def routing_report(settings: Settings, label: str, body: bytes, source: str | None = None) -> dict[str, Any]:
+def routing_report(
+    settings: Settings, label: str, body: bytes, source: str | None = None
+) -> dict[str, Any]:
     """Which routes match an event (from ``source``) and why, and what each sink would receive."""
     env = decode(body)
     event = catalogue.normalize_event_name(env.event)
@@ -141,7 +145,8 @@ def _cases(args: argparse.Namespace) -> list[Case]:
             if not isinstance(entry, dict) or "file" not in entry or not isinstance(entry.get("sinks"), list):
                 raise ValueError(f"{path}[{i}]: each entry needs file: and sinks: [..]")
             source = str(entry["source"]) if entry.get("source") is not None else None
-            cases.append((*load_event(str(entry["file"]), path.parent), [str(s) for s in entry["sinks"]], source))
+            sinks = [str(s) for s in entry["sinks"]]
+            cases.append((*load_event(str(entry["file"]), path.parent), sinks, source))
     return cases
 
 

@@ -223,7 +223,8 @@ def _generic_file(title: str) -> dict:
 _BUILDERS = {"slack": _slack, "email": _email, "file": _file}
 _GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _generic_file}
 
-from service.eduzz import messages_whatsapp  # noqa: E402 - it builds on the pieces above
+# Imported last: messages_whatsapp builds on the pieces above.
+from service.eduzz import messages_whatsapp
 
 _BUILDERS.update(messages_whatsapp.BUILDERS)
 _GENERIC_BUILDERS.update(messages_whatsapp.GENERIC_BUILDERS)

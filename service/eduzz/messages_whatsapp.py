@@ -25,9 +25,11 @@ PERSON = ("data.buyer.name or data.customer.name or data.student.name or data.pa
           "or data.learner.name or data.user.name")  # fmt: skip
 EMAIL = ("data.buyer.email or data.customer.email or data.student.email or data.participant.email "
          "or data.learner.email or data.user.email")  # fmt: skip
-PRODUCT = ("(data['items'] | as_list | map(attribute='name') | join(', ')) or (data.products | as_list "
-           "| map(attribute='name') | join(', ')) or data.product.name or data.course.name "
-           "or data.course.title or data.event.name")  # fmt: skip
+PRODUCT = (
+    "(data['items'] | as_list | map(attribute='name') | join(', ')) "
+    "or (data.products | as_list | map(attribute='name') | join(', ')) "
+    "or data.product.name or data.course.name or data.course.title or data.event.name"
+)
 VALUE = "{{ (data.paid or data.price or data.value or data.contract.recurrence.price).value }}"
 METHOD = "(data.paymentMethod or data.payment.method) | payment_method"
 STATUS = "(data.status or data.contract.status or data.participant.status) | status_pt"
@@ -42,7 +44,8 @@ def whatsapp(spec: Spec) -> dict[str, Any]:
     lines = "\n".join(f"*{label}:* {m._value(e)}" for label, e in spec.fields)
     link = f"\n\n{m._link(spec.link, slack=False)}" if spec.link else ""
     footer = m._footer(spec.ids, code=False)
-    text = f"*{spec.emoji} {spec.headline}*\n{m._summary(spec, first='')}\n\n{lines}{link}\n\n{footer}"
+    head = f"*{spec.emoji} {spec.headline}*\n{m._summary(spec, first='')}"
+    text = f"{head}\n\n{lines}{link}\n\n{footer}"
     return {"text": _clipped(text)}
 
 
@@ -54,11 +57,15 @@ def generic_whatsapp(title: str) -> dict[str, Any]:
     return {"text": _clipped(f"{head}{intro}\n\n{body}\n\n{m._footer((), code=False)}")}
 
 
+def _out(expression: str) -> str:
+    return f"{{{{ {expression} }}}}"
+
+
 def _columns(event_title: str) -> dict[str, Any]:
-    cells = [("Data", WHEN_SECONDS), ("Evento", event_title), ("Comprador", f"{{{{ {PERSON} }}}}"),
-             ("E-mail", f"{{{{ {EMAIL} }}}}"), ("Produto", f"{{{{ {PRODUCT} }}}}"),
-             ("Valor (R$)", VALUE), ("Pagamento", f"{{{{ {METHOD} }}}}"),
-             ("Status", f"{{{{ {STATUS} }}}}"), ("ID do evento", "{{ id or ('ponte-' ~ event_id) }}")]  # fmt: skip
+    cells = [("Data", WHEN_SECONDS), ("Evento", event_title), ("Comprador", _out(PERSON)),
+             ("E-mail", _out(EMAIL)), ("Produto", _out(PRODUCT)), ("Valor (R$)", VALUE),
+             ("Pagamento", _out(METHOD)), ("Status", _out(STATUS)),
+             ("ID do evento", "{{ id or ('ponte-' ~ event_id) }}")]  # fmt: skip
     return {"columns": [{"header": h, "value": v} for h, v in cells]}
 
 

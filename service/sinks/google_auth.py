@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import google.auth.exceptions
 import google.auth.transport.requests
@@ -29,7 +29,9 @@ class ServiceAccountKeyError(ValueError):
 
 
 def read_key(credentials: str) -> dict[str, Any]:
-    """The key as a mapping, from JSON content or a file path; ServiceAccountKeyError says what is wrong."""
+    """The key as a mapping, from JSON content or a file path.
+
+    ServiceAccountKeyError says what is wrong, never quoting the key."""
     inline = credentials.lstrip().startswith("{")
     text = credentials if inline else _read_file(credentials)
     try:
@@ -41,9 +43,13 @@ def read_key(credentials: str) -> dict[str, Any]:
         raise ServiceAccountKeyError("the key is not a JSON object")
     missing = [k for k in REQUIRED if not isinstance(info.get(k), str) or not info[k]]
     if missing:
-        raise ServiceAccountKeyError(f"the key lacks {', '.join(missing)} (is it a service-account key?)")
+        raise ServiceAccountKeyError(
+            f"the key lacks {', '.join(missing)} (is it a service-account key?)"
+        )
     if info["type"] != "service_account":
-        raise ServiceAccountKeyError(f"the key's type is {info['type'][:40]!r}, not 'service_account'")
+        raise ServiceAccountKeyError(
+            f"the key's type is {info['type'][:40]!r}, not 'service_account'"
+        )
     return info
 
 
@@ -51,18 +57,25 @@ def _read_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ServiceAccountKeyError(f"cannot read key file {path!r} ({exc.strerror or type(exc).__name__})") from None
+        raise ServiceAccountKeyError(
+            f"cannot read key file {path!r} ({exc.strerror or type(exc).__name__})"
+        ) from None
     except UnicodeDecodeError:
         raise ServiceAccountKeyError(f"key file {path!r} is not UTF-8 text") from None
 
 
 def build_credentials(credentials: str) -> service_account.Credentials:
-    """Credentials for the Sheets scope; ServiceAccountKeyError when the key or its private key is bad."""
+    """Credentials for the Sheets scope; ServiceAccountKeyError when the key is bad."""
     info = read_key(credentials)
     try:
-        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info, scopes=SCOPES
+        )
+        return cast(service_account.Credentials, credentials)
     except (ValueError, TypeError, google.auth.exceptions.GoogleAuthError):
-        raise ServiceAccountKeyError("the key's private_key cannot be read (not a PEM RSA key)") from None
+        raise ServiceAccountKeyError(
+            "the key's private_key cannot be read (not a PEM RSA key)"
+        ) from None
 
 
 class _TimedRequest(google.auth.transport.requests.Request):
@@ -72,15 +85,25 @@ class _TimedRequest(google.auth.transport.requests.Request):
         super().__init__()
         self.timeout = timeout
 
-    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
-                 timeout: Any = None, **kwargs: Any) -> Any:
-        return super().__call__(url, method, body, headers, timeout=self.timeout, **kwargs)
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        call = super().__call__
+        return call(url, method, body, headers, timeout=self.timeout, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class TokenSource:
     """An access token for the service account, refreshed when it is about to expire."""
 
-    def __init__(self, credentials: service_account.Credentials, label: str, timeout: float) -> None:
+    def __init__(
+        self, credentials: service_account.Credentials, label: str, timeout: float
+    ) -> None:
         self.credentials = credentials
         self.label = label
         self.request = _TimedRequest(timeout)

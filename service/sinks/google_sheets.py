@@ -52,8 +52,11 @@ class Row:
 
 def build_row(out: Outgoing, label: str = "google_sheets sink") -> Row:
     """The row for a delivery from its rendered ``columns``, with the event id column."""
-    columns = (out.message or {}).get("columns") if out.message is not None else [
-        {"header": "Evento", "value": out.event}]  # no message: the event's name and id
+    columns = (
+        (out.message or {}).get("columns")
+        if out.message is not None
+        else [{"header": "Evento", "value": out.event}]
+    )  # no message: the event's name and id
     if not isinstance(columns, list) or not all(_is_column(c) for c in columns):
         raise PermanentSinkError(f"{label}: columns must be a list of {{header, value}}")
     headers = [str(c["header"]) for c in columns]
@@ -68,7 +71,11 @@ def build_row(out: Outgoing, label: str = "google_sheets sink") -> Row:
 
 
 def _is_column(column: Any) -> bool:
-    return isinstance(column, dict) and isinstance(column.get("header"), str) and column["header"] != ""
+    return (
+        isinstance(column, dict)
+        and isinstance(column.get("header"), str)
+        and column["header"] != ""
+    )
 
 
 def _event_key(out: Outgoing) -> str:
@@ -138,7 +145,9 @@ class GoogleSheetsSender:
             if header is not None:
                 self.id_column = header.index(ID_HEADER) if ID_HEADER in header else row.id_index
             if out.attempt > 1 and header != [] and await self._has_row(row.event_key):
-                return SendResult(status_code=200, response=f"row for {row.event_key} already present")
+                return SendResult(
+                    status_code=200, response=f"row for {row.event_key} already present"
+                )
             reply = await self._append(rows)
         return SendResult(status_code=reply.status, response=_updated(reply.text))
 
@@ -153,7 +162,9 @@ class GoogleSheetsSender:
 
     async def _has_row(self, key: str) -> bool:
         letter = column_letter(self.id_column or 0)
-        reply = await self._get(a1(self.cfg.sheet, f"{letter}:{letter}") + "?majorDimension=COLUMNS")
+        reply = await self._get(
+            a1(self.cfg.sheet, f"{letter}:{letter}") + "?majorDimension=COLUMNS"
+        )
         values = _values(reply.text)
         return bool(values) and key in (str(v) for v in values[0])
 
@@ -162,7 +173,9 @@ class GoogleSheetsSender:
         url = f"{self.base}/{a1(self.cfg.sheet, 'A1')}:append?{query}"
         body = msgspec.json.encode({"majorDimension": "ROWS", "values": rows})
         headers = {"Content-Type": JSON, "Authorization": f"Bearer {await self.tokens.token()}"}
-        reply = await post(self.http, url, label=self.label, data=body, headers=headers, timeout=self.timeout)
+        reply = await post(
+            self.http, url, label=self.label, data=body, headers=headers, timeout=self.timeout
+        )
         self._check(reply)
         return reply
 
@@ -184,16 +197,20 @@ class GoogleSheetsSender:
             return
         said = snippet(_error_message(reply.text), [*self.secrets, self.tokens.current])
         if status == 400 and "Unable to parse range" in reply.text:
-            raise PermanentSinkError(f"{self.label}: the sheet {self.cfg.sheet!r} does not exist in the "
-                                     f"spreadsheet ({said})", status_code=status)  # fmt: skip
+            missing = f"the sheet {self.cfg.sheet!r} does not exist in the spreadsheet"
+            raise PermanentSinkError(f"{self.label}: {missing} ({said})", status_code=status)
         if status == 401:
             self.tokens.expire()
-            raise TransientSinkError(f"{self.label}: access token refused ({said})", status_code=status)
+            raise TransientSinkError(
+                f"{self.label}: access token refused ({said})", status_code=status
+            )
         if status == 403:
-            raise PermanentSinkError(f"{self.label}: no access to the spreadsheet: share it with "
-                                     f"{self.account} as an editor ({said})", status_code=status)  # fmt: skip
+            share = f"no access to the spreadsheet: share it with {self.account} as an editor"
+            raise PermanentSinkError(f"{self.label}: {share} ({said})", status_code=status)
         if status == 404:
-            raise PermanentSinkError(f"{self.label}: spreadsheet not found ({said})", status_code=status)
+            raise PermanentSinkError(
+                f"{self.label}: spreadsheet not found ({said})", status_code=status
+            )
         check_status(self.label, Reply(status, said, reply.retry_after), self.secrets)
 
 
@@ -220,5 +237,6 @@ def _error_message(text: str) -> str:
 def _updated(text: str) -> str:
     updates = _json(text).get("updates")
     if isinstance(updates, dict):
-        return f"appended {updates.get('updatedRows', '?')} row(s) at {updates.get('updatedRange', '?')}"
+        rows, where = updates.get("updatedRows", "?"), updates.get("updatedRange", "?")
+        return f"appended {rows} row(s) at {where}"
     return "appended"

@@ -42,7 +42,9 @@ def check_graph_reply(label: str, reply: Reply, secrets: Iterable[str] = ()) -> 
         messages = answer.get("messages") if answer else None
         if isinstance(messages, list) and messages and isinstance(messages[0], dict):
             return str(messages[0].get("id", ""))
-        raise PermanentSinkError(f"{label}: unexpected answer from the Graph API", status_code=reply.status)
+        raise PermanentSinkError(
+            f"{label}: unexpected answer from the Graph API", status_code=reply.status
+        )
     error = answer.get("error") if answer else None
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         check_status(label, reply, secrets)  # not the Graph API's shape: by HTTP status
@@ -57,11 +59,15 @@ def _classify(label: str, reply: Reply, error: dict[str, Any], secrets: Iterable
         text += f" [{HINTS[code]}]"
     status = reply.status
     if code in RATE_LIMITS or code in TRANSIENT:
-        return TransientSinkError(text, status_code=status, retry_after=parse_retry_after(reply.retry_after))
+        return TransientSinkError(
+            text, status_code=status, retry_after=parse_retry_after(reply.retry_after)
+        )
     if code in HINTS or code in TEMPLATE or status == 401:
         return PermanentSinkError(text, status_code=status)
     if status in (408, 429) or status >= 500:
-        return TransientSinkError(text, status_code=status, retry_after=parse_retry_after(reply.retry_after))
+        return TransientSinkError(
+            text, status_code=status, retry_after=parse_retry_after(reply.retry_after)
+        )
     return PermanentSinkError(text, status_code=status)
 
 

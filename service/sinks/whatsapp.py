@@ -67,7 +67,9 @@ def text_payload(number: str, text: str) -> dict[str, Any]:
             "type": "text", "text": {"preview_url": False, "body": clip_text(text)}}  # fmt: skip
 
 
-def template_payload(number: str, name: str, language: str, parameters: list[Any]) -> dict[str, Any]:
+def template_payload(
+    number: str, name: str, language: str, parameters: list[Any]
+) -> dict[str, Any]:
     """An approved template message with its body parameters (allowed at any time)."""
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
     if parameters:
@@ -126,7 +128,9 @@ class WhatsAppSender:
         if failures:
             raise self._summary(failures, len(done), len(numbers))
         self.progress.pop(out.delivery_id, None)
-        return SendResult(status_code=200, response=excerpt(f"sent to {len(numbers)}: {' '.join(ids)}"))
+        return SendResult(
+            status_code=200, response=excerpt(f"sent to {len(numbers)}: {' '.join(ids)}")
+        )
 
     async def close(self) -> None:
         """Nothing to release: the HTTP session belongs to the app."""
@@ -165,5 +169,7 @@ class WhatsAppSender:
         reasons = "; ".join(str(f) for f in failures)
         text = f"{self.label}: {reasons} (sent to {done} of {total} recipient(s))"
         if isinstance(worst, TransientSinkError):
-            return TransientSinkError(text, status_code=worst.status_code, retry_after=worst.retry_after)
+            return TransientSinkError(
+                text, status_code=worst.status_code, retry_after=worst.retry_after
+            )
         return PermanentSinkError(text, status_code=worst.status_code)
