@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from fake_google import key_json, make_key
 
-from conftest import base_config
+from conftest import base_config, fixture_body
 from service.__main__ import main
 
 KEY = json.dumps(key_json(make_key()[0], "https://oauth2.googleapis.com/token"))
@@ -41,21 +41,42 @@ def test_check_accepts_the_sinks_and_refuses_a_missing_key(tmp_path: Path, capsy
     assert "sinks.planilha.credentials: cannot read key file" in err and "nope.json" in err
 
 
-def test_preview_shows_the_whatsapp_text_and_template_parameters(tmp_path: Path, capsys: Any) -> None:
+def test_preview_shows_the_whatsapp_text_and_template_parameters(
+    tmp_path: Path, capsys: Any
+) -> None:
     """preview prints the built-in text for the team and the parameters for the buyer."""
     config = write(tmp_path, KEY)
     assert main(["preview", "myeduzz.invoice_paid", "--sink", "equipe", "--config", config]) == 0
     team = json.loads(capsys.readouterr().out)
     assert team["text"].startswith("*💰 Venda aprovada*") and "Alice Johnson" in team["text"]
+    assert team["to"] == ["+5511987654321"]  # the recipients, normalised as the sink will send
     assert main(["preview", "myeduzz.invoice_paid", "--sink", "comprador", "--config", config]) == 0
-    assert json.loads(capsys.readouterr().out) == {"parameters": ["Alice Johnson", "R$ 301,50"]}
+    buyer = json.loads(capsys.readouterr().out)
+    assert buyer["parameters"] == ["Alice Johnson", "R$ 301,50"] and len(buyer["to"]) == 1
+
+
+def test_preview_shows_a_bad_recipient(tmp_path: Path, capsys: Any) -> None:
+    """An event whose phone is not a number: preview says so instead of a recipient list."""
+    doc = json.loads(fixture_body("myeduzz.invoice_paid"))
+    doc["data"]["buyer"]["cellphone"] = "123"
+    (tmp_path / "sale.json").write_text(json.dumps(doc))
+    config = write(tmp_path, KEY)
+    assert (
+        main(["preview", str(tmp_path / "sale.json"), "--sink", "comprador", "--config", config])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["error"] == "to[0]: … is not a valid phone number"
 
 
 def test_routes_test_shows_the_sheet_row(tmp_path: Path, capsys: Any) -> None:
     """routes test --json renders the default sheet columns for a sale."""
-    assert main(["routes", "test", "myeduzz.invoice_paid", "--json", "--config", write(tmp_path, KEY)]) == 0
+    assert (
+        main(["routes", "test", "myeduzz.invoice_paid", "--json", "--config", write(tmp_path, KEY)])
+        == 0
+    )
     [report] = json.loads(capsys.readouterr().out)
     sheet = next(d for d in report["deliveries"] if d["sink"] == "planilha")
-    values = {c["header"]: c["value"] for c in sheet["message"]["columns"]}
-    assert values["Comprador"] == "Alice Johnson" and values["Valor (R$)"] == 301.5
+    row = sheet["message"]["row"]  # exactly the row the sheet gets, event id column included
+    assert row["Comprador"] == "Alice Johnson" and row["Valor (R$)"] == 301.5
+    assert row["ID do evento"] == "zszf0uk65g701io8dbsckfeld"
     assert "t-secret-whatsapp" not in json.dumps(report)

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from service.channel_preview import sent_extras
 from service.checks import message_kind
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
@@ -91,7 +92,9 @@ def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -
     except TemplateError as exc:
         return {"error": f"template failed: {exc}"}
     if message is not None:
-        return message
+        claimed = fake_claim(body, sink, route)
+        cfg = settings.config.sinks[sink]
+        return {**message, **sent_extras(cfg, body, claimed.event, claimed.source, message)}
     return {"forwarded_raw_body": _as_json(body)}
 
 
