@@ -15,6 +15,7 @@ from service.config import Config, GoogleSheetsConfig, SinkConfig, WhatsAppConfi
 from service.errors import ConfigError
 from service.phones import PhoneError, to_e164
 from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
+from service.sinks.whatsapp import recipient_template
 from service.templates import compile_template
 
 
@@ -37,7 +38,7 @@ def sink_template(cfg: SinkConfig | None) -> tuple[dict[str, Any], str] | None:
 
 
 def _check_recipients(cfg: WhatsAppConfig, at: str, errors: list[str]) -> None:
-    for i, entry in enumerate(cfg.to):
+    for i, entry in enumerate(recipient_template(t) for t in cfg.to):
         if "{{" in entry or "{%" in entry:
             try:
                 compile_template(entry, kind="webhook", where=f"{at}[{i}]")

@@ -123,9 +123,9 @@ async def test_missing_or_bad_number_fails_for_good(make: Any, graph: Any, phone
 
 
 async def test_every_recipient_is_served_once(make: Any, graph: Any) -> None:
-    """Fixed numbers and templates mix; the same number written twice is sent once."""
+    """Fixed numbers and event paths mix; the same number written twice is sent once."""
     fake, _ = graph
-    sink = make(to=["+55 21 91234-5678", "{{ data.buyer.cellphone }}", "5511987654321"])
+    sink = make(to=["+55 21 91234-5678", "data.buyer.cellphone", "5511987654321"])
     await sink.send(sale())
     assert [s["to"] for s in fake.sent] == ["+5521912345678", "+5511987654321"]
 

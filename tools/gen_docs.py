@@ -99,7 +99,7 @@ DESCRIPTIONS: dict[str, str] = {
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
     "WhatsAppConfig.phone_number_id": "The business phone number's id (digits), from WhatsApp Manager.",
-    "WhatsAppConfig.to": "Recipients: fixed numbers and/or templates over the event (`\"{{ data.buyer.cellphone }}\"`), normalised to E.164 with Brazil's rules. A missing or invalid number fails the delivery for good; a retry never resends to a recipient that already got it.",
+    "WhatsAppConfig.to": "Recipients: fixed numbers, event paths (`data.buyer.cellphone`) and/or templates (`\"{{ data.buyer.cellphone or data.buyer.phone }}\"`), normalised to E.164 with Brazil's rules. A missing or invalid number fails the delivery for good; a retry never resends to a recipient that already got it.",
     "WhatsAppConfig.template": "`{name, language}` of an approved message template (needed outside the 24-hour window, e.g. to buyers); the route template's `parameters` fill its body. Unset: free text.",
     "WhatsAppConfig.api_url": "Graph API base including its pinned version; change for a test double.",
     "WhatsAppConfig.rate_per_second": "As for every sink, but 80 by default: the Cloud API's default throughput per business number.",

@@ -12,6 +12,7 @@ Errors come from the Graph API's ``error.code`` (see ``service.sinks.graph``).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -32,9 +33,17 @@ PARAMETER_LIMIT = 1024  # characters of one template body parameter
 JSON = "application/json"
 
 
+_PATH = re.compile(r"^(?:data|id|event|source)(?:\.[A-Za-z0-9_]+)+$")
+
+
+def recipient_template(entry: str) -> str:
+    """A bare event path (``data.buyer.cellphone``) means ``{{ data.buyer.cellphone }}``."""
+    return f"{{{{ {entry} }}}}" if _PATH.match(entry.strip()) else entry
+
+
 def compile_recipients(to: list[str], where: str) -> CompiledTemplate:
     """The ``to`` list as one template (plain text, no escaping); ConfigError on bad syntax."""
-    return compile_template(list(to), kind="webhook", where=where)
+    return compile_template([recipient_template(t) for t in to], kind="webhook", where=where)
 
 
 def event_context(out: Outgoing) -> dict[str, Any]:
