@@ -214,3 +214,22 @@ def test_bad_key_files_are_config_errors(
 def test_column_letters(index: int, letters: str) -> None:
     """Column indexes become A1 letters."""
     assert column_letter(index) == letters
+
+
+async def test_an_expired_token_is_dropped_and_fetched_again(google: Google) -> None:
+    """401 from Sheets: transient, and the next send gets a new token and succeeds."""
+    sink = google.sink()
+    await sink.send(row())
+    google.fake.tokens.clear()  # Google no longer accepts the token the sink holds
+    await failing(sink, TransientSinkError, google, row(body=BODY.replace(b"abc", b"b2")))
+    await sink.send(row(body=BODY.replace(b"abc", b"b2"), attempt=2))
+    assert google.fake.calls.count("token") == 2 and len(google.fake.sheets["Vendas"]) == 3
+
+
+async def test_no_access_names_the_account_to_share_with(google: Google) -> None:
+    """403: permanent, telling which e-mail to share the spreadsheet with."""
+    sink = google.sink()
+    await sink.send(row())
+    google.fake.script.append((403, {}))
+    error = await failing(sink, PermanentSinkError, google, row(body=BODY.replace(b"abc", b"b3")))
+    assert "share it with ponte@ponte-test.iam.gserviceaccount.com" in str(error)

@@ -234,3 +234,18 @@ async def test_an_answer_that_is_not_the_graph_api_is_permanent(
     app.router.add_post("/{tail:.*}", html)
     server = await aiohttp_server(app, host=HOST)
     await failing(make(api_url=f"http://{HOST}:{server.port}"), PermanentSinkError)
+
+
+async def test_template_without_parameters_has_no_components(make: Any, graph: Any) -> None:
+    """A template sink on a route without parameters sends the template alone."""
+    fake, _ = graph
+    sink = make(template=WhatsAppTemplate(name="boas_vindas"))
+    await sink.send(sale({"text": "built-in text, unused by templates"}))
+    assert fake.sent[0]["template"] == {"name": "boas_vindas", "language": {"code": "pt_BR"}}
+
+
+async def test_without_a_message_the_event_is_described_inertly(make: Any, graph: Any) -> None:
+    """No rendered message: a plain line naming the event and source, markup made inert."""
+    fake, _ = graph
+    await make().send(outgoing(body=json.dumps(SALE).encode(), event="a*b* _c_", source="eduzz"))
+    assert fake.sent[0]["text"]["body"] == "Ponte: evento a*b\u2217 \uff3fc\uff3f recebido de eduzz"
