@@ -235,3 +235,33 @@ def _duration(type_: type, obj: Any) -> Any:
     from service.config import parse_duration
 
     return parse_duration(obj)
+
+
+async def test_a_revoked_token_disables_the_sink_and_tells_the_team(
+    tmp_path: Path, settings_for: Any, start: Any, aiohttp_server: Any
+) -> None:
+    """Code 190: the sink is disabled, ``ponte.sink_disabled`` says why, later sales wait."""
+    _, graph_url, *_ = await start_fakes(aiohttp_server, tmp_path)
+    sinks = {
+        "equipe": {"type": "whatsapp", "token": "EAAG-revoked-0123456789abcdef", "phone_number_id": PHONE_ID,
+                   "api_url": graph_url, "to": ["+55 21 91234-5678"]},
+        "ops": {"type": "file", "path": str(tmp_path / "ops.jsonl")},
+    }  # fmt: skip
+    routes = [{"name": "vendas", "events": ["myeduzz.*"], "to": ["equipe"]},
+              {"name": "ops", "events": ["ponte.*"], "to": ["ops"]}]  # fmt: skip
+    client = await start(settings_for(sinks=sinks, routes=routes, delivery=FAST), worker=True)
+    assert (await post_signed(client, sale())).status == 200
+    await wait_for(lambda: "ponte.sink_disabled" in _read(tmp_path / "ops.jsonl"))
+    assert (await post_signed(client, _second())).status == 200
+    statuses = "SELECT status FROM deliveries WHERE sink = 'equipe' ORDER BY id"
+    await wait_for(lambda: db(tmp_path, statuses)[-1:] == [("disabled",)])
+    assert db(tmp_path, statuses) == [("failed",), ("disabled",)]
+    notice = next(json.loads(line) for line in _read(tmp_path / "ops.jsonl").splitlines()
+                  if "sink_disabled" in line)  # fmt: skip
+    data = notice["body"]["data"]
+    assert data["sink"] == "equipe" and data["reason"].startswith("the WhatsApp access token was refused")
+    assert "EAAG-revoked" not in _read(tmp_path / "ops.jsonl")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""

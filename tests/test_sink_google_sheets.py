@@ -20,7 +20,13 @@ from sink_contract import (
 )
 
 from service.config import GoogleSheetsConfig
-from service.errors import ConfigError, PermanentSinkError, SinkError, TransientSinkError
+from service.errors import (
+    ConfigError,
+    PermanentSinkError,
+    SinkError,
+    SinkGoneError,
+    TransientSinkError,
+)
 from service.sinks import build_sink
 from service.sinks.google_sheets import ID_HEADER, GoogleSheetsSender, column_letter
 
@@ -153,17 +159,17 @@ async def test_a_missing_spreadsheet_is_permanent(google: Google) -> None:
     assert "spreadsheet not found" in str(error)
 
 
-async def test_a_refused_token_is_permanent(google: Google) -> None:
-    """The token endpoint says invalid_grant (account deleted): permanent, with Google's words."""
+async def test_a_refused_token_disables_the_sink(google: Google) -> None:
+    """The token endpoint says invalid_grant (account deleted): the sink is gone, Google's words."""
     google.fake.refuse_grants = True
-    error = await failing(google.sink(), PermanentSinkError, google)
+    error = await failing(google.sink(), SinkGoneError, google)
     assert "invalid_grant" in str(error)
 
 
 async def test_a_key_signed_by_another_key_is_refused(google: Google, tmp_path: Path) -> None:
     """The fake checks the JWT signature: a key that is not the registered one fails."""
     other = write_key(tmp_path / "other.json", make_key()[0], f"{google.base}/token")
-    error = await failing(google.sink(credentials=other), PermanentSinkError, google)
+    error = await failing(google.sink(credentials=other), SinkGoneError, google)
     assert "Invalid JWT Signature" in str(error)
 
 
@@ -227,9 +233,9 @@ async def test_an_expired_token_is_dropped_and_fetched_again(google: Google) -> 
 
 
 async def test_no_access_names_the_account_to_share_with(google: Google) -> None:
-    """403: permanent, telling which e-mail to share the spreadsheet with."""
+    """403: the sink is disabled, telling which e-mail to share the spreadsheet with."""
     sink = google.sink()
     await sink.send(row())
     google.fake.script.append((403, {}))
-    error = await failing(sink, PermanentSinkError, google, row(body=BODY.replace(b"abc", b"b3")))
+    error = await failing(sink, SinkGoneError, google, row(body=BODY.replace(b"abc", b"b3")))
     assert "share it with ponte@ponte-test.iam.gserviceaccount.com" in str(error)

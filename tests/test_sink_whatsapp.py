@@ -17,7 +17,7 @@ from sink_contract import (
 )
 
 from service.config import WhatsAppConfig, WhatsAppTemplate
-from service.errors import PermanentSinkError, SinkError, TransientSinkError
+from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.sinks import build_sink
 from service.sinks.whatsapp import WhatsAppSender
 
@@ -194,10 +194,11 @@ async def test_number_not_on_whatsapp_is_permanent(make: Any, graph: Any) -> Non
     assert "131026" in str(error) and "…4321" in str(error)
 
 
-async def test_revoked_token_is_permanent(make: Any, graph: Any) -> None:
-    """HTTP 401 / code 190: permanent, and the token is not in the error."""
-    error = await failing(make(token="EAAG-revoked-token-abcdefghijklmnop"), PermanentSinkError)
+async def test_revoked_token_disables_the_sink(make: Any, graph: Any) -> None:
+    """HTTP 401 / code 190: the sink is gone until fixed; the token is not in the error."""
+    error = await failing(make(token="EAAG-revoked-token-abcdefghijklmnop"), SinkGoneError)
     assert "190" in str(error) and error.status_code == 401
+    assert error.reason.startswith("the WhatsApp access token was refused")  # type: ignore[attr-defined]
 
 
 async def test_rate_limit_keeps_retry_after(make: Any, aiohttp_server: Any, http: Any) -> None:

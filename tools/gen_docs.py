@@ -669,7 +669,7 @@ RECEIVED_AT = "2024-01-20T15:00:00.000Z"  # fixed, so the document is reproducib
 OPERATIONAL = [
     ("ponte.delivery_failed", "a delivery gave up after `delivery.max_attempts`",
      ["delivery_id", "event_id", "event", "sink", "route", "attempts", "error", "status_code"]),
-    ("ponte.sink_disabled", "a sink was disabled (`410 Gone`, a revoked Slack webhook, or an operator)",
+    ("ponte.sink_disabled", "a sink was disabled (`410 Gone`, a revoked Slack webhook, a refused WhatsApp token or Google key, or an operator)",
      ["sink", "reason"]),
     ("ponte.breaker_opened", "a sink is paused after `breaker_threshold` failures in a row",
      ["sink", "failures", "cooldown_seconds", "error"]),

@@ -18,7 +18,7 @@ import google.auth.exceptions
 import google.auth.transport.requests
 from google.oauth2 import service_account
 
-from service.errors import PermanentSinkError, TransientSinkError
+from service.errors import SinkGoneError, TransientSinkError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 REQUIRED = ("type", "client_email", "private_key", "token_uri")
@@ -110,7 +110,7 @@ class TokenSource:
         self._lock = asyncio.Lock()
 
     async def token(self) -> str:
-        """A valid access token; TransientSinkError / PermanentSinkError when none can be had."""
+        """A valid access token; TransientSinkError / SinkGoneError when none can be had."""
         async with self._lock:
             if not self.credentials.valid:
                 await self._refresh()
@@ -132,7 +132,9 @@ class TokenSource:
             reason = _reason(exc)
             if getattr(exc, "retryable", False):
                 raise TransientSinkError(f"{self.label}: token request failed ({reason})") from None
-            raise PermanentSinkError(f"{self.label}: token refused ({reason})") from None
+            text = f"{self.label}: token refused ({reason})"
+            refused = f"Google refused the service-account key ({reason})"
+            raise SinkGoneError(text, reason=refused) from None
         except google.auth.exceptions.TransportError:
             raise TransientSinkError(f"{self.label}: cannot reach the token endpoint") from None
 

@@ -10,7 +10,7 @@ Sends are serialised per sink (the header check and the id check must not race).
     2xx                     success
     400 "Unable to parse range"   PermanentSinkError: the sheet (tab) does not exist
     401                     TransientSinkError; the token is dropped and fetched again
-    403                     PermanentSinkError: the spreadsheet is not shared with the account
+    403                     SinkGoneError: not shared with the account (the sink is disabled)
     404                     PermanentSinkError: no such spreadsheet
     other                   as ``service.sinks.http.check_status`` (429/5xx transient)
 """
@@ -26,7 +26,7 @@ import aiohttp
 import msgspec
 
 from service.config import GoogleSheetsConfig
-from service.errors import ConfigError, PermanentSinkError, TransientSinkError
+from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
 from service.sinks.google_auth import ServiceAccountKeyError, TokenSource, build_credentials
 from service.sinks.http import Reply, check_status, post, snippet, transport_errors
@@ -206,7 +206,9 @@ class GoogleSheetsSender:
             )
         if status == 403:
             share = f"no access to the spreadsheet: share it with {self.account} as an editor"
-            raise PermanentSinkError(f"{self.label}: {share} ({said})", status_code=status)
+            reason = f"no access to the spreadsheet (share it with {self.account})"
+            text = f"{self.label}: {share} ({said})"
+            raise SinkGoneError(text, status_code=status, reason=reason)
         if status == 404:
             raise PermanentSinkError(
                 f"{self.label}: spreadsheet not found ({said})", status_code=status

@@ -5,7 +5,7 @@ Errors look like ``{"error": {"message", "type", "code", "error_data": {"details
 
     4, 80007, 130429, 131048, 131056   rate limits             TransientSinkError
     1, 2, 131000, 131016, 133004       unknown / service down  TransientSinkError
-    190 (or HTTP 401)                  token invalid/expired   PermanentSinkError
+    190 (or HTTP 401)                  token invalid/revoked   SinkGoneError: the sink is disabled
     100, 131026                        bad parameter / number  PermanentSinkError
     131047                             outside the 24 h window PermanentSinkError (use a template)
     132000-132015                      template problems       PermanentSinkError
@@ -21,12 +21,14 @@ from typing import Any
 
 import msgspec
 
-from service.errors import PermanentSinkError, TransientSinkError
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.http import Reply, check_status, parse_retry_after, snippet
 
 RATE_LIMITS = frozenset({4, 80007, 130429, 131048, 131056})
 TRANSIENT = frozenset({1, 2, 131000, 131016, 133004})
 TEMPLATE = range(132000, 132016)
+TOKEN = 190
+REVOKED = "the WhatsApp access token was refused (invalid, expired or revoked)"
 HINTS = {
     190: "the access token is invalid or expired",
     131026: "the number cannot receive WhatsApp messages",
@@ -62,7 +64,9 @@ def _classify(label: str, reply: Reply, error: dict[str, Any], secrets: Iterable
         return TransientSinkError(
             text, status_code=status, retry_after=parse_retry_after(reply.retry_after)
         )
-    if code in HINTS or code in TEMPLATE or status == 401:
+    if code == TOKEN or status == 401:
+        return SinkGoneError(text, status_code=status, reason=REVOKED)
+    if code in HINTS or code in TEMPLATE:
         return PermanentSinkError(text, status_code=status)
     if status in (408, 429) or status >= 500:
         return TransientSinkError(

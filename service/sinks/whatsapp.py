@@ -20,7 +20,7 @@ import aiohttp
 import msgspec
 
 from service.config import WhatsAppConfig
-from service.errors import PermanentSinkError, SinkError, TransientSinkError
+from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.phones import PhoneError, mask, to_e164
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.graph import check_graph_reply
@@ -132,8 +132,8 @@ class WhatsAppSender:
                 done.add(number)
             except SinkError as exc:
                 failures.append(exc)
-                if isinstance(exc, TransientSinkError):
-                    break  # rate limited or down: the others wait for the retry too
+                if isinstance(exc, (TransientSinkError, SinkGoneError)):
+                    break  # limited, down or token refused: the others would fare the same
         if failures:
             raise self._summary(failures, len(done), len(numbers))
         self.progress.pop(out.delivery_id, None)
@@ -173,10 +173,12 @@ class WhatsAppSender:
         return text_payload(number, text)
 
     def _summary(self, failures: list[SinkError], done: int, total: int) -> SinkError:
-        """One error for the delivery: transient if any failure is, with what was sent."""
-        worst = next((f for f in failures if isinstance(f, TransientSinkError)), failures[0])
+        """One error for the delivery: transient if any is, else the last; says what was sent."""
+        worst = next((f for f in failures if isinstance(f, TransientSinkError)), failures[-1])
         reasons = "; ".join(str(f) for f in failures)
         text = f"{self.label}: {reasons} (sent to {done} of {total} recipient(s))"
+        if isinstance(worst, SinkGoneError):
+            return SinkGoneError(text, status_code=worst.status_code, reason=worst.reason)
         if isinstance(worst, TransientSinkError):
             return TransientSinkError(
                 text, status_code=worst.status_code, retry_after=worst.retry_after
