@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
+from aiohttp import web
 from fake_google import SPREADSHEET, FakeGoogle, key_json, make_key, write_key
 from sink_contract import (
     HOST,
@@ -239,3 +240,19 @@ async def test_no_access_names_the_account_to_share_with(google: Google) -> None
     google.fake.script.append((403, {}))
     error = await failing(sink, SinkGoneError, google, row(body=BODY.replace(b"abc", b"b3")))
     assert "share it with ponte@ponte-test.iam.gserviceaccount.com" in str(error)
+
+
+async def test_a_failed_first_append_still_writes_the_header_next_time(google: Google) -> None:
+    """An empty sheet whose first append failed gets the header row on the retry."""
+    sink = google.sink()
+    original = google.fake._apply
+
+    def refuse(target: str, values: list[list[Any]]) -> Any:
+        """The append does not land (the header read before it did)."""
+        return web.json_response({"error": {"code": 503, "status": "UNAVAILABLE"}}, status=503)
+
+    google.fake._apply = refuse  # type: ignore[method-assign]
+    await failing(sink, TransientSinkError, google)
+    google.fake._apply = original  # type: ignore[method-assign]
+    await sink.send(row(attempt=2))
+    assert google.fake.sheets["Vendas"][0][-1] == ID_HEADER and len(google.fake.sheets["Vendas"]) == 2

@@ -141,14 +141,16 @@ class GoogleSheetsSender:
         row = build_row(out, self.label)
         async with self._lock:
             header = await self._read_header() if self.id_column is None else None
-            rows = [row.values] if header or header is None else [row.headers, row.values]
-            if header is not None:
+            if header:  # a sheet with content: remember where it keeps event ids
                 self.id_column = header.index(ID_HEADER) if ID_HEADER in header else row.id_index
+            rows = [row.headers, row.values] if header == [] else [row.values]
             if out.attempt > 1 and header != [] and await self._has_row(row.event_key):
                 return SendResult(
                     status_code=200, response=f"row for {row.event_key} already present"
                 )
             reply = await self._append(rows)
+            if self.id_column is None:  # only once the header row is surely written
+                self.id_column = row.id_index
         return SendResult(status_code=reply.status, response=_updated(reply.text))
 
     async def close(self) -> None:
