@@ -168,7 +168,7 @@ class FileSink(SinkBase, tag="file", kw_only=True):
     """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
 
     path: str
-    format: Literal["file", "slack", "email", "webhook"] = "file"
+    format: Literal["file", "slack", "email", "webhook", "whatsapp", "google_sheets"] = "file"
 
 
 class WhatsAppTemplate(Base, kw_only=True):

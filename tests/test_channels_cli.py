@@ -80,3 +80,18 @@ def test_routes_test_shows_the_sheet_row(tmp_path: Path, capsys: Any) -> None:
     assert row["Comprador"] == "Alice Johnson" and row["Valor (R$)"] == 301.5
     assert row["ID do evento"] == "zszf0uk65g701io8dbsckfeld"
     assert "t-secret-whatsapp" not in json.dumps(report)
+
+
+async def test_a_file_sink_can_record_whatsapp_messages(tmp_path: Path, settings_for: Any, start: Any) -> None:
+    """``format: whatsapp`` writes exactly the whatsapp message: try it without credentials."""
+    from conftest import post_signed
+    from test_delivery import wait_for
+
+    sinks = {"ensaio": {"type": "file", "path": str(tmp_path / "zap.jsonl"), "format": "whatsapp"}}
+    routes = [{"name": "r", "events": ["myeduzz.invoice_paid"], "to": ["ensaio"]}]
+    client = await start(settings_for(sinks=sinks, routes=routes), worker=True)
+    assert (await post_signed(client, fixture_body("myeduzz.invoice_paid"))).status == 200
+    out = tmp_path / "zap.jsonl"
+    await wait_for(lambda: out.exists() and out.read_text())
+    message = json.loads(out.read_text())["message"]
+    assert message["text"].startswith("*💰 Venda aprovada*")

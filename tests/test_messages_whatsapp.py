@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_messages import FIXTURES, load, poison, render
 
 from service.eduzz.messages_specs import SPECS
@@ -120,3 +122,26 @@ def test_bad_numbers_are_refused_without_showing_them(raw: object) -> None:
 def test_mask_shows_only_the_last_digits() -> None:
     """Masking keeps the last four digits only."""
     assert mask("+5511987654321") == "…4321" and mask("123") == "…"
+
+
+@given(st.text())
+def test_escaped_text_can_never_format(text: str) -> None:
+    """For any text: no line breaks, and every marker left sits between two letters or digits."""
+    out = whatsapp_escape(text)
+    if out == text and text.startswith(("http://", "https://")):
+        return  # a bare URL is left as is
+    assert "\n" not in out and "\r" not in out
+    for at, char in enumerate(out):
+        if char in "*_~`":
+            assert 0 < at < len(out) - 1 and out[at - 1].isalnum() and out[at + 1].isalnum()
+
+
+@given(st.one_of(st.text(), st.integers(), st.none(),
+                 st.dictionaries(st.sampled_from(["countryCode", "areaCode", "number"]), st.text())))
+def test_any_input_is_a_number_or_a_phone_error(value: object) -> None:
+    """Normalisation never fails with anything but PhoneError, and success is E.164."""
+    try:
+        number = to_e164(value)
+    except PhoneError:
+        return
+    assert re.fullmatch(r"\+[1-9]\d{6,14}", number)

@@ -95,7 +95,7 @@ DESCRIPTIONS: dict[str, str] = {
     "WebhookSink.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
     # file
     "FileSink.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
-    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email` or `webhook` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
+    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
     "WhatsAppConfig.phone_number_id": "The business phone number's id (digits), from WhatsApp Manager.",
@@ -470,7 +470,7 @@ def template_keys_section() -> list[str]:
     for kind in sink_types:
         if kind not in checks.TEMPLATE_KEYS:
             rows.append(f"| `{kind}` | any | The rendered tree is written as the line's `message` "
-                        "(with `format: slack`, `email` or `webhook`: that type's keys). |")
+                        "(with `format: slack`, `email`, `webhook`, `whatsapp` or `google_sheets`: that type's keys). |")
     return rows
 
 
