@@ -188,6 +188,9 @@ class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True):
     api_url: str = "https://graph.facebook.com/v21.0"
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 80.0
 
+    def __post_init__(self) -> None:
+        _check_api_url(self.api_url)
+
 
 class SheetColumn(Base, kw_only=True):
     """One spreadsheet column: its header text and a template for each row's value."""
@@ -205,6 +208,14 @@ class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True):
     columns: list[SheetColumn] | None = None
     api_url: str = "https://sheets.googleapis.com/v4"
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 1.0  # 60 requests/minute
+
+    def __post_init__(self) -> None:
+        _check_api_url(self.api_url)
+
+
+def _check_api_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("api_url: must start with http:// or https://")
 
 
 SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
