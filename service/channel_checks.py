@@ -15,7 +15,7 @@ from service.config import Config, GoogleSheetsConfig, SinkConfig, WhatsAppConfi
 from service.errors import ConfigError
 from service.phones import PhoneError, to_e164
 from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
-from service.sinks.whatsapp import recipient_template
+from service.sinks.whatsapp import compile_recipients, recipient_template
 from service.templates import compile_template
 
 
@@ -35,6 +35,17 @@ def sink_template(cfg: SinkConfig | None) -> tuple[dict[str, Any], str] | None:
         columns = [{"header": c.header, "value": c.value} for c in cfg.columns]
         return {"columns": columns}, "columns"
     return None
+
+
+def recipient_fields(cfg: SinkConfig | None, name: str) -> tuple[frozenset[str], str] | None:
+    """The event paths a whatsapp sink's ``to`` reads, and their YAML path (else None)."""
+    if not isinstance(cfg, WhatsAppConfig):
+        return None
+    try:
+        compiled = compile_recipients(cfg.to, f"sinks.{name}.to")
+    except ConfigError:  # reported by check_channel_sinks
+        return None
+    return compiled.fields, f"sinks.{name}.to"
 
 
 def _check_recipients(cfg: WhatsAppConfig, at: str, errors: list[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from service.channel_checks import check_channel_sinks, sink_template
+from service.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -46,6 +46,10 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
         _check_where(route.where, f"routes[{i}].where", events, errors)
         for j, target in enumerate(route.targets):
             sink = config.sinks.get(target.sink)
+            if (recipients := recipient_fields(sink, target.sink)) is not None:
+                found: list[str] = []  # a sink's own fields, once per problem however many routes
+                _check_fields(recipients[0], recipients[1], events, found)
+                errors.extend(e for e in found if e not in errors)
             tree, at, fields_at = target.template, f"routes[{i}].to[{j}].template", ""
             if tree is None and (own := sink_template(sink)) is not None:
                 at = f"sinks.{target.sink}"  # the sink's own template (a sheet's columns)
