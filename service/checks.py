@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from service.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -22,6 +23,8 @@ TEMPLATE_KEYS = {
     "slack": {"text", "blocks"},
     "email": {"subject", "text", "html"},
     "webhook": {"body", "headers"},
+    "whatsapp": {"text", "parameters"},
+    "google_sheets": {"columns"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
 
@@ -39,19 +42,27 @@ def message_kind(cfg: SinkConfig) -> str:
 def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
+    check_channel_sinks(config, errors)
     for i, route in enumerate(config.routes):
         events = checked_events(route.events)
         _check_where(route.where, f"routes[{i}].where", events, errors)
         for j, target in enumerate(route.targets):
             sink = config.sinks.get(target.sink)
-            if target.template is None or sink is None:
+            if (recipients := recipient_fields(sink, target.sink)) is not None:
+                found: list[str] = []  # a sink's own fields, once per problem however many routes
+                _check_fields(recipients[0], recipients[1], events, found)
+                errors.extend(e for e in found if e not in errors)
+            tree, at, fields_at = target.template, f"routes[{i}].to[{j}].template", ""
+            if tree is None and (own := sink_template(sink)) is not None:
+                at = f"sinks.{target.sink}"  # the sink's own template (a sheet's columns)
+                tree, fields_at = own[0], f"{at}.{own[1]}"
+            if tree is None or sink is None:
                 continue
-            at = f"routes[{i}].to[{j}].template"
-            compiled = _compile(target.template, message_kind(sink), config.messages.timezone, at, errors)
+            compiled = _compile(tree, message_kind(sink), config.messages.timezone, at, errors)
             if compiled is not None:
                 templates[(route.name, target.sink)] = compiled
                 if target.digest is None or target.digest.when_busy:  # else it renders digests
-                    _check_fields(compiled.fields, at, events, errors)
+                    _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
     return templates

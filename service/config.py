@@ -183,10 +183,57 @@ class FileSink(SinkBase, tag="file", kw_only=True):
     """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
 
     path: str
-    format: Literal["file", "slack", "email", "webhook"] = "file"
+    format: Literal["file", "slack", "email", "webhook", "whatsapp", "google_sheets"] = "file"
 
 
-SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink
+class WhatsAppTemplate(Base, kw_only=True):
+    """An approved WhatsApp message template: its name and language code (``pt_BR``)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    language: Annotated[str, msgspec.Meta(min_length=2)] = "pt_BR"
+
+
+class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True):
+    """WhatsApp Business Cloud API: ``POST {api_url}/{phone_number_id}/messages``."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1)]
+    phone_number_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    to: Annotated[list[str], msgspec.Meta(min_length=1)]
+    template: WhatsAppTemplate | None = None
+    api_url: str = "https://graph.facebook.com/v21.0"
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 80.0
+
+    def __post_init__(self) -> None:
+        _check_api_url(self.api_url)
+
+
+class SheetColumn(Base, kw_only=True):
+    """One spreadsheet column: its header text and a template for each row's value."""
+
+    header: Annotated[str, msgspec.Meta(min_length=1)]
+    value: str
+
+
+class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True):
+    """Google Sheets API v4: one row appended per event, as a service account."""
+
+    spreadsheet_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$")]
+    sheet: Annotated[str, msgspec.Meta(min_length=1)]
+    credentials: Annotated[str, msgspec.Meta(min_length=1)]
+    columns: list[SheetColumn] | None = None
+    api_url: str = "https://sheets.googleapis.com/v4"
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 1.0  # 60 requests/minute
+
+    def __post_init__(self) -> None:
+        _check_api_url(self.api_url)
+
+
+def _check_api_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("api_url: must start with http:// or https://")
+
+
+SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
 
 
 # --- routes, delivery, messages -----------------------------------------------------
@@ -220,6 +267,7 @@ class Route(Base, kw_only=True):
     where: dict[str, Any] = {}
     to: Annotated[list[str | Target], msgspec.Meta(min_length=1)]
     stop: bool = False
+    sources: list[str] | None = None  # None: events from any source
 
     @property
     def targets(self) -> list[Target]:
@@ -447,8 +495,18 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
             if target.sink not in sinks:
                 close = _close_match(target.sink, list(sinks))
                 errors.append(f"routes[{i}].to[{j}]: unknown sink {target.sink!r}{close}")
+        _check_sources(route, f"routes[{i}]", parts, errors)
     from service.digests import check_digest_targets
     from service.reports import check_report_references
 
     check_digest_targets(parts.get("routes") or [], sinks, errors)
     check_report_references(parts.get("reports") or [], sinks, errors)
+
+
+def _check_sources(route: Route, where: str, parts: dict[str, Any], errors: list[str]) -> None:
+    """Every name in a route's ``sources`` is a configured source (or ``ponte``, Ponte's own)."""
+    known = [*(parts.get("sources") or {}), "ponte"]
+    for k, name in enumerate(route.sources or []):
+        if name not in known:
+            close = _close_match(name, known)
+            errors.append(f"{where}.sources[{k}]: unknown source {name!r}{close}")

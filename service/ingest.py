@@ -107,7 +107,7 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 async def _store(request: web.Request, settings: Settings, source: Source, env: Envelope,
                  body: bytes) -> tuple[Saved, str]:
     ignored = env.event in PING_EVENTS
-    deliveries = [] if ignored else plan_deliveries(settings, env.event, env.doc)
+    deliveries = [] if ignored else plan_deliveries(settings, env.event, env.doc, source.name)
     event = NewEvent(
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
@@ -121,9 +121,10 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     return saved, event.status
 
 
-def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:
-    """The deliveries the current routes plan for an event (one per sink)."""
-    planned = plan(settings.routes, event, doc)
+def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
+                    source: str | None = None) -> list[NewDelivery]:
+    """The deliveries the current routes plan for an event from ``source`` (one per sink)."""
+    planned = plan(settings.routes, event, doc, source)
     if not planned:
         return []
     sinks, disabled = settings.config.sinks, settings.disabled_sinks

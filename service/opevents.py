@@ -34,7 +34,7 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
     try:
         event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,
                          status="accepted", headers={}, body=msgspec.json.encode(doc))
-        saved = await store.save_event(event, plan_deliveries(settings, name, doc))
+        saved = await store.save_event(event, plan_deliveries(settings, name, doc, SOURCE))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)
         return

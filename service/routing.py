@@ -33,6 +33,7 @@ class CompiledRoute:
     stop: bool
     index: int
     match: Predicate | None = field(default=None, compare=False, repr=False)  # None: no ``where``
+    sources: frozenset[str] | None = None  # None: any source
     seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches_event(self, event: str) -> bool:
@@ -43,6 +44,10 @@ class CompiledRoute:
                 self.seen.clear()
             found = self.seen[event] = self.events.match(event) is not None
         return found
+
+    def takes_source(self, source: str | None) -> bool:
+        """Whether events from ``source`` may match (None: the source is not known, no filter)."""
+        return self.sources is None or source is None or source in self.sources
 
 
 _SEEN_LIMIT = 4096
@@ -81,8 +86,9 @@ INTERNAL_PREFIX = "ponte."
 def _compile(route: Route, index: int, errors: list[str]) -> CompiledRoute:
     pattern = "|".join(_translate(glob) for glob in route.events)
     where = compile_where(route.where, f"routes[{index}].where", errors)
+    sources = frozenset(route.sources) if route.sources is not None else None
     return CompiledRoute(route.name, re.compile(pattern), where, tuple(route.targets), route.stop, index,
-                         predicate(where))
+                         predicate(where), sources)
 
 
 def _translate(glob: str) -> str:
@@ -93,11 +99,15 @@ def _translate(glob: str) -> str:
     return f"(?!{re.escape(INTERNAL_PREFIX)}){regex}"
 
 
-def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[Planned]:
-    """The deliveries for one event: at most one per sink, in route order, up to a ``stop``."""
+def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any],
+         source: str | None = None) -> list[Planned]:
+    """The deliveries for one event: at most one per sink, in route order, up to a ``stop``.
+
+    ``source`` is the name of the source that received the event (None: not known)."""
     planned: dict[str, Planned] = {}
     for route in routes:
-        if route.matches_event(event) and (route.match is None or route.match(doc)):
+        if (route.takes_source(source) and route.matches_event(event)
+                and (route.match is None or route.match(doc))):
             for target in route.targets:
                 if target.sink not in planned:
                     planned[target.sink] = Planned(target.sink, route.name, target.template)
@@ -106,19 +116,24 @@ def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[P
     return list(planned.values())
 
 
-def explain(routes: list[CompiledRoute], event: str, doc: dict[str, Any]) -> list[Verdict]:
+def explain(routes: list[CompiledRoute], event: str, doc: dict[str, Any],
+            source: str | None = None) -> list[Verdict]:
     """A verdict per route, in order, stopping where a matching ``stop: true`` route stops."""
     verdicts: list[Verdict] = []
     taken: set[str] = set()
     for route in routes:
-        verdict = _verdict(route, event, doc, taken)
+        verdict = _verdict(route, event, doc, taken, source)
         verdicts.append(verdict)
         if verdict.matched and route.stop:
             break
     return verdicts
 
 
-def _verdict(route: CompiledRoute, event: str, doc: dict[str, Any], taken: set[str]) -> Verdict:
+def _verdict(route: CompiledRoute, event: str, doc: dict[str, Any], taken: set[str],
+             source: str | None) -> Verdict:
+    if not route.takes_source(source):
+        names = ", ".join(sorted(route.sources or ()))
+        return Verdict(route.name, False, f"source {source!r} is not one of its sources ({names})")
     if not route.matches_event(event):
         return Verdict(route.name, False, f"event {event!r} matches none of its events globs")
     failed = route.where.why_not(doc)

@@ -26,7 +26,8 @@ Escaping (of ``{{ }}`` output only, never of the text the author wrote), by ``ki
 slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or add a link
 (``slack_link`` builds safe links); email -- leaves under an ``html`` key are
 HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
-spaces; webhook, file -- none.
+spaces; whatsapp -- markup characters made inert (``service.whatsapp_format``);
+webhook, file, google_sheets -- none (Sheets rows are sent RAW: never read as formulas).
 
 Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 
@@ -40,6 +41,8 @@ Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
     safe_url        the URL if http(s), else ""  (for ``href``)
     clip(n)         at most n characters, "…" when cut
     flatten         a mapping flattened one level: {"buyer.name": ...}
+    whatsapp        WhatsApp markup made inert (for gateway bodies; whatsapp sinks do it always)
+    e164            "(11) 98765-4321" -> "+5511987654321" (Brazil's rules; "" if not a phone)
 """
 
 from __future__ import annotations
@@ -60,8 +63,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
+from service.phones import e164_or_empty
+from service.whatsapp_format import whatsapp_escape, whatsapp_finalize
 
-KINDS = ("slack", "email", "webhook", "file")
+KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -127,13 +132,17 @@ def _plain_finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+_FINALIZE = {"slack": _slack_finalize, "whatsapp": whatsapp_finalize}
+
+
 @functools.lru_cache(maxsize=64)
 def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
-    finalize = _slack_finalize if kind == "slack" else _plain_finalize
+    finalize = _FINALIZE.get(kind, _plain_finalize)
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
+    env.filters.update(whatsapp=whatsapp_escape, e164=e164_or_empty)  # gateway recipes
     env.filters["date"] = moment_filter("%d/%m/%Y", zone)
     env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)
     return env

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import socket
 import threading
 import traceback
@@ -23,9 +24,18 @@ import structlog
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from multidict import CIMultiDict
 
-from service.config import EmailSink, SinkConfig, SlackSink, WebhookSink
+from service.config import (
+    EmailSink,
+    GoogleSheetsConfig,
+    SinkConfig,
+    SlackSink,
+    WebhookSink,
+    WhatsAppConfig,
+)
 from service.errors import SinkError
 from service.sinks import Sink, build_sink
 from service.sinks.base import Outgoing
@@ -40,6 +50,17 @@ SIGNING_KEY = b"signing key that is very secret!"
 SIGNING_SECRET = "whsec_" + base64.b64encode(SIGNING_KEY).decode()
 WEBHOOK_QUERY_TOKEN = "QueryToken0123456789abcdef"
 KINDS = ["slack_webhook", "slack_bot", "webhook", "email"]
+# --- whatsapp and google_sheets (washeets) ---
+WHATSAPP_TOKEN = "EAAG-contract-whatsapp-token-secret"
+GOOGLE_ACCESS_TOKEN = "ya29.contract-google-access-token-secret"
+GOOGLE_TOKEN_PATH = "/token"
+GOOGLE_PRIVATE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+KINDS += ["whatsapp", "google_sheets"]
+OK_BODIES = {"slack_bot": '{"ok": true, "ts": "1.2"}', "whatsapp": '{"messages": [{"id": "wamid.1"}]}',
+             "google_sheets": '{"updates": {"updatedRows": 1, "updatedRange": "Vendas!A1:B1"}}'}
+# --- end whatsapp and google_sheets ---
 BODY = b'{"id": "abc", "event": "myeduzz.invoice_paid", "data": {"price": {"value": 10.50}}}'
 
 
@@ -82,13 +103,16 @@ class HttpReceiver:
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def app(self) -> web.Application:
-        """The aiohttp app answering every POST path."""
+        """The aiohttp app answering every POST (and GET) path."""
         app = web.Application()
         app.router.add_post("/{tail:.*}", self.handle)
+        app.router.add_get("/{tail:.*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Record the request, then answer by mode."""
+        if request.path == GOOGLE_TOKEN_PATH:  # google_sheets: the OAuth token endpoint
+            return web.json_response({"access_token": GOOGLE_ACCESS_TOKEN, "expires_in": 3599})
         body = await request.read()
         self.requests.append(Request(request.path_qs, CIMultiDict(request.headers), body))
         echo = f"{request.path_qs} {request.headers.get('Authorization', '')}"
@@ -202,11 +226,24 @@ def sink_config(kind: str, port: int, **extra: Any) -> Any:
                 "password": SMTP_PASSWORD, "from_": "Ponte <ponte@example.com>",
                 "to": ["financeiro@example.com"],
             }  # fmt: skip
+        case "whatsapp" | "google_sheets":
+            fields = _channel_fields(kind, base)
     return CONFIG_TYPES[kind](**{**fields, **extra})
+
+
+def _channel_fields(kind: str, base: str) -> dict[str, Any]:
+    """whatsapp / google_sheets settings (the key is inline JSON whose token_uri is the receiver)."""
+    if kind == "whatsapp":
+        return {"token": WHATSAPP_TOKEN, "phone_number_id": "1234567890", "to": ["+55 11 98765-4321"],
+                "api_url": f"{base}/v21.0"}  # fmt: skip
+    key = {"type": "service_account", "client_email": "ponte@test.iam.gserviceaccount.com",
+           "private_key": GOOGLE_PRIVATE_KEY, "token_uri": f"{base}{GOOGLE_TOKEN_PATH}"}  # fmt: skip
+    return {"spreadsheet_id": "1AbC", "sheet": "Vendas", "credentials": json.dumps(key), "api_url": f"{base}/v4"}
 
 
 CONFIG_TYPES: dict[str, type[SinkConfig]] = {
     "slack_webhook": SlackSink, "slack_bot": SlackSink, "webhook": WebhookSink, "email": EmailSink,
+    "whatsapp": WhatsAppConfig, "google_sheets": GoogleSheetsConfig,
 }  # fmt: skip
 
 
@@ -218,6 +255,7 @@ def make_sink(kind: str, port: int, http: aiohttp.ClientSession, **extra: Any) -
 SECRETS = [
     SLACK_PATH_TOKEN, f"T0000/B0000/{SLACK_PATH_TOKEN}", BOT_TOKEN, SMTP_PASSWORD,
     SIGNING_SECRET, SIGNING_SECRET.removeprefix("whsec_"), WEBHOOK_QUERY_TOKEN,
+    WHATSAPP_TOKEN, GOOGLE_ACCESS_TOKEN, GOOGLE_PRIVATE_KEY.split("-----")[2].strip()[:64],
 ]  # fmt: skip
 
 

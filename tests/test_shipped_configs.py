@@ -4,12 +4,14 @@ the e-mail example sends through an SMTP relay without AUTH (issue 11, item 20).
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from sink_contract import HOST, SmtpRecorder, free_port, outgoing
+from test_examples import KEY_PEM, KEY_VARS, key_json
 
 from service.config import EmailSink
 from service.runtime import load_settings
@@ -22,6 +24,8 @@ SHIPPED = sorted([ROOT / "config" / "ponte.yaml", *(ROOT / "config" / "examples"
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_ponte_port_moves_every_shipped_config(path, monkeypatch):
     """PONTE_PORT sets server.port in config/ponte.yaml and in every example."""
+    for name in KEY_VARS:  # the sheets example needs a service-account key: a throwaway one
+        monkeypatch.setenv(name, json.dumps(key_json(KEY_PEM, "https://oauth2.googleapis.com/token")))
     monkeypatch.setenv("PONTE_PORT", "18123")
     assert load_settings(str(path)).config.server.port == 18123
 

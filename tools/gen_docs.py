@@ -95,8 +95,23 @@ DESCRIPTIONS: dict[str, str] = {
     "WebhookSink.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
     # file
     "FileSink.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
-    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email` or `webhook` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
+    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
+    # whatsapp
+    "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
+    "WhatsAppConfig.phone_number_id": "The business phone number's id (digits), from WhatsApp Manager.",
+    "WhatsAppConfig.to": "Recipients: fixed numbers, event paths (`data.buyer.cellphone`) and/or templates (`\"{{ data.buyer.cellphone or data.buyer.phone }}\"`), normalised to E.164 with Brazil's rules. A missing or invalid number fails the delivery for good; a retry never resends to a recipient that already got it.",
+    "WhatsAppConfig.template": "`{name, language}` of an approved message template (needed outside the 24-hour window, e.g. to buyers); the route template's `parameters` fill its body. Unset: free text.",
+    "WhatsAppConfig.api_url": "Graph API base including its pinned version; change for a test double.",
+    "WhatsAppConfig.rate_per_second": "As for every sink, but 80 by default: the Cloud API's default throughput per business number.",
+    # google_sheets
+    "GoogleSheetsConfig.spreadsheet_id": "The spreadsheet's id, from its URL (`/spreadsheets/d/<id>/edit`).",
+    "GoogleSheetsConfig.sheet": "The tab to append to; it must exist. Its header row is written when it is empty.",
+    "GoogleSheetsConfig.credentials": "Service-account JSON key: a file path, or the key's JSON content itself (e.g. `${GOOGLE_SERVICE_ACCOUNT_JSON}`). Checked by `ponte check`; its `token_uri` is honoured.",
+    "GoogleSheetsConfig.columns": "`[{header, value}]`, each `value` a template; unset: the default sales columns. An `ID do evento` column is added when missing.",
+    "GoogleSheetsConfig.api_url": "Sheets API base (`…/v4`); change for a test double.",
+    "GoogleSheetsConfig.rate_per_second": "As for every sink, but 1 by default: the Sheets API allows 60 requests per minute per user.",
     # routes
+    "Route.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
     "Route.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
     "Route.events": "Glob patterns on the event name (`myeduzz.invoice_paid`, `myeduzz.invoice_*`, `*`). `ponte.*` events only match globs that start with `ponte.`.",
     "Route.where": "Conditions on the event; all must hold (see [Conditions](#conditions-where)).",
@@ -149,6 +164,8 @@ TYPE_INTROS = {
     "email": "Sends an e-mail per delivery over SMTP (plain text, plus HTML when the message has `html`).",
     "webhook": "POSTs each delivery to a URL: the original raw body byte for byte, unless the route's template sets `body`. A `2xx` answer is success; `408`, `429`, `5xx`, timeouts and connection errors are retried; other `4xx` and unfollowed redirects fail at once; `410 Gone` disables the sink (`ponte.sink_disabled`).",
     "file": "Appends one JSON line per delivery to a local file; needs no credentials (the default config uses it).",
+    "whatsapp": "WhatsApp Business Cloud API: one message per recipient, free text or an approved template; Graph API error codes decide retry or not (see [channels-whatsapp-sheets.md](channels-whatsapp-sheets.md)).",
+    "google_sheets": "Appends one row per event to a Google Sheets tab, as a service account; a retry never appends the same event twice (see [channels-whatsapp-sheets.md](channels-whatsapp-sheets.md)).",
 }
 
 # --- hand-written facts checked against the code ---------------------------------------
@@ -179,9 +196,14 @@ TEMPLATE_KEY_MEANINGS = {
     ("email", "html"): "HTML body (sent as the alternative to `text`); `{{ }}` output is HTML-escaped.",
     ("webhook", "body"): "Request body: a mapping or list is sent as JSON, a string as is. Without it the original raw body is forwarded unchanged.",
     ("webhook", "headers"): "Extra request headers (override the sink's `headers`).",
+    ("whatsapp", "text"): "Free-text body in WhatsApp markup (`*bold*`); `{{ }}` output is made inert; cut at 4,096 characters.",
+    ("whatsapp", "parameters"): "A list: the body parameters of the sink's approved `template`, in order.",
+    ("google_sheets", "columns"): "`[{header, value}]`: the row's columns (overrides the sink's `columns`).",
 }
 
 EXTRA_FILTERS = {
+    "whatsapp": "WhatsApp markup (`*`, `_`, `~`, backticks, line breaks) made inert — for gateway bodies; `whatsapp` sinks do it to every `{{ }}`.",
+    "e164": "A phone number → `+5511987654321` (Brazil's rules without a country code); not a phone: `\"\"`.",
     "date": "ISO-8601 date/time → `20/01/2024` in `messages.timezone` (naive = UTC); `date('%Y-%m-%d')` takes a strftime format. Not a date: unchanged.",
     "datetime": "ISO-8601 date/time → `20/01/2024 12:00` in `messages.timezone`; takes a strftime format too.",
 }
@@ -469,7 +491,7 @@ def template_keys_section() -> list[str]:
     for kind in sink_types:
         if kind not in checks.TEMPLATE_KEYS:
             rows.append(f"| `{kind}` | any | The rendered tree is written as the line's `message` "
-                        "(with `format: slack`, `email` or `webhook`: that type's keys). |")
+                        "(with `format: slack`, `email`, `webhook`, `whatsapp` or `google_sheets`: that type's keys). |")
     return rows
 
 
@@ -669,7 +691,7 @@ RECEIVED_AT = "2024-01-20T15:00:00.000Z"  # fixed, so the document is reproducib
 OPERATIONAL = [
     ("ponte.delivery_failed", "a delivery gave up after `delivery.max_attempts`",
      ["delivery_id", "event_id", "event", "sink", "route", "attempts", "error", "status_code"]),
-    ("ponte.sink_disabled", "a sink was disabled (`410 Gone`, a revoked Slack webhook, or an operator)",
+    ("ponte.sink_disabled", "a sink was disabled (`410 Gone`, a revoked Slack webhook, a refused WhatsApp token or Google key, or an operator)",
      ["sink", "reason"]),
     ("ponte.breaker_opened", "a sink is paused after `breaker_threshold` failures in a row",
      ["sink", "failures", "cooldown_seconds", "error"]),

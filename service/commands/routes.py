@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from service.channel_preview import sent_extras
 from service.checks import message_kind
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
@@ -34,12 +35,16 @@ def routes_args(parser: argparse.ArgumentParser) -> None:
                       help="event JSON files, or catalogue event names (myeduzz.invoice_paid)")
     test.add_argument("--expect", metavar="TESTS.yaml", help="assert the sinks each file reaches")
     test.add_argument("--json", action="store_true", help="print JSON instead of text")
+    test.add_argument("--source", metavar="NAME",
+                      help="the source the events arrive on (routes' sources:)")
     test.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file")
 
 
 def preview_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", metavar="EVENT_ID|FILE", help="a stored event id, an event file or a catalogue name")
     parser.add_argument("--sink", required=True, help="the sink whose message to print")
+    parser.add_argument("--source", metavar="NAME",
+                        help="the source the event arrives on (routes' sources:)")
 
 
 def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
@@ -60,19 +65,29 @@ def fake_claim(body: bytes, sink: str, route: str, *, source: str = "eduzz") -> 
     return Claimed(0, 0, sink, route, 0, 0, source, event, env.external_id, env.sent_date, time.time(), body)
 
 
-def routing_report(settings: Settings, label: str, body: bytes) -> dict[str, Any]:
-    """Which routes match an event and why, and what each sink would receive."""
+def default_source(settings: Settings, given: str | None) -> str | None:
+    """``--source``, else the only configured source, else None (routes' ``sources`` unchecked)."""
+    if given is not None:
+        return given
+    names = list(settings.config.sources)
+    return names[0] if len(names) == 1 else None
+
+
+def routing_report(
+    settings: Settings, label: str, body: bytes, source: str | None = None
+) -> dict[str, Any]:
+    """Which routes match an event (from ``source``) and why, and what each sink would receive."""
     env = decode(body)
     event = catalogue.normalize_event_name(env.event)
-    verdicts = explain(settings.routes, event, env.doc)
+    verdicts = explain(settings.routes, event, env.doc, source)
     deliveries = []
-    for p in plan(settings.routes, event, env.doc):
+    for p in plan(settings.routes, event, env.doc, source):
         kind = message_kind(settings.config.sinks[p.sink])
         deliveries.append({"sink": p.sink, "route": p.route, "message": _render(settings, body, p.sink, p.route, kind)})
         digest = digest_preview(settings, p.route, p.sink, event, env.doc, body, kind)
         if digest is not None:  # the event waits for a digest; show the rule and a digest of it
             deliveries[-1]["digest"] = digest
-    return {"file": label, "event": event,
+    return {"file": label, "event": event, "source": source,
             "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
             "deliveries": deliveries}
 
@@ -83,7 +98,9 @@ def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -
     except TemplateError as exc:
         return {"error": f"template failed: {exc}"}
     if message is not None:
-        return message
+        claimed = fake_claim(body, sink, route)
+        cfg = settings.config.sinks[sink]
+        return {**message, **sent_extras(cfg, body, claimed.event, claimed.source, message)}
     return {"forwarded_raw_body": _as_json(body)}
 
 
@@ -101,7 +118,9 @@ def routes_test(args: argparse.Namespace) -> int:
         return 1
     try:
         cases = _cases(args)
-        reports = [(routing_report(settings, label, body), expected) for label, body, expected in cases]
+        source = default_source(settings, args.source)
+        reports = [(routing_report(settings, label, body, entry_source or source), expected)
+                   for label, body, expected, entry_source in cases]
     except (OSError, EnvelopeError, ValueError) as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
@@ -112,6 +131,8 @@ def routes_test(args: argparse.Namespace) -> int:
     else:
         for report, _ in reports:
             _print_report(report)
+    if args.source is not None and args.source not in settings.config.sources:
+        print(f"ponte: warning: no source {args.source!r} in the config", file=sys.stderr)
     for line in failures:
         print(f"FAIL {line}", file=sys.stderr)
     if args.expect:
@@ -119,8 +140,11 @@ def routes_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _cases(args: argparse.Namespace) -> list[tuple[str, bytes, list[str] | None]]:
-    cases: list[tuple[str, bytes, list[str] | None]] = [(*load_event(f), None) for f in args.files]
+Case = tuple[str, bytes, list[str] | None, str | None]
+
+
+def _cases(args: argparse.Namespace) -> list[Case]:
+    cases: list[Case] = [(*load_event(f), None, None) for f in args.files]
     if args.expect:
         path = Path(args.expect)
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -129,7 +153,9 @@ def _cases(args: argparse.Namespace) -> list[tuple[str, bytes, list[str] | None]
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or "file" not in entry or not isinstance(entry.get("sinks"), list):
                 raise ValueError(f"{path}[{i}]: each entry needs file: and sinks: [..]")
-            cases.append((*load_event(str(entry["file"]), path.parent), [str(s) for s in entry["sinks"]]))
+            source = str(entry["source"]) if entry.get("source") is not None else None
+            sinks = [str(s) for s in entry["sinks"]]
+            cases.append((*load_event(str(entry["file"]), path.parent), sinks, source))
     return cases
 
 
@@ -141,7 +167,8 @@ def _mismatch(report: dict[str, Any], expected: list[str]) -> str | None:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    print(f"== {report['file']}  [{report['event']}]")
+    source = f"  (source {report['source']})" if report.get("source") else ""
+    print(f"== {report['file']}  [{report['event']}]{source}")
     for r in report["routes"]:
         print(f"  {'✔' if r['matched'] else '✘'} {r['route']}: {r['reason']}")
     if not report["deliveries"]:
@@ -190,7 +217,9 @@ def _preview_source(settings: Settings, args: argparse.Namespace) -> tuple[bytes
     else:
         body = load_event(args.event)[1]
     env = decode(body)
-    planned = {p.sink: p.route for p in plan(settings.routes, catalogue.normalize_event_name(env.event), env.doc)}
+    source = default_source(settings, args.source)
+    name = catalogue.normalize_event_name(env.event)
+    planned = {p.sink: p.route for p in plan(settings.routes, name, env.doc, source)}
     return body, planned.get(args.sink, "(preview)")
 
 

@@ -222,3 +222,9 @@ def _generic_file(title: str) -> dict:
 
 _BUILDERS = {"slack": _slack, "email": _email, "file": _file}
 _GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _generic_file}
+
+# Imported last: messages_whatsapp builds on the pieces above.
+from service.eduzz import messages_whatsapp
+
+_BUILDERS.update(messages_whatsapp.BUILDERS)
+_GENERIC_BUILDERS.update(messages_whatsapp.GENERIC_BUILDERS)

@@ -10,12 +10,22 @@ from typing import assert_never
 
 import aiohttp
 
-from service.config import EmailSink, FileSink, SinkConfig, SlackSink, WebhookSink
+from service.config import (
+    EmailSink,
+    FileSink,
+    GoogleSheetsConfig,
+    SinkConfig,
+    SlackSink,
+    WebhookSink,
+    WhatsAppConfig,
+)
 from service.sinks.base import Outgoing, SendResult, Sink
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
+from service.sinks.google_sheets import GoogleSheetsSender
 from service.sinks.slack import SlackSender
 from service.sinks.webhook import WebhookSender
+from service.sinks.whatsapp import WhatsAppSender
 
 __all__ = ["Outgoing", "SendResult", "Sink", "build_sink"]
 
@@ -34,5 +44,9 @@ def build_sink(
             return WebhookSender(name, cfg, http=http, timeout=limit)
         case FileSink():
             return FileSender(name, cfg)
+        case WhatsAppConfig():
+            return WhatsAppSender(name, cfg, http=http, timeout=limit)
+        case GoogleSheetsConfig():
+            return GoogleSheetsSender(name, cfg, http=http, timeout=limit)
         case _:
             assert_never(cfg)
