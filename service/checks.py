@@ -20,6 +20,9 @@ TEMPLATE_KEYS = {
     "slack": {"text", "blocks"},
     "email": {"subject", "text", "html"},
     "webhook": {"body", "headers"},
+    "telegram": {"text"},
+    "discord": {"content", "embeds"},
+    "teams": {"card"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
 

@@ -14,7 +14,7 @@
     └── SinkError               a sink could not deliver
         ├── TransientSinkError  worth retrying (5xx, 429, timeouts, connection errors)
         └── PermanentSinkError  retrying will not help (other 4xx, bad payload)
-            └── SinkGoneError   the receiver said 410 Gone: the sink gets disabled
+            └── SinkGoneError   410 Gone, or credentials revoked (401/403): the sink gets disabled
 
 Domain errors become HTTP statuses in one place: ``service.ingest``.
 Error messages never contain secrets (URLs with tokens, passwords, signing keys).
@@ -96,4 +96,11 @@ class PermanentSinkError(SinkError):
 
 
 class SinkGoneError(PermanentSinkError):
-    """The receiver answered 410 Gone; the sink is disabled."""
+    """The receiver answered 410 Gone (or refused revoked credentials); the sink is disabled."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None,
+        reason: str = "the receiver answered 410 Gone",
+    ) -> None:  # fmt: skip
+        super().__init__(message, status_code=status_code)
+        self.reason = reason

@@ -227,6 +227,8 @@ def safe_url(url: Any) -> str:
 
 def clip(value: Any, length: int = 200) -> str:
     """At most ``length`` characters, "…" when cut; None -> ""."""
+    if isinstance(value, Markup) and "<" not in value:  # cut the text, never an entity
+        return Markup.escape(clip(value.unescape(), length))
     text = _text(value)
     if len(text) > length:
         text = text[: max(length - 1, 0)].rstrip() + "…"

@@ -26,7 +26,9 @@ Escaping (of ``{{ }}`` output only, never of the text the author wrote), by ``ki
 slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or add a link
 (``slack_link`` builds safe links); email -- leaves under an ``html`` key are
 HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
-spaces; webhook, file -- none.
+spaces; telegram -- every leaf is HTML-autoescaped (Telegram's HTML parse mode);
+discord, teams -- Markdown specials get a backslash (``chatformat.escape_markdown``),
+except under ``url``-like keys; webhook, file -- none.
 
 Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 
@@ -59,9 +61,11 @@ from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
+from service.chatformat import escape_markdown
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
 
-KINDS = ("slack", "email", "webhook", "file")
+KINDS = ("slack", "email", "webhook", "file", "telegram", "discord", "teams")
+MARKDOWN_KINDS = ("discord", "teams")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -127,9 +131,20 @@ def _plain_finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _markdown_finalize(value: Any) -> Any:
+    return escape_markdown("" if value is None else str(value))
+
+
+def _is_link_key(keys: tuple[str, ...]) -> bool:
+    """Leaves under ``url``-like keys (``url``, ``iconUrl``) and colours are not Markdown."""
+    last = keys[-1].lower() if keys else ""
+    return last.endswith("url") or last in ("color", "timestamp")
+
+
 @functools.lru_cache(maxsize=64)
-def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
+def _environment(kind: str, timezone: str, html: bool, markdown: bool = False) -> _Sandbox:
     finalize = _slack_finalize if kind == "slack" else _plain_finalize
+    finalize = _markdown_finalize if markdown else finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)
@@ -260,7 +275,9 @@ def _compile(node: Any, path: str, keys: tuple[str, ...], job: _Job) -> Any:
 
 def _compile_leaf(source: str, path: str, keys: tuple[str, ...], job: _Job) -> _Leaf | None:
     email = job.kind == "email"
-    env = _environment(job.kind, job.timezone, email and "html" in keys)
+    html = (email and "html" in keys) or job.kind == "telegram"
+    markdown = job.kind in MARKDOWN_KINDS and not _is_link_key(keys)
+    env = _environment(job.kind, job.timezone, html, markdown)
     try:
         ast = env.parse(source)
         _check_names(ast, env)

@@ -205,7 +205,7 @@ class Worker:
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:
-            await self._disable(lane, "the receiver answered 410 Gone", claimed)
+            await self._disable(lane, exc.reason, claimed)
             return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
         except (PermanentSinkError, TemplateError) as exc:
             code = getattr(exc, "status_code", None)

@@ -10,11 +10,23 @@ from typing import assert_never
 
 import aiohttp
 
-from service.config import EmailSink, FileSink, SinkConfig, SlackSink, WebhookSink
+from service.config import (
+    DiscordConfig,
+    EmailSink,
+    FileSink,
+    SinkConfig,
+    SlackSink,
+    TeamsConfig,
+    TelegramConfig,
+    WebhookSink,
+)
 from service.sinks.base import Outgoing, SendResult, Sink
+from service.sinks.discord import DiscordSender
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
 from service.sinks.slack import SlackSender
+from service.sinks.teams import TeamsSender
+from service.sinks.telegram import TelegramSender
 from service.sinks.webhook import WebhookSender
 
 __all__ = ["Outgoing", "SendResult", "Sink", "build_sink"]
@@ -34,5 +46,11 @@ def build_sink(
             return WebhookSender(name, cfg, http=http, timeout=limit)
         case FileSink():
             return FileSender(name, cfg)
+        case TelegramConfig():
+            return TelegramSender(name, cfg, http=http, timeout=limit)
+        case DiscordConfig():
+            return DiscordSender(name, cfg, http=http, timeout=limit)
+        case TeamsConfig():
+            return TeamsSender(name, cfg, http=http, timeout=limit)
         case _:
             assert_never(cfg)
