@@ -25,7 +25,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from multidict import CIMultiDict
 
-from service.config import EmailSink, SinkConfig, SlackSink, WebhookSink
+from service.config import (
+    DiscordConfig,
+    EmailSink,
+    SinkConfig,
+    SlackSink,
+    TeamsConfig,
+    TelegramConfig,
+    WebhookSink,
+)
 from service.errors import SinkError
 from service.sinks import Sink, build_sink
 from service.sinks.base import Outgoing
@@ -41,6 +49,33 @@ SIGNING_SECRET = "whsec_" + base64.b64encode(SIGNING_KEY).decode()
 WEBHOOK_QUERY_TOKEN = "QueryToken0123456789abcdef"
 KINDS = ["slack_webhook", "slack_bot", "webhook", "email"]
 BODY = b'{"id": "abc", "event": "myeduzz.invoice_paid", "data": {"price": {"value": 10.50}}}'
+
+
+# --- chat sinks: telegram, discord, teams (helper "chat") ---------------------------------
+
+KINDS += ["telegram", "discord", "teams"]
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+DISCORD_ID, DISCORD_TOKEN = "112233445566778899", "d1sc0rdW3bh00kT0k3nTh4tIsS3cr3t-0123456789abcdef"
+TEAMS_SIG = "S1gN4tur3ThatIsVerySecret_0123456789abcdefAB"
+CHAT_SECRETS = [TELEGRAM_TOKEN, TELEGRAM_TOKEN.partition(":")[2], DISCORD_TOKEN, TEAMS_SIG]
+OK_BODIES = {
+    "slack_bot": '{"ok": true, "ts": "1.2"}',
+    "telegram": '{"ok": true, "result": {"message_id": 5}}',
+    "discord": '{"id": "1234"}',
+}
+
+
+def chat_fields(kind: str, base: str) -> dict[str, Any]:
+    """The config fields of a chat sink of ``kind`` talking to ``base``."""
+    if kind == "telegram":
+        return {"token": TELEGRAM_TOKEN, "chat_id": -1001234567890, "api_url": base}
+    if kind == "discord":
+        return {"webhook_url": f"{base}/api/webhooks/{DISCORD_ID}/{DISCORD_TOKEN}"}
+    flow = f"{base}/workflows/0f1e2d3c/triggers/manual/paths/invoke"
+    return {"webhook_url": f"{flow}?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={TEAMS_SIG}"}
+
+
+# --- end of the chat block -----------------------------------------------------------------
 
 
 def outgoing(**changes: Any) -> Outgoing:
@@ -196,6 +231,8 @@ def sink_config(kind: str, port: int, **extra: Any) -> Any:
         case "webhook":
             url = f"{base}/hooks/eduzz?token={WEBHOOK_QUERY_TOKEN}"
             fields = {"url": url, "signing_secret": SIGNING_SECRET}
+        case "telegram" | "discord" | "teams":
+            fields = chat_fields(kind, base)
         case "email":
             fields = {
                 "host": HOST, "port": port, "security": "none", "username": SMTP_USER,
@@ -207,6 +244,7 @@ def sink_config(kind: str, port: int, **extra: Any) -> Any:
 
 CONFIG_TYPES: dict[str, type[SinkConfig]] = {
     "slack_webhook": SlackSink, "slack_bot": SlackSink, "webhook": WebhookSink, "email": EmailSink,
+    "telegram": TelegramConfig, "discord": DiscordConfig, "teams": TeamsConfig,
 }  # fmt: skip
 
 
@@ -218,6 +256,7 @@ def make_sink(kind: str, port: int, http: aiohttp.ClientSession, **extra: Any) -
 SECRETS = [
     SLACK_PATH_TOKEN, f"T0000/B0000/{SLACK_PATH_TOKEN}", BOT_TOKEN, SMTP_PASSWORD,
     SIGNING_SECRET, SIGNING_SECRET.removeprefix("whsec_"), WEBHOOK_QUERY_TOKEN,
+    *CHAT_SECRETS,
 ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import structlog
 from sink_contract import (
     HOST,
     KINDS,
+    OK_BODIES,
     HttpReceiver,
     SmtpRecorder,
     assert_secret_free,
@@ -56,7 +57,7 @@ async def target(
     if kind == "email":
         yield Target(kind, make_sink(kind, smtp_server[1].port, http), smtp)
         return
-    receiver = HttpReceiver(ok_body='{"ok": true, "ts": "1.2"}' if kind == "slack_bot" else "ok")
+    receiver = HttpReceiver(ok_body=OK_BODIES.get(kind, "ok"))
     server = await aiohttp_server(receiver.app(), host=HOST)
     yield Target(kind, make_sink(kind, server.port, http), receiver)
     receiver.release.set()
