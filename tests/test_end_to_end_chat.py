@@ -1,0 +1,76 @@
+"""A signed Eduzz sale through the real app reaches fake Telegram, Discord and Teams; secrets stay hidden."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+import structlog
+from chat_fakes import DiscordFake, TeamsFake, TelegramFake
+from conftest import fixture_body, post_signed
+from sink_contract import CHAT_SECRETS, HOST, chat_fields
+from test_delivery import db, wait_for
+
+ADMIN = "admin-token-for-the-chat-tests"
+
+
+async def chat_sinks(aiohttp_server: Any) -> tuple[dict[str, Any], TelegramFake, DiscordFake, TeamsFake]:
+    """Three fakes on 127.0.0.1 and the sinks config pointing at them."""
+    fakes = TelegramFake(), DiscordFake(), TeamsFake()
+    sinks = {}
+    for name, fake in zip(("telegram", "discord", "teams"), fakes, strict=True):
+        server = await aiohttp_server(fake.app(), host=HOST)
+        sinks[f"avisos-{name}"] = {"type": name, **chat_fields(name, f"http://{HOST}:{server.port}")}
+    return sinks, *fakes
+
+
+def config(sinks: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+    """Sections for ``settings_for``: the chat sinks on sales, operational events to a file."""
+    ops = {"type": "file", "path": str(tmp_path / "ops.jsonl")}
+    routes = [{"name": "vendas", "events": ["myeduzz.invoice_*"], "to": list(sinks)},
+              {"name": "ops", "events": ["ponte.*"], "to": ["ops"]}]  # fmt: skip
+    return {"sinks": {**sinks, "ops": ops}, "routes": routes, "server": {"admin_token": ADMIN}}
+
+
+async def test_a_sale_reaches_telegram_discord_and_teams(tmp_path, settings_for, start, aiohttp_server):
+    """The built-in pt-BR messages arrive in each channel's format, and every delivery succeeds."""
+    sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
+    client = await start(settings_for(**config(sinks, tmp_path)), worker=True)
+    doc = json.loads(fixture_body("myeduzz.invoice_paid"))
+    doc["data"]["buyer"]["name"] = "@everyone <b>Alice</b> **Johnson**"
+    assert (await post_signed(client, json.dumps(doc).encode())).status == 200
+    await wait_for(lambda: tg.sent and dc.sent and tm.sent)
+
+    shown = html.unescape(re.sub(r"<[^>]*>", "", tg.sent[0]["text"]))
+    assert "Venda aprovada" in shown and "R$ 301,50" in shown and "@everyone <b>Alice</b>" in shown
+    embed = dc.sent[0]["embeds"][0]
+    assert embed["title"] == "💰 Venda aprovada" and dc.sent[0]["allowed_mentions"] == {"parse": []}
+    assert any(f["value"] == "\\@everyone \\<b\\>Alice\\</b\\> \\*\\*Johnson\\*\\*" for f in embed["fields"])
+    card = tm.sent[0]["attachments"][0]["content"]
+    assert card["body"][0]["text"] == "💰 Venda aprovada"
+    await wait_for(lambda: db(tmp_path, "SELECT DISTINCT status FROM deliveries") == [("succeeded",)])
+
+
+async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(tmp_path, settings_for, start, aiohttp_server):
+    """401 everywhere: deliveries fail, sinks are disabled with ponte.sink_disabled; no secret anywhere."""
+    sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
+    for fake in (tg, dc, tm):
+        fake.mode = "revoked"
+    with structlog.testing.capture_logs() as logs:
+        client = await start(settings_for(**config(sinks, tmp_path)), worker=True)
+        await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+        ops = tmp_path / "ops.jsonl"
+        await wait_for(lambda: ops.exists() and ops.read_text().count("ponte.sink_disabled") >= 3)
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        answers = [await (await client.get(path, headers=auth)).text()
+                   for path in ("/api/sinks", "/api/events/1", "/api/deliveries", "/metrics")]  # fmt: skip
+    states = {s["name"]: s for s in json.loads(answers[0])["items"]}
+    for name in sinks:
+        assert states[name]["enabled"] is False and "401" in states[name]["disabled_reason"]
+    texts = [*answers, ops.read_text(), repr(logs), "\n".join(map(str, db(tmp_path, "SELECT * FROM attempts")))]
+    for secret in CHAT_SECRETS:
+        for text in texts:
+            assert secret not in text
+    assert "Unauthorized" in answers[1] and "Invalid Webhook Token" in answers[1]
