@@ -21,6 +21,7 @@ from service.errors import EnvelopeError, TemplateError
 from service.messages import message_for
 from service.routing import explain, plan
 from service.runtime import Settings
+from service.sinks.preview import request_body
 from service.store import Claimed, open_store
 
 
@@ -77,7 +78,7 @@ def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -
     except TemplateError as exc:
         return {"error": f"template failed: {exc}"}
     if message is not None:
-        return message
+        return request_body(settings.config.sinks[sink], message, decode(body).event)
     return {"forwarded_raw_body": _as_json(body)}
 
 
