@@ -15,14 +15,7 @@ import msgspec
 from service.config import SlackSink
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult, excerpt
-from service.sinks.http import (
-    Reply,
-    check_status,
-    parse_retry_after,
-    post,
-    snippet,
-    url_secrets,
-)
+from service.sinks.http import Reply, check_status, parse_retry_after, post, snippet, url_secrets
 
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "service_unavailable", "request_timeout", "fatal_error"}
