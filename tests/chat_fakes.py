@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-
 from sink_contract import DISCORD_ID, DISCORD_TOKEN, TEAMS_SIG, TELEGRAM_TOKEN
 
 TELEGRAM_CHAT = -1001234567890
@@ -40,19 +39,22 @@ def telegram_text_error(text: str) -> str | None:
         if match[2]:
             name = match[2].lower()
             if name not in TELEGRAM_TAGS:
-                return f"Bad Request: can't parse entities: Unsupported start tag \"{name}\""
+                return f'Bad Request: can\'t parse entities: Unsupported start tag "{name}"'
             if match[1]:
                 if not stack or stack.pop() != name:
-                    return f"Bad Request: can't parse entities: Unexpected end tag \"{name}\""
+                    return f'Bad Request: can\'t parse entities: Unexpected end tag "{name}"'
             else:
                 stack.append(name)
         elif token in ("<", "&"):
-            return "Bad Request: can't parse entities: unescaped character at byte offset " \
-                   f"{len(text[: match.start()].encode())}"
+            return (
+                "Bad Request: can't parse entities: unescaped character at byte offset "
+                f"{len(text[: match.start()].encode())}"
+            )
         else:
             visible.append(html.unescape(token))
     if stack:
-        return f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        unclosed = f'Can\'t find end tag corresponding to start tag "{stack[-1]}"'
+        return f"Bad Request: can't parse entities: {unclosed}"
     shown = "".join(visible)
     if not shown.strip():
         return "Bad Request: message text is empty"
@@ -115,7 +117,9 @@ class TelegramFake:
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
-    def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+    def _error(
+        code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> web.Response:
         body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
         if parameters:
             body["parameters"] = parameters
@@ -131,15 +135,21 @@ def discord_errors(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         return {"_errors": [_too("BASE_TYPE_DICT", "Must be an object.")]}
     if len(str(body.get("content") or "")) > 2000:
-        errors["content"] = {"_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")]}
+        errors["content"] = {
+            "_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")]
+        }
     embeds = body.get("embeds") or []
     if len(embeds) > 10:
-        errors["embeds"] = {"_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")]}
+        errors["embeds"] = {
+            "_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")]
+        }
     for i, embed in enumerate(embeds[:10]):
         if found := _embed_errors(embed):
             errors.setdefault("embeds", {})[str(i)] = found
     if not errors and _embed_total(embeds) > 6000:
-        errors["embeds"] = {"_errors": [_too("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")]}
+        errors["embeds"] = {
+            "_errors": [_too("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")]
+        }
     return errors
 
 
@@ -151,22 +161,32 @@ def _embed_errors(embed: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, limit in (("title", 256), ("description", 4096)):
         if len(str(embed.get(key, ""))) > limit:
-            found[key] = {"_errors": [_too("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")]}
-    if "color" in embed and not (isinstance(embed["color"], int) and 0 <= embed["color"] <= 0xFFFFFF):
+            found[key] = {
+                "_errors": [_too("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")]
+            }
+    if "color" in embed and not (
+        isinstance(embed["color"], int) and 0 <= embed["color"] <= 0xFFFFFF
+    ):
         found["color"] = {"_errors": [_too("NUMBER_TYPE_MAX", "int value should be <= 16777215.")]}
     if "url" in embed and not str(embed["url"]).startswith(("http://", "https://")):
         found["url"] = {"_errors": [_too("URL_TYPE_INVALID_URL", "Not a well formed URL.")]}
     fields = embed.get("fields", [])
     if len(fields) > 25:
-        found["fields"] = {"_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")]}
+        found["fields"] = {
+            "_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")]
+        }
     for j, item in enumerate(fields):
         for key, limit in (("name", 256), ("value", 1024)):
             text = str(item.get(key) or "")
             if not text or len(text) > limit:
                 code = "BASE_TYPE_REQUIRED" if not text else "BASE_TYPE_MAX_LENGTH"
-                found.setdefault("fields", {}).setdefault(str(j), {})[key] = {"_errors": [_too(code, f"limit {limit}")]}
+                found.setdefault("fields", {}).setdefault(str(j), {})[key] = {
+                    "_errors": [_too(code, f"limit {limit}")]
+                }
     if len(str(embed.get("footer", {}).get("text", ""))) > 2048:
-        found["footer"] = {"_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 2048 or fewer in length.")]}
+        found["footer"] = {
+            "_errors": [_too("BASE_TYPE_MAX_LENGTH", "Must be 2048 or fewer in length.")]
+        }
     return found
 
 
@@ -202,23 +222,37 @@ class DiscordFake:
         if match[1] != DISCORD_ID:
             return web.json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
         if match[2] != DISCORD_TOKEN or self.mode == "revoked":
-            return web.json_response({"message": "Invalid Webhook Token", "code": 50027}, status=401)
+            return web.json_response(
+                {"message": "Invalid Webhook Token", "code": 50027}, status=401
+            )
         if self.mode == "rate_limited":
-            body = {"message": "You are being rate limited.", "retry_after": RETRY_AFTER + 0.5, "global": False}
-            return web.json_response(body, status=429, headers={"Retry-After": str(RETRY_AFTER + 1)})
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": RETRY_AFTER + 0.5,
+                "global": False,
+            }
+            return web.json_response(
+                body, status=429, headers={"Retry-After": str(RETRY_AFTER + 1)}
+            )
         if self.mode == "down":
             return web.Response(status=500, text="500: Internal Server Error")
         return self._execute(request, await request.json())
 
     def _execute(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         if errors := discord_errors(body):
-            return web.json_response({"code": 50035, "errors": errors, "message": "Invalid Form Body"}, status=400)
+            return web.json_response(
+                {"code": 50035, "errors": errors, "message": "Invalid Form Body"}, status=400
+            )
         if not str(body.get("content") or "").strip() and not body.get("embeds"):
-            return web.json_response({"message": "Cannot send an empty message", "code": 50006}, status=400)
+            return web.json_response(
+                {"message": "Cannot send an empty message", "code": 50006}, status=400
+            )
         self.sent.append(body)
         if request.query.get("wait") != "true":
             return web.Response(status=204)
-        return web.json_response({"id": str(1000 + len(self.sent)), "content": body.get("content", "")})
+        return web.json_response(
+            {"id": str(1000 + len(self.sent)), "content": body.get("content", "")}
+        )
 
 
 # --- Teams -------------------------------------------------------------------------------
@@ -229,7 +263,11 @@ TEAMS_LIMIT = 28 * 1024
 
 def teams_errors(body: Any) -> list[str]:
     """Why the Workflows "post card" step would refuse ``body`` (empty when valid)."""
-    if not isinstance(body, dict) or not isinstance(body.get("attachments"), list) or not body["attachments"]:
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("attachments"), list)
+        or not body["attachments"]
+    ):
         return ["attachments: the flow expects a message with an attachments list"]
     problems: list[str] = []
     for i, attachment in enumerate(body["attachments"]):
@@ -237,10 +275,14 @@ def teams_errors(body: Any) -> list[str]:
             problems.append(f"attachments[{i}].contentType: not an Adaptive Card")
         card = attachment.get("content") or {}
         if card.get("type") != "AdaptiveCard" or not card.get("version"):
-            problems.append(f"attachments[{i}].content: type AdaptiveCard and a version are required")
+            problems.append(
+                f"attachments[{i}].content: type AdaptiveCard and a version are required"
+            )
         problems += _elements(card.get("body", []), f"attachments[{i}].content.body")
         for j, action in enumerate(card.get("actions", [])):
-            if action.get("type") != "Action.OpenUrl" or not str(action.get("url", "")).startswith("http"):
+            if action.get("type") != "Action.OpenUrl" or not str(action.get("url", "")).startswith(
+                "http"
+            ):
                 problems.append(f"attachments[{i}].content.actions[{j}]: needs an http(s) url")
     return problems
 
@@ -252,9 +294,20 @@ def _elements(elements: list[Any], at: str) -> list[str]:
         if kind == "TextBlock" and not isinstance(element.get("text"), str):
             problems.append(f"{at}[{i}].text: required")
         elif kind == "FactSet":
-            bad = [f for f in element.get("facts", []) if not isinstance(f.get("title"), str) or not isinstance(f.get("value"), str)]
+            bad = [
+                f
+                for f in element.get("facts", [])
+                if not isinstance(f.get("title"), str) or not isinstance(f.get("value"), str)
+            ]
             problems += [f"{at}[{i}].facts: title and value must be text"] if bad else []
-        elif kind not in ("TextBlock", "FactSet", "ColumnSet", "Container", "Image", "RichTextBlock"):
+        elif kind not in (
+            "TextBlock",
+            "FactSet",
+            "ColumnSet",
+            "Container",
+            "Image",
+            "RichTextBlock",
+        ):
             problems.append(f"{at}[{i}].type: unknown element {kind!r}")
     return problems
 
@@ -278,11 +331,11 @@ class TeamsFake:
         if request.method != "POST" or match is None or match[1] != TEAMS_FLOW:
             return _teams_error(404, "WorkflowNotFound", "The workflow could not be found.")
         if request.query.get("sig") != TEAMS_SIG or self.mode == "revoked":
-            return _teams_error(401, "DirectApiInvalidAuthorizationSignature",
-                                f"The provided signature '{request.query.get('sig')}' is not valid.")  # fmt: skip
+            echo = f"The provided signature '{request.query.get('sig')}' is not valid."
+            return _teams_error(401, "DirectApiInvalidAuthorizationSignature", echo)
         if self.mode == "rate_limited":
-            return web.json_response({"error": {"code": "WorkflowRequestsThrottled", "message": "Slow down."}},
-                                     status=429, headers={"Retry-After": str(RETRY_AFTER)})  # fmt: skip
+            hint = {"Retry-After": str(RETRY_AFTER)}
+            return _teams_error(429, "WorkflowRequestsThrottled", "Slow down.", hint)
         if self.mode == "down":
             return _teams_error(502, "BadGateway", "The service is unavailable.")
         raw = await request.read()
@@ -295,5 +348,8 @@ class TeamsFake:
         return web.Response(status=202)
 
 
-def _teams_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+def _teams_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {"error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, headers=headers)

@@ -1,4 +1,4 @@
-"""``ponte preview``, ``routes test`` and ``check`` for the chat sinks: what each channel would receive."""
+"""``ponte preview``, ``routes test`` and ``check`` for the chat sinks: what each channel gets."""
 
 from __future__ import annotations
 
@@ -11,9 +11,20 @@ from test_cli import write_config
 from service.__main__ import main
 
 SINKS = {
-    "tg": {"type": "telegram", "token": TELEGRAM_TOKEN, "chat_id": -1001234567890, "message_thread_id": 7},
-    "dc": {"type": "discord", "webhook_url": f"https://discord.com/api/webhooks/{DISCORD_ID}/{DISCORD_TOKEN}"},
-    "tm": {"type": "teams", "webhook_url": f"https://x.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig={TEAMS_SIG}"},
+    "tg": {
+        "type": "telegram",
+        "token": TELEGRAM_TOKEN,
+        "chat_id": -1001234567890,
+        "message_thread_id": 7,
+    },
+    "dc": {
+        "type": "discord",
+        "webhook_url": f"https://discord.com/api/webhooks/{DISCORD_ID}/{DISCORD_TOKEN}",
+    },
+    "tm": {
+        "type": "teams",
+        "webhook_url": f"https://x.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig={TEAMS_SIG}",
+    },
 }
 
 
@@ -25,7 +36,10 @@ def chat_config(tmp_path: Path) -> str:
 
 def test_preview_shows_the_telegram_request_without_the_token(tmp_path, capsys):
     """preview prints the sendMessage body: chat, thread, HTML text, parse mode, previews off."""
-    assert main(["preview", "myeduzz.invoice_paid", "--sink", "tg", "--config", chat_config(tmp_path)]) == 0
+    assert (
+        main(["preview", "myeduzz.invoice_paid", "--sink", "tg", "--config", chat_config(tmp_path)])
+        == 0
+    )
     out = capsys.readouterr().out
     body = json.loads(out)
     assert body["chat_id"] == -1001234567890 and body["message_thread_id"] == 7
@@ -47,7 +61,9 @@ def test_preview_shows_discord_and_teams_bodies(tmp_path, capsys):
 
 def test_routes_test_lists_each_channels_body(tmp_path, capsys):
     """routes test renders the event for all three channels, with no secret printed."""
-    assert main(["routes", "test", "myeduzz.invoice_refunded", "--config", chat_config(tmp_path)]) == 0
+    assert (
+        main(["routes", "test", "myeduzz.invoice_refunded", "--config", chat_config(tmp_path)]) == 0
+    )
     out = capsys.readouterr().out
     assert "Venda reembolsada" in out and '"parse_mode": "HTML"' in out and "AdaptiveCard" in out
     assert all(secret not in out for secret in CHAT_SECRETS)
@@ -56,7 +72,9 @@ def test_routes_test_lists_each_channels_body(tmp_path, capsys):
 def test_check_reports_a_bad_chat_sink_with_its_path(tmp_path, capsys):
     """check exits 1 naming the key, without echoing the token."""
     sinks = {**SINKS, "tg": {**SINKS["tg"], "token": "oops-secret"}}
-    path = write_config(tmp_path, sinks=sinks, routes=[{"name": "v", "events": ["*"], "to": ["tg"]}])
+    path = write_config(
+        tmp_path, sinks=sinks, routes=[{"name": "v", "events": ["*"], "to": ["tg"]}]
+    )
     assert main(["check", "--config", path]) == 1
     err = capsys.readouterr()
     assert "sinks.tg.token" in err.out + err.err and "oops-secret" not in err.out + err.err

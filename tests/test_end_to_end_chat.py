@@ -1,4 +1,4 @@
-"""A signed Eduzz sale through the real app reaches fake Telegram, Discord and Teams; secrets stay hidden."""
+"""A signed sale through the app reaches fake Telegram, Discord and Teams; secrets stay hidden."""
 
 from __future__ import annotations
 
@@ -16,13 +16,18 @@ from test_delivery import db, wait_for
 ADMIN = "admin-token-for-the-chat-tests"
 
 
-async def chat_sinks(aiohttp_server: Any) -> tuple[dict[str, Any], TelegramFake, DiscordFake, TeamsFake]:
+async def chat_sinks(
+    aiohttp_server: Any,
+) -> tuple[dict[str, Any], TelegramFake, DiscordFake, TeamsFake]:
     """Three fakes on 127.0.0.1 and the sinks config pointing at them."""
     fakes = TelegramFake(), DiscordFake(), TeamsFake()
     sinks = {}
     for name, fake in zip(("telegram", "discord", "teams"), fakes, strict=True):
         server = await aiohttp_server(fake.app(), host=HOST)
-        sinks[f"avisos-{name}"] = {"type": name, **chat_fields(name, f"http://{HOST}:{server.port}")}
+        sinks[f"avisos-{name}"] = {
+            "type": name,
+            **chat_fields(name, f"http://{HOST}:{server.port}"),
+        }
     return sinks, *fakes
 
 
@@ -34,7 +39,9 @@ def config(sinks: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
     return {"sinks": {**sinks, "ops": ops}, "routes": routes, "server": {"admin_token": ADMIN}}
 
 
-async def test_a_sale_reaches_telegram_discord_and_teams(tmp_path, settings_for, start, aiohttp_server):
+async def test_a_sale_reaches_telegram_discord_and_teams(
+    tmp_path, settings_for, start, aiohttp_server
+):
     """The built-in pt-BR messages arrive in each channel's format, and every delivery succeeds."""
     sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
     client = await start(settings_for(**config(sinks, tmp_path)), worker=True)
@@ -47,14 +54,21 @@ async def test_a_sale_reaches_telegram_discord_and_teams(tmp_path, settings_for,
     assert "Venda aprovada" in shown and "R$ 301,50" in shown and "@everyone <b>Alice</b>" in shown
     embed = dc.sent[0]["embeds"][0]
     assert embed["title"] == "💰 Venda aprovada" and dc.sent[0]["allowed_mentions"] == {"parse": []}
-    assert any(f["value"] == "\\@everyone \\<b\\>Alice\\</b\\> \\*\\*Johnson\\*\\*" for f in embed["fields"])
+    assert any(
+        f["value"] == "\\@everyone \\<b\\>Alice\\</b\\> \\*\\*Johnson\\*\\*"
+        for f in embed["fields"]
+    )
     card = tm.sent[0]["attachments"][0]["content"]
     assert card["body"][0]["text"] == "💰 Venda aprovada"
-    await wait_for(lambda: db(tmp_path, "SELECT DISTINCT status FROM deliveries") == [("succeeded",)])
+    await wait_for(
+        lambda: db(tmp_path, "SELECT DISTINCT status FROM deliveries") == [("succeeded",)]
+    )
 
 
-async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(tmp_path, settings_for, start, aiohttp_server):
-    """401 everywhere: deliveries fail, sinks are disabled with ponte.sink_disabled; no secret anywhere."""
+async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(
+    tmp_path, settings_for, start, aiohttp_server
+):
+    """401 everywhere: deliveries fail, sinks are disabled (ponte.sink_disabled), nothing leaks."""
     sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
     for fake in (tg, dc, tm):
         fake.mode = "revoked"
@@ -64,12 +78,17 @@ async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(tmp_pat
         ops = tmp_path / "ops.jsonl"
         await wait_for(lambda: ops.exists() and ops.read_text().count("ponte.sink_disabled") >= 3)
         auth = {"Authorization": f"Bearer {ADMIN}"}
-        answers = [await (await client.get(path, headers=auth)).text()
-                   for path in ("/api/sinks", "/api/events/1", "/api/deliveries", "/metrics")]  # fmt: skip
+        paths = ("/api/sinks", "/api/events/1", "/api/deliveries", "/metrics")
+        answers = [await (await client.get(path, headers=auth)).text() for path in paths]
     states = {s["name"]: s for s in json.loads(answers[0])["items"]}
     for name in sinks:
         assert states[name]["enabled"] is False and "401" in states[name]["disabled_reason"]
-    texts = [*answers, ops.read_text(), repr(logs), "\n".join(map(str, db(tmp_path, "SELECT * FROM attempts")))]
+    texts = [
+        *answers,
+        ops.read_text(),
+        repr(logs),
+        "\n".join(map(str, db(tmp_path, "SELECT * FROM attempts"))),
+    ]
     for secret in CHAT_SECRETS:
         for text in texts:
             assert secret not in text

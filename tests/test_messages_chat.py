@@ -18,7 +18,10 @@ from service.eduzz.messages_specs import SPECS
 from service.sinks import discord, teams, telegram
 
 CHAT_KINDS = ["telegram", "discord", "teams"]
-HOSTILE = "@everyone <b>negrito</b> <script>alert(1)</script> **bold** _it_ [x](https://evil.example) & &amp; <@123> ~~s~~ `c` # t\n- item\n"
+HOSTILE = (
+    "@everyone <b>negrito</b> <script>alert(1)</script> **bold** _it_ [x](https://evil.example)"
+    " & &amp; <@123> ~~s~~ `c` # t\n- item\n"
+)
 CFG = TelegramConfig(token="1:" + "a" * 30, chat_id=-100)
 
 
@@ -61,11 +64,16 @@ def visible_telegram(text: str) -> str:
 def test_every_event_renders_within_the_providers_rules(event: str, kind: str) -> None:
     """Each fixture's built-in message has the documented shape and passes the provider's checks."""
     message = render(event, kind)
-    assert set(message) == {"telegram": {"text"}, "discord": {"content", "embeds"}, "teams": {"card"}}[kind]
+    assert (
+        set(message)
+        == {"telegram": {"text"}, "discord": {"content", "embeds"}, "teams": {"card"}}[kind]
+    )
     body = payload(kind, message)
     assert provider_errors(kind, body) is None
     headline = SPECS[event].headline
-    shown = visible_telegram(body["text"]) if kind == "telegram" else msgspec.json.encode(body).decode()
+    shown = (
+        visible_telegram(body["text"]) if kind == "telegram" else msgspec.json.encode(body).decode()
+    )
     assert headline in shown
 
 
@@ -97,14 +105,18 @@ def test_a_hostile_buyer_name_is_shown_literally(kind: str) -> None:
         assert HOSTILE.strip() in visible_telegram(body["text"])
         return
     field_values = [leaf for leaf in _strings(body) if "negrito" in leaf]
-    assert field_values and all("\\@everyone" in v and "\\*\\*bold\\*\\*" in v for v in field_values)
+    assert field_values and all(
+        "\\@everyone" in v and "\\*\\*bold\\*\\*" in v for v in field_values
+    )
 
 
 @pytest.mark.parametrize("kind", CHAT_KINDS)
 def test_buyer_contact_data_is_masked(kind: str) -> None:
     """E-mail addresses are masked in every chat channel, as in Slack."""
     envelope = load("myeduzz.invoice_paid")
-    body = msgspec.json.encode(payload(kind, render("myeduzz.invoice_paid", kind, envelope))).decode()
+    body = msgspec.json.encode(
+        payload(kind, render("myeduzz.invoice_paid", kind, envelope))
+    ).decode()
     assert envelope["data"]["buyer"]["email"] not in body
     assert "R$ 301,50" in body or "R$\\u00a0301,50" in body
 
@@ -144,7 +156,9 @@ def test_links_become_a_teams_button_and_a_discord_title_link() -> None:
     """The boleto link is an Action.OpenUrl on Teams and the embed url on Discord."""
     event = "myeduzz.invoice_waiting_payment"
     card = render(event, "teams")["card"]
-    assert card["actions"][0]["type"] == "Action.OpenUrl" and card["actions"][0]["url"].startswith("https://")
+    assert card["actions"][0]["type"] == "Action.OpenUrl" and card["actions"][0]["url"].startswith(
+        "https://"
+    )
     assert render(event, "discord")["embeds"][0]["url"].startswith("https://")
     assert '<a href="https://' in render(event, "telegram")["text"]
 
@@ -157,7 +171,12 @@ def test_an_unsafe_link_is_dropped() -> None:
     envelope["data"].pop("billetUrl", None)
     assert render(event, "teams", envelope)["card"]["actions"] == []
     assert "javascript" not in render(event, "telegram", envelope)["text"]
-    assert "url" not in discord.build_payload(outgoing(message=render(event, "discord", envelope)))["embeds"][0]
+    assert (
+        "url"
+        not in discord.build_payload(outgoing(message=render(event, "discord", envelope)))[
+            "embeds"
+        ][0]
+    )
 
 
 def _strings(node: Any) -> list[str]:

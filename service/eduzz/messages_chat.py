@@ -61,7 +61,9 @@ def _footer(ids: tuple[Field, ...], code: tuple[str, str] = ("", "")) -> str:
     for label, e in ids:
         parts.append(f"{{% if {e} %}} · {label} {{{{ ({e}) | clip(60) }}}}{{% endif %}}")
     parts.append("{% if id %} · ID {{ id | clip(60) }}{% endif %}")
-    parts.append(f"{{% set when = {WHEN} %}}{{% if when %}} · {{{{ when | clip(40) }}}}{{% endif %}}")
+    parts.append(
+        f"{{% set when = {WHEN} %}}{{% if when %}} · {{{{ when | clip(40) }}}}{{% endif %}}"
+    )
     return "".join(parts)
 
 
@@ -80,7 +82,8 @@ def telegram(spec: Spec) -> dict[str, Any]:
     """``{"text": html}`` for one event."""
     head = f"{spec.emoji} <b>{html.escape(spec.headline)}</b>\n{_summary(spec)}\n"
     lines = "".join(
-        f"\n<b>{html.escape(label)}:</b> {_value(e, TELEGRAM_VALUE_LIMIT)}" for label, e in spec.fields
+        f"\n<b>{html.escape(label)}:</b> {_value(e, TELEGRAM_VALUE_LIMIT)}"
+        for label, e in spec.fields
     )
     link = ""
     if spec.link:
@@ -99,7 +102,9 @@ def telegram_generic(title: str) -> dict[str, Any]:
             "{% if fields | length > 25 %}\n… e mais {{ fields | length - 25 }} campo(s)"
             "{% elif not fields %}\n(sem dados){% endif %}")  # fmt: skip
     footer = f"\n\n<i>{_footer((), ('<code>', '</code>'))}</i>"
-    return {"text": f"📨 <b>Evento</b> <code>{{{{ event | clip(100) }}}}</code>{intro}\n{rows}{footer}"}
+    return {
+        "text": f"📨 <b>Evento</b> <code>{{{{ event | clip(100) }}}}</code>{intro}\n{rows}{footer}"
+    }
 
 
 # --- discord -----------------------------------------------------------------------------
@@ -116,8 +121,11 @@ def discord(spec: Spec) -> dict[str, Any]:
     }
     if spec.link:
         embed["url"] = f"{{{{ {_url(spec.link)} }}}}"
-        embed["description"] = f"{{% if {_url(spec.link)} %}}🔗 {_md(spec.link[0])}: clique no título{{% endif %}}"
-    content = f"{{% filter clip(300) %}}{spec.emoji} **{_md(spec.headline)}**{_summary(spec, ': ')}{{% endfilter %}}"
+        embed["description"] = (
+            f"{{% if {_url(spec.link)} %}}🔗 {_md(spec.link[0])}: clique no título{{% endif %}}"
+        )
+    line = f"{spec.emoji} **{_md(spec.headline)}**{_summary(spec, ': ')}"
+    content = f"{{% filter clip(300) %}}{line}{{% endfilter %}}"
     return {"content": content, "embeds": [embed]}
 
 

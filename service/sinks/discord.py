@@ -54,7 +54,9 @@ def build_payload(out: Outgoing, label: str = "discord sink") -> dict[str, Any]:
         raise PermanentSinkError(f"{label}: embeds must be a list of embed objects")
     fitted = fit_embeds(embeds[:MAX_EMBEDS])
     if not content.strip() and not fitted:
-        content = f"Ponte: evento {escape_markdown(out.event)} recebido de {escape_markdown(out.source)}"
+        content = (
+            f"Ponte: evento {escape_markdown(out.event)} recebido de {escape_markdown(out.source)}"
+        )
     return {"content": content, "embeds": fitted, "allowed_mentions": {"parse": []}}
 
 
@@ -89,7 +91,9 @@ def embed_chars(embeds: list[dict[str, Any]]) -> int:
     for embed in embeds:
         total += len(embed.get("title", "")) + len(embed.get("description", ""))
         total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
-        total += len(embed.get("footer", {}).get("text", "")) + len(embed.get("author", {}).get("name", ""))
+        total += len(embed.get("footer", {}).get("text", "")) + len(
+            embed.get("author", {}).get("name", "")
+        )
     return total
 
 

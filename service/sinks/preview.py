@@ -15,7 +15,9 @@ from service.sinks import discord, teams, telegram
 from service.sinks.base import Outgoing
 
 
-def request_body(cfg: SinkConfig, message: dict[str, Any], event: str = "", source: str = "") -> Any:
+def request_body(
+    cfg: SinkConfig, message: dict[str, Any], event: str = "", source: str = ""
+) -> Any:
     """The JSON body a chat sink would POST for ``message``; ``message`` for other kinds."""
     out = Outgoing(delivery_id=0, event_id=0, event=event, source=source, body=b"",
                    message=message, attempt=1)  # fmt: skip

@@ -44,7 +44,9 @@ def build_payload(out: Outgoing, label: str = "teams sink") -> dict[str, Any]:
     """The Workflows message around the rendered ``card``, cut to fit Teams' size limit."""
     card = structured((out.message or {}).get("card"), label, "card")
     if card is None:
-        text = f"Ponte: evento {escape_markdown(out.event)} recebido de {escape_markdown(out.source)}"
+        text = (
+            f"Ponte: evento {escape_markdown(out.event)} recebido de {escape_markdown(out.source)}"
+        )
         card = {"body": [{"type": "TextBlock", "text": text, "wrap": True}]}
     if not isinstance(card, dict) or not isinstance(card.get("body", []), list):
         raise PermanentSinkError(f"{label}: card must be an Adaptive Card object with a body list")
@@ -104,7 +106,11 @@ class TeamsSender:
 
     def _fail(self, reply: Reply) -> NoReturn:
         error = json_object(reply.text).get("error")
-        described = f"{error.get('code', '')}: {error.get('message', '')}" if isinstance(error, dict) else ""
+        described = (
+            f"{error.get('code', '')}: {error.get('message', '')}"
+            if isinstance(error, dict)
+            else ""
+        )
         text = snippet(described or reply.text, self.secrets)
         detail = f"{self.label}: HTTP {reply.status}" + (f" ({text})" if text else "")
         if reply.status in GONE:

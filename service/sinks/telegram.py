@@ -40,7 +40,7 @@ GONE = {
 
 
 def build_payload(cfg: TelegramConfig, out: Outgoing) -> dict[str, Any]:
-    """The ``sendMessage`` body: the rendered HTML ``text`` cut to 4,096, previews off by default."""
+    """The ``sendMessage`` body: the HTML ``text`` cut to 4,096, link previews off by default."""
     text = str((out.message or {}).get("text") or "").strip()
     if not text:
         text = f"Ponte: evento <code>{_escape(out.event)}</code> recebido de {_escape(out.source)}"
@@ -108,4 +108,6 @@ class TelegramSender:
             moved = f"{detail}: the group became a supergroup; set chat_id to {new_id}"
             raise PermanentSinkError(moved, status_code=status)
         check_status(self.label, Reply(status, text, reply.retry_after), self.secrets)
-        raise PermanentSinkError(f"{self.label}: unexpected answer from the Bot API", status_code=status)
+        raise PermanentSinkError(
+            f"{self.label}: unexpected answer from the Bot API", status_code=status
+        )
