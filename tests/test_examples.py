@@ -23,7 +23,8 @@ from service.runtime import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "config" / "examples"
 PATHS = sorted(EXAMPLES.glob("*.yaml"))
-EXPECTED = {"compose", "crm-webhook", "escola-slack", "financeiro-email", "operacao", "vendas-slack"}
+EXPECTED = {"compose", "crm-webhook", "escola-slack", "financeiro-email", "operacao", "vendas-slack",
+            "vendas-telegram", "avisos-discord-teams"}
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?")
 
 
@@ -68,7 +69,7 @@ def context(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_examples_are_all_there():
-    """config/examples/ holds the six documented examples."""
+    """config/examples/ holds the documented examples."""
     assert {p.stem for p in PATHS} == EXPECTED
 
 
