@@ -23,7 +23,14 @@ _VOID = frozenset({"br"})
 def escape_markdown(text: str) -> str:
     """``text`` with Markdown, links and mentions made inert (``\\*``, ``\\@everyone``)."""
     escaped = _INLINE.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}", escaped)
+    return _LINE_START.sub(_line_start, escaped)
+
+
+def _line_start(match: re.Match[str]) -> str:
+    """``- item`` -> ``\\- item``; ``1. um`` -> ``1\\. um`` (a backslash before a digit shows)."""
+    marker = match[2]
+    escaped = f"{marker[:-1]}\\." if marker.endswith(".") else f"\\{marker}"
+    return match[1] + escaped
 
 
 def utf16_len(text: str) -> int:

@@ -195,6 +195,8 @@ class TelegramConfig(SinkBase, tag="telegram", kw_only=True):
             raise ValueError("chat_id: must be a number (-100… for groups) or @channel_name")
         if not self.api_url.startswith(_URL):
             raise ValueError("api_url: must start with http:// or https://")
+        if isinstance(self.chat_id, str) and not self.chat_id.startswith("@"):
+            msgspec.structs.force_setattr(self, "chat_id", int(self.chat_id))  # "${VAR}" is text
         if self.rate_per_second is None:
             group = str(self.chat_id).startswith(("-", "@"))
             msgspec.structs.force_setattr(self, "rate_per_second", 20 / 60 if group else 1.0)

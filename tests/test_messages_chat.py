@@ -185,3 +185,25 @@ def _strings(node: Any) -> list[str]:
     if isinstance(node, list):
         return [s for v in node for s in _strings(v)]
     return [node] if isinstance(node, str) else []
+
+
+def test_author_templates_escape_payload_values_per_channel() -> None:
+    """A route's own template: HTML-escaped for Telegram, Markdown-escaped for Discord and
+    Teams, and URL keys left as they are."""
+    from service.templates import compile_template
+
+    context = {"data": {"name": "<b>@everyone**</b>", "link": "https://e.com/a_b"}}
+    tg = compile_template({"text": "<b>{{ data.name }}</b>"}, kind="telegram").render(context)
+    assert tg == {"text": "<b>&lt;b&gt;@everyone**&lt;/b&gt;</b>"}
+    dc = compile_template(
+        {"content": "{{ data.name }}", "embeds": [{"url": "{{ data.link }}"}]}, kind="discord"
+    ).render(context)
+    assert dc == {
+        "content": "\\<b\\>\\@everyone\\*\\*\\</b\\>",
+        "embeds": [{"url": "https://e.com/a_b"}],
+    }
+    body = [{"type": "TextBlock", "text": "{{ data.name }}"}]
+    card = compile_template({"card": {"body": body, "iconUrl": "{{ data.link }}"}}, kind="teams")
+    rendered = card.render(context)["card"]
+    assert rendered["body"][0]["text"].startswith("\\<b\\>")
+    assert rendered["iconUrl"].endswith("a_b")

@@ -216,3 +216,10 @@ def test_bad_settings_are_config_errors_with_their_path(field: str, value: Any) 
     with pytest.raises(ConfigError) as info:
         sinks(**{"token": TELEGRAM_TOKEN, "chat_id": 1, field: value})
     assert info.value.errors[0].startswith(f"sinks.t.{field}")
+
+
+def test_a_numeric_chat_id_from_an_env_var_becomes_a_number() -> None:
+    """``chat_id: ${VAR}`` gives text; it is sent as the number Telegram knows."""
+    raw = {"sinks": {"t": {"type": "telegram", "token": "${T}", "chat_id": "${C}"}}}
+    config = parse_config(raw, env={"T": TELEGRAM_TOKEN, "C": "-1001234567890"})
+    assert config.sinks["t"].chat_id == -1001234567890

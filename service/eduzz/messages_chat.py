@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from service.chatformat import escape_markdown
 from service.eduzz.messages_specs import SPECS, Field, Spec
 
 VALUE_LIMIT = 300
@@ -27,7 +28,6 @@ _COLOURS = (
     (AMBER, ("waiting", "opened", "recovering", "scheduled", "negotiated", "attempted", "help")),
     (GREEN, ("paid", "created", "finished", "completed", "processed", "checkin", "added")),
 )
-MARKDOWN_LITERAL = str.maketrans({c: f"\\{c}" for c in "\\*_~`|[]()<>@#"})
 
 
 def colour(event: str) -> int:
@@ -72,7 +72,8 @@ def _url(link: Field) -> str:
 
 
 def _md(text: str) -> str:
-    return text.translate(MARKDOWN_LITERAL)
+    """Literal text written here, escaped as the Markdown channels need it."""
+    return escape_markdown(text)
 
 
 # --- telegram ----------------------------------------------------------------------------
