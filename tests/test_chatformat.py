@@ -75,3 +75,13 @@ def test_cut_html_keeps_any_valid_message_valid(tokens: list[str], limit: int) -
         assert cut == text
     else:
         assert "…" in cut
+
+
+@pytest.mark.parametrize("limit", range(1, 14))
+def test_clip_in_telegram_html_never_cuts_an_entity(limit: int) -> None:
+    """``{% filter clip(n) %}`` over escaped output drops a half entity instead of keeping it."""
+    from service.templates import compile_template
+
+    source = f"{{% filter clip({limit}) %}}{{{{ data.x }}}}{{% endfilter %}}"
+    text = compile_template({"text": source}, kind="telegram").render({"data": {"x": "a&b<c>&&"}})
+    assert telegram_text_error(text["text"]) is None
