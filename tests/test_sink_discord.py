@@ -139,3 +139,14 @@ def test_embeds_that_are_not_objects_fail_permanently() -> None:
     """A template rendering embeds to a number cannot be sent."""
     with pytest.raises(PermanentSinkError, match="embeds must be a list"):
         build_payload(outgoing(message={"embeds": [1, 2]}))
+
+
+def test_fields_that_are_not_a_list_fail_permanently() -> None:
+    """``fields`` rendered to text cannot be fitted: a clear error, not a crash."""
+    with pytest.raises(PermanentSinkError, match=r"embeds\[0\]\.fields must be a list"):
+        build_payload(outgoing(message={"embeds": [{"title": "x", "fields": "a, b"}]}))
+
+
+def test_a_footer_that_is_text_does_not_break_the_count() -> None:
+    """Odd shapes are counted as nothing rather than crashing the sink."""
+    assert embed_chars([{"title": "ab", "footer": "text", "author": None}]) == 2

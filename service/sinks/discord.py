@@ -52,6 +52,12 @@ def build_payload(out: Outgoing, label: str = "discord sink") -> dict[str, Any]:
     embeds = [embeds] if isinstance(embeds, dict) else embeds
     if not isinstance(embeds, list) or not all(isinstance(e, dict) for e in embeds):
         raise PermanentSinkError(f"{label}: embeds must be a list of embed objects")
+    for i, embed in enumerate(embeds):
+        fields = embed.get("fields", [])
+        if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+            raise PermanentSinkError(
+                f"{label}: embeds[{i}].fields must be a list of {{name, value}}"
+            )
     fitted = fit_embeds(embeds[:MAX_EMBEDS])
     if not content.strip() and not fitted:
         content = (
@@ -89,12 +95,22 @@ def embed_chars(embeds: list[dict[str, Any]]) -> int:
     """Characters Discord counts towards 6,000: titles, descriptions, fields, footers, authors."""
     total = 0
     for embed in embeds:
-        total += len(embed.get("title", "")) + len(embed.get("description", ""))
-        total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
-        total += len(embed.get("footer", {}).get("text", "")) + len(
-            embed.get("author", {}).get("name", "")
+        total += len(str(embed.get("title", ""))) + len(str(embed.get("description", "")))
+        total += sum(
+            len(str(f.get("name", ""))) + len(str(f.get("value", ""))) for f in _fields(embed)
         )
+        total += len(_inner(embed, "footer", "text")) + len(_inner(embed, "author", "name"))
     return total
+
+
+def _fields(embed: dict[str, Any]) -> list[dict[str, Any]]:
+    fields = embed.get("fields")
+    return [f for f in fields if isinstance(f, dict)] if isinstance(fields, list) else []
+
+
+def _inner(embed: dict[str, Any], key: str, sub: str) -> str:
+    part = embed.get(key)
+    return str(part.get(sub, "")) if isinstance(part, dict) else ""
 
 
 def _fit(embed: dict[str, Any]) -> dict[str, Any]:
@@ -102,9 +118,8 @@ def _fit(embed: dict[str, Any]) -> dict[str, Any]:
     for key, limit in LIMITS.items():
         if key in fitted:
             fitted[key] = clip_plain(str(fitted[key]), limit)
-    fields = fitted.get("fields")
-    if isinstance(fields, list):
-        fitted["fields"] = [_field(f) for f in fields if isinstance(f, dict)][:MAX_FIELDS]
+    if "fields" in fitted:
+        fitted["fields"] = [_field(f) for f in _fields(fitted)][:MAX_FIELDS]
     for key, limit in (("footer", FOOTER), ("author", AUTHOR)):
         part = fitted.get(key)
         if isinstance(part, dict):
