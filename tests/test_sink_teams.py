@@ -134,3 +134,13 @@ async def test_an_invalid_card_is_permanent_with_the_reason(
     card = {"body": [{"type": "Marquee", "text": "x"}]}
     error = await send_expecting(sink, PermanentSinkError, outgoing(message={"card": card}))
     assert "InvalidRequestContent" in str(error) and "Marquee" in str(error)
+
+
+def test_one_huge_text_block_is_shortened_not_dropped() -> None:
+    """A card that is one 100,000-character text keeps its start, cut with "…"."""
+    card = {"body": [{"type": "TextBlock", "text": "ação " * 20_000}]}
+    payload = build_payload(outgoing(message={"card": card}))
+    body = payload["attachments"][0]["content"]["body"]
+    assert len(msgspec.json.encode(payload)) <= TEAMS_LIMIT and teams_errors(payload) == []
+    assert body[0]["text"].startswith("ação ação") and body[0]["text"].endswith("…")
+    assert body[-1] == CUT_NOTE

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import msgspec
 
-from service.chatformat import escape_markdown
+from service.chatformat import clip_plain, escape_markdown
 from service.config import TeamsConfig
 from service.errors import PermanentSinkError, SinkGoneError
 from service.sinks.base import Outgoing, SendResult
@@ -65,12 +65,30 @@ def fit(message: dict[str, Any]) -> dict[str, Any]:
         return message
     card = dict(message["attachments"][0]["content"])
     body: list[Any] = list(card.get("body", []))
-    while body:
+    while len(body) > 1:
         body.pop()
-        card["body"] = [*body, CUT_NOTE]
-        cut = _message(card)
-        if len(msgspec.json.encode(cut)) <= SIZE_LIMIT:
+        cut = _message({**card, "body": [*body, CUT_NOTE]})
+        if _fits(cut):
             return cut
+    return _cut_first(card, body[0] if body else None)
+
+
+def _fits(message: dict[str, Any]) -> bool:
+    return len(msgspec.json.encode(message)) <= SIZE_LIMIT
+
+
+def _cut_first(card: dict[str, Any], first: Any) -> dict[str, Any]:
+    """The card with only its first element, its ``text`` shortened until the message fits."""
+    text = first.get("text") if isinstance(first, dict) else None
+    if isinstance(text, str):
+        length = SIZE_LIMIT
+        while length > 0:
+            cut = _message(
+                {**card, "body": [{**first, "text": clip_plain(text, length)}, CUT_NOTE]}
+            )
+            if _fits(cut):
+                return cut
+            length = length * 3 // 4
     return _message({**card, "body": [CUT_NOTE], "actions": []})
 
 
