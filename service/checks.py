@@ -14,6 +14,7 @@ from typing import Any
 from service.config import Config, FileSink, SinkConfig
 from service.eduzz import catalogue
 from service.errors import ConfigError
+from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 from service.templates import CompiledTemplate, compile_template
 
 TEMPLATE_KEYS = {
@@ -120,6 +121,9 @@ def config_warnings(config: Config) -> list[str]:
             found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
+    for name, cfg in config.sinks.items():
+        if isinstance(cfg, CHAT_CONFIGS):
+            found += chat_warnings(name, cfg)
     for i, route in enumerate(config.routes):
         found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
                   for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]

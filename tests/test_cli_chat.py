@@ -78,3 +78,19 @@ def test_check_reports_a_bad_chat_sink_with_its_path(tmp_path, capsys):
     assert main(["check", "--config", path]) == 1
     err = capsys.readouterr()
     assert "sinks.tg.token" in err.out + err.err and "oops-secret" not in err.out + err.err
+
+
+def test_check_warns_about_a_token_sent_in_clear_and_a_teams_url_without_sig(tmp_path, capsys):
+    """Valid but risky: http:// to a remote Bot API, a Workflows URL cut before ``sig=``."""
+    sinks = {
+        "tg": {**SINKS["tg"], "api_url": "http://telegram-proxy.example.com"},
+        "tm": {
+            "type": "teams",
+            "webhook_url": "https://x.logic.azure.com/workflows/1/triggers/manual",
+        },
+    }
+    routes = [{"name": "v", "events": ["*"], "to": ["tg", "tm"]}]
+    assert main(["check", "--config", write_config(tmp_path, sinks=sinks, routes=routes)]) == 0
+    err = capsys.readouterr().err
+    assert "sinks.tg.api_url: plain http://" in err and "sinks.tm.webhook_url: no sig=" in err
+    assert TELEGRAM_TOKEN not in err
