@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
+import sys
 from typing import Any
 
+import aiohttp
 import structlog
+import yaml
 from chat_fakes import DiscordFake, TeamsFake, TelegramFake
-from conftest import fixture_body, post_signed
-from sink_contract import CHAT_SECRETS, HOST, chat_fields
+from conftest import base_config, fixture_body, post_signed, sign
+from sink_contract import CHAT_SECRETS, HOST, chat_fields, free_port
 from test_delivery import db, wait_for
 
 ADMIN = "admin-token-for-the-chat-tests"
@@ -93,3 +97,43 @@ async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(
         for text in texts:
             assert secret not in text
     assert "Unauthorized" in answers[1] and "Invalid Webhook Token" in answers[1]
+
+
+async def test_ponte_serve_delivers_to_all_three_channels(tmp_path, aiohttp_server):
+    """`ponte serve` as its own process: a signed sale reaches the three fakes; no secret in its log."""
+    sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
+    port = free_port()
+    raw = base_config(tmp_path, **config(sinks, tmp_path))
+    raw["server"]["port"] = port
+    path = tmp_path / "ponte.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "serve", "--config", str(path),
+            stdout=out, stderr=out, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            async with aiohttp.ClientSession() as session:
+                base = f"http://{HOST}:{port}"
+                await wait_for(lambda: _ready(session, f"{base}/readyz"), timeout=60)
+                body = fixture_body("myeduzz.invoice_paid")
+                headers = {"x-signature": sign(body), "content-type": "application/json"}
+                async with session.post(f"{base}/webhooks/eduzz", data=body, headers=headers) as r:
+                    assert r.status == 200
+                await wait_for(lambda: tg.sent and dc.sent and tm.sent, timeout=30)
+        finally:
+            proc.terminate()
+            await proc.wait()
+    assert "Venda aprovada" in tg.sent[0]["text"]
+    text = log.read_text(encoding="utf-8")
+    assert "delivery_attempted" in text
+    assert all(secret not in text for secret in CHAT_SECRETS)
+
+
+async def _ready(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url) as resp:
+            return resp.status == 200
+    except aiohttp.ClientError:
+        return False
