@@ -100,7 +100,7 @@ async def test_revoked_credentials_disable_each_sink_and_no_secret_leaks(
 
 
 async def test_ponte_serve_delivers_to_all_three_channels(tmp_path, aiohttp_server):
-    """`ponte serve` as its own process: a signed sale reaches the three fakes; no secret in its log."""
+    """`ponte serve` as a process: a signed sale reaches the three fakes; no secret in its log."""
     sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
     port = free_port()
     raw = base_config(tmp_path, **config(sinks, tmp_path))
