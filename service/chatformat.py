@@ -1,8 +1,10 @@
 """Text rules the chat sinks share: Markdown escaping, length in the provider's units, safe cuts.
 
-- Discord and Teams (Adaptive Cards) read Markdown: ``escape_markdown`` puts a backslash
-  before every character that could start formatting, a link or a mention, so payload
-  text such as ``**x**``, ``[a](b)`` or ``@everyone`` shows literally.
+- Discord reads Markdown: ``escape_markdown`` puts a backslash before every character that
+  could start formatting, a link or a mention, so payload text such as ``**x**``, ``[a](b)``
+  or ``@everyone`` shows literally.
+- Teams (Adaptive Cards) reads only bold, italic, lists and links, and shows any other
+  backslash: ``escape_teams`` escapes just those (``*``, ``_``, ``[``, ``]``, list markers).
 - Telegram reads a small HTML subset: ``cut_html`` shortens a message without ever cutting
   inside a tag or an entity, closes the tags it leaves open and ends with a visible "…".
 - Telegram counts UTF-16 code units (an emoji counts 2): ``utf16_len``.
@@ -15,6 +17,8 @@ import re
 ELLIPSIS = "…"
 _INLINE = re.compile(r"([\\*_~`|\[\]()<>@#])")
 _LINE_START = re.compile(r"(?m)^(\s*)([-+>]|\d+\.)(?=\s|$)")
+_TEAMS_INLINE = re.compile(r"([*_\[\]])")
+_TEAMS_LINE_START = re.compile(r"(?m)^(\s*)([-+]|\d+\.)(?=\s|$)")
 _TOKEN = re.compile(r"<[^>]*>|&[#A-Za-z0-9]+;|[\s\S]")
 _TAG = re.compile(r"^<\s*(/?)\s*([A-Za-z-]+)")
 _VOID = frozenset({"br"})
@@ -24,6 +28,12 @@ def escape_markdown(text: str) -> str:
     """``text`` with Markdown, links and mentions made inert (``\\*``, ``\\@everyone``)."""
     escaped = _INLINE.sub(r"\\\1", text)
     return _LINE_START.sub(_line_start, escaped)
+
+
+def escape_teams(text: str) -> str:
+    """``text`` with the Markdown Teams cards read made inert (``\\*``, ``\\[``, ``\\- item``)."""
+    escaped = _TEAMS_INLINE.sub(r"\\\1", text)
+    return _TEAMS_LINE_START.sub(_line_start, escaped)
 
 
 def _line_start(match: re.Match[str]) -> str:

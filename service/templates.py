@@ -27,8 +27,8 @@ slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or a
 (``slack_link`` builds safe links); email -- leaves under an ``html`` key are
 HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
 spaces; telegram -- every leaf is HTML-autoescaped (Telegram's HTML parse mode);
-discord, teams -- Markdown specials get a backslash (``chatformat.escape_markdown``),
-except under ``url``-like keys; webhook, file -- none.
+discord, teams -- Markdown specials get a backslash (``chatformat.escape_markdown``,
+``escape_teams``), except under ``url``-like keys; webhook, file -- none.
 
 Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 
@@ -61,7 +61,7 @@ from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
-from service.chatformat import escape_markdown
+from service.chatformat import escape_markdown, escape_teams
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
 
 KINDS = ("slack", "email", "webhook", "file", "telegram", "discord", "teams")
@@ -131,8 +131,12 @@ def _plain_finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _markdown_finalize(value: Any) -> Any:
+def _discord_finalize(value: Any) -> Any:
     return escape_markdown("" if value is None else str(value))
+
+
+def _teams_finalize(value: Any) -> Any:
+    return escape_teams("" if value is None else str(value))
 
 
 def _is_link_key(keys: tuple[str, ...]) -> bool:
@@ -144,7 +148,8 @@ def _is_link_key(keys: tuple[str, ...]) -> bool:
 @functools.lru_cache(maxsize=64)
 def _environment(kind: str, timezone: str, html: bool, markdown: bool = False) -> _Sandbox:
     finalize = _slack_finalize if kind == "slack" else _plain_finalize
-    finalize = _markdown_finalize if markdown else finalize
+    if markdown:
+        finalize = _teams_finalize if kind == "teams" else _discord_finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)

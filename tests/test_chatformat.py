@@ -7,7 +7,7 @@ from chat_fakes import telegram_text_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.chatformat import clip_plain, cut_html, escape_markdown, utf16_len
+from service.chatformat import clip_plain, cut_html, escape_markdown, escape_teams, utf16_len
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,17 @@ def test_clip_in_telegram_html_never_cuts_an_entity(limit: int) -> None:
     source = f"{{% filter clip({limit}) %}}{{{{ data.x }}}}{{% endfilter %}}"
     text = compile_template({"text": source}, kind="telegram").render({"data": {"x": "a&b<c>&&"}})
     assert telegram_text_error(text["text"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("**negrito** _it_", "\\*\\*negrito\\*\\* \\_it\\_"),
+        ("[x](https://e.com)", "\\[x\\](https://e.com)"),
+        ("- item\n1. um\n# h > q", "\\- item\n1\\. um\n# h > q"),
+        ("@everyone <b> ~s~ `c` R$ 1,00", "@everyone <b> ~s~ `c` R$ 1,00"),
+    ],
+)
+def test_escape_teams_touches_only_what_cards_read(text: str, escaped: str) -> None:
+    """Teams reads bold, italic, lists and links; anything else escaped would show a backslash."""
+    assert escape_teams(text) == escaped

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from service.chatformat import escape_markdown
+from service.chatformat import escape_markdown, escape_teams
 from service.eduzz.messages_specs import SPECS, Field, Spec
 
 VALUE_LIMIT = 300
@@ -72,8 +72,13 @@ def _url(link: Field) -> str:
 
 
 def _md(text: str) -> str:
-    """Literal text written here, escaped as the Markdown channels need it."""
+    """Literal text written here, escaped for Discord's Markdown."""
     return escape_markdown(text)
+
+
+def _tmd(text: str) -> str:
+    """Literal text written here, escaped for a Teams card's Markdown."""
+    return escape_teams(text)
 
 
 # --- telegram ----------------------------------------------------------------------------
@@ -150,9 +155,9 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 def teams(spec: Spec) -> dict[str, Any]:
     """``{"card": ...}``: an Adaptive Card with headline, summary, facts, footer and a link."""
-    facts = [{"title": _md(label), "value": _value(e)} for label, e in spec.fields]
+    facts = [{"title": _tmd(label), "value": _value(e)} for label, e in spec.fields]
     body = [
-        _text(f"{spec.emoji} {_md(spec.headline)}", weight="Bolder", size="Medium"),
+        _text(f"{spec.emoji} {_tmd(spec.headline)}", weight="Bolder", size="Medium"),
         _text(_summary(spec), isSubtle=True),
         {"type": "FactSet", "facts": facts},
         _text(_footer(spec.ids), size="Small", isSubtle=True),
@@ -173,7 +178,7 @@ def teams_generic(title: str) -> dict[str, Any]:
             "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip
     body = [_text("📨 Evento {{ event | clip(100) }}", weight="Bolder", size="Medium")]
     if title:
-        body.append(_text(_md(title), isSubtle=True))
+        body.append(_text(_tmd(title), isSubtle=True))
     body += [_text(rows), _text(_footer(()), size="Small", isSubtle=True)]
     return {"card": {"type": "AdaptiveCard", "version": "1.4", "body": body}}
 

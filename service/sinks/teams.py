@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import msgspec
 
-from service.chatformat import clip_plain, escape_markdown
+from service.chatformat import clip_plain, escape_teams
 from service.config import TeamsConfig
 from service.errors import PermanentSinkError, SinkGoneError
 from service.sinks.base import Outgoing, SendResult
@@ -44,9 +44,7 @@ def build_payload(out: Outgoing, label: str = "teams sink") -> dict[str, Any]:
     """The Workflows message around the rendered ``card``, cut to fit Teams' size limit."""
     card = structured((out.message or {}).get("card"), label, "card")
     if card is None:
-        text = (
-            f"Ponte: evento {escape_markdown(out.event)} recebido de {escape_markdown(out.source)}"
-        )
+        text = f"Ponte: evento {escape_teams(out.event)} recebido de {escape_teams(out.source)}"
         card = {"body": [{"type": "TextBlock", "text": text, "wrap": True}]}
     if not isinstance(card, dict) or not isinstance(card.get("body", []), list):
         raise PermanentSinkError(f"{label}: card must be an Adaptive Card object with a body list")
