@@ -60,8 +60,8 @@ from jinja2 import exceptions as jx
 from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from service.errors import ConfigError, TemplateError
 from service.chatformat import escape_markdown, escape_teams
+from service.errors import ConfigError, TemplateError
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
 
 KINDS = ("slack", "email", "webhook", "file", "telegram", "discord", "teams")
