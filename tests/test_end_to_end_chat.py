@@ -137,3 +137,31 @@ async def _ready(session: aiohttp.ClientSession, url: str) -> bool:
             return resp.status == 200
     except aiohttp.ClientError:
         return False
+
+
+async def test_rate_limits_wait_for_the_providers_hint_then_deliver(
+    tmp_path, settings_for, start, aiohttp_server
+):
+    """429 with a hint reschedules each delivery at least that far ahead; a retry delivers it."""
+    sinks, tg, dc, tm = await chat_sinks(aiohttp_server)
+    for fake in (tg, dc, tm):
+        fake.mode = "rate_limited"
+    sections = {**config(sinks, tmp_path), "delivery": {"retry_schedule": ["1s"]}}
+    client = await start(settings_for(**sections), worker=True)
+    await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+    query = (
+        "SELECT d.id, d.sink, d.next_attempt_at - a.started_at, a.status_code FROM deliveries d "
+        "JOIN attempts a ON a.delivery_id = d.id WHERE d.sink LIKE 'avisos-%'"
+    )
+    await wait_for(lambda: len(db(tmp_path, query)) == 3)
+    for _, sink, wait, status in db(tmp_path, query):
+        assert status == 429 and wait >= 7, (sink, wait)  # the schedule alone says ~1s
+    for fake in (tg, dc, tm):
+        fake.mode = "ok"
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    for delivery_id, *_ in db(tmp_path, query):
+        assert (
+            await client.post(f"/api/deliveries/{delivery_id}/retry", headers=auth)
+        ).status == 200
+    # the Telegram lane spaces a group's messages 3 s apart (20/min): the retry waits its turn
+    await wait_for(lambda: tg.sent and dc.sent and tm.sent, timeout=20)
