@@ -17,6 +17,7 @@ from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.lint import lint_warnings, route_errors
 from service.reports import compile_reports
+from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 from service.templates import CompiledTemplate, compile_template
 
 TEMPLATE_KEYS = {
@@ -25,6 +26,9 @@ TEMPLATE_KEYS = {
     "webhook": {"body", "headers"},
     "whatsapp": {"text", "parameters"},
     "google_sheets": {"columns"},
+    "telegram": {"text"},
+    "discord": {"content", "embeds"},
+    "teams": {"card"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
 
@@ -133,6 +137,9 @@ def config_warnings(config: Config) -> list[str]:
             found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
+    for name, cfg in config.sinks.items():
+        if isinstance(cfg, CHAT_CONFIGS):
+            found += chat_warnings(name, cfg)
     for i, route in enumerate(config.routes):
         found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
                   for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]

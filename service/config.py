@@ -233,7 +233,63 @@ def _check_api_url(url: str) -> None:
         raise ValueError("api_url: must start with http:// or https://")
 
 
-SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
+# --- chat sinks (telegram, discord, teams): defaults follow each provider's documented limits
+
+
+_URL = ("http://", "https://")
+_BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_CHAT_ID = re.compile(r"^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})$")
+
+
+class TelegramConfig(SinkBase, tag="telegram", kw_only=True):
+    """Bot API ``sendMessage`` to one chat; 1 message/s to a user, 20/minute to a group."""
+
+    token: str
+    chat_id: int | str
+    message_thread_id: Positive | None = None
+    api_url: str = "https://api.telegram.org"
+    link_previews: bool = False
+
+    def __post_init__(self) -> None:
+        if not _BOT_TOKEN.match(self.token):  # never echo the token itself
+            raise ValueError("token: does not look like a bot token from @BotFather (123456:ABC…)")
+        if not _CHAT_ID.match(str(self.chat_id)):
+            raise ValueError("chat_id: must be a number (-100… for groups) or @channel_name")
+        if not self.api_url.startswith(_URL):
+            raise ValueError("api_url: must start with http:// or https://")
+        if isinstance(self.chat_id, str) and not self.chat_id.startswith("@"):
+            msgspec.structs.force_setattr(self, "chat_id", int(self.chat_id))  # "${VAR}" is text
+        if self.rate_per_second is None:
+            group = str(self.chat_id).startswith(("-", "@"))
+            msgspec.structs.force_setattr(self, "rate_per_second", 20 / 60 if group else 1.0)
+
+
+class DiscordConfig(SinkBase, tag="discord", kw_only=True):
+    """An incoming webhook; 0.5 message/s (Discord allows 30/minute per channel)."""
+
+    webhook_url: str
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.webhook_url.startswith(_URL) or "/webhooks/" not in self.webhook_url:
+            raise ValueError("webhook_url: must be a Discord webhook URL (https://discord.com/api/webhooks/…)")
+
+
+class TeamsConfig(SinkBase, tag="teams", kw_only=True):
+    """A Teams Workflows webhook (Adaptive Card); 1 message/s (the Teams connector allows 100/minute)."""
+
+    webhook_url: str
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.webhook_url.startswith(_URL):
+            raise ValueError("webhook_url: must start with https:// (the URL the Workflows trigger shows)")
+
+
+SinkConfig = (
+    SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
+    | TelegramConfig | DiscordConfig | TeamsConfig
+)
 
 
 # --- routes, delivery, messages -----------------------------------------------------

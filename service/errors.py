@@ -14,7 +14,7 @@
     └── SinkError               a sink could not deliver
         ├── TransientSinkError  worth retrying (5xx, 429, timeouts, connection errors)
         └── PermanentSinkError  retrying will not help (other 4xx, bad payload)
-            └── SinkGoneError   410 Gone or revoked credentials: the sink gets disabled
+            └── SinkGoneError   410 Gone, or credentials revoked: the sink gets disabled
 
 Domain errors become HTTP statuses in one place: ``service.ingest``.
 Error messages never contain secrets (URLs with tokens, passwords, signing keys).

@@ -229,7 +229,11 @@ def clip(value: Any, length: int = 200) -> str:
     """At most ``length`` characters, "…" when cut; None -> ""."""
     text = _text(value)
     if len(text) > length:
-        text = text[: max(length - 1, 0)].rstrip() + "…"
+        text = text[: max(length - 1, 0)]
+        amp = text.rfind("&") if isinstance(value, Markup) else -1
+        if amp != -1 and ";" not in text[amp:]:  # escaped HTML: never cut inside an entity
+            text = text[:amp]
+        text = text.rstrip() + "…"
     return type(value)(text) if isinstance(value, (Markup, SlackText)) else text
 
 

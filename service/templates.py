@@ -27,6 +27,9 @@ slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or a
 (``slack_link`` builds safe links); email -- leaves under an ``html`` key are
 HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
 spaces; whatsapp -- markup characters made inert (``service.whatsapp_format``);
+telegram -- every leaf is HTML-autoescaped (Telegram's HTML parse mode);
+discord, teams -- Markdown specials get a backslash (``chatformat.escape_markdown``,
+``escape_teams``), except under ``url``-like keys;
 webhook, file, google_sheets -- none (Sheets rows are sent RAW: never read as formulas).
 
 Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
@@ -61,12 +64,15 @@ from jinja2 import exceptions as jx
 from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from service.chatformat import escape_markdown, escape_teams
 from service.errors import ConfigError, TemplateError
 from service.filters import FILTERS, SlackText, moment_filter, slack_escape
 from service.phones import e164_or_empty
 from service.whatsapp_format import whatsapp_escape, whatsapp_finalize
 
-KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets")
+KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets", "telegram", "discord",
+         "teams")
+MARKDOWN_KINDS = ("discord", "teams")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -135,9 +141,25 @@ def _plain_finalize(value: Any) -> Any:
 _FINALIZE = {"slack": _slack_finalize, "whatsapp": whatsapp_finalize}
 
 
+def _discord_finalize(value: Any) -> Any:
+    return escape_markdown("" if value is None else str(value))
+
+
+def _teams_finalize(value: Any) -> Any:
+    return escape_teams("" if value is None else str(value))
+
+
+def _is_link_key(keys: tuple[str, ...]) -> bool:
+    """Leaves under ``url``-like keys (``url``, ``iconUrl``) and colours are not Markdown."""
+    last = keys[-1].lower() if keys else ""
+    return last.endswith("url") or last in ("color", "timestamp")
+
+
 @functools.lru_cache(maxsize=64)
-def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
+def _environment(kind: str, timezone: str, html: bool, markdown: bool = False) -> _Sandbox:
     finalize = _FINALIZE.get(kind, _plain_finalize)
+    if markdown:
+        finalize = _teams_finalize if kind == "teams" else _discord_finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     zone = ZoneInfo(timezone)
@@ -269,7 +291,9 @@ def _compile(node: Any, path: str, keys: tuple[str, ...], job: _Job) -> Any:
 
 def _compile_leaf(source: str, path: str, keys: tuple[str, ...], job: _Job) -> _Leaf | None:
     email = job.kind == "email"
-    env = _environment(job.kind, job.timezone, email and "html" in keys)
+    html = (email and "html" in keys) or job.kind == "telegram"
+    markdown = job.kind in MARKDOWN_KINDS and not _is_link_key(keys)
+    env = _environment(job.kind, job.timezone, html, markdown)
     try:
         ast = env.parse(source)
         _check_names(ast, env)

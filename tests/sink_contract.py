@@ -29,10 +29,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from multidict import CIMultiDict
 
 from service.config import (
+    DiscordConfig,
     EmailSink,
     GoogleSheetsConfig,
     SinkConfig,
     SlackSink,
+    TeamsConfig,
+    TelegramConfig,
     WebhookSink,
     WhatsAppConfig,
 )
@@ -62,6 +65,32 @@ OK_BODIES = {"slack_bot": '{"ok": true, "ts": "1.2"}', "whatsapp": '{"messages":
              "google_sheets": '{"updates": {"updatedRows": 1, "updatedRange": "Vendas!A1:B1"}}'}
 # --- end whatsapp and google_sheets ---
 BODY = b'{"id": "abc", "event": "myeduzz.invoice_paid", "data": {"price": {"value": 10.50}}}'
+
+
+# --- chat sinks: telegram, discord, teams (helper "chat") ---------------------------------
+
+KINDS += ["telegram", "discord", "teams"]
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+DISCORD_ID, DISCORD_TOKEN = "112233445566778899", "d1sc0rdW3bh00kT0k3nTh4tIsS3cr3t-0123456789abcdef"
+TEAMS_SIG = "S1gN4tur3ThatIsVerySecret_0123456789abcdefAB"
+CHAT_SECRETS = [TELEGRAM_TOKEN, TELEGRAM_TOKEN.partition(":")[2], DISCORD_TOKEN, TEAMS_SIG]
+OK_BODIES.update({
+    "telegram": '{"ok": true, "result": {"message_id": 5}}',
+    "discord": '{"id": "1234"}',
+})
+
+
+def chat_fields(kind: str, base: str) -> dict[str, Any]:
+    """The config fields of a chat sink of ``kind`` talking to ``base``."""
+    if kind == "telegram":
+        return {"token": TELEGRAM_TOKEN, "chat_id": -1001234567890, "api_url": base}
+    if kind == "discord":
+        return {"webhook_url": f"{base}/api/webhooks/{DISCORD_ID}/{DISCORD_TOKEN}"}
+    flow = f"{base}/workflows/0f1e2d3c/triggers/manual/paths/invoke"
+    return {"webhook_url": f"{flow}?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={TEAMS_SIG}"}
+
+
+# --- end of the chat block -----------------------------------------------------------------
 
 
 def outgoing(**changes: Any) -> Outgoing:
@@ -220,6 +249,8 @@ def sink_config(kind: str, port: int, **extra: Any) -> Any:
         case "webhook":
             url = f"{base}/hooks/eduzz?token={WEBHOOK_QUERY_TOKEN}"
             fields = {"url": url, "signing_secret": SIGNING_SECRET}
+        case "telegram" | "discord" | "teams":
+            fields = chat_fields(kind, base)
         case "email":
             fields = {
                 "host": HOST, "port": port, "security": "none", "username": SMTP_USER,
@@ -244,6 +275,7 @@ def _channel_fields(kind: str, base: str) -> dict[str, Any]:
 CONFIG_TYPES: dict[str, type[SinkConfig]] = {
     "slack_webhook": SlackSink, "slack_bot": SlackSink, "webhook": WebhookSink, "email": EmailSink,
     "whatsapp": WhatsAppConfig, "google_sheets": GoogleSheetsConfig,
+    "telegram": TelegramConfig, "discord": DiscordConfig, "teams": TeamsConfig,
 }  # fmt: skip
 
 
@@ -256,6 +288,7 @@ SECRETS = [
     SLACK_PATH_TOKEN, f"T0000/B0000/{SLACK_PATH_TOKEN}", BOT_TOKEN, SMTP_PASSWORD,
     SIGNING_SECRET, SIGNING_SECRET.removeprefix("whsec_"), WEBHOOK_QUERY_TOKEN,
     WHATSAPP_TOKEN, GOOGLE_ACCESS_TOKEN, GOOGLE_PRIVATE_KEY.split("-----")[2].strip()[:64],
+    *CHAT_SECRETS,
 ]  # fmt: skip
 
 

@@ -294,7 +294,7 @@ async def test_reload_that_changes_a_sink_keeps_delivering(tmp_path, settings_fo
     await client.app[WORKER].apply(changed)
     for i in range(3):
         await post_signed(client, json.dumps({"id": f"r{i + 2}", "event": "acme.x", "data": {}}).encode())
-    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)])
-    # the lane frees its slot just after the attempt is recorded: wait for it, never a leak
-    await wait_for(lambda: client.app[WORKER].lanes["crm"].inflight == 0)
+    # a task's slot is freed by its done-callback, just after its attempt is recorded: wait for both
+    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)]
+                   and client.app[WORKER].lanes["crm"].inflight == 0)
     assert endpoint.received[-1][2].get("x-v") == "2"

@@ -93,6 +93,16 @@ DESCRIPTIONS: dict[str, str] = {
     "WebhookSink.signing_secret": "`whsec_<base64>`: sign each request the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature` headers). Unset: unsigned.",
     "WebhookSink.headers": "Extra request headers for every delivery (a route's template `headers` override them).",
     "WebhookSink.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
+    # chat sinks (docs/channels.md)
+    "TelegramConfig.token": "Bot token from @BotFather (`123456:ABC...`). It is part of the request path, so it is kept out of logs, errors and the API.",
+    "TelegramConfig.chat_id": "Where to post: a group or channel id (`-100...`), a user id, or `@channel_name`.",
+    "TelegramConfig.message_thread_id": "A topic of a forum group (the number in the topic's link). Unset: the general chat.",
+    "TelegramConfig.api_url": "Bot API base URL: a self-hosted Bot API server, or a test double.",
+    "TelegramConfig.link_previews": "Show link previews under messages (off by default: sales messages stay compact).",
+    "DiscordConfig.webhook_url": "The channel's webhook URL (`https://discord.com/api/webhooks/<id>/<token>`); the token part is a secret.",
+    "DiscordConfig.rate_per_second": "As for every sink, but 0.5 by default: Discord allows about 30 webhook messages a minute per channel.",
+    "TeamsConfig.webhook_url": "The URL of the Workflows trigger \"When a Teams webhook request is received\"; its `sig=` part is a secret.",
+    "TeamsConfig.rate_per_second": "As for every sink, but 1 by default (the Teams connector allows 100 calls a minute per connection).",
     # file
     "FileSink.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
     "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
@@ -166,6 +176,9 @@ TYPE_INTROS = {
     "file": "Appends one JSON line per delivery to a local file; needs no credentials (the default config uses it).",
     "whatsapp": "WhatsApp Business Cloud API: one message per recipient, free text or an approved template; Graph API error codes decide retry or not (see [channels-whatsapp-sheets.md](channels-whatsapp-sheets.md)).",
     "google_sheets": "Appends one row per event to a Google Sheets tab, as a service account; a retry never appends the same event twice (see [channels-whatsapp-sheets.md](channels-whatsapp-sheets.md)).",
+    "telegram": "Sends a message to a Telegram chat with the Bot API (`sendMessage`, HTML parse mode, cut to 4,096 characters). `429` waits `parameters.retry_after`; `401`/`403` (token revoked, bot removed) disable the sink. Default `rate_per_second`: 20 messages a minute to a group or channel (`chat_id` starting with `-` or `@`), 1 a second to a private chat. See [channels](channels.md).",
+    "discord": "Posts to a Discord channel's incoming webhook: `content` and `embeds`, fitted to Discord's limits, never pinging anyone. `429` waits `retry_after`; a deleted or reset webhook disables the sink. See [channels](channels.md).",
+    "teams": "Posts an Adaptive Card to a Microsoft Teams Workflows webhook (the URL's `sig=` is a secret). A regenerated URL or deleted flow disables the sink. See [channels](channels.md).",
 }
 
 # --- hand-written facts checked against the code ---------------------------------------
@@ -199,6 +212,10 @@ TEMPLATE_KEY_MEANINGS = {
     ("whatsapp", "text"): "Free-text body in WhatsApp markup (`*bold*`); `{{ }}` output is made inert; cut at 4,096 characters.",
     ("whatsapp", "parameters"): "A list: the body parameters of the sink's approved `template`, in order.",
     ("google_sheets", "columns"): "`[{header, value}]`: the row's columns (overrides the sink's `columns`).",
+    ("telegram", "text"): "The message in Telegram HTML (`<b>`, `<i>`, `<code>`, `<a href>`…); `{{ }}` output is HTML-escaped; cut to 4,096 characters with \"…\".",
+    ("discord", "content"): "The message text (Markdown; `{{ }}` output has Markdown and mentions escaped); cut to 2,000 characters.",
+    ("discord", "embeds"): "A list of embeds (title, description, url, color, fields, footer) as YAML or JSON text; fitted to Discord's limits.",
+    ("teams", "card"): "An Adaptive Card (type, version and body are enough; `{{ }}` output has Markdown escaped except under `url` keys).",
 }
 
 EXTRA_FILTERS = {

@@ -25,6 +25,7 @@ from service.errors import ConfigError, EnvelopeError, TemplateError
 from service.messages import message_for
 from service.routing import explain, plan
 from service.runtime import Settings
+from service.sinks.preview import request_body
 from service.store import Claimed, open_store
 
 
@@ -100,7 +101,9 @@ def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -
     if message is not None:
         claimed = fake_claim(body, sink, route)
         cfg = settings.config.sinks[sink]
-        return {**message, **sent_extras(cfg, body, claimed.event, claimed.source, message)}
+        sent = request_body(cfg, message, claimed.event, claimed.source)
+        extras = sent_extras(cfg, body, claimed.event, claimed.source, message)
+        return {**sent, **extras} if isinstance(sent, dict) else sent
     return {"forwarded_raw_body": _as_json(body)}
 
 

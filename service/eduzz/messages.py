@@ -3,7 +3,8 @@
 ``builtin_template(event, kind)`` gives the compiled template a sink uses when its route
 sets none: slack -> ``{"text", "blocks"}`` (header, fields, optional link, context
 footer); email -> ``{"subject", "text", "html"}``; file -> ``{"event", "title",
-"summary", "data"}``; webhook -> None (the original body is forwarded unchanged).
+"summary", "data"}``; webhook -> None (the original body is forwarded unchanged);
+telegram, discord, teams -> see ``messages_chat``.
 What each event shows is in ``messages_specs``; events without a spec (legacy names,
 ``ping``, anything new) get a generic message listing the top-level ``data`` fields.
 E-mail addresses, documents and phones are masked: messages go to shared channels.
@@ -17,6 +18,7 @@ import html
 import re
 from pathlib import Path
 
+from service.eduzz.messages_chat import CHAT_BUILDERS, CHAT_GENERIC_BUILDERS
 from service.eduzz.messages_specs import SPECS, Field, Spec
 from service.templates import DEFAULT_TIMEZONE, CompiledTemplate, compile_template
 
@@ -220,8 +222,9 @@ def _generic_file(title: str) -> dict:
             "summary": _generic_headline(title), "data": "{{ data }}"}  # fmt: skip
 
 
-_BUILDERS = {"slack": _slack, "email": _email, "file": _file}
-_GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _generic_file}
+_BUILDERS = {"slack": _slack, "email": _email, "file": _file, **CHAT_BUILDERS}
+_GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _generic_file,
+                     **CHAT_GENERIC_BUILDERS}  # fmt: skip
 
 # Imported last: messages_whatsapp builds on the pieces above.
 from service.eduzz import messages_whatsapp

@@ -11,19 +11,25 @@ from typing import assert_never
 import aiohttp
 
 from service.config import (
+    DiscordConfig,
     EmailSink,
     FileSink,
     GoogleSheetsConfig,
     SinkConfig,
     SlackSink,
+    TeamsConfig,
+    TelegramConfig,
     WebhookSink,
     WhatsAppConfig,
 )
 from service.sinks.base import Outgoing, SendResult, Sink
+from service.sinks.discord import DiscordSender
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
 from service.sinks.google_sheets import GoogleSheetsSender
 from service.sinks.slack import SlackSender
+from service.sinks.teams import TeamsSender
+from service.sinks.telegram import TelegramSender
 from service.sinks.webhook import WebhookSender
 from service.sinks.whatsapp import WhatsAppSender
 
@@ -48,5 +54,11 @@ def build_sink(
             return WhatsAppSender(name, cfg, http=http, timeout=limit)
         case GoogleSheetsConfig():
             return GoogleSheetsSender(name, cfg, http=http, timeout=limit)
+        case TelegramConfig():
+            return TelegramSender(name, cfg, http=http, timeout=limit)
+        case DiscordConfig():
+            return DiscordSender(name, cfg, http=http, timeout=limit)
+        case TeamsConfig():
+            return TeamsSender(name, cfg, http=http, timeout=limit)
         case _:
             assert_never(cfg)
