@@ -11,10 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+import structlog
 from aiohttp import web
 
 from service import operations as ops
 from service.keys import HOLDER, STORE, WORKER
+
+log = structlog.get_logger("ponte.api")
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -32,6 +35,23 @@ def add_routes(app: web.Application) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _guarded(handler))
+    app.middlewares.append(_one_shape)
+
+
+@web.middleware
+async def _one_shape(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /api/ error is ``{"error": "..."}``, aiohttp's own 404/405/413 included."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = _error(exc.status, (exc.reason or "error").lower())
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -47,15 +67,33 @@ def _guarded(handler: Handler) -> Handler:
         token = request.app[HOLDER].settings.config.server.admin_token
         if not token:
             return _error(404, "the admin API is off: set server.admin_token to turn it on")
-        given = request.headers.get("Authorization", "")
-        if not given.startswith("Bearer "):
-            return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"},
-                                content_type="application/json", text='{"error": "missing bearer token"}')
-        if not hmac.compare_digest(given[7:].encode("utf-8", "surrogateescape"), token.encode()):
-            return _error(403, "wrong token")
+        refused = _refused(request, token)
+        if refused is not None:
+            return refused
         return await _mapped(handler, request)
 
     return guarded
+
+
+def _refused(request: web.Request, token: str) -> web.Response | None:
+    """401 unless the request carries ``Authorization: Bearer <token>`` (RFC 6750).
+
+    The scheme is case-insensitive. The log line says why ("missing" or "mismatch"),
+    never what was sent.
+    """
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    given = given.strip()
+    if scheme.lower() != "bearer" or not given:
+        reason, challenge, message = "missing", "Bearer", "missing bearer token"
+    elif hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+        return None
+    else:
+        reason, challenge = "mismatch", 'Bearer error="invalid_token"'
+        message = "wrong bearer token"
+    log.warning("admin_auth_refused", reason=reason, method=request.method, path=request.path)
+    response = _error(401, message)
+    response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 async def _mapped(handler: Handler, request: web.Request) -> web.Response:
@@ -200,7 +238,8 @@ async def reload(request: web.Request) -> web.Response:
 
     errors = await reload_from_file(request.app)
     if errors:
-        return _json({"status": "refused", "errors": errors}, 422)
+        return _json({"status": "refused", "error": "the new config is invalid; the old one keeps running",
+                      "errors": errors}, 422)
     return _json({"status": "reloaded"})
 
 

@@ -31,7 +31,7 @@ def _p(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _ok(schema: dict[str, Any], *codes: int) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-    for code in (401, 403, *codes):
+    for code in (401, *codes):
         responses[str(code)] = {"$ref": "#/components/responses/Error"}
     return responses
 
@@ -77,7 +77,7 @@ SPEC: dict[str, Any] = {
         "/api/events": {"get": {"summary": "List events, newest first", "parameters": _FILTERS,
                                 "responses": _ok(_list("#/components/schemas/Event"), 400)}},
         "/api/events/{id}": {"get": {"summary": "One event with its raw body, deliveries and attempts",
-                                     "parameters": [_p("id")], "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 404)}},
+                                     "parameters": [_p("id")], "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 400, 404)}},
         "/api/events/{id}/replay": {"post": {
             "summary": "Deliver an event again", "parameters": [_p("id")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
@@ -86,9 +86,9 @@ SPEC: dict[str, Any] = {
         "/api/deliveries": {"get": {"summary": "List deliveries, newest first", "parameters": _DELIVERY_FILTERS,
                                     "responses": _ok(_list("#/components/schemas/Delivery"), 400)}},
         "/api/deliveries/{id}": {"get": {"summary": "One delivery with its attempts", "parameters": [_p("id")],
-                                         "responses": _ok({"$ref": "#/components/schemas/Delivery"}, 404)}},
+                                         "responses": _ok({"$ref": "#/components/schemas/Delivery"}, 400, 404)}},
         "/api/deliveries/{id}/retry": {"post": {"summary": "Try one delivery again now", "parameters": [_p("id")],
-                                                "responses": _ok(_RESCHEDULED, 404, 409)}},
+                                                "responses": _ok(_RESCHEDULED, 400, 404, 409)}},
         "/api/replay": {"post": {
             "summary": "Replay every delivery matching a filter",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _obj(

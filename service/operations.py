@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from service.timeparse import parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class BadRequest(ValueError):
@@ -53,23 +55,28 @@ def make_filter(params: dict[str, Any]) -> Filter:
 
 def page_args(params: dict[str, Any]) -> tuple[int, str | None]:
     """``limit`` (1–500, default 50) and ``cursor`` from request parameters."""
-    try:
-        limit = int(params.get("limit", 50))
-    except ValueError:
-        raise BadRequest("limit must be a whole number from 1 to 500") from None
+    raw = params.get("limit", "50")
+    limit = int(raw) if _is_number(raw) else 0
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be a whole number from 1 to 500")
     cursor = params.get("cursor") or None
-    if cursor is not None and not (str(cursor).isdigit() and int(cursor) <= MAX_ID):
-        raise BadRequest("invalid cursor")
+    if cursor is not None and not (_is_number(cursor) and int(cursor) <= MAX_ID):
+        raise BadRequest("invalid cursor: use the `next` of the previous page")
     return limit, cursor
 
 
 def parse_id(text: str, what: str) -> int:
-    """An id from a path segment; NotFound when it is not a number."""
-    if not text.isdigit() or int(text) > MAX_ID:
-        raise NotFound(f"no {what} {text!r}")
+    """An id from a path segment: BadRequest unless ASCII digits, NotFound past SQLite's range."""
+    if not _is_number(text):
+        raise BadRequest(f"{what} ids are whole numbers (0-9), not {text!r}")
+    if int(text) > MAX_ID:
+        raise NotFound(f"no {what} {text}")
     return int(text)
+
+
+def _is_number(value: object) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes '١٢' and '²', which ``int`` reads or refuses."""
+    return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
