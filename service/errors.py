@@ -7,7 +7,8 @@
     │   ├── SignatureError      401  missing or wrong signature
     │   ├── EnvelopeError       400  the body is not a JSON envelope
     │   ├── BodyTooLarge        413  the body is over ``server.max_body_bytes``
-    │   └── SlowBody            408  the body did not arrive within ``server.read_timeout``
+    │   ├── SlowBody            408  the body did not arrive within ``server.read_timeout``
+    │   └── BodyCut             400  the client hung up (or broke the framing) mid-body
     ├── StorageUnavailable      the database cannot take writes (503 on ingest)
     ├── StorageCorrupt          the database file is not a Ponte database
     ├── TemplateError           a template failed to render (a permanent delivery failure)
@@ -59,6 +60,12 @@ class BodyTooLarge(IngestError):
 
 class SlowBody(IngestError):
     status = 408
+
+
+class BodyCut(IngestError):
+    """The client closed the connection (or broke the chunked framing) before the body ended."""
+
+    status = 400
 
 
 class StorageUnavailable(PonteError):

@@ -17,6 +17,7 @@ from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
 from service.errors import (
+    BodyCut,
     BodyTooLarge,
     IngestError,
     SlowBody,
@@ -24,6 +25,7 @@ from service.errors import (
     UnknownSource,
 )
 from service.keys import HOLDER, METRICS, STORE, WAKE
+from service.logbridge import CLIENT_FAULTS, client_fault
 from service.routing import plan
 from service.runtime import Settings
 from service.sources import Source
@@ -45,6 +47,7 @@ async def receive(request: web.Request) -> web.Response:
         status, payload = await _handle(request, settings, name, context)
     except IngestError as exc:
         status, payload = exc.status, {"status": "error", "error": str(exc)}
+        context["error"] = payload["error"]
     except StorageUnavailable as exc:
         status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
         context["error"] = str(exc)
@@ -90,6 +93,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
                     raise BodyTooLarge(f"body is over the {limit}-byte limit")
     except TimeoutError:
         raise SlowBody(f"the body did not arrive within {timeout:g}s") from None
+    except CLIENT_FAULTS as exc:
+        raise BodyCut(f"the body was cut short: {client_fault(exc)}") from None
     return bytes(buf)
 
 

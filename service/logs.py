@@ -11,6 +11,8 @@ import time
 import msgspec
 import structlog
 
+from service import logbridge
+
 
 class _Stderr:
     """Whatever ``sys.stderr`` is at the time of writing (it may be swapped after configure)."""
@@ -115,3 +117,4 @@ def configure(*, level: str = "info", json: bool | None = None) -> None:
         cache_logger_on_first_use=True,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logbridge.install()

@@ -95,6 +95,10 @@ def serve(args: argparse.Namespace) -> int:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:  # a file Ponte needs is not its to use: say which, no traceback
+        structlog.get_logger("ponte").error("start_failed", error=exc.strerror, file=exc.filename)
+        print(f"ponte: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 
