@@ -8,7 +8,9 @@ tree's shape, so a Slack Block Kit message or a JSON body is valid JSON by const
   native value (number, bool, None, dict, list); any other leaf renders to a string.
   A one-expression leaf whose value is a string renders like any other leaf (escaped).
 - A missing payload field renders as ``""`` (``None`` in a one-expression leaf), however
-  deep the path: payloads vary. An unknown filter or a syntax error is a ConfigError.
+  deep the path: payloads vary. It stays missing through arithmetic and the ``int``,
+  ``float``, ``round``, ``abs`` and ``dictsort`` filters, compares as false, iterates as
+  empty, and is ``null`` in ``tojson``. An unknown filter or a syntax error is a ConfigError.
 - Mapping keys win over methods: ``data.items`` is the invoice's ``items`` list.
 - The sandbox refuses Python internals (``''.__class__`` ...): using one is a TemplateError.
 
@@ -46,7 +48,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,6 +58,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import ChainableUndefined, Template, Undefined, nodes
 from jinja2 import exceptions as jx
 from jinja2.environment import TemplateExpression
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
@@ -94,6 +97,45 @@ class _Undefined(ChainableUndefined):
         self._guard()
         return 0
 
+    def _missing(self, *_: Any) -> _Undefined:
+        """Arithmetic on a missing field is missing too (renders "" / null), never an error."""
+        self._guard()
+        return self
+
+    def _never(self, _: Any) -> bool:
+        """A missing field is neither greater nor smaller than anything."""
+        self._guard()
+        return False
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _missing
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _missing
+    __mod__ = __rmod__ = __pow__ = __rpow__ = _missing
+    __neg__ = __pos__ = __abs__ = __round__ = _missing
+    __lt__ = __le__ = __gt__ = __ge__ = _never  # type: ignore[assignment]
+
+
+def _stays_missing(name: str) -> Callable[..., Any]:
+    """Jinja's filter ``name``, except that a missing field stays missing ("" / null)."""
+    real = DEFAULT_FILTERS[name]
+
+    def filter_(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, Undefined):
+            return value._missing()  # type: ignore[attr-defined]
+        return real(value, *args, **kwargs)
+
+    return filter_
+
+
+def _json_default(value: Any) -> None:
+    """``tojson``: a missing field, however deep in the value, is JSON ``null``."""
+    if isinstance(value, Undefined):
+        str(value)  # raises for an unsafe attribute
+        return None
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_MISSING_FILTERS = {name: _stays_missing(name) for name in ("int", "float", "round", "abs", "dictsort")}
+
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Payload mappings expose their keys, never their methods (``data.items`` is a key)."""
@@ -131,9 +173,10 @@ def _plain_finalize(value: Any) -> Any:
 def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
     finalize = _slack_finalize if kind == "slack" else _plain_finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
-    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "default": _json_default}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
+    env.filters.update(_MISSING_FILTERS)
     env.filters["date"] = moment_filter("%d/%m/%Y", zone)
     env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)
     return env
