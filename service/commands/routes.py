@@ -47,7 +47,9 @@ def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
     name = catalogue.normalize_event_name(ref)
     if catalogue.spec(name) is not None:
         return name, catalogue.fixture_bytes(name)
-    raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name")
+    close = catalogue.closest_event(ref)
+    hint = f" (did you mean {close}?)" if close is not None and close != "ping" else ""
+    raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name{hint}")
 
 
 def fake_claim(body: bytes, sink: str, route: str, *, source: str = "eduzz") -> Claimed:
