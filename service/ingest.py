@@ -13,7 +13,6 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
 from service.errors import (
@@ -26,10 +25,10 @@ from service.errors import (
 )
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
-from service.routing import plan
+from service.planning import plan_deliveries
 from service.runtime import Settings
 from service.sources import Source
-from service.store import NewDelivery, NewEvent, Saved
+from service.store import NewEvent, Saved
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode
@@ -113,23 +112,6 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status
-
-
-def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any]) -> list[NewDelivery]:
-    """The deliveries the current routes plan for an event (one per sink)."""
-    planned = plan(settings.routes, event, doc)
-    if not planned:
-        return []
-    sinks, disabled = settings.config.sinks, settings.disabled_sinks
-    return [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
-                        "disabled" if p.sink in disabled else "pending") for p in planned]
-
-
-def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
-    if path is None:
-        return None
-    value = getter(tuple(path.split(".")))(doc)
-    return None if value is MISSING or value is None else str(value)
 
 
 def _schema_error(source: Source, env: Envelope) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from service.ingest import plan_deliveries
+from service.planning import plan_deliveries
 from service.runtime import Settings
 from service.store import NewEvent, Store
 
