@@ -9,7 +9,7 @@ import msgspec
 from service.eduzz.messages import builtin_template
 from service.runtime import Settings
 from service.store import Claimed
-from service.store.sqlite import iso
+from service.timeparse import iso
 
 
 def context_for(claimed: Claimed) -> dict[str, Any]:

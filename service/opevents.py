@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -21,6 +20,7 @@ import structlog
 from service.planning import plan_deliveries
 from service.runtime import Settings
 from service.store import NewEvent, Store
+from service.timeparse import iso
 
 SOURCE = "ponte"
 log = structlog.get_logger("ponte.opevents")
@@ -29,7 +29,7 @@ log = structlog.get_logger("ponte.opevents")
 async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str, data: dict[str, Any]) -> None:
     """Store and route one operational event; never raises (it is a side channel)."""
     now = time.time()
-    sent = datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    sent = iso(now)
     doc = {"id": uuid.uuid4().hex, "event": name, "sentDate": sent, "data": data}
     try:
         event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,

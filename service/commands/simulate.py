@@ -7,14 +7,15 @@ import asyncio
 import hashlib
 import hmac
 import sys
+import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import msgspec
 
 from service.eduzz import catalogue
+from service.timeparse import iso
 
 
 def simulate_args(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +43,7 @@ def build_body(event: str, overrides: list[str], event_id: str | None = None) ->
     doc = _example(name, event)
     doc["id"] = event_id or uuid.uuid4().hex[:25]
     doc["event"] = name
-    doc["sentDate"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    doc["sentDate"] = iso(time.time())
     paths = []
     for item in overrides:
         path, sep, raw = item.partition("=")

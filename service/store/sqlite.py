@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from service.store import (
 )
 from service.store.schema import LATEST, MIGRATIONS
 from service.store.writer import Writer, is_unavailable, unavailable
+from service.timeparse import iso
 
 _json = msgspec.json.encode
 
@@ -55,13 +55,6 @@ _DELIVERY_COLUMNS = (
     "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
     "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
 )
-
-
-def iso(ts: float | None) -> str | None:
-    """A unix time as an ISO-8601 UTC string with milliseconds."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SQLiteStore:
