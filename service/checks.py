@@ -11,7 +11,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from service.config import Config, FileSink, SinkConfig
+from service.config import Config, message_kind
+from service.config import sink_kind as sink_kind  # re-exported: it lived here before
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.templates import CompiledTemplate, compile_template
@@ -22,16 +23,6 @@ TEMPLATE_KEYS = {
     "webhook": {"body", "headers"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
-
-
-def sink_kind(cfg: SinkConfig) -> str:
-    """The ``type`` of a sink config (``slack``, ``email``, …)."""
-    return str(type(cfg).__struct_config__.tag)
-
-
-def message_kind(cfg: SinkConfig) -> str:
-    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
-    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
 
 
 def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:

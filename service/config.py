@@ -174,6 +174,16 @@ class FileSink(SinkBase, tag="file", kw_only=True):
 SinkConfig = SlackSink | EmailSink | WebhookSink | FileSink
 
 
+def sink_kind(cfg: SinkConfig) -> str:
+    """The ``type`` of a sink config (``slack``, ``email``, …)."""
+    return str(type(cfg).__struct_config__.tag)
+
+
+def message_kind(cfg: SinkConfig) -> str:
+    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
+    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
+
+
 # --- routes, delivery, messages -----------------------------------------------------
 
 

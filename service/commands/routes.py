@@ -12,9 +12,9 @@ from typing import Any
 import msgspec
 import yaml
 
-from service.checks import message_kind
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
+from service.config import message_kind
 from service.eduzz import catalogue
 from service.envelope import decode
 from service.errors import EnvelopeError, TemplateError
