@@ -7,7 +7,7 @@ from aiohttp import web
 
 from service.config import Config
 from service.errors import ConfigError
-from service.keys import HOLDER, WORKER
+from service.keys import HOLDER, METRICS, WORKER
 from service.runtime import load_settings
 
 log = structlog.get_logger("ponte.reload")
@@ -24,6 +24,7 @@ async def reload_from_file(app: web.Application) -> list[str]:
         settings = load_settings(path)
     except ConfigError as exc:
         log.error("config_reload_refused", path=path, errors=exc.errors)
+        app[METRICS].reloads_refused.inc()
         return exc.errors
     pending = restart_needed(holder.settings.config, settings.config)
     if pending:

@@ -252,9 +252,13 @@ class SQLiteStore:
         )
         return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
 
+    async def dead_letters(self) -> dict[str, int]:
+        """Per sink: deliveries that failed for good (status ``failed``)."""
+        sql = "SELECT sink, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY sink"
+        return {r[0]: r[1] for r in await self._read_all(sql, [])}
+
     async def purge(self, before: float, batch: int) -> int:
-        """Delete up to ``batch`` events received before ``before`` with nothing waiting
-        (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
+        """Delete up to ``batch`` events received before ``before`` with nothing pending."""
         return await self._writer.run(lambda conn: _purge(conn, before, batch))
 
     async def size_bytes(self) -> int:
@@ -458,7 +462,7 @@ def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: floa
 def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
     ids = [r[0] for r in conn.execute(
         "SELECT id FROM events e WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled')) LIMIT ?",
+        "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending')) LIMIT ?",
         (before, batch),
     ).fetchall()]
     conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
