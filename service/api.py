@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 
 from service import operations as ops
+from service.errors import OperationError
 from service.keys import HOLDER, STORE, WORKER
 
 log = structlog.get_logger("ponte.api")
@@ -99,12 +100,8 @@ def _refused(request: web.Request, token: str) -> web.Response | None:
 async def _mapped(handler: Handler, request: web.Request) -> web.Response:
     try:
         return await handler(request)
-    except ops.BadRequest as exc:
-        return _error(400, str(exc))
-    except ops.NotFound as exc:
-        return _error(404, str(exc))
-    except ops.Conflict as exc:
-        return _error(409, str(exc))
+    except OperationError as exc:
+        return _error(exc.status, str(exc))
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

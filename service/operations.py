@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from service.errors import BadRequest as BadRequest  # the verbs' errors, re-exported as ops.*
+from service.errors import Conflict as Conflict
+from service.errors import NotFound as NotFound
 from service.runtime import Settings
 from service.store import DELIVERY_STATUSES, Filter, Store
 from service.timeparse import parse_when
@@ -14,18 +17,6 @@ from service.timeparse import parse_when
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 _DIGITS = re.compile(r"[0-9]+")
-
-
-class BadRequest(ValueError):
-    """An operator's request that cannot be done as asked (HTTP 400 / exit 2)."""
-
-
-class NotFound(LookupError):
-    """No event, delivery or sink of that id or name (HTTP 404)."""
-
-
-class Conflict(RuntimeError):
-    """The request is valid but there is nothing it can do (HTTP 409)."""
 
 
 def make_filter(params: dict[str, Any]) -> Filter:
