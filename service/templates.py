@@ -47,7 +47,6 @@ Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,11 +61,10 @@ from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.errors import ConfigError, TemplateError
-from service.filters import FILTERS, SlackText, moment_filter, slack_escape
+from service.filters import FILTERS, SlackText, moment_filter, one_line, slack_escape
 
 KINDS = ("slack", "email", "webhook", "file")
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 # --- the sandbox ---------------------------------------------------------------------
@@ -200,7 +198,7 @@ class _Leaf:
                 if not isinstance(value, str):
                     return _jsonable(value, self.slack)
             text = self.template.render(context)
-            return _CONTROL.sub(" ", text).strip() if self.subject else text
+            return one_line(text) if self.subject else text
         except Exception as exc:  # any runtime failure is the template's, never the caller's
             raise TemplateError(f"{self.path}: {_reason(exc)}") from None
 
