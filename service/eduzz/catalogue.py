@@ -116,11 +116,17 @@ class EventSpec:
 _NOTE = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
-def _read_tsv(path: Path) -> dict[str, dict[str, str]]:
-    """The rows of ``events.tsv`` that have a fixture (the current events), by name."""
+def tsv_rows() -> tuple[dict[str, str], ...]:
+    """Every row of ``events.tsv``, current and legacy events alike (read once, at import)."""
+    return _ROWS
+
+
+def _read_tsv(path: Path) -> tuple[dict[str, str], ...]:
     header, *lines = path.read_text(encoding="utf-8").splitlines()
-    rows = (dict(zip(header.split("\t"), line.split("\t"))) for line in lines if line)
-    return {row["event"]: row for row in rows if row.get("has_fixture") == "yes"}
+    return tuple(dict(zip(header.split("\t"), line.split("\t"), strict=False)) for line in lines if line)
+
+
+_ROWS = _read_tsv(HERE / "events.tsv")
 
 
 def _walk(info: mi.Type, path: str, out: set[str]) -> None:
@@ -147,7 +153,7 @@ def _envelope_paths(info: mi.Type) -> frozenset[str]:
 
 def _build() -> dict[str, EventSpec]:
     """One EventSpec per event; paths and decoders are made once per data type."""
-    rows = _read_tsv(HERE / "events.tsv")
+    rows = {row["event"]: row for row in _ROWS if row.get("has_fixture") == "yes"}  # current events
     types = list(dict.fromkeys(_DATA_TYPES.values()))
     paths = {t: _envelope_paths(i) for t, i in zip(types, mi.multi_type_info(types))}
     decoders = {t: msgspec.json.Decoder(t) for t in types}

@@ -11,12 +11,11 @@ E-mail addresses, documents and phones are masked: messages go to shared channel
 
 from __future__ import annotations
 
-import csv
 import functools
 import html
 import re
-from pathlib import Path
 
+from service.eduzz import catalogue
 from service.eduzz.messages_specs import SPECS, Field, Spec
 from service.templates import DEFAULT_TIMEZONE, CompiledTemplate, compile_template
 
@@ -48,9 +47,7 @@ def builtin_template(
 @functools.cache
 def catalogue_titles() -> dict[str, str]:
     """events.tsv: event name -> Portuguese title, editorial notes in [brackets] removed."""
-    with Path(__file__).with_name("events.tsv").open(encoding="utf-8", newline="") as fh:
-        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {row["event"]: _clean(row["title (pt)"]) for row in rows}
+    return {row["event"]: _clean(row["title (pt)"]) for row in catalogue.tsv_rows()}
 
 
 def _clean(title: str) -> str:
