@@ -209,8 +209,6 @@ def normalize_event_name(name: str) -> str:
 
 def closest_event(name: str) -> str | None:
     """The catalogue event name closest to a mistyped one (``invoice_payd`` -> ``myeduzz.invoice_paid``)."""
-    import difflib
-
     candidates = {**{n: n for n in EVENT_NAMES}, **_UNPREFIXED, "ping": "ping"}
     found = difflib.get_close_matches(name.strip().lower(), list(candidates), n=1, cutoff=0.6)
     return candidates[found[0]] if found else None

@@ -54,17 +54,10 @@ def _clean(title: str) -> str:
     return re.sub(r"\s*\[.*\]|[{}]", "", title).strip()[:200]
 
 
-@functools.cache
-def _by_action() -> dict[str, str]:
-    """``contract_created`` -> ``myeduzz.contract_created`` (Eduzz examples drop the prefix)."""
-    actions: dict[str, list[str]] = {}
-    for name in SPECS:
-        actions.setdefault(name.partition(".")[2], []).append(name)
-    return {action: names[0] for action, names in actions.items() if len(names) == 1}
-
-
 def _known(event: str) -> str | None:
-    return event if event in SPECS else _by_action().get(event)
+    """The event's full name when it has a spec (Eduzz examples drop the app prefix)."""
+    name = catalogue.normalize_event_name(event)
+    return name if name in SPECS else None
 
 
 @functools.lru_cache(maxsize=None)
