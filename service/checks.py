@@ -125,7 +125,5 @@ def _unknown_eduzz_glob(glob: str) -> bool:
 
 
 def _closest_event(glob: str) -> str:
-    import difflib
-
-    found = difflib.get_close_matches(glob, catalogue.EVENT_NAMES, n=1)
-    return f" (did you mean {found[0]!r}?)" if found else ""
+    found = catalogue.closest_event(glob)
+    return f" (did you mean {found!r}?)" if found else ""

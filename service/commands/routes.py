@@ -48,7 +48,7 @@ def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
     if catalogue.spec(name) is not None:
         return name, catalogue.fixture_bytes(name)
     close = catalogue.closest_event(ref)
-    hint = f" (did you mean {close}?)" if close is not None and close != "ping" else ""
+    hint = f" (did you mean {close}?)" if close is not None else ""
     raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name{hint}")
 
 

@@ -59,7 +59,7 @@ def _example(name: str, asked: str) -> dict[str, Any]:
     if name == PING:
         return {"data": {}}
     if catalogue.spec(name) is None:
-        raise ValueError(catalogue.unknown_event(asked))
+        raise ValueError(catalogue.unknown_event(asked, also=[PING]))
     example: dict[str, Any] = msgspec.json.decode(catalogue.fixture_bytes(name))
     return example
 

@@ -207,16 +207,16 @@ def normalize_event_name(name: str) -> str:
     return _UNPREFIXED.get(name, name)
 
 
-def closest_event(name: str) -> str | None:
-    """The catalogue event name closest to a mistyped one (``invoice_payd`` -> ``myeduzz.invoice_paid``)."""
-    candidates = {**{n: n for n in EVENT_NAMES}, **_UNPREFIXED, "ping": "ping"}
+def closest_event(name: str, *, also: Iterable[str] = ()) -> str | None:
+    """The catalogue event (or one of ``also``) closest to a mistyped name, e.g. ``invoice_payd``."""
+    candidates = {**{n: n for n in EVENT_NAMES}, **_UNPREFIXED, **{n: n for n in also}}
     found = difflib.get_close_matches(name.strip().lower(), list(candidates), n=1, cutoff=0.6)
     return candidates[found[0]] if found else None
 
 
-def unknown_event(name: str) -> str:
+def unknown_event(name: str, *, also: Iterable[str] = ()) -> str:
     """The error for an event name that is not in the catalogue, with the closest one if any."""
-    close = closest_event(name)
+    close = closest_event(name, also=also)
     hint = f": did you mean {close}?" if close is not None else ""
     return f"unknown event {name!r}{hint} (docs/events.md lists the 63 names)"
 
