@@ -148,20 +148,21 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError("url: must start with http:// or https://")
-        if self.signing_secret is not None and not _is_whsec(self.signing_secret):
+        if self.signing_secret is not None and whsec_key(self.signing_secret) is None:
             raise ValueError('signing_secret: must be in the "whsec_<base64>" form')
 
 
-def _is_whsec(secret: str) -> bool:
+def whsec_key(secret: str) -> bytes | None:
+    """The HMAC key inside a ``whsec_<base64>`` secret; None when it is not one."""
     import base64
     import binascii
 
     if not secret.startswith("whsec_"):
-        return False
+        return None
     try:
-        return bool(base64.b64decode(secret.removeprefix("whsec_"), validate=True))
+        return base64.b64decode(secret.removeprefix("whsec_"), validate=True) or None
     except (binascii.Error, ValueError):
-        return False
+        return None
 
 
 class FileSink(SinkBase, tag="file", kw_only=True):
