@@ -219,8 +219,11 @@ class DeliveryConfig(Base):
     shutdown_grace: Duration = Duration(10)
 
 
+DEFAULT_TIMEZONE = "America/Sao_Paulo"  # where Ponte's users are: messages show their time
+
+
 class MessagesConfig(Base):
-    timezone: str = "America/Sao_Paulo"
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

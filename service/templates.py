@@ -60,11 +60,11 @@ from jinja2.environment import TemplateExpression
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from service.config import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE  # re-exported: it lived here
 from service.errors import ConfigError, TemplateError
 from service.filters import FILTERS, SlackText, moment_filter, one_line, slack_escape
 
 KINDS = ("slack", "email", "webhook", "file")
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
 
 
 # --- the sandbox ---------------------------------------------------------------------

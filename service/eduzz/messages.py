@@ -15,9 +15,10 @@ import functools
 import html
 import re
 
+from service.config import DEFAULT_TIMEZONE
 from service.eduzz import catalogue
 from service.eduzz.messages_specs import SPECS, Field, Spec
-from service.templates import DEFAULT_TIMEZONE, CompiledTemplate, compile_template
+from service.templates import CompiledTemplate, compile_template
 
 VALUE_LIMIT = 300  # characters of one field value (Slack allows 2000)
 ITEM_LIMIT = 100  # characters of one summary item
