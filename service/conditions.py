@@ -254,7 +254,7 @@ def _all(tests: list[Predicate]) -> Predicate:
         return tests[0]
 
     def all_(doc: Any) -> bool:
-        for test in tests:
+        for test in tests:  # noqa: SIM110 - a plain loop: this runs per event and predicate
             if not test(doc):
                 return False
         return True

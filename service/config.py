@@ -72,7 +72,8 @@ class StorageConfig(Base):
 
     def __post_init__(self) -> None:
         if not self.url.startswith("sqlite:///") or self.url == "sqlite:///":
-            raise ValueError("url: must look like sqlite:///path/to/ponte.db (sqlite:////abs/path for an absolute path)")
+            raise ValueError("url: must look like sqlite:///path/to/ponte.db "
+                             "(sqlite:////abs/path for an absolute path)")
 
 
 # --- sources -----------------------------------------------------------------------
@@ -402,7 +403,7 @@ def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:
         return {k: v for k, v in items if v is not None or node[k] is None}
     if isinstance(node, list):
         items = [_substitute(v, env, f"{where}[{i}]", errors) for i, v in enumerate(node)]
-        return [v for v, raw in zip(items, node) if v is not None or raw is None]
+        return [v for v, raw in zip(items, node, strict=True) if v is not None or raw is None]
     return node
 
 

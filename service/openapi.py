@@ -44,10 +44,13 @@ _DELIVERY = _obj({"id": _INT, "event_id": _INT, "sink": _STR, "route": _STR,
                  ["id", "event_id", "sink", "route", "status", "attempt_count", "next_attempt_at", "last_error"])
 _EVENT = _obj({"event_id": _INT, "source": _STR, "external_id": _STR, "event": _STR, "sent_date": _NSTR,
                "received_at": _STR}, ["event_id", "source", "external_id", "event", "sent_date", "received_at"])
+_ATTEMPTS = _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})
 _DETAIL = {"allOf": [{"$ref": "#/components/schemas/Event"},
                      _obj({"body": _STR, "deliveries": {"type": "array", "items": {
-                         "allOf": [{"$ref": "#/components/schemas/Delivery"},
-                                   _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})]}}})]}
+                         "allOf": [{"$ref": "#/components/schemas/Delivery"}, _ATTEMPTS]}}})]}
+_SINK_SET = _obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT})
+_REFUSED = _obj({"status": _STR, "error": _STR, "errors": {"type": "array", "items": _STR}})
+_ERROR = {"application/json": {"schema": _obj({"error": _STR})}}
 _RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT})
 _STATUS = {"enum": ["pending", "sending", "succeeded", "failed", "disabled"]}
 _WHEN = {"anyOf": [{"type": "string", "format": "date-time"},
@@ -77,7 +80,8 @@ SPEC: dict[str, Any] = {
         "/api/events": {"get": {"summary": "List events, newest first", "parameters": _FILTERS,
                                 "responses": _ok(_list("#/components/schemas/Event"), 400)}},
         "/api/events/{id}": {"get": {"summary": "One event with its raw body, deliveries and attempts",
-                                     "parameters": [_p("id")], "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 400, 404)}},
+                                     "parameters": [_p("id")],
+                                     "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 400, 404)}},
         "/api/events/{id}/replay": {"post": {
             "summary": "Deliver an event again", "parameters": [_p("id")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
@@ -100,18 +104,18 @@ SPEC: dict[str, Any] = {
         "/api/sinks": {"get": {"summary": "Configured sinks and their state",
                                "responses": _ok(_list("#/components/schemas/Sink"))}},
         "/api/sinks/{name}/enable": {"post": {"summary": "Enable a sink", "parameters": [_p("name", _STR)],
-                                              "responses": _ok(_obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT}), 404)}},
+                                              "responses": _ok(_SINK_SET, 404)}},
         "/api/sinks/{name}/disable": {"post": {"summary": "Disable a sink", "parameters": [_p("name", _STR)],
-                                               "responses": _ok(_obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT}), 404)}},
+                                               "responses": _ok(_SINK_SET, 404)}},
         "/api/reload": {"post": {"summary": "Re-read and swap the config", "responses": {
             **_ok(_obj({"status": _STR})),
             "422": {"description": "invalid config; the old one keeps running",
-                    "content": {"application/json": {"schema": _obj({"status": _STR, "errors": {"type": "array", "items": _STR}})}}}}}},
+                    "content": {"application/json": {"schema": _REFUSED}}}}}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": _obj({"error": _STR})}}}},
+        "responses": {"Error": {"description": "error", "content": _ERROR}},
         "schemas": {
             "Event": _EVENT, "EventDetail": _DETAIL, "Delivery": _DELIVERY, "Attempt": _ATTEMPT,
             "Sink": _obj({"name": _STR, "type": _STR, "enabled": {"type": "boolean"}, "disabled_reason": _NSTR,

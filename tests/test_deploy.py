@@ -124,7 +124,8 @@ def test_compose_ponte_port_volume_env_and_config():
     config = [v for v in volumes if v.split(":")[1] == "/app/config/ponte.yaml"]
     assert config and (DEPLOY / config[0].split(":")[0]).resolve() == ROOT / "config/examples/compose.yaml"
     env = ponte["environment"]
-    assert env["EDUZZ_SECRET"].startswith("${EDUZZ_SECRET:-") and env["PONTE_ADMIN_TOKEN"].startswith("${PONTE_ADMIN_TOKEN:-")
+    assert env["EDUZZ_SECRET"].startswith("${EDUZZ_SECRET:-")
+    assert env["PONTE_ADMIN_TOKEN"].startswith("${PONTE_ADMIN_TOKEN:-")
 
 
 def test_compose_has_mailpit():

@@ -19,7 +19,8 @@ from service.timeparse import iso
 
 
 def simulate_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("event_name", metavar="EVENT_NAME", help="e.g. myeduzz.invoice_paid, or ping (Eduzz's URL check)")
+    parser.add_argument("event_name", metavar="EVENT_NAME",
+                        help="e.g. myeduzz.invoice_paid, or ping (Eduzz's URL check)")
     parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8080/webhooks/eduzz")
     parser.add_argument("--secret", required=True, help="the Eduzz secret configured in Ponte")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
@@ -108,9 +109,11 @@ def signed_headers(body: bytes, secret: str, event: str) -> dict[str, str]:
 
 async def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
     """POST the body; return status and response text."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        async with http.post(url, data=body, headers=headers) as resp:
-            return resp.status, await resp.text()
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+        http.post(url, data=body, headers=headers) as resp,
+    ):
+        return resp.status, await resp.text()
 
 
 def simulate(args: argparse.Namespace) -> int:

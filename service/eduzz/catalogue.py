@@ -155,7 +155,7 @@ def _build() -> dict[str, EventSpec]:
     """One EventSpec per event; paths and decoders are made once per data type."""
     rows = {row["event"]: row for row in _ROWS if row.get("has_fixture") == "yes"}  # current events
     types = list(dict.fromkeys(_DATA_TYPES.values()))
-    paths = {t: _envelope_paths(i) for t, i in zip(types, mi.multi_type_info(types))}
+    paths = {t: _envelope_paths(i) for t, i in zip(types, mi.multi_type_info(types), strict=True)}
     decoders = {t: msgspec.json.Decoder(t) for t in types}
     return {
         name: _spec(rows[name], type_, paths[type_], decoders[type_])
@@ -311,4 +311,4 @@ def _with_indexes(path: str, asked: list[str]) -> str:
     parts = path.split(".")
     if len(parts) != len(asked):
         return path
-    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in zip(parts, asked))
+    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in zip(parts, asked, strict=True))

@@ -61,13 +61,13 @@ def _known(event: str) -> str | None:
     return name if name in SPECS else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(name: str, kind: str, timezone: str) -> CompiledTemplate:
     tree = _BUILDERS[kind](SPECS[name])
     return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[{name}].{kind}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _generic(title: str, kind: str, timezone: str) -> CompiledTemplate:
     tree = _GENERIC_BUILDERS[kind](title)
     return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[*].{kind}")
