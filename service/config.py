@@ -53,7 +53,7 @@ Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
-class ServerConfig(Base):
+class ServerConfig(Base, frozen=True):
     host: str = "127.0.0.1"
     port: Port = 8080
     max_body_bytes: Positive = 1_048_576
@@ -61,7 +61,7 @@ class ServerConfig(Base):
     read_timeout: Duration = Duration(30)
 
 
-class StorageConfig(Base):
+class StorageConfig(Base, frozen=True):
     url: str = "sqlite:///data/ponte.db"
     retention_days: Positive = 30
 
@@ -79,15 +79,15 @@ class StorageConfig(Base):
 # --- sources -----------------------------------------------------------------------
 
 
-class SourceBase(Base, tag_field="type"):
+class SourceBase(Base, tag_field="type", frozen=True):
     secrets: list[str] = []
 
 
-class EduzzSource(SourceBase, tag="eduzz", kw_only=True):
+class EduzzSource(SourceBase, tag="eduzz", kw_only=True, frozen=True):
     """Eduzz: ``x-signature`` = lowercase hex HMAC-SHA256(secret, raw body)."""
 
 
-class HmacSource(SourceBase, tag="hmac", kw_only=True):
+class HmacSource(SourceBase, tag="hmac", kw_only=True, frozen=True):
     """Any provider that signs the raw body with an HMAC in one header."""
 
     header: str
@@ -104,7 +104,7 @@ SourceConfig = EduzzSource | HmacSource
 # --- sinks -------------------------------------------------------------------------
 
 
-class SinkBase(Base, tag_field="type"):
+class SinkBase(Base, tag_field="type", frozen=True):
     enabled: bool = True
     concurrency: Positive = 4
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = None
@@ -114,7 +114,7 @@ class SinkBase(Base, tag_field="type"):
     breaker_cooldown: Duration = Duration(60)
 
 
-class SlackSink(SinkBase, tag="slack", kw_only=True):
+class SlackSink(SinkBase, tag="slack", kw_only=True, frozen=True):
     """Incoming webhook (``webhook_url``) or bot token (``token`` + ``channel``)."""
 
     webhook_url: str | None = None
@@ -130,7 +130,7 @@ class SlackSink(SinkBase, tag="slack", kw_only=True):
             raise ValueError("channel: a slack sink with a token needs a channel")
 
 
-class EmailSink(SinkBase, tag="email", kw_only=True):
+class EmailSink(SinkBase, tag="email", kw_only=True, frozen=True):
     host: str
     port: Port = 587
     security: Literal["none", "starttls", "tls"] = "starttls"
@@ -140,7 +140,7 @@ class EmailSink(SinkBase, tag="email", kw_only=True):
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
-class WebhookSink(SinkBase, tag="webhook", kw_only=True):
+class WebhookSink(SinkBase, tag="webhook", kw_only=True, frozen=True):
     url: str
     signing_secret: str | None = None
     headers: dict[str, str] = {}
@@ -166,7 +166,7 @@ def whsec_key(secret: str) -> bytes | None:
         return None
 
 
-class FileSink(SinkBase, tag="file", kw_only=True):
+class FileSink(SinkBase, tag="file", kw_only=True, frozen=True):
     """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
 
     path: str
@@ -189,12 +189,12 @@ def message_kind(cfg: SinkConfig) -> str:
 # --- routes, delivery, messages -----------------------------------------------------
 
 
-class Target(Base, kw_only=True):
+class Target(Base, kw_only=True, frozen=True):
     sink: str
     template: dict[str, Any] | None = None
 
 
-class Route(Base, kw_only=True):
+class Route(Base, kw_only=True, frozen=True):
     name: str
     events: Annotated[list[str], msgspec.Meta(min_length=1)]
     where: dict[str, Any] = {}
@@ -210,7 +210,7 @@ class Route(Base, kw_only=True):
 DEFAULT_SCHEDULE = ["5s", "1m", "5m", "30m", "2h", "5h", "10h", "10h", "10h"]
 
 
-class DeliveryConfig(Base):
+class DeliveryConfig(Base, frozen=True):
     max_attempts: Positive = 10
     retry_schedule: Annotated[list[Duration], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: [parse_duration(s) for s in DEFAULT_SCHEDULE]
@@ -223,7 +223,7 @@ class DeliveryConfig(Base):
 DEFAULT_TIMEZONE = "America/Sao_Paulo"  # where Ponte's users are: messages show their time
 
 
-class MessagesConfig(Base):
+class MessagesConfig(Base, frozen=True):
     timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
@@ -235,7 +235,7 @@ class MessagesConfig(Base):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
 
-class Config(Base):
+class Config(Base, frozen=True):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
     sources: dict[str, SourceConfig] = {}
