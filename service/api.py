@@ -40,7 +40,8 @@ def add_routes(app: web.Application) -> None:
 
 
 @web.middleware
-async def _one_shape(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _one_shape(request: web.Request,
+                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Every /api/ error is ``{"error": "..."}``, aiohttp's own 404/405/413 included."""
     if not request.path.startswith("/api/"):
         return await handler(request)

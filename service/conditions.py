@@ -70,7 +70,7 @@ def _str_op(method: str) -> Callable[[Any, Any], bool]:
 def _eq(value: Any, arg: Any) -> bool:
     if isinstance(value, bool) or isinstance(arg, bool):
         return value is arg
-    return value == arg
+    return bool(value == arg)
 
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {

@@ -399,8 +399,8 @@ def _substitute(node: Any, env: Any, where: str, errors: list[str]) -> Any:
         expanded = _expand(node, env, where, errors)
         return None if expanded == "" and _VAR.fullmatch(node.strip()) else expanded
     if isinstance(node, dict):
-        items = ((k, _substitute(v, env, _join(where, k), errors)) for k, v in node.items())
-        return {k: v for k, v in items if v is not None or node[k] is None}
+        pairs = ((k, _substitute(v, env, _join(where, k), errors)) for k, v in node.items())
+        return {k: v for k, v in pairs if v is not None or node[k] is None}
     if isinstance(node, list):
         items = [_substitute(v, env, f"{where}[{i}]", errors) for i, v in enumerate(node)]
         return [v for v, raw in zip(items, node, strict=True) if v is not None or raw is None]
@@ -415,7 +415,7 @@ def _expand(text: str, env: Any, where: str, errors: list[str]) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match[1], match[2]
         if name in env:
-            return env[name]
+            return str(env[name])
         if default is not None:
             return default
         errors.append(f"{where}: environment variable {name} is not set")

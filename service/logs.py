@@ -7,6 +7,8 @@ import atexit
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 import msgspec
 import structlog
@@ -72,7 +74,7 @@ def _emit(data: bytes) -> None:
     buffer.flush()
 
 
-def _timestamp(logger: object, name: str, event_dict: dict[str, object]) -> dict[str, object]:
+def _timestamp(logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """``timestamp``: ISO 8601 UTC with microseconds, the date part formatted once a second."""
     now = time.time()
     second = int(now)
@@ -82,7 +84,7 @@ def _timestamp(logger: object, name: str, event_dict: dict[str, object]) -> dict
     return event_dict
 
 
-_second: list = [None, ""]
+_second: list[Any] = [None, ""]
 
 
 _encoder = msgspec.json.Encoder(enc_hook=str)

@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.utils import floatToGoString
 
-disable_created_metrics()  # no ``*_created`` series: they double the counters for no use here
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` series: they double the counters for no use here
 
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -95,7 +95,7 @@ class IngestStats:
             cumulative, total = [], 0
             for bound, count in zip([*_LATENCY, float("inf")], counts, strict=True):
                 total += count
-                cumulative.append((floatToGoString(bound), total))
+                cumulative.append((floatToGoString(bound), total))  # type: ignore[no-untyped-call]
             latency.add_metric([source], cumulative, sum_value=self.sums[source])
         yield events
         yield latency

@@ -30,9 +30,10 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
     """Store and route one operational event; never raises (it is a side channel)."""
     now = time.time()
     sent = iso(now)
-    doc = {"id": uuid.uuid4().hex, "event": name, "sentDate": sent, "data": data}
+    external_id = uuid.uuid4().hex
+    doc = {"id": external_id, "event": name, "sentDate": sent, "data": data}
     try:
-        event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,
+        event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent, received_at=now,
                          status="accepted", headers={}, body=msgspec.json.encode(doc))
         saved = await store.save_event(event, plan_deliveries(settings, name, doc))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery

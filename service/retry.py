@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 JITTER = 0.2
 
 
-def next_delay(schedule: list[float], tries: int, *, retry_after: float | None = None,
+def next_delay(schedule: Sequence[float], tries: int, *, retry_after: float | None = None,
                rand: random.Random | None = None) -> float:
     """Seconds until the next attempt after ``tries`` failed ones (1-based), ±20% jitter.
 

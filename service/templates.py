@@ -105,10 +105,11 @@ class _Undefined(ChainableUndefined):
         self._guard()
         return False
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _missing
-    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _missing
-    __mod__ = __rmod__ = __pow__ = __rpow__ = _missing
-    __neg__ = __pos__ = __abs__ = __round__ = _missing
+    # Undefined types these as "never returns"; here they return the missing value
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _missing  # type: ignore[assignment]
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _missing  # type: ignore[assignment]
+    __mod__ = __rmod__ = __pow__ = __rpow__ = _missing  # type: ignore[assignment]
+    __neg__ = __pos__ = __abs__ = __round__ = _missing  # type: ignore[assignment]
     __lt__ = __le__ = __gt__ = __ge__ = _never  # type: ignore[assignment]
 
 
@@ -118,7 +119,7 @@ def _stays_missing(name: str) -> Callable[..., Any]:
 
     def filter_(value: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(value, Undefined):
-            return value._missing()  # type: ignore[attr-defined]
+            return value._missing()
         return real(value, *args, **kwargs)
 
     return filter_
@@ -148,7 +149,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return self._key(obj, argument)
         return super().getitem(obj, argument)
 
-    def _key(self, obj: dict, key: Any) -> Any:
+    def _key(self, obj: dict[Any, Any], key: Any) -> Any:
         try:
             return obj[key]
         except (KeyError, TypeError):
@@ -260,7 +261,7 @@ def _render(node: Any, context: dict[str, Any]) -> Any:
 
 
 def compile_template(
-    tree: dict | list | str,
+    tree: dict[str, Any] | list[Any] | str,
     *,
     kind: str,
     timezone: str = DEFAULT_TIMEZONE,
@@ -359,7 +360,8 @@ def _collect(node: nodes.Node, bound: set[str], found: set[str]) -> None:
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         # ``event.endswith('x')``: a method call on ``event``, not a payload path ``event.endswith``
         _collect(node.node.node, bound, found)
-        for child in (*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs):
+        children: list[nodes.Node | None] = [*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs]
+        for child in children:
             if child is not None:
                 _collect(child, bound, found)
         return

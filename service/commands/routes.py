@@ -186,4 +186,5 @@ async def _stored_body(settings: Settings, event_id: int) -> bytes:
         await store.close()
     if event is None:
         raise LookupError(f"no event {event_id}")
-    return event["body"].encode()
+    body: str = event["body"]
+    return body.encode()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from typing import Any
 
 from service.config import DEFAULT_TIMEZONE
 from service.eduzz import catalogue
@@ -113,18 +114,18 @@ def _link(link: Field | None, slack: bool) -> str:
     return f"{found}{{% else %}}{label}: —{{% endif %}}"
 
 
-def _header(text: str) -> dict:
+def _header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
-def _mrkdwn(text: str) -> dict:
+def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
 # --- one builder per sink kind ------------------------------------------------------------
 
 
-def _slack(spec: Spec) -> dict:
+def _slack(spec: Spec) -> dict[str, Any]:
     fields = [_mrkdwn(f"*{label}*\n{_value(e)}") for label, e in spec.fields]
     blocks = [_header(f"{spec.emoji} {spec.headline}")]
     blocks += [{"type": "section", "fields": fields[i : i + 10]} for i in range(0, len(fields), 10)]
@@ -134,7 +135,7 @@ def _slack(spec: Spec) -> dict:
     return {"text": _one_line(spec), "blocks": blocks}
 
 
-def _email(spec: Spec) -> dict:
+def _email(spec: Spec) -> dict[str, Any]:
     headline = f"{spec.emoji} {spec.headline}"
     lines = "\n".join(f"{label}: {_value(e)}" for label, e in spec.fields)
     link = f"\n\n{_link(spec.link, slack=False)}" if spec.link else ""
@@ -162,7 +163,7 @@ def _html(headline: str, spec: Spec | None, rows: str) -> str:
             f'<p style="color:#888;font-size:12px">{footer}</p></div>')  # fmt: skip
 
 
-def _file(spec: Spec) -> dict:
+def _file(spec: Spec) -> dict[str, Any]:
     summary = _one_line(spec)
     return {"event": "{{ event }}", "title": spec.headline, "summary": summary, "data": "{{ data }}"}
 
@@ -184,7 +185,7 @@ def _generic_headline(title: str) -> str:
     return "📨 Evento {{ event | clip(100) }}" + (f": {title}" if title else "")
 
 
-def _generic_slack(title: str) -> dict:
+def _generic_slack(title: str) -> dict[str, Any]:
     intro = f"_{title}_\n" if title else ""
     body = f"{{% filter clip({TEXT_LIMIT}) %}}{intro}{_lines(GENERIC_LINES, 100)}{{% endfilter %}}"
     return {
@@ -197,7 +198,7 @@ def _generic_slack(title: str) -> dict:
     }
 
 
-def _generic_email(title: str) -> dict:
+def _generic_email(title: str) -> dict[str, Any]:
     headline = _generic_headline(title)
     row = _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}")
     rows = f"{{% for key, value in (data | flatten | items | list)[:50] %}}{row}{{% endfor %}}"
@@ -206,7 +207,7 @@ def _generic_email(title: str) -> dict:
     return {"subject": subject, "text": text, "html": _html(headline, None, rows)}
 
 
-def _generic_file(title: str) -> dict:
+def _generic_file(title: str) -> dict[str, Any]:
     return {"event": "{{ event }}", "title": title or "Evento recebido",
             "summary": _generic_headline(title), "data": "{{ data }}"}  # fmt: skip
 

@@ -440,11 +440,11 @@ class ContractAttempt(SentInData, frozen=True):
 
 
 class BankslipAttempt(ContractAttempt, frozen=True):
-    invoice: BankslipInvoice | None = None
+    invoice: BankslipInvoice | None = None  # type: ignore[assignment]  # a sibling of FailableInvoice
 
 
 class PixAttempt(ContractAttempt, frozen=True):
-    invoice: PixInvoice | None = None
+    invoice: PixInvoice | None = None  # type: ignore[assignment]  # a sibling of FailableInvoice
 
 
 class CardAttempt(ContractAttempt, frozen=True):

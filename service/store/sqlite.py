@@ -409,7 +409,7 @@ def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> 
         "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
         [v for key in keys for v in key],
     ).fetchall()
-    return {tuple(r) for r in rows}  # type: ignore[misc]
+    return {(r[0], r[1], r[2]) for r in rows}
 
 
 def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
@@ -425,7 +425,7 @@ def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Cla
     if not ids:
         return []
     rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
-    return [Claimed(*r[:11], body=bytes(r[11])) for r in rows]
+    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]  # a row's length is unknown
 
 
 def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:
