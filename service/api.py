@@ -42,7 +42,7 @@ def add_routes(app: web.Application) -> None:
 @web.middleware
 async def _one_shape(request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Every /api/ error is ``{"error": "..."}``, aiohttp's own 404/405/413 included."""
+    """Every /api/ error is ``{"error": "..."}``: aiohttp's own 404/405/413 and a 500 included."""
     if not request.path.startswith("/api/"):
         return await handler(request)
     try:
@@ -54,6 +54,9 @@ async def _one_shape(request: web.Request,
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
+    except Exception:  # noqa: BLE001 - a bug: logged (one JSON line), answered in the one shape
+        log.exception("admin_request_failed", method=request.method, path=request.path)
+        return _error(500, "internal error (details in Ponte's log)")
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

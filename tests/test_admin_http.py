@@ -99,6 +99,19 @@ async def test_unknown_paths_and_methods_have_the_same_error_shape(api):
     await _error(resp)
 
 
+async def test_an_unexpected_failure_is_a_500_in_the_same_shape(api):
+    """A bug behind /api/ answers 500 ``{"error": ...}`` without internals (the log has them)."""
+    from service.keys import STORE
+
+    async def broken(*args: Any) -> Any:
+        raise RuntimeError("internal detail /srv/secret/path")
+
+    api.app[STORE].list_events = broken  # Ponte's own seam
+    resp = await api.get("/api/events", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status == 500
+    assert "secret" not in await _error(resp)
+
+
 async def test_refused_reload_has_an_error_text(start, tmp_path):
     """A refused reload keeps its ``errors`` list and has the ``error`` text too."""
     path = tmp_path / "ponte.yaml"
