@@ -17,6 +17,7 @@ from aiohttp import web
 from service import operations as ops
 from service.errors import OperationError
 from service.keys import HOLDER, STORE, WORKER
+from service.logbridge import CLIENT_FAULTS, client_fault
 
 log = structlog.get_logger("ponte.api")
 
@@ -54,6 +55,9 @@ async def _one_shape(request: web.Request,
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
+    except CLIENT_FAULTS as exc:  # the client hung up mid-body: its doing, one line, no traceback
+        log.info("http_request_failed", reason=client_fault(exc), path=request.path)
+        return _error(400, client_fault(exc))
     except Exception:  # noqa: BLE001 - a bug: logged (one JSON line), answered in the one shape
         log.exception("admin_request_failed", method=request.method, path=request.path)
         return _error(500, "internal error (details in Ponte's log)")

@@ -59,7 +59,8 @@ def _exchange(port: int, data: bytes, *, hang_up: bool = False) -> bytes:
 def served(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """A real ``ponte serve`` (JSON logs to a file); stopped with SIGTERM afterwards."""
     port = _free_port()
-    (tmp_path / "ponte.yaml").write_text(yaml.safe_dump(base_config(tmp_path, server={"port": port})))
+    raw = base_config(tmp_path, server={"port": port, "admin_token": "t0ken"})
+    (tmp_path / "ponte.yaml").write_text(yaml.safe_dump(raw))
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--config", "ponte.yaml"],
@@ -86,12 +87,16 @@ def test_malformed_http_and_hang_ups_are_one_json_line_each(served):
         assert _exchange(port, data).startswith(b"HTTP/1.")
     _exchange(port, b"POST /webhooks/eduzz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"a\":",
               hang_up=True)
+    _exchange(port, b"POST /api/replay HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n"
+                    b"Content-Length: 1000\r\n\r\n{", hang_up=True)
     deadline = time.monotonic() + 10
-    while "cut short" not in log_path.read_text() and time.monotonic() < deadline:
+    while not ("cut short" in log_path.read_text() and "/api/replay" in log_path.read_text()) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     lines = _log_lines(log_path)
     failed = [line for line in lines if line["event"] == "http_request_failed"]
-    assert failed and all(line["reason"].startswith("malformed HTTP") for line in failed)
+    assert any(line["reason"].startswith("malformed HTTP") for line in failed)
+    assert [line["path"] for line in failed if "path" in line] == ["/api/replay"]
     assert "en-value" not in log_path.read_text()
     cut = [line for line in lines if line["event"] == "webhook_received" and "cut short" in line.get("error", "")]
     assert cut and cut[0]["http_status"] == 400
