@@ -22,6 +22,7 @@ from service.logbridge import CLIENT_FAULTS, client_fault
 log = structlog.get_logger("ponte.api")
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
+StreamHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_routes(app: web.Application) -> None:
@@ -41,8 +42,7 @@ def add_routes(app: web.Application) -> None:
 
 
 @web.middleware
-async def _one_shape(request: web.Request,
-                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _one_shape(request: web.Request, handler: StreamHandler) -> web.StreamResponse:
     """Every /api/ error is ``{"error": "..."}``: aiohttp's own 404/405/413 and a 500 included."""
     if not request.path.startswith("/api/"):
         return await handler(request)
@@ -243,8 +243,8 @@ async def reload(request: web.Request) -> web.Response:
 
     errors = await reload_from_file(request.app)
     if errors:
-        return _json({"status": "refused", "error": "the new config is invalid; the old one keeps running",
-                      "errors": errors}, 422)
+        error = "the new config is invalid; the old one keeps running"
+        return _json({"status": "refused", "error": error, "errors": errors}, 422)
     return _json({"status": "reloaded"})
 
 

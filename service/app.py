@@ -93,7 +93,7 @@ async def _refresh_gauges(app: web.Application) -> None:
 
     m, store = app[METRICS], app[STORE]
     now = time.time()
-    idle = dict.fromkeys(app[HOLDER].settings.config.sinks, 0)  # nothing waiting is a 0, not no series
+    idle = dict.fromkeys(app[HOLDER].settings.config.sinks, 0)  # an idle sink is 0, not no series
     waiting = {sink: (count, oldest) for sink, count, oldest in await store.backlog()}
     m.backlog.clear()
     m.oldest.clear()

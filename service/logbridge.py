@@ -32,7 +32,8 @@ def _forward(record: logging.LogRecord) -> None:
     if isinstance(exc, CLIENT_FAULTS):
         log.info("http_request_failed", reason=client_fault(exc), logger=record.name)
         return
-    log.log(record.levelno, record.getMessage(), logger=record.name, exc_info=record.exc_info or None)
+    exc_info = record.exc_info or None
+    log.log(record.levelno, record.getMessage(), logger=record.name, exc_info=exc_info)
 
 
 def client_fault(exc: BaseException) -> str:

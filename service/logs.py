@@ -15,6 +15,8 @@ import structlog
 
 from service import logbridge
 
+EventDict = MutableMapping[str, Any]
+
 
 class _Stderr:
     """Whatever ``sys.stderr`` is at the time of writing (it may be swapped after configure)."""
@@ -74,7 +76,7 @@ def _emit(data: bytes) -> None:
     buffer.flush()
 
 
-def _timestamp(logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def _timestamp(logger: Any, name: str, event_dict: EventDict) -> EventDict:
     """``timestamp``: ISO 8601 UTC with microseconds, the date part formatted once a second."""
     now = time.time()
     second = int(now)

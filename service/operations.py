@@ -66,7 +66,7 @@ def parse_id(text: str, what: str) -> int:
 
 
 def _is_number(value: object) -> bool:
-    """ASCII digits only: ``str.isdigit`` also takes '١٢' and '²', which ``int`` reads or refuses."""
+    """ASCII digits only: ``str.isdigit`` also takes '١٢' and '²' (``int`` reads the first)."""
     return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
 
 

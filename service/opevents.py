@@ -33,8 +33,9 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
     external_id = uuid.uuid4().hex
     doc = {"id": external_id, "event": name, "sentDate": sent, "data": data}
     try:
-        event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent, received_at=now,
-                         status="accepted", headers={}, body=msgspec.json.encode(doc))
+        event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent,
+                         received_at=now, status="accepted", headers={},
+                         body=msgspec.json.encode(doc))
         saved = await store.save_event(event, plan_deliveries(settings, name, doc))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)

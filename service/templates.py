@@ -106,8 +106,9 @@ class _Undefined(ChainableUndefined):
         return False
 
     # Undefined types these as "never returns"; here they return the missing value
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _missing  # type: ignore[assignment]
-    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _missing  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = _missing  # type: ignore[assignment]
+    __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _missing  # type: ignore[assignment]
+    __floordiv__ = __rfloordiv__ = _missing  # type: ignore[assignment]
     __mod__ = __rmod__ = __pow__ = __rpow__ = _missing  # type: ignore[assignment]
     __neg__ = __pos__ = __abs__ = __round__ = _missing  # type: ignore[assignment]
     __lt__ = __le__ = __gt__ = __ge__ = _never  # type: ignore[assignment]
@@ -133,7 +134,8 @@ def _json_default(value: Any) -> None:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_MISSING_FILTERS = {name: _stays_missing(name) for name in ("int", "float", "round", "abs", "dictsort")}
+_MISSING_FILTERS = {name: _stays_missing(name)
+                    for name in ("int", "float", "round", "abs", "dictsort")}
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -172,7 +174,8 @@ def _plain_finalize(value: Any) -> Any:
 def _environment(kind: str, timezone: str, html: bool) -> _Sandbox:
     finalize = _slack_finalize if kind == "slack" else _plain_finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
-    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "default": _json_default}
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False,
+                                         "default": _json_default}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
     env.filters.update(_MISSING_FILTERS)
@@ -360,7 +363,8 @@ def _collect(node: nodes.Node, bound: set[str], found: set[str]) -> None:
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         # ``event.endswith('x')``: a method call on ``event``, not a payload path ``event.endswith``
         _collect(node.node.node, bound, found)
-        children: list[nodes.Node | None] = [*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs]
+        children: list[nodes.Node | None] = [*node.args, *node.kwargs]
+        children += [node.dyn_args, node.dyn_kwargs]
         for child in children:
             if child is not None:
                 _collect(child, bound, found)

@@ -123,7 +123,8 @@ def tsv_rows() -> tuple[dict[str, str], ...]:
 
 def _read_tsv(path: Path) -> tuple[dict[str, str], ...]:
     header, *lines = path.read_text(encoding="utf-8").splitlines()
-    return tuple(dict(zip(header.split("\t"), line.split("\t"), strict=False)) for line in lines if line)
+    names = header.split("\t")
+    return tuple(dict(zip(names, line.split("\t"), strict=False)) for line in lines if line)
 
 
 _ROWS = _read_tsv(HERE / "events.tsv")
@@ -208,7 +209,7 @@ def normalize_event_name(name: str) -> str:
 
 
 def closest_event(name: str, *, also: Iterable[str] = ()) -> str | None:
-    """The catalogue event (or one of ``also``) closest to a mistyped name, e.g. ``invoice_payd``."""
+    """The catalogue event (or one of ``also``) closest to a mistyped name (``invoice_payd``)."""
     candidates = {**{n: n for n in EVENT_NAMES}, **_UNPREFIXED, **{n: n for n in also}}
     found = difflib.get_close_matches(name.strip().lower(), list(candidates), n=1, cutoff=0.6)
     return candidates[found[0]] if found else None
@@ -311,4 +312,5 @@ def _with_indexes(path: str, asked: list[str]) -> str:
     parts = path.split(".")
     if len(parts) != len(asked):
         return path
-    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in zip(parts, asked, strict=True))
+    pairs = zip(parts, asked, strict=True)
+    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in pairs)

@@ -440,11 +440,12 @@ class ContractAttempt(SentInData, frozen=True):
 
 
 class BankslipAttempt(ContractAttempt, frozen=True):
-    invoice: BankslipInvoice | None = None  # type: ignore[assignment]  # a sibling of FailableInvoice
+    # a sibling of FailableInvoice, not a subtype: the attempt kinds refine the base's field
+    invoice: BankslipInvoice | None = None  # type: ignore[assignment]
 
 
 class PixAttempt(ContractAttempt, frozen=True):
-    invoice: PixInvoice | None = None  # type: ignore[assignment]  # a sibling of FailableInvoice
+    invoice: PixInvoice | None = None  # type: ignore[assignment]
 
 
 class CardAttempt(ContractAttempt, frozen=True):

@@ -425,7 +425,8 @@ def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Cla
     if not ids:
         return []
     rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
-    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]  # a row's length is unknown
+    # mypy cannot know a row's length: the 11 columns before the body are Claimed's fields
+    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
 
 
 def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:
