@@ -52,7 +52,13 @@ class UnknownSource(IngestError):
 
 
 class SignatureError(IngestError):
+    """``reason`` for the log: "missing" (no usable signature, or no secret) or "mismatch"."""
+
     status = 401
+
+    def __init__(self, message: str, *, reason: str = "mismatch") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class EnvelopeError(IngestError):

@@ -19,6 +19,7 @@ from service.errors import (
     BodyCut,
     BodyTooLarge,
     IngestError,
+    SignatureError,
     SlowBody,
     StorageUnavailable,
     UnknownSource,
@@ -47,6 +48,8 @@ async def receive(request: web.Request) -> web.Response:
     except IngestError as exc:
         status, payload = exc.status, {"status": "error", "error": str(exc)}
         context["error"] = payload["error"]
+        if isinstance(exc, SignatureError):
+            context["auth"] = exc.reason  # "missing" or "mismatch", never the value
     except StorageUnavailable as exc:
         status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
         context["error"] = str(exc)

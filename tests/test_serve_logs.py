@@ -148,3 +148,18 @@ def test_other_library_errors_keep_their_traceback_inside_one_json_line(capsys):
     record = json.loads(line)
     assert record["event"] == "Task exception was never retrieved" and record["logger"] == "asyncio"
     assert "RuntimeError: library trouble" in record["exception"]
+
+
+async def test_webhook_401_log_lines_say_missing_or_mismatch_never_the_value(settings_for, start, capsys):
+    """A refused signature is logged with auth "missing" or "mismatch"; the value sent is not."""
+    from service import logs
+
+    logs.configure(json=True)
+    client = await start(settings_for())
+    body = b'{"id": "s1", "event": "acme.x", "data": {}}'
+    await client.post("/webhooks/eduzz", data=body)
+    await client.post("/webhooks/eduzz", data=body, headers={"x-signature": "deadbeef" * 8})
+    err = capsys.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if "webhook_received" in line]
+    assert [(line["http_status"], line["auth"]) for line in lines] == [(401, "missing"), (401, "mismatch")]
+    assert "deadbeef" not in err
