@@ -51,11 +51,16 @@ async def test_bearer_scheme_is_case_insensitive(api, scheme):
     assert resp.status == 200
 
 
-async def test_refusals_are_logged_as_missing_or_mismatch_never_the_value(api, capsys):
+async def test_refusals_are_logged_as_missing_or_mismatch_never_the_value(api, capsys, monkeypatch):
     """The 401 log line names the reason; the token sent is never in it."""
+    import structlog
+
+    from service import api as admin_api
     from service import logs
 
     logs.configure(json=True)
+    # a logger first used under another test's configuration stays cached: take a fresh one
+    monkeypatch.setattr(admin_api, "log", structlog.get_logger("ponte.api"))
     await api.get("/api/events")
     await api.get("/api/events", headers={"Authorization": "Bearer s3cr3t-guess"})
     err = capsys.readouterr().err

@@ -150,11 +150,16 @@ def test_other_library_errors_keep_their_traceback_inside_one_json_line(capsys):
     assert "RuntimeError: library trouble" in record["exception"]
 
 
-async def test_webhook_401_log_lines_say_missing_or_mismatch_never_the_value(settings_for, start, capsys):
+async def test_webhook_401_log_lines_say_missing_or_mismatch_never_the_value(settings_for, start, capsys,
+                                                                            monkeypatch):
     """A refused signature is logged with auth "missing" or "mismatch"; the value sent is not."""
-    from service import logs
+    import structlog
+
+    from service import ingest, logs
 
     logs.configure(json=True)
+    # a logger first used under another test's configuration stays cached: take a fresh one
+    monkeypatch.setattr(ingest, "log", structlog.get_logger("ponte.ingest"))
     client = await start(settings_for())
     body = b'{"id": "s1", "event": "acme.x", "data": {}}'
     await client.post("/webhooks/eduzz", data=body)
