@@ -447,7 +447,8 @@ def text_report(rep: dict[str, Any]) -> str:
             fc = max(r["bulk_foreign"]["foreign_cores"], d["drain_foreign"]["foreign_cores"],
                      d["steady_foreign"]["foreign_cores"])
             lines.append(f"  run {r['run']} ponte: bulk {r['bulk_per_s']:.0f}/s, drain {d['deliveries_per_s']:.0f}/s, "
-                         f"steady p99 {d['latency_ms']['p99']:.2f} ms, VmHWM {d['after_steady']['VmHWM'] / 1024:.0f} MiB, "
+                         f"steady p99 {d['latency_ms']['p99']:.2f} ms, "
+                         f"VmHWM {d['after_steady']['VmHWM'] / 1024:.0f} MiB, "
                          f"other processes up to {fc} cores")
         else:
             lines.append(f"  run {r['run']} {r['contender']}: bulk {r['bulk_per_s']:.0f} alerts/s "

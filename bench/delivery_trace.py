@@ -14,7 +14,8 @@ Runs the real ``service.__main__.main`` in this process after wrapping, *from ou
 - the garbage collector: every collection's generation and duration (``gc.callbacks``).
 
 Records are tuples of numbers and strings, which the collector stops tracking, so the
-probes do not inflate the collections they measure. On exit (SIGTERM) the records go to OUT.json (``-``: no probes at all, experiments only);
+probes do not inflate the collections they measure. On exit (SIGTERM) the records go to
+OUT.json (``-``: no probes at all, experiments only);
 ``--summary`` on that file prints a digest:
 
     python bench/delivery_trace.py --summary OUT.json

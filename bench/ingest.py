@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
 from benchlib import cpu_seconds, free_port, fs_type, memory, spread, stop, system_busy
 from benchlib import machine as benchlib_machine
 

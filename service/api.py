@@ -12,12 +12,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+import structlog
 from aiohttp import web
 
 from service import operations as ops
+from service.errors import OperationError
 from service.keys import HOLDER, STORE, WORKER
+from service.logbridge import CLIENT_FAULTS, client_fault
+
+log = structlog.get_logger("ponte.api")
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
+StreamHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_routes(app: web.Application) -> None:
@@ -33,6 +39,29 @@ def add_routes(app: web.Application) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _guarded(handler))
+    app.middlewares.append(_one_shape)
+
+
+@web.middleware
+async def _one_shape(request: web.Request, handler: StreamHandler) -> web.StreamResponse:
+    """Every /api/ error is ``{"error": "..."}``: aiohttp's own 404/405/413 and a 500 included."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = _error(exc.status, (exc.reason or "error").lower())
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except CLIENT_FAULTS as exc:  # the client hung up mid-body: its doing, one line, no traceback
+        log.info("http_request_failed", reason=client_fault(exc), path=request.path)
+        return _error(400, client_fault(exc))
+    except Exception:  # noqa: BLE001 - a bug: logged (one JSON line), answered in the one shape
+        log.exception("admin_request_failed", method=request.method, path=request.path)
+        return _error(500, "internal error (details in Ponte's log)")
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -48,26 +77,40 @@ def _guarded(handler: Handler) -> Handler:
         token = request.app[HOLDER].settings.config.server.admin_token
         if not token:
             return _error(404, "the admin API is off: set server.admin_token to turn it on")
-        given = request.headers.get("Authorization", "")
-        if not given.startswith("Bearer "):
-            return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"},
-                                content_type="application/json", text='{"error": "missing bearer token"}')
-        if not hmac.compare_digest(given[7:].encode("utf-8", "surrogateescape"), token.encode()):
-            return _error(403, "wrong token")
+        refused = _refused(request, token)
+        if refused is not None:
+            return refused
         return await _mapped(handler, request)
 
     return guarded
 
 
+def _refused(request: web.Request, token: str) -> web.Response | None:
+    """401 unless the request carries ``Authorization: Bearer <token>`` (RFC 6750).
+
+    The scheme is case-insensitive. The log line says why ("missing" or "mismatch"),
+    never what was sent.
+    """
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    given = given.strip()
+    if scheme.lower() != "bearer" or not given:
+        reason, challenge, message = "missing", "Bearer", "missing bearer token"
+    elif hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+        return None
+    else:
+        reason, challenge = "mismatch", 'Bearer error="invalid_token"'
+        message = "wrong bearer token"
+    log.warning("admin_auth_refused", reason=reason, method=request.method, path=request.path)
+    response = _error(401, message)
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
 async def _mapped(handler: Handler, request: web.Request) -> web.Response:
     try:
         return await handler(request)
-    except ops.BadRequest as exc:
-        return _error(400, str(exc))
-    except ops.NotFound as exc:
-        return _error(404, str(exc))
-    except ops.Conflict as exc:
-        return _error(409, str(exc))
+    except OperationError as exc:
+        return _error(exc.status, str(exc))
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -171,7 +214,7 @@ def _configured(request: web.Request) -> set[str]:
 
 def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
     """For each of ``sinks`` whose circuit breaker is open: when it lets a try through."""
-    from service.store.sqlite import iso
+    from service.timeparse import iso
 
     worker = request.app.get(WORKER)
     lanes = worker.lanes if worker is not None else {}
@@ -232,7 +275,8 @@ async def reload(request: web.Request) -> web.Response:
 
     errors = await reload_from_file(request.app)
     if errors:
-        return _json({"status": "refused", "errors": errors}, 422)
+        error = "the new config is invalid; the old one keeps running"
+        return _json({"status": "refused", "error": error, "errors": errors}, 422)
     return _json({"status": "reloaded"})
 
 

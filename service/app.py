@@ -100,11 +100,17 @@ async def _refresh_gauges(app: web.Application) -> None:
 
     m, store = app[METRICS], app[STORE]
     now = time.time()
+    idle = dict.fromkeys(app[HOLDER].settings.config.sinks, 0)  # an idle sink is 0, not no series
+    waiting = {sink: (count, oldest) for sink, count, oldest in await store.backlog()}
     m.backlog.clear()
     m.oldest.clear()
-    for sink, count, oldest in await store.backlog():
+    m.dead_letters.clear()
+    for sink in idle | waiting:
+        count, oldest = waiting.get(sink, (0, None))
         m.backlog.labels(sink).set(count)
         m.oldest.labels(sink).set(max(0.0, now - oldest) if oldest else 0)
+    for sink, dead in (idle | await store.dead_letters()).items():
+        m.dead_letters.labels(sink).set(dead)
     m.db_bytes.set(await store.size_bytes())
     worker = app.get(WORKER)
     if worker is not None:

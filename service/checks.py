@@ -12,7 +12,8 @@ import fnmatch
 from typing import Any
 
 from service.channel_checks import check_channel_sinks, recipient_fields, sink_template
-from service.config import Config, FileSink, SinkConfig
+from service.config import Config, message_kind
+from service.config import sink_kind as sink_kind  # re-exported: it lived here before
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.lint import lint_warnings, route_errors
@@ -31,16 +32,6 @@ TEMPLATE_KEYS = {
     "teams": {"card"},
 }
 _ENVELOPE = ("id", "event", "sentDate", "data")
-
-
-def sink_kind(cfg: SinkConfig) -> str:
-    """The ``type`` of a sink config (``slack``, ``email``, …)."""
-    return str(type(cfg).__struct_config__.tag)
-
-
-def message_kind(cfg: SinkConfig) -> str:
-    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
-    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
 
 
 def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
@@ -157,7 +148,5 @@ def _unknown_eduzz_glob(glob: str) -> bool:
 
 
 def _closest_event(glob: str) -> str:
-    import difflib
-
-    found = difflib.get_close_matches(glob, catalogue.EVENT_NAMES, n=1)
-    return f" (did you mean {found[0]!r}?)" if found else ""
+    found = catalogue.closest_event(glob)
+    return f" (did you mean {found!r}?)" if found else ""

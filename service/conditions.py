@@ -70,7 +70,7 @@ def _str_op(method: str) -> Callable[[Any, Any], bool]:
 def _eq(value: Any, arg: Any) -> bool:
     if isinstance(value, bool) or isinstance(arg, bool):
         return value is arg
-    return value == arg
+    return bool(value == arg)
 
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -254,7 +254,7 @@ def _all(tests: list[Predicate]) -> Predicate:
         return tests[0]
 
     def all_(doc: Any) -> bool:
-        for test in tests:
+        for test in tests:  # noqa: SIM110 - a plain loop: this runs per event and predicate
             if not test(doc):
                 return False
         return True

@@ -54,7 +54,7 @@ Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
-class ServerConfig(Base):
+class ServerConfig(Base, frozen=True):
     host: str = "127.0.0.1"
     port: Port = 8080
     max_body_bytes: Positive = 1_048_576
@@ -62,7 +62,7 @@ class ServerConfig(Base):
     read_timeout: Duration = Duration(30)
 
 
-class StorageConfig(Base):
+class StorageConfig(Base, frozen=True):
     url: str = "sqlite:///data/ponte.db"
     retention_days: Positive = 30
 
@@ -73,21 +73,22 @@ class StorageConfig(Base):
 
     def __post_init__(self) -> None:
         if not self.url.startswith("sqlite:///") or self.url == "sqlite:///":
-            raise ValueError("url: must look like sqlite:///path/to/ponte.db (sqlite:////abs/path for an absolute path)")
+            raise ValueError("url: must look like sqlite:///path/to/ponte.db "
+                             "(sqlite:////abs/path for an absolute path)")
 
 
 # --- sources -----------------------------------------------------------------------
 
 
-class SourceBase(Base, tag_field="type"):
+class SourceBase(Base, tag_field="type", frozen=True):
     secrets: list[str] = []
 
 
-class EduzzSource(SourceBase, tag="eduzz", kw_only=True):
+class EduzzSource(SourceBase, tag="eduzz", kw_only=True, frozen=True):
     """Eduzz: ``x-signature`` = lowercase hex HMAC-SHA256(secret, raw body)."""
 
 
-class HmacSource(SourceBase, tag="hmac", kw_only=True):
+class HmacSource(SourceBase, tag="hmac", kw_only=True, frozen=True):
     """Any provider that signs the raw body with an HMAC in one header."""
 
     header: str
@@ -104,7 +105,7 @@ SourceConfig = EduzzSource | HmacSource
 # --- sinks -------------------------------------------------------------------------
 
 
-class SinkBase(Base, tag_field="type"):
+class SinkBase(Base, tag_field="type", frozen=True):
     enabled: bool = True
     concurrency: Positive = 4
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = None
@@ -114,7 +115,7 @@ class SinkBase(Base, tag_field="type"):
     breaker_cooldown: Duration = Duration(60)
 
 
-class SlackSink(SinkBase, tag="slack", kw_only=True):
+class SlackSink(SinkBase, tag="slack", kw_only=True, frozen=True):
     """Incoming webhook (``webhook_url``) or bot token (``token`` + ``channel``)."""
 
     webhook_url: str | None = None
@@ -130,7 +131,7 @@ class SlackSink(SinkBase, tag="slack", kw_only=True):
             raise ValueError("channel: a slack sink with a token needs a channel")
 
 
-class EmailSink(SinkBase, tag="email", kw_only=True):
+class EmailSink(SinkBase, tag="email", kw_only=True, frozen=True):
     host: str
     port: Port = 587
     security: Literal["none", "starttls", "tls"] = "starttls"
@@ -140,7 +141,7 @@ class EmailSink(SinkBase, tag="email", kw_only=True):
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
-class WebhookSink(SinkBase, tag="webhook", kw_only=True):
+class WebhookSink(SinkBase, tag="webhook", kw_only=True, frozen=True):
     url: str
     signing_secret: str | None = None
     headers: dict[str, str] = {}
@@ -150,7 +151,7 @@ class WebhookSink(SinkBase, tag="webhook", kw_only=True):
         if not self.url.startswith(("http://", "https://")):
             raise ValueError("url: must start with http:// or https://")
         _check_url(self.url, "url")
-        if self.signing_secret is not None and not _is_whsec(self.signing_secret):
+        if self.signing_secret is not None and whsec_key(self.signing_secret) is None:
             raise ValueError('signing_secret: must be in the "whsec_<base64>" form')
 
 
@@ -167,33 +168,34 @@ def _check_url(url: str, key: str) -> None:
         raise ValueError(f"{key}: not a valid URL (no host)")
 
 
-def _is_whsec(secret: str) -> bool:
+def whsec_key(secret: str) -> bytes | None:
+    """The HMAC key inside a ``whsec_<base64>`` secret; None when it is not one."""
     import base64
     import binascii
 
     if not secret.startswith("whsec_"):
-        return False
+        return None
     try:
-        return bool(base64.b64decode(secret.removeprefix("whsec_"), validate=True))
+        return base64.b64decode(secret.removeprefix("whsec_"), validate=True) or None
     except (binascii.Error, ValueError):
-        return False
+        return None
 
 
-class FileSink(SinkBase, tag="file", kw_only=True):
+class FileSink(SinkBase, tag="file", kw_only=True, frozen=True):
     """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
 
     path: str
     format: Literal["file", "slack", "email", "webhook", "whatsapp", "google_sheets"] = "file"
 
 
-class WhatsAppTemplate(Base, kw_only=True):
+class WhatsAppTemplate(Base, kw_only=True, frozen=True):
     """An approved WhatsApp message template: its name and language code (``pt_BR``)."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)]
     language: Annotated[str, msgspec.Meta(min_length=2)] = "pt_BR"
 
 
-class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True):
+class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True, frozen=True):
     """WhatsApp Business Cloud API: ``POST {api_url}/{phone_number_id}/messages``."""
 
     token: Annotated[str, msgspec.Meta(min_length=1)]
@@ -207,14 +209,14 @@ class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True):
         _check_api_url(self.api_url)
 
 
-class SheetColumn(Base, kw_only=True):
+class SheetColumn(Base, kw_only=True, frozen=True):
     """One spreadsheet column: its header text and a template for each row's value."""
 
     header: Annotated[str, msgspec.Meta(min_length=1)]
     value: str
 
 
-class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True):
+class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True, frozen=True):
     """Google Sheets API v4: one row appended per event, as a service account."""
 
     spreadsheet_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$")]
@@ -241,7 +243,7 @@ _BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _CHAT_ID = re.compile(r"^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})$")
 
 
-class TelegramConfig(SinkBase, tag="telegram", kw_only=True):
+class TelegramConfig(SinkBase, tag="telegram", kw_only=True, frozen=True):
     """Bot API ``sendMessage`` to one chat; 1 message/s to a user, 20/minute to a group."""
 
     token: str
@@ -264,7 +266,7 @@ class TelegramConfig(SinkBase, tag="telegram", kw_only=True):
             msgspec.structs.force_setattr(self, "rate_per_second", 20 / 60 if group else 1.0)
 
 
-class DiscordConfig(SinkBase, tag="discord", kw_only=True):
+class DiscordConfig(SinkBase, tag="discord", kw_only=True, frozen=True):
     """An incoming webhook; 0.5 message/s (Discord allows 30/minute per channel)."""
 
     webhook_url: str
@@ -275,7 +277,7 @@ class DiscordConfig(SinkBase, tag="discord", kw_only=True):
             raise ValueError("webhook_url: must be a Discord webhook URL (https://discord.com/api/webhooks/…)")
 
 
-class TeamsConfig(SinkBase, tag="teams", kw_only=True):
+class TeamsConfig(SinkBase, tag="teams", kw_only=True, frozen=True):
     """A Teams Workflows webhook (Adaptive Card); 1 message/s (the Teams connector allows 100/minute)."""
 
     webhook_url: str
@@ -292,10 +294,20 @@ SinkConfig = (
 )
 
 
+def sink_kind(cfg: SinkConfig) -> str:
+    """The ``type`` of a sink config (``slack``, ``email``, …)."""
+    return str(type(cfg).__struct_config__.tag)
+
+
+def message_kind(cfg: SinkConfig) -> str:
+    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
+    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
+
+
 # --- routes, delivery, messages -----------------------------------------------------
 
 
-class DigestConfig(Base, kw_only=True):
+class DigestConfig(Base, kw_only=True, frozen=True):
     """Group a target's events into one message: ``{group_by, wait, interval, max_items}``,
     or only while busy: ``{when_busy: 10/min}`` (rules in ``service.digests``)."""
 
@@ -311,13 +323,13 @@ class DigestConfig(Base, kw_only=True):
         validate_digest(self)
 
 
-class Target(Base, kw_only=True):
+class Target(Base, kw_only=True, frozen=True):
     sink: str
     template: dict[str, Any] | None = None
     digest: DigestConfig | None = None
 
 
-class Route(Base, kw_only=True):
+class Route(Base, kw_only=True, frozen=True):
     name: str
     events: Annotated[list[str], msgspec.Meta(min_length=1)]
     where: dict[str, Any] = {}
@@ -334,7 +346,7 @@ class Route(Base, kw_only=True):
 DEFAULT_SCHEDULE = ["5s", "1m", "5m", "30m", "2h", "5h", "10h", "10h", "10h"]
 
 
-class DeliveryConfig(Base):
+class DeliveryConfig(Base, frozen=True):
     max_attempts: Positive = 10
     retry_schedule: Annotated[list[Duration], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: [parse_duration(s) for s in DEFAULT_SCHEDULE]
@@ -344,8 +356,11 @@ class DeliveryConfig(Base):
     shutdown_grace: Duration = Duration(10)
 
 
-class MessagesConfig(Base):
-    timezone: str = "America/Sao_Paulo"
+DEFAULT_TIMEZONE = "America/Sao_Paulo"  # where Ponte's users are: messages show their time
+
+
+class MessagesConfig(Base, frozen=True):
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -356,7 +371,7 @@ class MessagesConfig(Base):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
 
-class ReportConfig(Base, kw_only=True):
+class ReportConfig(Base, kw_only=True, frozen=True):
     """A scheduled summary (``reports:``); periods and checks in ``service.reports``."""
 
     name: str
@@ -375,7 +390,7 @@ class ReportConfig(Base, kw_only=True):
         validate_report(self)
 
 
-class Config(Base):
+class Config(Base, frozen=True):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
     sources: dict[str, SourceConfig] = {}

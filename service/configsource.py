@@ -121,7 +121,7 @@ class Substitution:
             return {k: v for k, v in pairs if v is not None or node[k] is None}
         if isinstance(node, list):
             items = [self.run(v, f"{where}[{i}]") for i, v in enumerate(node)]
-            return [v for v, raw in zip(items, node) if v is not None or raw is None]
+            return [v for v, raw in zip(items, node, strict=True) if v is not None or raw is None]
         return node
 
     def _expand(self, text: str, where: str) -> str:

@@ -12,8 +12,8 @@ from typing import Any
 from service.digests import DIGEST_EVENT, Rule
 from service.items import decode_doc, event_name, item_of
 from service.store.digests import StoredItem
-from service.store.sqlite import iso
 from service.summary import Sales
+from service.timeparse import iso
 
 _TOTALS = ("paid", "refunded", "chargeback", "canceled", "abandoned")
 

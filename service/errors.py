@@ -7,7 +7,12 @@
     │   ├── SignatureError      401  missing or wrong signature
     │   ├── EnvelopeError       400  the body is not a JSON envelope
     │   ├── BodyTooLarge        413  the body is over ``server.max_body_bytes``
-    │   └── SlowBody            408  the body did not arrive within ``server.read_timeout``
+    │   ├── SlowBody            408  the body did not arrive within ``server.read_timeout``
+    │   └── BodyCut             400  the client hung up (or broke the framing) mid-body
+    ├── OperationError          an operator's request (admin API, CLI) that cannot be done
+    │   ├── BadRequest          400  malformed or contradictory (the CLI exits 2)
+    │   ├── NotFound            404  no event, delivery or sink of that id or name
+    │   └── Conflict            409  valid, but there is nothing it can do now
     ├── StorageUnavailable      the database cannot take writes (503 on ingest)
     ├── StorageCorrupt          the database file is not a Ponte database
     ├── TemplateError           a template failed to render (a permanent delivery failure)
@@ -16,7 +21,8 @@
         └── PermanentSinkError  retrying will not help (other 4xx, bad payload)
             └── SinkGoneError   410 Gone, or credentials revoked: the sink gets disabled
 
-Domain errors become HTTP statuses in one place: ``service.ingest``.
+Domain errors become HTTP statuses in one place each: ``service.ingest`` for webhooks,
+``service.api`` for the admin API (an OperationError's ``status``).
 Error messages never contain secrets (URLs with tokens, passwords, signing keys).
 """
 
@@ -46,7 +52,13 @@ class UnknownSource(IngestError):
 
 
 class SignatureError(IngestError):
+    """``reason`` for the log: "missing" (no usable signature, or no secret) or "mismatch"."""
+
     status = 401
+
+    def __init__(self, message: str, *, reason: str = "mismatch") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class EnvelopeError(IngestError):
@@ -59,6 +71,36 @@ class BodyTooLarge(IngestError):
 
 class SlowBody(IngestError):
     status = 408
+
+
+class BodyCut(IngestError):
+    """The client closed the connection (or broke the chunked framing) before the body ended."""
+
+    status = 400
+
+
+class OperationError(PonteError):
+    """An operator's request that cannot be done as asked; ``status`` is its HTTP status."""
+
+    status = 400
+
+
+class BadRequest(OperationError, ValueError):
+    """An operator's request that cannot be done as asked (HTTP 400 / exit 2)."""
+
+    status = 400
+
+
+class NotFound(OperationError, LookupError):
+    """No event, delivery or sink of that id or name (HTTP 404)."""
+
+    status = 404
+
+
+class Conflict(OperationError, RuntimeError):
+    """The request is valid but there is nothing it can do (HTTP 409)."""
+
+    status = 409
 
 
 class StorageUnavailable(PonteError):

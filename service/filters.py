@@ -23,6 +23,15 @@ class SlackText(str):
     __slots__ = ()
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+"""Control characters and line/paragraph separators: what must not reach a header line."""
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: control characters and line breaks become spaces."""
+    return CONTROL.sub(" ", text).strip()
+
+
 def slack_escape(text: str) -> str:
     """Escape the three characters Slack mrkdwn treats as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

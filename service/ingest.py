@@ -13,22 +13,23 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from service import digests
-from service.conditions import MISSING, getter
 from service.eduzz import catalogue
 from service.envelope import Envelope
 from service.errors import (
+    BodyCut,
     BodyTooLarge,
     IngestError,
+    SignatureError,
     SlowBody,
     StorageUnavailable,
     UnknownSource,
 )
 from service.keys import HOLDER, METRICS, STORE, WAKE
-from service.routing import plan
+from service.logbridge import CLIENT_FAULTS, client_fault
+from service.planning import plan_deliveries
 from service.runtime import Settings
 from service.sources import Source
-from service.store import NewDelivery, NewEvent, Saved
+from service.store import NewEvent, Saved
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode
@@ -46,6 +47,9 @@ async def receive(request: web.Request) -> web.Response:
         status, payload = await _handle(request, settings, name, context)
     except IngestError as exc:
         status, payload = exc.status, {"status": "error", "error": str(exc)}
+        context["error"] = payload["error"]
+        if isinstance(exc, SignatureError):
+            context["auth"] = exc.reason  # "missing" or "mismatch", never the value
     except StorageUnavailable as exc:
         status, payload = 503, {"status": "error", "error": "storage unavailable, retry later"}
         context["error"] = str(exc)
@@ -101,6 +105,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
                     raise BodyTooLarge(f"body is over the {limit}-byte limit")
     except TimeoutError:
         raise SlowBody(f"the body did not arrive within {timeout:g}s") from None
+    except CLIENT_FAULTS as exc:
+        raise BodyCut(f"the body was cut short: {client_fault(exc)}") from None
     return bytes(buf)
 
 
@@ -119,27 +125,6 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status
-
-
-def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
-                    source: str | None = None) -> list[NewDelivery]:
-    """The deliveries the current routes plan for an event from ``source`` (one per sink)."""
-    planned = plan(settings.routes, event, doc, source)
-    if not planned:
-        return []
-    sinks, disabled = settings.config.sinks, settings.disabled_sinks
-    out = [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
-                       "disabled" if p.sink in disabled else "pending") for p in planned]
-    if settings.digests:  # deliveries to digest targets wait, grouped (service.digests)
-        out = digests.assign(settings.digests, settings.busy, out, event, doc, time.time())
-    return out
-
-
-def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
-    if path is None:
-        return None
-    value = getter(tuple(path.split(".")))(doc)
-    return None if value is MISSING or value is None else str(value)
 
 
 def _schema_error(source: Source, env: Envelope) -> str | None:

@@ -14,8 +14,8 @@ from service.eduzz import catalogue
 from service.eduzz.messages import builtin_template
 from service.errors import TemplateError
 from service.store.digests import StoredItem
-from service.store.sqlite import iso
 from service.summary import KINDS, amount_of
+from service.timeparse import iso
 
 LINE_LIMIT = 200
 

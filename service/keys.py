@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from service.metrics import Metrics  # noqa: F401 - named in the AppKeys below
-    from service.runtime import Holder  # noqa: F401
-    from service.store import Store  # noqa: F401
-    from service.worker import Worker  # noqa: F401
+    from service.metrics import Metrics
+    from service.runtime import Holder
+    from service.store import Store
+    from service.worker import Worker
 
-HOLDER = web.AppKey("holder", "Holder")
-STORE = web.AppKey("store", "Store")
+HOLDER: web.AppKey[Holder] = web.AppKey("holder")
+STORE: web.AppKey[Store] = web.AppKey("store")
 WAKE = web.AppKey("wake", asyncio.Event)
-METRICS = web.AppKey("metrics", "Metrics")
-WORKER = web.AppKey("worker", "Worker")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+WORKER: web.AppKey[Worker] = web.AppKey("worker")

@@ -7,9 +7,15 @@ import atexit
 import logging
 import sys
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 import msgspec
 import structlog
+
+from service import logbridge
+
+EventDict = MutableMapping[str, Any]
 
 
 class _Stderr:
@@ -70,7 +76,7 @@ def _emit(data: bytes) -> None:
     buffer.flush()
 
 
-def _timestamp(logger: object, name: str, event_dict: dict[str, object]) -> dict[str, object]:
+def _timestamp(logger: Any, name: str, event_dict: EventDict) -> EventDict:
     """``timestamp``: ISO 8601 UTC with microseconds, the date part formatted once a second."""
     now = time.time()
     second = int(now)
@@ -80,7 +86,7 @@ def _timestamp(logger: object, name: str, event_dict: dict[str, object]) -> dict
     return event_dict
 
 
-_second: list = [None, ""]
+_second: list[Any] = [None, ""]
 
 
 _encoder = msgspec.json.Encoder(enc_hook=str)
@@ -115,3 +121,4 @@ def configure(*, level: str = "info", json: bool | None = None) -> None:
         cache_logger_on_first_use=True,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logbridge.install()

@@ -10,7 +10,7 @@ from service.batch_messages import is_batch, render_batch, templated
 from service.eduzz.messages import builtin_template
 from service.runtime import Settings
 from service.store import Claimed
-from service.store.sqlite import iso
+from service.timeparse import iso
 
 
 def context_for(claimed: Claimed) -> dict[str, Any]:

@@ -15,11 +15,15 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.utils import floatToGoString
+
+# no ``*_created`` series: they double the counters for no use here
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -42,6 +46,11 @@ class Metrics:
         self.breaker = Gauge("ponte_breaker_open", "1 while a sink's circuit breaker is open",
                              ["sink"], registry=r)
         self.db_bytes = Gauge("ponte_sqlite_bytes", "Size of the SQLite file and its WAL", registry=r)
+        self.dead_letters = Gauge("ponte_dead_letters", "Deliveries that failed for good, per sink",
+                                  ["sink"], registry=r)
+        self.reloads_refused = Counter(
+            "ponte_config_reloads_refused", "Config reloads refused (the running config stayed)",
+            registry=r)
 
     def observe_ingest(self, source: str, event: str, status: str, seconds: float) -> None:
         """Count one webhook request and its latency."""
@@ -88,7 +97,7 @@ class IngestStats:
             cumulative, total = [], 0
             for bound, count in zip([*_LATENCY, float("inf")], counts, strict=True):
                 total += count
-                cumulative.append((floatToGoString(bound), total))
+                cumulative.append((floatToGoString(bound), total))  # type: ignore[no-untyped-call]
             latency.add_metric([source], cumulative, sum_value=self.sums[source])
         yield events
         yield latency

@@ -32,7 +32,7 @@ def _p(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _ok(schema: dict[str, Any], *codes: int) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
-    for code in (401, 403, *codes):
+    for code in (401, *codes):
         responses[str(code)] = {"$ref": "#/components/responses/Error"}
     return responses
 
@@ -45,10 +45,13 @@ _DELIVERY = _obj({"id": _INT, "event_id": _INT, "sink": _STR, "route": _STR,
                  ["id", "event_id", "sink", "route", "status", "attempt_count", "next_attempt_at", "last_error"])
 _EVENT = _obj({"event_id": _INT, "source": _STR, "external_id": _STR, "event": _STR, "sent_date": _NSTR,
                "received_at": _STR}, ["event_id", "source", "external_id", "event", "sent_date", "received_at"])
+_ATTEMPTS = _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})
 _DETAIL = {"allOf": [{"$ref": "#/components/schemas/Event"},
                      _obj({"body": _STR, "deliveries": {"type": "array", "items": {
-                         "allOf": [{"$ref": "#/components/schemas/Delivery"},
-                                   _obj({"attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}})]}}})]}
+                         "allOf": [{"$ref": "#/components/schemas/Delivery"}, _ATTEMPTS]}}})]}
+_SINK_SET = _obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT})
+_REFUSED = _obj({"status": _STR, "error": _STR, "errors": {"type": "array", "items": _STR}})
+_ERROR = {"application/json": {"schema": _obj({"error": _STR})}}
 _RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT, "sending": _INT})
 _BREAKERS = {"breaker_open_until": {"type": "object", "additionalProperties": _STR,
                                     "description": "sink -> when its breaker lets a try through"}}
@@ -84,7 +87,8 @@ SPEC: dict[str, Any] = {
         "/api/events": {"get": {"summary": "List events, newest first", "parameters": _FILTERS,
                                 "responses": _ok(_list("#/components/schemas/Event"), 400)}},
         "/api/events/{id}": {"get": {"summary": "One event with its raw body, deliveries and attempts",
-                                     "parameters": [_p("id")], "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 404)}},
+                                     "parameters": [_p("id")],
+                                     "responses": _ok({"$ref": "#/components/schemas/EventDetail"}, 400, 404)}},
         "/api/events/{id}/replay": {"post": {
             "summary": "Deliver an event again", "parameters": [_p("id")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
@@ -93,9 +97,9 @@ SPEC: dict[str, Any] = {
         "/api/deliveries": {"get": {"summary": "List deliveries, newest first", "parameters": _DELIVERY_FILTERS,
                                     "responses": _ok(_list("#/components/schemas/Delivery"), 400)}},
         "/api/deliveries/{id}": {"get": {"summary": "One delivery with its attempts", "parameters": [_p("id")],
-                                         "responses": _ok({"$ref": "#/components/schemas/Delivery"}, 404)}},
+                                         "responses": _ok({"$ref": "#/components/schemas/Delivery"}, 400, 404)}},
         "/api/deliveries/{id}/retry": {"post": {"summary": "Try one delivery again now", "parameters": [_p("id")],
-                                                "responses": _ok(_RESCHEDULED_ONE, 404, 409)}},
+                                                "responses": _ok(_RESCHEDULED_ONE, 400, 404, 409)}},
         "/api/replay": {"post": {
             "summary": "Replay every delivery matching a filter",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _obj(
@@ -107,13 +111,13 @@ SPEC: dict[str, Any] = {
         "/api/sinks": {"get": {"summary": "Configured sinks and their state",
                                "responses": _ok(_list("#/components/schemas/Sink"))}},
         "/api/sinks/{name}/enable": {"post": {"summary": "Enable a sink", "parameters": [_p("name", _STR)],
-                                              "responses": _ok(_obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT}), 404)}},
+                                              "responses": _ok(_SINK_SET, 404)}},
         "/api/sinks/{name}/disable": {"post": {"summary": "Disable a sink", "parameters": [_p("name", _STR)],
-                                               "responses": _ok(_obj({"name": _STR, "enabled": {"type": "boolean"}, "deliveries_changed": _INT}), 404)}},
+                                               "responses": _ok(_SINK_SET, 404)}},
         "/api/reload": {"post": {"summary": "Re-read and swap the config", "responses": {
             **_ok(_obj({"status": _STR})),
             "422": {"description": "invalid config; the old one keeps running",
-                    "content": {"application/json": {"schema": _obj({"status": _STR, "errors": {"type": "array", "items": _STR}})}}}}}},
+                    "content": {"application/json": {"schema": _REFUSED}}}}}},
         "/api/purge": {"post": {
             "summary": "Delete events older than an age (never one with a delivery still waiting)",
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
@@ -124,7 +128,7 @@ SPEC: dict[str, Any] = {
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": _obj({"error": _STR})}}}},
+        "responses": {"Error": {"description": "error", "content": _ERROR}},
         "schemas": {
             "Event": _EVENT, "EventDetail": _DETAIL, "Delivery": _DELIVERY, "Attempt": _ATTEMPT,
             "Sink": _obj({"name": _STR, "type": _STR, "enabled": {"type": "boolean"}, "disabled_reason": _NSTR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -9,25 +10,16 @@ from typing import Any
 
 from service import retention
 from service.config import parse_duration
+from service.errors import BadRequest as BadRequest  # the verbs' errors, re-exported as ops.*
+from service.errors import Conflict as Conflict
+from service.errors import NotFound as NotFound
 from service.runtime import Settings
 from service.store import DELIVERY_STATUSES, Filter, Store
-from service.store.sqlite import iso
-from service.timeparse import parse_when
+from service.timeparse import iso, parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
 MAX_ID = 2**63 - 1  # SQLite's largest integer
-
-
-class BadRequest(ValueError):
-    """An operator's request that cannot be done as asked (HTTP 400 / exit 2)."""
-
-
-class NotFound(LookupError):
-    """No event, delivery or sink of that id or name (HTTP 404)."""
-
-
-class Conflict(RuntimeError):
-    """The request is valid but there is nothing it can do (HTTP 409)."""
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def make_filter(params: dict[str, Any]) -> Filter:
@@ -57,23 +49,30 @@ def make_filter(params: dict[str, Any]) -> Filter:
 
 def page_args(params: dict[str, Any]) -> tuple[int, str | None]:
     """``limit`` (1–500, default 50) and ``cursor`` from request parameters."""
-    try:
-        limit = int(params.get("limit", 50))
-    except ValueError:
-        raise BadRequest("limit must be a whole number from 1 to 500") from None
+    raw = params.get("limit", "50")
+    raw = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw  # CLI: an int
+    limit = int(raw) if _is_number(raw) else 0
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be a whole number from 1 to 500")
-    cursor = params.get("cursor") or None
-    if cursor is not None and not (str(cursor).isdigit() and int(cursor) <= MAX_ID):
-        raise BadRequest("invalid cursor")
+    given = params.get("cursor") or None
+    cursor: str | None = str(given) if isinstance(given, int) else given  # CLI: an int
+    if cursor is not None and not (_is_number(cursor) and int(cursor) <= MAX_ID):
+        raise BadRequest("invalid cursor: use the `next` of the previous page")
     return limit, cursor
 
 
 def parse_id(text: str, what: str) -> int:
-    """An id from a path segment; NotFound when it is not a number."""
-    if not text.isdigit() or int(text) > MAX_ID:
-        raise NotFound(f"no {what} {text!r}")
+    """An id from a path segment: BadRequest unless ASCII digits, NotFound past SQLite's range."""
+    if not _is_number(text):
+        raise BadRequest(f"{what} ids are whole numbers (0-9), not {text!r}")
+    if int(text) > MAX_ID:
+        raise NotFound(f"no {what} {text}")
     return int(text)
+
+
+def _is_number(value: object) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes '١٢' and '²' (``int`` reads the first)."""
+    return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import structlog
 
-from service.ingest import plan_deliveries
+from service.planning import plan_deliveries
 from service.runtime import Settings
 from service.store import NewEvent, Store
+from service.timeparse import iso
 
 SOURCE = "ponte"
 log = structlog.get_logger("ponte.opevents")
@@ -29,11 +29,13 @@ log = structlog.get_logger("ponte.opevents")
 async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str, data: dict[str, Any]) -> None:
     """Store and route one operational event; never raises (it is a side channel)."""
     now = time.time()
-    sent = datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    doc = {"id": uuid.uuid4().hex, "event": name, "sentDate": sent, "data": data}
+    sent = iso(now)
+    external_id = uuid.uuid4().hex
+    doc = {"id": external_id, "event": name, "sentDate": sent, "data": data}
     try:
-        event = NewEvent(source=SOURCE, external_id=doc["id"], event=name, sent_date=sent, received_at=now,
-                         status="accepted", headers={}, body=msgspec.json.encode(doc))
+        event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent,
+                         received_at=now, status="accepted", headers={},
+                         body=msgspec.json.encode(doc))
         saved = await store.save_event(event, plan_deliveries(settings, name, doc, SOURCE))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)

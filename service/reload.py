@@ -12,7 +12,7 @@ from aiohttp import web
 from service.config import Config
 from service.errors import ConfigError
 from service.exposure import exposure_problems
-from service.keys import HOLDER, WORKER
+from service.keys import HOLDER, METRICS, WORKER
 from service.runtime import load_settings
 
 log = structlog.get_logger("ponte.reload")
@@ -32,6 +32,7 @@ async def reload_from_file(app: web.Application) -> list[str]:
         lanes = await worker.prepare(settings) if worker is not None else None
     except ConfigError as exc:
         log.error("config_reload_refused", path=path, errors=exc.errors)
+        app[METRICS].reloads_refused.inc()
         return exc.errors
     except Exception as exc:  # noqa: BLE001 - anything that fails leaves the old config running
         errors = [f"{path}: the new config could not be applied ({type(exc).__name__})"]

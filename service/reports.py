@@ -150,8 +150,9 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
     A report's deliveries have the route ``report:<name>``, so the usual template lookup
     finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
     """
-    from service.checks import TEMPLATE_KEYS, message_kind
+    from service.checks import TEMPLATE_KEYS
     from service.conditions import compile_where
+    from service.config import message_kind
     from service.errors import ConfigError
     from service.templates import compile_template
 

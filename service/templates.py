@@ -8,7 +8,9 @@ tree's shape, so a Slack Block Kit message or a JSON body is valid JSON by const
   native value (number, bool, None, dict, list); any other leaf renders to a string.
   A one-expression leaf whose value is a string renders like any other leaf (escaped).
 - A missing payload field renders as ``""`` (``None`` in a one-expression leaf), however
-  deep the path: payloads vary. An unknown filter or a syntax error is a ConfigError.
+  deep the path: payloads vary. It stays missing through arithmetic and the ``int``,
+  ``float``, ``round``, ``abs`` and ``dictsort`` filters, compares as false, iterates as
+  empty, and is ``null`` in ``tojson``. An unknown filter or a syntax error is a ConfigError.
 - Mapping keys win over methods: ``data.items`` is the invoice's ``items`` list.
 - The sandbox refuses Python internals (``''.__class__`` ...): using one is a TemplateError.
 
@@ -51,8 +53,7 @@ Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -62,19 +63,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import ChainableUndefined, Template, Undefined, nodes
 from jinja2 import exceptions as jx
 from jinja2.environment import TemplateExpression
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.chatformat import escape_markdown, escape_teams
+from service.config import DEFAULT_TIMEZONE as DEFAULT_TIMEZONE  # re-exported: it lived here
 from service.errors import ConfigError, TemplateError
-from service.filters import FILTERS, SlackText, moment_filter, slack_escape
+from service.filters import FILTERS, SlackText, moment_filter, one_line, slack_escape
 from service.phones import e164_or_empty
 from service.whatsapp_format import whatsapp_escape, whatsapp_finalize
 
 KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets", "telegram", "discord",
          "teams")
 MARKDOWN_KINDS = ("discord", "teams")
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 # --- the sandbox ---------------------------------------------------------------------
@@ -105,6 +106,48 @@ class _Undefined(ChainableUndefined):
         self._guard()
         return 0
 
+    def _missing(self, *_: Any) -> _Undefined:
+        """Arithmetic on a missing field is missing too (renders "" / null), never an error."""
+        self._guard()
+        return self
+
+    def _never(self, _: Any) -> bool:
+        """A missing field is neither greater nor smaller than anything."""
+        self._guard()
+        return False
+
+    # Undefined types these as "never returns"; here they return the missing value
+    __add__ = __radd__ = __sub__ = __rsub__ = _missing  # type: ignore[assignment]
+    __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _missing  # type: ignore[assignment]
+    __floordiv__ = __rfloordiv__ = _missing  # type: ignore[assignment]
+    __mod__ = __rmod__ = __pow__ = __rpow__ = _missing  # type: ignore[assignment]
+    __neg__ = __pos__ = __abs__ = __round__ = _missing  # type: ignore[assignment]
+    __lt__ = __le__ = __gt__ = __ge__ = _never  # type: ignore[assignment]
+
+
+def _stays_missing(name: str) -> Callable[..., Any]:
+    """Jinja's filter ``name``, except that a missing field stays missing ("" / null)."""
+    real = DEFAULT_FILTERS[name]
+
+    def filter_(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, Undefined):
+            return value._missing()
+        return real(value, *args, **kwargs)
+
+    return filter_
+
+
+def _json_default(value: Any) -> None:
+    """``tojson``: a missing field, however deep in the value, is JSON ``null``."""
+    if isinstance(value, Undefined):
+        str(value)  # raises for an unsafe attribute
+        return None
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_MISSING_FILTERS = {name: _stays_missing(name)
+                    for name in ("int", "float", "round", "abs", "dictsort")}
+
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Payload mappings expose their keys, never their methods (``data.items`` is a key)."""
@@ -119,7 +162,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return self._key(obj, argument)
         return super().getitem(obj, argument)
 
-    def _key(self, obj: dict, key: Any) -> Any:
+    def _key(self, obj: dict[Any, Any], key: Any) -> Any:
         try:
             return obj[key]
         except (KeyError, TypeError):
@@ -161,10 +204,12 @@ def _environment(kind: str, timezone: str, html: bool, markdown: bool = False) -
     if markdown:
         finalize = _teams_finalize if kind == "teams" else _discord_finalize
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
-    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False,
+                                         "default": _json_default}
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
     env.filters.update(whatsapp=whatsapp_escape, e164=e164_or_empty)  # gateway recipes
+    env.filters.update(_MISSING_FILTERS)
     env.filters["date"] = moment_filter("%d/%m/%Y", zone)
     env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)
     return env
@@ -188,7 +233,7 @@ class _Leaf:
                 if not isinstance(value, str):
                     return _jsonable(value, self.slack)
             text = self.template.render(context)
-            return _CONTROL.sub(" ", text).strip() if self.subject else text
+            return one_line(text) if self.subject else text
         except Exception as exc:  # any runtime failure is the template's, never the caller's
             raise TemplateError(f"{self.path}: {_reason(exc)}") from None
 
@@ -250,7 +295,7 @@ def _render(node: Any, context: dict[str, Any]) -> Any:
 
 
 def compile_template(
-    tree: dict | list | str,
+    tree: dict[str, Any] | list[Any] | str,
     *,
     kind: str,
     timezone: str = DEFAULT_TIMEZONE,
@@ -351,7 +396,9 @@ def _collect(node: nodes.Node, bound: set[str], found: set[str]) -> None:
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         # ``event.endswith('x')``: a method call on ``event``, not a payload path ``event.endswith``
         _collect(node.node.node, bound, found)
-        for child in (*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs):
+        children: list[nodes.Node | None] = [*node.args, *node.kwargs]
+        children += [node.dyn_args, node.dyn_kwargs]
+        for child in children:
             if child is not None:
                 _collect(child, bound, found)
         return

@@ -1,4 +1,5 @@
-"""Times operators type: ISO-8601 (``2026-11-25``, ``2026-11-25T10:00:00Z``) or an age (``24h``)."""
+"""Times: what operators type (ISO-8601 ``2026-11-25T10:00:00Z`` or an age ``24h``) and
+the one way Ponte writes a time (``iso``: ISO-8601 UTC with milliseconds, ``…Z``)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,10 @@ def parse_when(text: str, *, now: float | None = None) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def iso(ts: float | None) -> str | None:
+    """A unix time as an ISO-8601 UTC string with milliseconds (``2026-11-25T10:00:00.000Z``)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

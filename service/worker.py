@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from service.checks import message_kind
+from service.config import message_kind
 from service.errors import (
     PermanentSinkError,
     SinkGoneError,

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from fake_telegram import RETRY_AFTER
+
 from sink_contract import DISCORD_ID, DISCORD_TOKEN
 
 

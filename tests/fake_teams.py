@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 from fake_telegram import RETRY_AFTER
+
 from sink_contract import TEAMS_SIG
 
 TEAMS_FLOW = "0f1e2d3c"

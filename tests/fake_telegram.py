@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
 from sink_contract import TELEGRAM_TOKEN
 
 TELEGRAM_CHAT = -1001234567890

@@ -64,7 +64,7 @@ def test_catalogue_has_63_events() -> None:
 
 def test_event_names_are_sorted_and_match_the_catalogue() -> None:
     """EVENT_NAMES is the sorted tuple of the catalogue's keys."""
-    assert EVENT_NAMES == tuple(sorted(CATALOGUE))
+    assert tuple(sorted(CATALOGUE)) == EVENT_NAMES
 
 
 def test_events_tsv_and_fixtures_agree() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import base_config, fixture_body
 from fake_google import key_json, make_key
 
+from conftest import base_config, fixture_body
 from service.__main__ import main
 
 KEY = json.dumps(key_json(make_key()[0], "https://oauth2.googleapis.com/token"))

@@ -13,13 +13,13 @@ from typing import Any
 import msgspec
 import structlog
 from aiohttp import web
-from conftest import fixture_body, post_signed
 from fake_google import SPREADSHEET, FakeGoogle, make_key, write_key
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
-from test_delivery import db, wait_for
 
+from conftest import fixture_body, post_signed
 from service.config import StorageConfig, load_config
 from service.runtime import build_settings
+from test_delivery import db, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin-token-for-the-channel-tests"

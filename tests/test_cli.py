@@ -29,7 +29,8 @@ def sales_config(tmp_path: Path) -> str:
              "crm": {"type": "webhook", "url": "http://127.0.0.1:9/crm"},
              "arquivo": {"type": "file", "path": str(tmp_path / "out.jsonl")}}
     routes = [
-        {"name": "grandes", "events": ["myeduzz.invoice_paid"], "where": {"data.price.value": {"gte": 1000}}, "to": ["vendas"]},
+        {"name": "grandes", "events": ["myeduzz.invoice_paid"],
+         "where": {"data.price.value": {"gte": 1000}}, "to": ["vendas"]},
         {"name": "vendas", "events": ["myeduzz.invoice_*"], "to": ["crm"]},
         {"name": "resto", "events": ["*"], "to": ["arquivo"]},
     ]
@@ -96,7 +97,8 @@ def test_simulate_unknown_event_and_unreachable_url(capsys):
     """Unknown events and unreachable URLs are clear errors."""
     assert main(["simulate", "acme.nope", "--url", "http://127.0.0.1:9/", "--secret", "s"]) == 2
     assert "unknown event" in capsys.readouterr().err
-    assert main(["simulate", "myeduzz.invoice_paid", "--url", "http://127.0.0.1:9/", "--secret", "s", "--timeout", "2"]) == 1
+    argv = ["simulate", "myeduzz.invoice_paid", "--url", "http://127.0.0.1:9/", "--secret", "s", "--timeout", "2"]
+    assert main(argv) == 1
     assert "could not reach" in capsys.readouterr().err
 
 

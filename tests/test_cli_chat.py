@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from service.__main__ import main
 from sink_contract import CHAT_SECRETS, DISCORD_ID, DISCORD_TOKEN, TEAMS_SIG, TELEGRAM_TOKEN
 from test_cli import write_config
-
-from service.__main__ import main
 
 SINKS = {
     "tg": {

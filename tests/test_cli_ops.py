@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from aiohttp import web
-from conftest import base_config, post_signed
 
+from conftest import base_config, post_signed
 from service.__main__ import _parser, main
 from service.app import create_app
 from service.runtime import load_settings
@@ -439,7 +439,7 @@ async def test_retry_while_the_breaker_is_open_says_when(
 
 def crm_attempt_time(tmp_path: Path) -> str:
     """When the first attempt started, as the API writes times (ISO-8601, UTC)."""
-    from service.store.sqlite import iso
+    from service.timeparse import iso
 
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         return str(iso(conn.execute("SELECT MIN(started_at) FROM attempts").fetchone()[0]))

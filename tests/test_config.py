@@ -47,7 +47,8 @@ def test_env_substitution_with_default():
     assert (config.server.host, config.server.admin_token) == ("0.0.0.0", "fallback")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("5s", 5), ("1m", 60), ("2h", 7200), ("1d", 86400), (3, 3)])
+@pytest.mark.parametrize(("text", "seconds"),
+                         [("500ms", 0.5), ("5s", 5), ("1m", 60), ("2h", 7200), ("1d", 86400), (3, 3)])
 def test_durations(text, seconds):
     """Durations accept ms/s/m/h/d and plain seconds."""
     assert parse_duration(text) == seconds
@@ -101,7 +102,8 @@ def test_check_warns_about_likely_mistakes(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "sources.eduzz: no secret configured" in err
     assert "sinks.b: no route sends anything to it" in err
-    assert "routes[0].events[0]: 'myeduzz.invoice_payed' matches no Eduzz event (did you mean 'myeduzz.invoice_paid'?)" in err
+    assert ("routes[0].events[0]: 'myeduzz.invoice_payed' matches no Eduzz event "
+            "(did you mean 'myeduzz.invoice_paid'?)") in err
 
 
 def test_reference_errors_are_reported_beside_structural_ones():

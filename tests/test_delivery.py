@@ -89,7 +89,8 @@ async def test_event_reaches_the_webhook_byte_for_byte(tmp_path, settings_for, s
     await wait_for(lambda: db(tmp_path, "SELECT status FROM deliveries") == [("succeeded",)])
 
 
-async def test_failing_twice_then_recovering_arrives_on_the_third_attempt(tmp_path, settings_for, start, aiohttp_server):
+async def test_failing_twice_then_recovering_arrives_on_the_third_attempt(
+        tmp_path, settings_for, start, aiohttp_server):
     """503, 503, 200: the delivery succeeds on attempt 3 and every attempt is kept."""
     endpoint = Endpoint([503, 503])
     url = await serve(aiohttp_server, endpoint)
@@ -118,7 +119,8 @@ async def test_transient_failures_end_in_dead_letter_after_max_attempts(tmp_path
     """After max_attempts transient failures the delivery is failed (dead letter)."""
     endpoint = Endpoint([503] * 10)
     url = await serve(aiohttp_server, endpoint)
-    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST), worker=True)
+    settings = settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST)
+    client = await start(settings, worker=True)
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await wait_for(lambda: db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("failed", 3)])
     outcomes = [o for (o,) in db(tmp_path, "SELECT outcome FROM attempts ORDER BY number")]
@@ -129,7 +131,8 @@ async def test_retry_after_is_honoured(tmp_path, settings_for, start, aiohttp_se
     """A 429 with Retry-After: 30 schedules the next attempt about 30 s later, not 50 ms."""
     endpoint = Endpoint([429], headers={"Retry-After": "30"})
     url = await serve(aiohttp_server, endpoint)
-    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST), worker=True)
+    settings = settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST)
+    client = await start(settings, worker=True)
     before = time.time()
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await wait_for(lambda: db(tmp_path, "SELECT attempt_count FROM deliveries") == [(1,)])
@@ -154,7 +157,8 @@ async def test_timeout_is_transient(tmp_path, settings_for, start, aiohttp_serve
     endpoint = Endpoint(delay=1.0)
     url = await serve(aiohttp_server, endpoint)
     delivery = {**FAST, "timeout": "200ms", "max_attempts": 1}
-    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=delivery), worker=True)
+    settings = settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=delivery)
+    client = await start(settings, worker=True)
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await wait_for(lambda: db(tmp_path, "SELECT status FROM deliveries") == [("failed",)])
     (error,) = db(tmp_path, "SELECT error FROM attempts")[0]
@@ -183,7 +187,8 @@ async def test_gone_disables_the_sink(tmp_path, settings_for, start, aiohttp_ser
     """410 Gone fails the delivery and disables the sink; later deliveries wait as disabled."""
     endpoint = Endpoint([410])
     url = await serve(aiohttp_server, endpoint)
-    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST), worker=True)
+    settings = settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST)
+    client = await start(settings, worker=True)
     await post_signed(client, json.dumps({"id": "g1", "event": "acme.x", "data": {}}).encode())
     await wait_for(lambda: db(tmp_path, "SELECT status FROM deliveries") == [("failed",)])
     await wait_for(lambda: db(tmp_path, "SELECT disabled FROM sink_state WHERE sink = 'crm'") == [(1,)])
@@ -225,7 +230,8 @@ async def test_store_outage_in_worker_does_not_kill_it(tmp_path, settings_for, s
     """The worker survives a failing claim and keeps delivering afterwards."""
     endpoint = Endpoint()
     url = await serve(aiohttp_server, endpoint)
-    client = await start(settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST), worker=True)
+    settings = settings_for(sinks=webhook_sinks(crm=url), routes=route_all("crm"), delivery=FAST)
+    client = await start(settings, worker=True)
     store = client.app[STORE]
     real = store.claim_due
     calls = {"n": 0}
@@ -294,7 +300,7 @@ async def test_reload_that_changes_a_sink_keeps_delivering(tmp_path, settings_fo
     await client.app[WORKER].apply(changed)
     for i in range(3):
         await post_signed(client, json.dumps({"id": f"r{i + 2}", "event": "acme.x", "data": {}}).encode())
-    # a task's slot is freed by its done-callback, just after its attempt is recorded: wait for both
-    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)]
-                   and client.app[WORKER].lanes["crm"].inflight == 0)
+    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)])
+    # the attempt is recorded before its task ends and frees the slot: wait for that too
+    await wait_for(lambda: client.app[WORKER].lanes["crm"].inflight == 0)
     assert endpoint.received[-1][2].get("x-v") == "2"

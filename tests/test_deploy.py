@@ -191,6 +191,11 @@ def test_systemd_unit_is_hardened():
     assert unit()["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_systemd_unit_raises_the_open_file_limit():
+    """LimitNOFILE is set well above the usual 1024 soft limit (one descriptor per connection)."""
+    assert int(unit()["Service"]["LimitNOFILE"]) >= 16384
+
+
 def test_systemd_unit_documents_an_absolute_database_path():
     """The unit's comment gives storage.url as an absolute sqlite URL under the state directory."""
     text = (DEPLOY / "ponte.service").read_text(encoding="utf-8")

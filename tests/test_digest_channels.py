@@ -6,13 +6,13 @@ import email
 import json
 from email import policy
 
-from conftest import post_signed
 from digestkit import FakeClock, paid_body, start_app, tick
-from test_delivery import wait_for
-from test_end_to_end import slack_server, smtp  # noqa: F401 - fixture
 
+from conftest import post_signed
 from service.config import parse_config
 from service.runtime import build_settings
+from test_delivery import wait_for
+from test_end_to_end import slack_server, smtp  # noqa: F401 - fixture
 
 
 async def test_a_burst_reaches_slack_and_email_as_one_digest(

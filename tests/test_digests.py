@@ -7,9 +7,9 @@ import json
 import time
 
 from aiohttp import web
-from conftest import post_signed
 from digestkit import FakeClock, lines, paid_body, start_app, tick
 
+from conftest import post_signed
 from service.config import parse_config
 from service.ingest import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER

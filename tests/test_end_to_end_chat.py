@@ -13,6 +13,7 @@ import aiohttp
 import structlog
 import yaml
 from chat_fakes import DiscordFake, TeamsFake, TelegramFake
+
 from conftest import base_config, fixture_body, post_signed, sign
 from sink_contract import CHAT_SECRETS, HOST, chat_fields, free_port
 from test_delivery import db, wait_for

@@ -155,7 +155,8 @@ def test_financeiro_gets_refunds_and_stops(monkeypatch, event):
     """Refunds and chargebacks go to finance only: stop keeps them out of the audit route."""
     settings = example("financeiro-email", monkeypatch)
     assert sinks_for(settings, event) == {"financeiro": "reembolsos-e-chargebacks"}
-    subject = settings.templates[("reembolsos-e-chargebacks", "financeiro")].render(context(fixture_doc(event)))["subject"]
+    template = settings.templates[("reembolsos-e-chargebacks", "financeiro")]
+    subject = template.render(context(fixture_doc(event)))["subject"]
     assert ("Chargeback" if event.endswith("chargeback") else "Reembolso") in subject
     assert sinks_for(settings, "myeduzz.invoice_paid") == {"arquivo": "auditoria"}
 

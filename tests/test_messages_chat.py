@@ -9,13 +9,13 @@ from typing import Any
 import msgspec
 import pytest
 from chat_fakes import TEAMS_LIMIT, discord_errors, teams_errors, telegram_text_error
-from sink_contract import outgoing
-from test_messages import FIXTURES, load, render
 
 from service.config import TelegramConfig
 from service.eduzz.messages_chat import AMBER, GREEN, RED, colour
 from service.eduzz.messages_specs import SPECS
 from service.sinks import discord, teams, telegram
+from sink_contract import outgoing
+from test_messages import FIXTURES, load, render
 
 CHAT_KINDS = ["telegram", "discord", "teams"]
 HOSTILE = (

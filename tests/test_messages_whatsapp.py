@@ -7,11 +7,11 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_messages import FIXTURES, load, poison, render
 
 from service.eduzz.messages_specs import SPECS
 from service.phones import PhoneError, mask, to_e164
 from service.whatsapp_format import TEXT_LIMIT, whatsapp_escape
+from test_messages import FIXTURES, load, poison, render
 
 HEADERS = ["Data", "Evento", "Comprador", "E-mail", "Produto", "Valor (R$)", "Pagamento", "Status",
            "ID do evento"]  # fmt: skip
@@ -83,7 +83,8 @@ def test_unknown_events_get_a_generic_message(kind: str, event: str) -> None:
 @pytest.mark.parametrize(
     ("text", "escaped"),
     [
-        ("*oi*", "\u2217oi\u2217"), ("_it_ ~s~", "\uff3fit\uff3f \u223cs\u223c"), ("```code```", "\u02cb\u02cb\u02cbcode\u02cb\u02cb\u02cb"),
+        ("*oi*", "\u2217oi\u2217"), ("_it_ ~s~", "\uff3fit\uff3f \u223cs\u223c"),
+        ("```code```", "\u02cb\u02cb\u02cbcode\u02cb\u02cb\u02cb"),
         ("joao_silva", "joao_silva"), ("a\n> citação", "a > citação"), ("x\r\n- item", "x - item"),
         ("https://x.com/a_b*c", "https://x.com/a_b*c"), ("https://x.com/ *y*", "https://x.com/ \u2217y\u2217"),
     ],

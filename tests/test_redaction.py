@@ -9,9 +9,9 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from logcapture import fresh_loggers  # noqa: F401 - a fixture
 
 from conftest import fixture_body, post_signed
-from logcapture import fresh_loggers  # noqa: F401 - a fixture
 from test_delivery import wait_for
 
 TOKEN = "tok-4f9c1d2e8b7a6350"

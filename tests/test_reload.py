@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 import yaml
 
-from conftest import SECRET, base_config, post_signed, sign
+from conftest import base_config, post_signed, sign
 from service import retention
 from service.keys import STORE
 
@@ -86,9 +86,12 @@ async def test_sighup_during_a_burst_drops_nothing(tmp_path):
         os.kill(proc.pid, signal.SIGHUP)
         await asyncio.sleep(0.3)
         body = json.dumps({"id": "after", "event": "acme.x", "data": {}}).encode()
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url + "/webhooks/eduzz", data=body, headers={"x-signature": sign(body)}) as r:
-                assert r.status == 200
+        headers = {"x-signature": sign(body)}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url + "/webhooks/eduzz", data=body, headers=headers) as r,
+        ):
+            assert r.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -107,7 +110,8 @@ async def test_pruning_racing_with_ingest_loses_nothing_recent(tmp_path, setting
     with sqlite3.connect(tmp_path / "ponte.db") as conn:
         conn.execute("UPDATE events SET received_at = 0")
         conn.execute("UPDATE deliveries SET status = 'succeeded' WHERE event_id % 2 = 0")
-        pending_old = conn.execute("SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'pending'").fetchone()[0]
+        pending_old = conn.execute(
+            "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'pending'").fetchone()[0]
 
     async def ingest() -> list[int]:
         ids = []

@@ -9,9 +9,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import post_signed
 from digestkit import FakeClock, lines, paid_body, start_app, tick
 
+from conftest import post_signed
 from service.config import parse_config
 from service.errors import ConfigError
 from service.reports import calendar_day, last_period, parse_at

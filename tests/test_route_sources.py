@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import base_config, fixture_body, post_signed
-from test_delivery import db
 
+from conftest import base_config, fixture_body, post_signed
 from service.__main__ import main
 from service.config import parse_config
 from service.errors import ConfigError
 from service.routing import compile_routes, explain, plan
 from service.runtime import build_settings
+from test_delivery import db
 
 SOURCES = {"eduzz-loja": {"type": "eduzz", "secrets": ["s-loja"]},
            "eduzz-escola": {"type": "eduzz", "secrets": ["s-escola"]}}  # fmt: skip

@@ -4,18 +4,18 @@ the e-mail example sends through an SMTP relay without AUTH (issue 11, item 20).
 from __future__ import annotations
 
 import email
-import json
 import email.policy
+import json
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sink_contract import HOST, SmtpRecorder, free_port, outgoing
-from test_examples import KEY_PEM, KEY_VARS, key_json
 
 from service.config import EmailSink
 from service.runtime import load_settings
 from service.sinks.email import EmailSender
+from sink_contract import HOST, SmtpRecorder, free_port, outgoing
+from test_examples import KEY_PEM, KEY_VARS, key_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted([ROOT / "config" / "ponte.yaml", *(ROOT / "config" / "examples").glob("*.yaml")])

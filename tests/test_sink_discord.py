@@ -7,6 +7,10 @@ from typing import Any
 import aiohttp
 import pytest
 from chat_fakes import RETRY_AFTER, DiscordFake, discord_errors
+
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.sinks import Sink
+from service.sinks.discord import build_payload, embed_chars
 from sink_contract import (
     DISCORD_TOKEN,
     HOST,
@@ -15,10 +19,6 @@ from sink_contract import (
     outgoing,
     send_expecting,
 )
-
-from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
-from service.sinks.discord import build_payload, embed_chars
 
 
 async def discord(

@@ -14,19 +14,21 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sink_contract import (
-    SMTP_PASSWORD,
-    SMTP_USER,
-    SmtpRecorder,
-    outgoing,
-    send_expecting,
-    sink_config,
-    smtp_controller,
-)
-from sink_contract import http, smtp, smtp_server  # noqa: F401 - fixtures
 
 from service.errors import PermanentSinkError
 from service.sinks.email import EmailSender
+from sink_contract import (  # noqa: F401 - fixtures
+    SMTP_PASSWORD,
+    SMTP_USER,
+    SmtpRecorder,
+    http,
+    outgoing,
+    send_expecting,
+    sink_config,
+    smtp,
+    smtp_controller,
+    smtp_server,
+)
 
 MESSAGE = {"subject": "Fatura paga: José", "text": "Olá, texto", "html": "<p>Olá <b>!</b></p>"}
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from sink_contract import BODY, outgoing
 
 from service.config import FileSink
 from service.errors import TransientSinkError
 from service.sinks.file import FileSender
+from sink_contract import BODY, outgoing
 
 
 def lines(path: Path) -> list[dict[str, object]]:

@@ -13,12 +13,6 @@ import pytest
 import structlog
 from aiohttp import web
 from fake_google import SPREADSHEET, FakeGoogle, key_json, make_key, write_key
-from sink_contract import (
-    HOST,
-    free_port,
-    http,  # noqa: F401 - a fixture
-    outgoing,
-)
 
 from service.config import GoogleSheetsConfig
 from service.errors import (
@@ -30,6 +24,12 @@ from service.errors import (
 )
 from service.sinks import build_sink
 from service.sinks.google_sheets import ID_HEADER, GoogleSheetsSender, column_letter
+from sink_contract import (
+    HOST,
+    free_port,
+    http,  # noqa: F401 - a fixture
+    outgoing,
+)
 
 KEYS = make_key()
 COLUMNS = {"columns": [{"header": "Evento", "value": "Venda aprovada"},

@@ -11,18 +11,18 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.sinks import Sink
 from sink_contract import (
     BOT_TOKEN,
     HOST,
     HttpReceiver,
+    http,  # noqa: F401 - a fixture
     make_sink,
     outgoing,
     send_expecting,
 )
-from sink_contract import http  # noqa: F401 - a fixture
-
-from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -7,6 +7,10 @@ from typing import Any
 import aiohttp
 import msgspec
 from chat_fakes import RETRY_AFTER, TEAMS_LIMIT, TeamsFake, teams_errors
+
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.sinks import Sink
+from service.sinks.teams import CUT_NOTE, build_payload
 from sink_contract import (
     HOST,
     TEAMS_SIG,
@@ -15,10 +19,6 @@ from sink_contract import (
     outgoing,
     send_expecting,
 )
-
-from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
-from service.sinks.teams import CUT_NOTE, build_payload
 
 
 async def teams(

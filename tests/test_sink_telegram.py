@@ -10,6 +10,11 @@ import aiohttp
 import pytest
 import structlog
 from chat_fakes import RETRY_AFTER, TelegramFake, telegram_text_error
+
+from service.chatformat import cut_html, utf16_len
+from service.config import parse_config
+from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
+from service.sinks import Sink
 from sink_contract import (
     HOST,
     TELEGRAM_TOKEN,
@@ -19,11 +24,6 @@ from sink_contract import (
     outgoing,
     send_expecting,
 )
-
-from service.chatformat import cut_html, utf16_len
-from service.config import parse_config
-from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
 
 
 async def telegram(

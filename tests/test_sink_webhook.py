@@ -9,22 +9,21 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from standardwebhooks.webhooks import Webhook
+
+import service
+from service.errors import ConfigError, PermanentSinkError
+from service.sinks import Sink
+from service.sinks.webhook import signature
 from sink_contract import (
     HOST,
     SIGNING_SECRET,
     HttpReceiver,
+    http,  # noqa: F401 - a fixture
     make_sink,
     outgoing,
     send_expecting,
 )
-from sink_contract import http  # noqa: F401 - a fixture
-from standardwebhooks.webhooks import Webhook
-
-import service
-from service.config import WebhookSink
-from service.errors import ConfigError, PermanentSinkError
-from service.sinks import Sink, build_sink
-from service.sinks.webhook import signature
 
 RAW = b'{ "id" : "x",\n  "data": {"price": 10.50, "name": "Jos\xc3\xa9"} }'
 

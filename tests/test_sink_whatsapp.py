@@ -10,16 +10,16 @@ import aiohttp
 import pytest
 import structlog
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
-from sink_contract import (
-    HOST,
-    http,  # noqa: F401 - a fixture
-    outgoing,
-)
 
 from service.config import WhatsAppConfig, WhatsAppTemplate
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.sinks import build_sink
 from service.sinks.whatsapp import WhatsAppSender
+from sink_contract import (
+    HOST,
+    http,  # noqa: F401 - a fixture
+    outgoing,
+)
 
 SALE = {"id": "evt-1", "event": "myeduzz.invoice_paid",
         "data": {"buyer": {"name": "Alice", "cellphone": "(11) 98765-4321"}}}  # fmt: skip

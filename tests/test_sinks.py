@@ -11,19 +11,6 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
-from sink_contract import (
-    HOST,
-    KINDS,
-    OK_BODIES,
-    HttpReceiver,
-    SmtpRecorder,
-    assert_secret_free,
-    free_port,
-    make_sink,
-    outgoing,
-    send_expecting,
-)
-from sink_contract import http, smtp, smtp_server  # noqa: F401 - fixtures
 
 from service.config import EmailSink, FileSink, SlackSink, WebhookSink
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
@@ -33,6 +20,21 @@ from service.sinks.file import FileSender
 from service.sinks.http import Reply, check_status, parse_retry_after, redact, url_secrets
 from service.sinks.slack import SlackSender
 from service.sinks.webhook import WebhookSender
+from sink_contract import (  # noqa: F401 - fixtures
+    HOST,
+    KINDS,
+    OK_BODIES,
+    HttpReceiver,
+    SmtpRecorder,
+    assert_secret_free,
+    free_port,
+    http,
+    make_sink,
+    outgoing,
+    send_expecting,
+    smtp,
+    smtp_server,
+)
 
 
 @dataclass

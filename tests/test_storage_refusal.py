@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from logcapture import fresh_loggers  # noqa: F401 - a fixture
 
 from conftest import fixture_body, post_signed
-from logcapture import fresh_loggers  # noqa: F401 - a fixture
 from service import worker as worker_module
 from service.keys import STORE, WORKER
 from test_delivery import wait_for

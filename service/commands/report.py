@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from service.checks import message_kind
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config import ReportConfig
+from service.config import ReportConfig, message_kind
 from service.messages import message_for
 from service.report_run import SOURCE, report_doc, report_zone, send_report
 from service.reports import REPORT_EVENT, Period, calendar_day, last_period, parse_at

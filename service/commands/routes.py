@@ -13,11 +13,10 @@ import msgspec
 import yaml
 
 from service.channel_preview import sent_extras
-from service.checks import message_kind
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config import resolve_path
+from service.config import message_kind, resolve_path
 from service.digest_preview import digest_preview
 from service.eduzz import catalogue
 from service.envelope import decode
@@ -56,7 +55,9 @@ def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
     name = catalogue.normalize_event_name(ref)
     if catalogue.spec(name) is not None:
         return name, catalogue.fixture_bytes(name)
-    raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name")
+    close = catalogue.closest_event(ref)
+    hint = f" (did you mean {close}?)" if close is not None else ""
+    raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name{hint}")
 
 
 def fake_claim(body: bytes, sink: str, route: str, *, source: str = "eduzz") -> Claimed:
@@ -237,4 +238,5 @@ async def _stored_body(settings: Settings, event_id: int) -> bytes:
         await store.close()
     if event is None:
         raise LookupError(f"no event {event_id}")
-    return str(event["body"]).encode()
+    body: str = event["body"]
+    return body.encode()

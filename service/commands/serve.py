@@ -68,7 +68,8 @@ def serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="override server.host")
     parser.add_argument("--port", type=int, help="override server.port")
     parser.add_argument("--log-level", default="info",
-                        choices=["debug", "info", "warning", "error"], help="the least important log lines written (default info)")
+                        choices=["debug", "info", "warning", "error"],
+                        help="the least important log lines written (default info)")
     parser.add_argument("--log-format", choices=["json", "console"], help="default: json unless on a terminal")
 
 
@@ -121,6 +122,9 @@ def serve(args: argparse.Namespace) -> int:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:  # a file Ponte needs is not its to use: say which, no traceback
+        structlog.get_logger("ponte").error("start_failed", error=exc.strerror, file=exc.filename)
+        print(f"ponte: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - a start that fails exits 1, never hangs
         structlog.get_logger("ponte").error("start_failed", error=type(exc).__name__, exc_info=exc)
         print(f"ponte: could not start ({type(exc).__name__}); see the log above", file=sys.stderr)

@@ -7,42 +7,75 @@ import asyncio
 import hashlib
 import hmac
 import sys
+import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import msgspec
 
 from service.eduzz import catalogue
+from service.timeparse import iso
 
 
 def simulate_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("event_name", metavar="EVENT_NAME", help="e.g. myeduzz.invoice_paid")
+    parser.add_argument("event_name", metavar="EVENT_NAME",
+                        help="e.g. myeduzz.invoice_paid, or ping (Eduzz's URL check)")
     parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8080/webhooks/eduzz")
     parser.add_argument("--secret", required=True, help="the Eduzz secret configured in Ponte")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                        help="override a field, e.g. data.price.value=99 (JSON values, else text)")
+                        help="override a field, e.g. data.price.value=99 (JSON values, else text; "
+                        "data.paid follows data.price unless set too)")
     parser.add_argument("--id", help="event id (default: a new random one, so it is never a duplicate)")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to wait for the answer (default 10)")
 
 
+PING = "ping"  # Eduzz's URL verification event: Ponte answers 200 and stores it as ignored
+
+
 def build_body(event: str, overrides: list[str], event_id: str | None = None) -> bytes:
-    """The catalogue example for ``event`` with a fresh id and sentDate and the overrides applied."""
+    """The catalogue example for ``event`` with a fresh id and sentDate and the overrides applied.
+
+    ``ping`` is the verification event (``data`` empty). The examples have no discount, so
+    ``data.paid`` mirrors ``data.price``: a ``--set`` of one price also sets the other
+    unless both are set, and the built-in messages (which show what was paid) follow.
+    """
     name = catalogue.normalize_event_name(event)
-    if catalogue.spec(name) is None:
-        raise ValueError(f"unknown event {event!r}: see docs/events.md for the 63 names")
-    doc: dict[str, Any] = msgspec.json.decode(catalogue.fixture_bytes(name))
+    doc = _example(name, event)
     doc["id"] = event_id or uuid.uuid4().hex[:25]
     doc["event"] = name
-    doc["sentDate"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    doc["sentDate"] = iso(time.time())
+    paths = []
     for item in overrides:
         path, sep, raw = item.partition("=")
         if not sep or not path:
             raise ValueError(f"--set {item!r}: expected PATH=VALUE")
+        paths.append(path)
         _assign(doc, path.split("."), _value(raw))
+    _mirror_price(doc, paths)
     return msgspec.json.encode(doc)
+
+
+def _example(name: str, asked: str) -> dict[str, Any]:
+    if name == PING:
+        return {"data": {}}
+    if catalogue.spec(name) is None:
+        raise ValueError(catalogue.unknown_event(asked, also=[PING]))
+    example: dict[str, Any] = msgspec.json.decode(catalogue.fixture_bytes(name))
+    return example
+
+
+def _mirror_price(doc: dict[str, Any], paths: list[str]) -> None:
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        return
+    for one, other in (("price", "paid"), ("paid", "price")):
+        touched = any(p == f"data.{one}" or p.startswith(f"data.{one}.") for p in paths)
+        kept = not any(p == f"data.{other}" or p.startswith(f"data.{other}.") for p in paths)
+        if touched and kept and other in data:
+            data[other] = data[one]
+            return
 
 
 def _value(raw: str) -> Any:
@@ -77,9 +110,11 @@ def signed_headers(body: bytes, secret: str, event: str) -> dict[str, str]:
 
 async def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
     """POST the body; return status and response text."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        async with http.post(url, data=body, headers=headers) as resp:
-            return resp.status, await resp.text()
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+        http.post(url, data=body, headers=headers) as resp,
+    ):
+        return resp.status, await resp.text()
 
 
 def simulate(args: argparse.Namespace) -> int:

@@ -116,11 +116,18 @@ class EventSpec:
 _NOTE = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
-def _read_tsv(path: Path) -> dict[str, dict[str, str]]:
-    """The rows of ``events.tsv`` that have a fixture (the current events), by name."""
+def tsv_rows() -> tuple[dict[str, str], ...]:
+    """Every row of ``events.tsv``, current and legacy events alike (read once, at import)."""
+    return _ROWS
+
+
+def _read_tsv(path: Path) -> tuple[dict[str, str], ...]:
     header, *lines = path.read_text(encoding="utf-8").splitlines()
-    rows = (dict(zip(header.split("\t"), line.split("\t"))) for line in lines if line)
-    return {row["event"]: row for row in rows if row.get("has_fixture") == "yes"}
+    names = header.split("\t")
+    return tuple(dict(zip(names, line.split("\t"), strict=False)) for line in lines if line)
+
+
+_ROWS = _read_tsv(HERE / "events.tsv")
 
 
 def _walk(info: mi.Type, path: str, out: set[str]) -> None:
@@ -147,9 +154,9 @@ def _envelope_paths(info: mi.Type) -> frozenset[str]:
 
 def _build() -> dict[str, EventSpec]:
     """One EventSpec per event; paths and decoders are made once per data type."""
-    rows = _read_tsv(HERE / "events.tsv")
+    rows = {row["event"]: row for row in _ROWS if row.get("has_fixture") == "yes"}  # current events
     types = list(dict.fromkeys(_DATA_TYPES.values()))
-    paths = {t: _envelope_paths(i) for t, i in zip(types, mi.multi_type_info(types))}
+    paths = {t: _envelope_paths(i) for t, i in zip(types, mi.multi_type_info(types), strict=True)}
     decoders = {t: msgspec.json.Decoder(t) for t in types}
     return {
         name: _spec(rows[name], type_, paths[type_], decoders[type_])
@@ -199,6 +206,20 @@ def spec(event: str) -> EventSpec | None:
 def normalize_event_name(name: str) -> str:
     """``contract_created`` -> ``myeduzz.contract_created`` when unambiguous; else ``name``."""
     return _UNPREFIXED.get(name, name)
+
+
+def closest_event(name: str, *, also: Iterable[str] = ()) -> str | None:
+    """The catalogue event (or one of ``also``) closest to a mistyped name (``invoice_payd``)."""
+    candidates = {**{n: n for n in EVENT_NAMES}, **_UNPREFIXED, **{n: n for n in also}}
+    found = difflib.get_close_matches(name.strip().lower(), list(candidates), n=1, cutoff=0.6)
+    return candidates[found[0]] if found else None
+
+
+def unknown_event(name: str, *, also: Iterable[str] = ()) -> str:
+    """The error for an event name that is not in the catalogue, with the closest one if any."""
+    close = closest_event(name, also=also)
+    hint = f": did you mean {close}?" if close is not None else ""
+    return f"unknown event {name!r}{hint} (docs/events.md lists the 63 names)"
 
 
 def fixture_path(event: str) -> Path:
@@ -291,4 +312,5 @@ def _with_indexes(path: str, asked: list[str]) -> str:
     parts = path.split(".")
     if len(parts) != len(asked):
         return path
-    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in zip(parts, asked))
+    pairs = zip(parts, asked, strict=True)
+    return ".".join(a if p == ANY_INDEX and a.isdigit() else p for p, a in pairs)

@@ -12,15 +12,16 @@ E-mail addresses, documents and phones are masked: messages go to shared channel
 
 from __future__ import annotations
 
-import csv
 import functools
 import html
 import re
-from pathlib import Path
+from typing import Any
 
+from service.config import DEFAULT_TIMEZONE
+from service.eduzz import catalogue
 from service.eduzz.messages_chat import CHAT_BUILDERS, CHAT_GENERIC_BUILDERS
 from service.eduzz.messages_specs import SPECS, Field, Spec
-from service.templates import DEFAULT_TIMEZONE, CompiledTemplate, compile_template
+from service.templates import CompiledTemplate, compile_template
 
 VALUE_LIMIT = 300  # characters of one field value (Slack allows 2000)
 ITEM_LIMIT = 100  # characters of one summary item
@@ -50,35 +51,26 @@ def builtin_template(
 @functools.cache
 def catalogue_titles() -> dict[str, str]:
     """events.tsv: event name -> Portuguese title, editorial notes in [brackets] removed."""
-    with Path(__file__).with_name("events.tsv").open(encoding="utf-8", newline="") as fh:
-        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {row["event"]: _clean(row["title (pt)"]) for row in rows}
+    return {row["event"]: _clean(row["title (pt)"]) for row in catalogue.tsv_rows()}
 
 
 def _clean(title: str) -> str:
     return re.sub(r"\s*\[.*\]|[{}]", "", title).strip()[:200]
 
 
-@functools.cache
-def _by_action() -> dict[str, str]:
-    """``contract_created`` -> ``myeduzz.contract_created`` (Eduzz examples drop the prefix)."""
-    actions: dict[str, list[str]] = {}
-    for name in SPECS:
-        actions.setdefault(name.partition(".")[2], []).append(name)
-    return {action: names[0] for action, names in actions.items() if len(names) == 1}
-
-
 def _known(event: str) -> str | None:
-    return event if event in SPECS else _by_action().get(event)
+    """The event's full name when it has a spec (Eduzz examples drop the app prefix)."""
+    name = catalogue.normalize_event_name(event)
+    return name if name in SPECS else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(name: str, kind: str, timezone: str) -> CompiledTemplate:
     tree = _BUILDERS[kind](SPECS[name])
     return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[{name}].{kind}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _generic(title: str, kind: str, timezone: str) -> CompiledTemplate:
     tree = _GENERIC_BUILDERS[kind](title)
     return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[*].{kind}")
@@ -124,18 +116,18 @@ def _link(link: Field | None, slack: bool) -> str:
     return f"{found}{{% else %}}{label}: —{{% endif %}}"
 
 
-def _header(text: str) -> dict:
+def _header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
-def _mrkdwn(text: str) -> dict:
+def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
 # --- one builder per sink kind ------------------------------------------------------------
 
 
-def _slack(spec: Spec) -> dict:
+def _slack(spec: Spec) -> dict[str, Any]:
     fields = [_mrkdwn(f"*{label}*\n{_value(e)}") for label, e in spec.fields]
     blocks = [_header(f"{spec.emoji} {spec.headline}")]
     blocks += [{"type": "section", "fields": fields[i : i + 10]} for i in range(0, len(fields), 10)]
@@ -145,7 +137,7 @@ def _slack(spec: Spec) -> dict:
     return {"text": _one_line(spec), "blocks": blocks}
 
 
-def _email(spec: Spec) -> dict:
+def _email(spec: Spec) -> dict[str, Any]:
     headline = f"{spec.emoji} {spec.headline}"
     lines = "\n".join(f"{label}: {_value(e)}" for label, e in spec.fields)
     link = f"\n\n{_link(spec.link, slack=False)}" if spec.link else ""
@@ -173,7 +165,7 @@ def _html(headline: str, spec: Spec | None, rows: str) -> str:
             f'<p style="color:#888;font-size:12px">{footer}</p></div>')  # fmt: skip
 
 
-def _file(spec: Spec) -> dict:
+def _file(spec: Spec) -> dict[str, Any]:
     summary = _one_line(spec)
     return {"event": "{{ event }}", "title": spec.headline, "summary": summary, "data": "{{ data }}"}
 
@@ -195,7 +187,7 @@ def _generic_headline(title: str) -> str:
     return "📨 Evento {{ event | clip(100) }}" + (f": {title}" if title else "")
 
 
-def _generic_slack(title: str) -> dict:
+def _generic_slack(title: str) -> dict[str, Any]:
     intro = f"_{title}_\n" if title else ""
     body = f"{{% filter clip({TEXT_LIMIT}) %}}{intro}{_lines(GENERIC_LINES, 100)}{{% endfilter %}}"
     return {
@@ -208,7 +200,7 @@ def _generic_slack(title: str) -> dict:
     }
 
 
-def _generic_email(title: str) -> dict:
+def _generic_email(title: str) -> dict[str, Any]:
     headline = _generic_headline(title)
     row = _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}")
     rows = f"{{% for key, value in (data | flatten | items | list)[:50] %}}{row}{{% endfor %}}"
@@ -217,7 +209,7 @@ def _generic_email(title: str) -> dict:
     return {"subject": subject, "text": text, "html": _html(headline, None, rows)}
 
 
-def _generic_file(title: str) -> dict:
+def _generic_file(title: str) -> dict[str, Any]:
     return {"event": "{{ event }}", "title": title or "Evento recebido",
             "summary": _generic_headline(title), "data": "{{ data }}"}  # fmt: skip
 
@@ -227,7 +219,7 @@ _GENERIC_BUILDERS = {"slack": _generic_slack, "email": _generic_email, "file": _
                      **CHAT_GENERIC_BUILDERS}  # fmt: skip
 
 # Imported last: messages_whatsapp builds on the pieces above.
-from service.eduzz import messages_whatsapp
+from service.eduzz import messages_whatsapp  # noqa: E402 - needs the pieces above
 
 _BUILDERS.update(messages_whatsapp.BUILDERS)
 _GENERIC_BUILDERS.update(messages_whatsapp.GENERIC_BUILDERS)

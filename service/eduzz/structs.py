@@ -30,14 +30,14 @@ class Lenient(msgspec.Struct, kw_only=True, frozen=True, rename="camel"):
 # --- shared pieces -----------------------------------------------------------------
 
 
-class Money(Lenient):
+class Money(Lenient, frozen=True):
     """``{"currency": "BRL", "value": 301.5}`` (a decimal amount, not cents)."""
 
     currency: str | None = None
     value: Number | None = None
 
 
-class Person(Lenient):
+class Person(Lenient, frozen=True):
     """Someone with an id, a name and an e-mail (producer, customer, affiliate)."""
 
     id: Id | None = None
@@ -45,7 +45,7 @@ class Person(Lenient):
     email: str | None = None
 
 
-class Named(Lenient):
+class Named(Lenient, frozen=True):
     """Someone known only by name and e-mail (Nutror producer and learner)."""
 
     name: str | None = None
@@ -55,18 +55,18 @@ class Named(Lenient):
 # --- AlpaClass ---------------------------------------------------------------------
 
 
-class AlpaRef(Lenient):
+class AlpaRef(Lenient, frozen=True):
     """An AlpaClass course, module, lesson or team (school)."""
 
     id: Id | None = None
     name: str | None = None
 
 
-class AlpaStudent(Person):
+class AlpaStudent(Person, frozen=True):
     """The student as sent with every AlpaClass event."""
 
 
-class AlpaNewStudent(AlpaStudent):
+class AlpaNewStudent(AlpaStudent, frozen=True):
     """The student as sent with ``student_created``."""
 
     document: Id | None = None
@@ -75,14 +75,14 @@ class AlpaNewStudent(AlpaStudent):
     locale: str | None = None
 
 
-class AlpaStudentCreated(Lenient):
+class AlpaStudentCreated(Lenient, frozen=True):
     """``alpaclass.student_created``."""
 
     student: AlpaNewStudent | None = None
     team: AlpaRef | None = None
 
 
-class AlpaCourseEvent(Lenient):
+class AlpaCourseEvent(Lenient, frozen=True):
     """AlpaClass course events (finished, unfinished, last seen)."""
 
     student: AlpaStudent | None = None
@@ -90,31 +90,31 @@ class AlpaCourseEvent(Lenient):
     team: AlpaRef | None = None
 
 
-class AlpaCertificateAccessed(AlpaCourseEvent):
+class AlpaCertificateAccessed(AlpaCourseEvent, frozen=True):
     """``alpaclass.student_certificate_accessed``."""
 
     certificate_url: str | None = None
 
 
-class AlpaModuleEvent(AlpaCourseEvent):
+class AlpaModuleEvent(AlpaCourseEvent, frozen=True):
     """AlpaClass module events (finished, unfinished)."""
 
     module: AlpaRef | None = None
 
 
-class AlpaLessonEvent(AlpaModuleEvent):
+class AlpaLessonEvent(AlpaModuleEvent, frozen=True):
     """AlpaClass lesson events (last seen, marked/unmarked as favourite)."""
 
     lesson: AlpaRef | None = None
 
 
-class AlpaLessonProgress(AlpaLessonEvent):
+class AlpaLessonProgress(AlpaLessonEvent, frozen=True):
     """AlpaClass lesson (un)finished: with the student's progress in the course."""
 
     progress: Number | None = None
 
 
-class AlpaCommentCreated(AlpaLessonEvent):
+class AlpaCommentCreated(AlpaLessonEvent, frozen=True):
     """``alpaclass.student_comment_created``: the comment is a plain string."""
 
     comment: str | None = None
@@ -123,7 +123,7 @@ class AlpaCommentCreated(AlpaLessonEvent):
 # --- Blinket -----------------------------------------------------------------------
 
 
-class BlinketEvent(Lenient):
+class BlinketEvent(Lenient, frozen=True):
     """The Blinket event (the happening, not the webhook)."""
 
     id: Id | None = None
@@ -131,18 +131,18 @@ class BlinketEvent(Lenient):
     type: str | None = None
 
 
-class Tag(Lenient):
+class Tag(Lenient, frozen=True):
     id: Id | None = None
     title: str | None = None
     color: str | None = None
 
 
-class Document(Lenient):
+class Document(Lenient, frozen=True):
     type: str | None = None
     number: Id | None = None
 
 
-class BaseParticipant(Lenient):
+class BaseParticipant(Lenient, frozen=True):
     """A ticket holder; ``customFields`` is a free-form map (docs say ``{key,value}``)."""
 
     id: Id | None = None
@@ -156,36 +156,36 @@ class BaseParticipant(Lenient):
     custom_fields: dict[str, Any] | None = None
 
 
-class Participant(BaseParticipant):
+class Participant(BaseParticipant, frozen=True):
     document: Document | None = None
     assigned: bool | None = None
     check_in_at: str | None = None
 
 
-class LinkedParticipant(Participant):
+class LinkedParticipant(Participant, frozen=True):
     """A participant with a check-in link (attendance_added, attendances_printed)."""
 
     check_in_link: str | None = None
 
 
-class Batch(Lenient):
+class Batch(Lenient, frozen=True):
     content_id: Id | None = None
     name: str | None = None
     price: Money | None = None
 
 
-class SaleBatch(Batch):
+class SaleBatch(Batch, frozen=True):
     quantity: Number | None = None
     start_sales_at: str | None = None
     end_sales_at: str | None = None
 
 
-class TicketRef(Lenient):
+class TicketRef(Lenient, frozen=True):
     name: str | None = None
     is_paid: bool | None = None
 
 
-class Ticket(TicketRef):
+class Ticket(TicketRef, frozen=True):
     show_on_event_page: bool | None = None
     is_unlimited: bool | None = None
     buy_limit: Number | None = None
@@ -193,11 +193,11 @@ class Ticket(TicketRef):
     batches: list[SaleBatch] | None = None
 
 
-class BlinketBuyer(Person):
+class BlinketBuyer(Person, frozen=True):
     phone: str | None = None
 
 
-class BlinketBase(Lenient):
+class BlinketBase(Lenient, frozen=True):
     """What every Blinket event carries."""
 
     producer: Person | None = None
@@ -205,19 +205,19 @@ class BlinketBase(Lenient):
     created_at: str | None = None
 
 
-class AttendanceCanceled(BlinketBase):
+class AttendanceCanceled(BlinketBase, frozen=True):
     """``blinket.attendance_canceled``: the participant without document/check-in."""
 
     participant: BaseParticipant | None = None
 
 
-class Attendance(BlinketBase):
+class Attendance(BlinketBase, frozen=True):
     """Blinket attendance events (checkin, assigned, edited, tag_changed)."""
 
     participant: Participant | None = None
 
 
-class AttendanceAdded(Attendance):
+class AttendanceAdded(Attendance, frozen=True):
     """``blinket.attendance_added``: with ticket, batch and buyer."""
 
     participant: LinkedParticipant | None = None
@@ -226,13 +226,13 @@ class AttendanceAdded(Attendance):
     buyer: BlinketBuyer | None = None
 
 
-class AttendancesPrinted(BlinketBase):
+class AttendancesPrinted(BlinketBase, frozen=True):
     """``blinket.attendances_printed``: a list of participants."""
 
     participants: list[LinkedParticipant] | None = None
 
 
-class TicketEdited(BlinketBase):
+class TicketEdited(BlinketBase, frozen=True):
     """``blinket.ticket_edited``."""
 
     tickets: list[Ticket] | None = None
@@ -241,7 +241,7 @@ class TicketEdited(BlinketBase):
 # --- MyEduzz: commission ------------------------------------------------------------
 
 
-class Commissioner(Lenient):
+class Commissioner(Lenient, frozen=True):
     """A commission: flat ``{id,name,currency,value}`` (example) or nested (REF, real traffic)."""
 
     id: Id | None = None
@@ -251,13 +251,13 @@ class Commissioner(Lenient):
     commission: Money | None = None
 
 
-class Commissions(Lenient):
+class Commissions(Lenient, frozen=True):
     producer: Commissioner | None = None
     coproducers: list[Commissioner] | None = None
     affiliates: list[Commissioner] | None = None
 
 
-class CommissionProcessed(Lenient):
+class CommissionProcessed(Lenient, frozen=True):
     """``myeduzz.commission_processed``."""
 
     invoice_id: Id | None = None
@@ -269,24 +269,24 @@ class CommissionProcessed(Lenient):
 # --- MyEduzz: contracts (subscriptions) ---------------------------------------------
 
 
-class Phone(Lenient):
+class Phone(Lenient, frozen=True):
     country_code: str | None = None
     area_code: str | None = None
     number: str | None = None
 
 
-class Contact(Lenient):
+class Contact(Lenient, frozen=True):
     name: str | None = None
     email: str | None = None
     phone: Phone | None = None
 
 
-class Plan(Lenient):
+class Plan(Lenient, frozen=True):
     id: Id | None = None
     name: str | None = None
 
 
-class ContractProduct(Lenient):
+class ContractProduct(Lenient, frozen=True):
     id: Id | None = None
     name: str | None = None
     deliveries: list[str] | None = None
@@ -295,17 +295,17 @@ class ContractProduct(Lenient):
     membership_fee: Money | None = None
 
 
-class Frequency(Lenient):
+class Frequency(Lenient, frozen=True):
     type: str | None = None
     value: Number | None = None
 
 
-class Charges(Lenient):
+class Charges(Lenient, frozen=True):
     total: Number | None = None
     current: Number | None = None
 
 
-class Recurrence(Lenient):
+class Recurrence(Lenient, frozen=True):
     """``finalDue`` per the docs, ``lastDue`` per the examples: both accepted."""
 
     starts_at: str | None = None
@@ -320,27 +320,27 @@ class Recurrence(Lenient):
     price: Money | None = None
 
 
-class ContentAccess(Lenient):
+class ContentAccess(Lenient, frozen=True):
     remove_on_contract_end: bool | None = None
     remove_on_late_payment: bool | None = None
 
 
-class PaymentMethod(Lenient):
+class PaymentMethod(Lenient, frozen=True):
     method: str | None = None
 
 
-class ContractPayment(PaymentMethod):
+class ContractPayment(PaymentMethod, frozen=True):
     total_of_installments: Number | None = None
 
 
-class ContractBase(Lenient):
+class ContractBase(Lenient, frozen=True):
     id: Id | None = None
     status: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
 
-class Contract(ContractBase):
+class Contract(ContractBase, frozen=True):
     payment: ContractPayment | None = None
     trial_days: Number | None = None
     content_access: ContentAccess | None = None
@@ -348,13 +348,13 @@ class Contract(ContractBase):
     recurrence: Recurrence | None = None
 
 
-class SentInData(Lenient):
+class SentInData(Lenient, frozen=True):
     """Events whose docs (or example) put ``sentDate`` inside ``data``."""
 
     sent_date: str | None = None
 
 
-class ContractCreated(SentInData):
+class ContractCreated(SentInData, frozen=True):
     """``myeduzz.contract_created``."""
 
     producer: Person | None = None
@@ -364,43 +364,43 @@ class ContractCreated(SentInData):
     financial_responsible: Contact | None = None
 
 
-class ContractUpdated(ContractCreated):
+class ContractUpdated(ContractCreated, frozen=True):
     """``myeduzz.contract_updated``: ``contract_created`` plus the ``reason``."""
 
     reason: str | None = None
 
 
-class BankSlip(Lenient):
+class BankSlip(Lenient, frozen=True):
     url: str | None = None
     barcode: str | None = None
 
 
-class Pix(Lenient):
+class Pix(Lenient, frozen=True):
     base64_code: str | None = None
     qr_code: str | None = None
 
 
-class CardPayment(PaymentMethod):
+class CardPayment(PaymentMethod, frozen=True):
     installments: Number | None = None
 
 
-class BankslipPayment(PaymentMethod):
+class BankslipPayment(PaymentMethod, frozen=True):
     bank_slip: BankSlip | None = None
 
 
-class PixPayment(PaymentMethod):
+class PixPayment(PaymentMethod, frozen=True):
     pix: Pix | None = None
 
 
-class AttemptContract(ContractBase):
+class AttemptContract(ContractBase, frozen=True):
     payment: PaymentMethod | None = None
 
 
-class CardContract(AttemptContract):
+class CardContract(AttemptContract, frozen=True):
     payment: CardPayment | None = None
 
 
-class AttemptInvoice(Lenient):
+class AttemptInvoice(Lenient, frozen=True):
     """The invoice of a contract payment attempt (payment method as in the docs)."""
 
     id: Id | None = None
@@ -411,26 +411,26 @@ class AttemptInvoice(Lenient):
     attempt_date: str | None = None
 
 
-class BankslipInvoice(AttemptInvoice):
+class BankslipInvoice(AttemptInvoice, frozen=True):
     payment: BankslipPayment | None = None
 
 
-class PixInvoice(AttemptInvoice):
+class PixInvoice(AttemptInvoice, frozen=True):
     payment: PixPayment | None = None
 
 
-class FailableInvoice(AttemptInvoice):
+class FailableInvoice(AttemptInvoice, frozen=True):
     """Card and Eduzz-balance attempts, which can fail with a reason."""
 
     fail_reason: str | None = None
     fail_reason_message: str | None = None
 
 
-class CardInvoice(FailableInvoice):
+class CardInvoice(FailableInvoice, frozen=True):
     payment: CardPayment | None = None
 
 
-class ContractAttempt(SentInData):
+class ContractAttempt(SentInData, frozen=True):
     """``myeduzz.contract_eduzz_balance_attempted`` and base of the other attempts."""
 
     producer: Person | None = None
@@ -439,15 +439,16 @@ class ContractAttempt(SentInData):
     customer: Person | None = None
 
 
-class BankslipAttempt(ContractAttempt):
-    invoice: BankslipInvoice | None = None
+class BankslipAttempt(ContractAttempt, frozen=True):
+    # a sibling of FailableInvoice, not a subtype: the attempt kinds refine the base's field
+    invoice: BankslipInvoice | None = None  # type: ignore[assignment]
 
 
-class PixAttempt(ContractAttempt):
-    invoice: PixInvoice | None = None
+class PixAttempt(ContractAttempt, frozen=True):
+    invoice: PixInvoice | None = None  # type: ignore[assignment]
 
 
-class CardAttempt(ContractAttempt):
+class CardAttempt(ContractAttempt, frozen=True):
     invoice: CardInvoice | None = None
     contract: CardContract | None = None
 
@@ -455,7 +456,7 @@ class CardAttempt(ContractAttempt):
 # --- MyEduzz: invoices --------------------------------------------------------------
 
 
-class Address(Lenient):
+class Address(Lenient, frozen=True):
     street: str | None = None
     number: str | None = None
     neighborhood: str | None = None
@@ -466,26 +467,26 @@ class Address(Lenient):
     zip_code: str | None = None
 
 
-class Student(Person):
+class Student(Person, frozen=True):
     document: Id | None = None
     phone: str | None = None
     phone2: str | None = None
     cellphone: str | None = None
 
 
-class Buyer(Student):
+class Buyer(Student, frozen=True):
     address: Address | None = None
 
 
-class InvoiceProducer(Person):
+class InvoiceProducer(Person, frozen=True):
     origin_secret: str | None = None
 
 
-class Offer(Lenient):
+class Offer(Lenient, frozen=True):
     name: str | None = None
 
 
-class Utm(Lenient):
+class Utm(Lenient, frozen=True):
     source: str | None = None
     campaign: str | None = None
     medium: str | None = None
@@ -493,36 +494,36 @@ class Utm(Lenient):
     term: str | None = None
 
 
-class Tracker(Lenient):
+class Tracker(Lenient, frozen=True):
     code1: str | None = None
     code2: str | None = None
     code3: str | None = None
 
 
-class OrderBump(Lenient):
+class OrderBump(Lenient, frozen=True):
     has: bool | None = None
     is_main_sale: bool | None = None
     main_sale_id: Id | None = None
 
 
-class RefundPeriod(Lenient):
+class RefundPeriod(Lenient, frozen=True):
     duration_type: str | None = None
     value: Number | None = None
 
 
-class Coupon(Lenient):
+class Coupon(Lenient, frozen=True):
     id: Id | None = None
     key: str | None = None
     discount: Money | None = None
 
 
-class ItemPrice(Money):
+class ItemPrice(Money, frozen=True):
     """An item's price; one official example nests the ``coupon`` in here."""
 
     coupon: Coupon | None = None
 
 
-class Item(Lenient):
+class Item(Lenient, frozen=True):
     """An invoice item; ``billingType`` is free text (examples send ``"Única"``)."""
 
     product_id: Id | None = None
@@ -536,47 +537,47 @@ class Item(Lenient):
     sku_reference: str | None = None
 
 
-class BankSlipInstallment(Lenient):
+class BankSlipInstallment(Lenient, frozen=True):
     installment_number: Number | None = None
     total_installments: Number | None = None
 
 
-class InvoiceContract(Lenient):
+class InvoiceContract(Lenient, frozen=True):
     id: Id | None = None
     is_unlimited_installments: bool | None = None
 
 
-class Payment(Lenient):
+class Payment(Lenient, frozen=True):
     method: str | None = None
     details: str | None = None
 
 
-class Transaction(Lenient):
+class Transaction(Lenient, frozen=True):
     id: Id | None = None
     key: str | None = None
 
 
-class Chargeback(Lenient):
+class Chargeback(Lenient, frozen=True):
     status: str | None = None
     created_at: str | None = None
     limit_date: str | None = None
     finished_at: str | None = None
 
 
-class Gains(Lenient):
+class Gains(Lenient, frozen=True):
     producer: Money | None = None
     coproducer: Money | None = None
     affiliate: Money | None = None
 
 
-class Fees(Lenient):
+class Fees(Lenient, frozen=True):
     eduzz: Money | None = None
     recovery: Money | None = None
     alumy: Money | None = None
     total: Money | None = None
 
 
-class Refund(Lenient):
+class Refund(Lenient, frozen=True):
     type: str | None = None
     created_at: str | None = None
     refunded_at: str | None = None
@@ -586,7 +587,7 @@ class Refund(Lenient):
     refund_by: str | None = None
 
 
-class InvoiceCore(Lenient):
+class InvoiceCore(Lenient, frozen=True):
     """The fields every invoice event has (base of the family)."""
 
     id: Id | None = None
@@ -609,7 +610,7 @@ class InvoiceCore(Lenient):
     payment: Payment | None = None
 
 
-class Invoice(InvoiceCore):
+class Invoice(InvoiceCore, frozen=True):
     """An invoice with its checkout/bank-slip links (all but ``invoice_chargeback``)."""
 
     barcode: str | None = None
@@ -618,25 +619,25 @@ class Invoice(InvoiceCore):
     bankslip_url: str | None = None
 
 
-class InvoicePending(Invoice):
+class InvoicePending(Invoice, frozen=True):
     """Unpaid invoices: canceled, expired, scheduled, waiting_payment."""
 
     postback: str | None = None
 
 
-class InvoiceOpened(InvoicePending):
+class InvoiceOpened(InvoicePending, frozen=True):
     """``myeduzz.invoice_opened``."""
 
     sale_recovery_url: str | None = None
 
 
-class InvoiceRecovering(InvoiceOpened):
+class InvoiceRecovering(InvoiceOpened, frozen=True):
     """``myeduzz.invoice_recovering``."""
 
     start_recovering_at: str | None = None
 
 
-class SettledCore(InvoiceCore):
+class SettledCore(InvoiceCore, frozen=True):
     """What a paid invoice adds: amount paid, affiliate, transaction, student."""
 
     paid: Money | None = None
@@ -646,14 +647,14 @@ class SettledCore(InvoiceCore):
     student: Student | None = None
 
 
-class InvoiceChargeback(SettledCore):
+class InvoiceChargeback(SettledCore, frozen=True):
     """``myeduzz.invoice_chargeback``: no links; its example puts ``sentDate`` in ``data``."""
 
     chargeback: Chargeback | None = None
     sent_date: str | None = None
 
 
-class InvoiceSettled(SettledCore):
+class InvoiceSettled(SettledCore, frozen=True):
     """``myeduzz.invoice_negotiated`` and base of the other paid invoices."""
 
     barcode: str | None = None
@@ -662,26 +663,26 @@ class InvoiceSettled(SettledCore):
     bankslip_url: str | None = None
 
 
-class InvoicePaid(InvoiceSettled):
+class InvoicePaid(InvoiceSettled, frozen=True):
     """``myeduzz.invoice_paid``."""
 
     chargeback: Chargeback | None = None
 
 
-class InvoiceWithEarnings(InvoiceSettled):
+class InvoiceWithEarnings(InvoiceSettled, frozen=True):
     """Paid invoices on their way back: with gains and fees."""
 
     gains: Gains | None = None
     fees: Fees | None = None
 
 
-class InvoiceWaitingRefund(InvoiceWithEarnings):
+class InvoiceWaitingRefund(InvoiceWithEarnings, frozen=True):
     """``myeduzz.invoice_waiting_refund``."""
 
     chargeback: Chargeback | None = None
 
 
-class InvoiceRefunded(InvoiceWithEarnings):
+class InvoiceRefunded(InvoiceWithEarnings, frozen=True):
     """``myeduzz.invoice_refunded``."""
 
     refunded_at: str | None = None
@@ -691,40 +692,40 @@ class InvoiceRefunded(InvoiceWithEarnings):
 # --- Nutror ------------------------------------------------------------------------
 
 
-class Course(Lenient):
+class Course(Lenient, frozen=True):
     hash: str | None = None
     title: str | None = None
 
 
-class ProgressCourse(Course):
+class ProgressCourse(Course, frozen=True):
     progress: Number | None = None
 
 
-class InactiveCourse(Course):
+class InactiveCourse(Course, frozen=True):
     inactive_days: Number | None = None
 
 
-class Titled(Lenient):
+class Titled(Lenient, frozen=True):
     """A Nutror lesson or module."""
 
     id: Id | None = None
     title: str | None = None
 
 
-class RatedLesson(Titled):
+class RatedLesson(Titled, frozen=True):
     rating: Number | None = None
 
 
-class Comment(Lenient):
+class Comment(Lenient, frozen=True):
     id: Id | None = None
     text: str | None = None
 
 
-class Reply(Comment):
+class Reply(Comment, frozen=True):
     parent_id: Id | None = None
 
 
-class NutrorBase(Lenient):
+class NutrorBase(Lenient, frozen=True):
     """What every Nutror event carries."""
 
     producer: Named | None = None
@@ -732,56 +733,56 @@ class NutrorBase(Lenient):
     created_at: str | None = None
 
 
-class NutrorCourseEvent(NutrorBase):
+class NutrorCourseEvent(NutrorBase, frozen=True):
     """Nutror course events (certificate/community viewed, learner help)."""
 
     course: Course | None = None
 
 
-class InactiveStudent(NutrorBase):
+class InactiveStudent(NutrorBase, frozen=True):
     """``nutror.inactive_student``."""
 
     course: InactiveCourse | None = None
 
 
-class EnrollmentCreated(NutrorBase):
+class EnrollmentCreated(NutrorBase, frozen=True):
     """``nutror.enrollment_created``."""
 
     content: Course | None = None
     courses: list[Course] | None = None
 
 
-class NutrorLessonEvent(NutrorCourseEvent):
+class NutrorLessonEvent(NutrorCourseEvent, frozen=True):
     """Nutror lesson events (started, saved, file downloaded, notation created)."""
 
     lesson: Titled | None = None
 
 
-class LessonWatched(NutrorLessonEvent):
+class LessonWatched(NutrorLessonEvent, frozen=True):
     """``nutror.lesson_watched``: with the course progress."""
 
     course: ProgressCourse | None = None
 
 
-class LessonRated(NutrorLessonEvent):
+class LessonRated(NutrorLessonEvent, frozen=True):
     """``nutror.lesson_rated``."""
 
     lesson: RatedLesson | None = None
 
 
-class ModuleCompleted(NutrorLessonEvent):
+class ModuleCompleted(NutrorLessonEvent, frozen=True):
     """``nutror.module_completed``."""
 
     module: Titled | None = None
 
 
-class CommentCreated(NutrorLessonEvent):
+class CommentCreated(NutrorLessonEvent, frozen=True):
     """``nutror.comment_created``."""
 
     comment: Comment | None = None
 
 
-class CommentReply(NutrorLessonEvent):
+class CommentReply(NutrorLessonEvent, frozen=True):
     """``nutror.comment_replied`` and ``comment_deleted``: with ``parentId``."""
 
     comment: Reply | None = None
@@ -790,17 +791,17 @@ class CommentReply(NutrorLessonEvent):
 # --- SafeVideo ---------------------------------------------------------------------
 
 
-class Encoder(Lenient):
+class Encoder(Lenient, frozen=True):
     """SafeVideo encoder events (waiting, started, finished)."""
 
     filename: str | None = None
 
 
-class EncoderError(Encoder):
+class EncoderError(Encoder, frozen=True):
     status_error: str | None = None
 
 
-class Upload(Lenient):
+class Upload(Lenient, frozen=True):
     """SafeVideo upload events (started, finished, canceled)."""
 
     filename: str | None = None
@@ -808,27 +809,27 @@ class Upload(Lenient):
     type: str | None = None
 
 
-class UploadError(Upload):
+class UploadError(Upload, frozen=True):
     error: str | None = None
 
 
 # --- Sun ---------------------------------------------------------------------------
 
 
-class CartCustomer(Lenient):
+class CartCustomer(Lenient, frozen=True):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
 
 
-class CartTracker(Lenient):
+class CartTracker(Lenient, frozen=True):
     utm_campaign: str | None = None
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_content: str | None = None
 
 
-class CartAbandonment(Lenient):
+class CartAbandonment(Lenient, frozen=True):
     """``sun.cart_abandonment``; real traffic also sent ``saleRecoveryUrl``."""
 
     transaction_id: Id | None = None

@@ -22,18 +22,18 @@ import structlog
 
 from service.config import EmailSink
 from service.errors import PermanentSinkError, SinkError, TransientSinkError
+from service.filters import one_line
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import snippet
 
 log = structlog.get_logger()
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 FALLBACK_DOMAIN = "ponte.invalid"
 
 
 def clean_header(value: object) -> str:
     """``value`` as one header line: line breaks and control characters become spaces."""
-    return _CONTROL.sub(" ", str(value)).strip()
+    return one_line(str(value))
 
 
 def pretty(body: bytes) -> str:

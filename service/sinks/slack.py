@@ -14,6 +14,7 @@ import msgspec
 
 from service.config import SlackSink
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.filters import slack_escape
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import Reply, check_status, parse_retry_after, post, snippet, url_secrets
 
@@ -25,15 +26,10 @@ API_BODY_LIMIT = 1024 * 1024
 JSON = "application/json; charset=utf-8"
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def build_payload(out: Outgoing, label: str = "slack sink") -> dict[str, Any]:
     """``{text, blocks}`` from the rendered message, or a plain description of the event."""
     message = out.message or {}
-    fallback = f"Ponte: evento {escape(out.event)} recebido de {escape(out.source)}"
+    fallback = f"Ponte: evento {slack_escape(out.event)} recebido de {slack_escape(out.source)}"
     payload: dict[str, Any] = {"text": str(message.get("text") or fallback)}
     blocks = message.get("blocks")
     if isinstance(blocks, str):

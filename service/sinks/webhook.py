@@ -8,7 +8,6 @@ list is JSON-encoded, a string is sent as is). Headers, weakest first: defaults,
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -20,7 +19,7 @@ import msgspec
 from multidict import CIMultiDict
 
 import service
-from service.config import WebhookSink
+from service.config import WebhookSink, whsec_key
 from service.errors import ConfigError, PermanentSinkError
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import check_status, header_secrets, post, snippet, url_secrets
@@ -38,11 +37,10 @@ def signature(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def decode_secret(name: str, secret: str) -> bytes:
     """The HMAC key inside a ``whsec_<base64>`` secret; ConfigError (without it) if malformed."""
-    try:
-        return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    except (binascii.Error, ValueError):
-        where = f"sinks.{name}.signing_secret"
-        raise ConfigError([f"{where}: not valid base64 after 'whsec_'"]) from None
+    key = whsec_key(secret)
+    if key is None:
+        raise ConfigError([f"sinks.{name}.signing_secret: not valid base64 after 'whsec_'"])
+    return key
 
 
 def render_body(out: Outgoing) -> bytes:

@@ -26,9 +26,9 @@ class EduzzVerifier:
         """Raise SignatureError unless ``x-signature`` matches one configured secret."""
         given = headers.get(HEADER, "").strip().lower()
         if not given:
-            raise SignatureError("missing x-signature header")
+            raise SignatureError("missing x-signature header", reason="missing")
         if not self.secrets:
-            raise SignatureError("no secret is configured for this source")
+            raise SignatureError("no secret is configured for this source", reason="missing")
         if not given.isascii() or not matches_any(self.secrets, body, given):
             raise SignatureError("wrong x-signature")
 

@@ -43,7 +43,7 @@ class HmacVerifier:
         """Raise SignatureError unless the header carries a valid signature."""
         given = headers.get(self.cfg.header, "").strip()
         if not given.startswith(self.cfg.prefix) or not self.cfg.secrets:
-            raise SignatureError(f"missing or malformed {self.cfg.header} header")
+            raise SignatureError(f"missing or malformed {self.cfg.header} header", reason="missing")
         given = given[len(self.cfg.prefix) :]
         how = {"algorithm": self.cfg.algorithm, "encoding": self.cfg.encoding}
         if not given.isascii() or not matches_any(self.cfg.secrets, body, given, **how):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from service.store import (
 from service.store.schema import LATEST, MIGRATIONS
 from service.store.sqlite_digests import DigestVerbs
 from service.store.writer import Writer, is_unavailable, unavailable
+from service.timeparse import iso
 
 _json = msgspec.json.encode
 
@@ -56,13 +56,6 @@ _DELIVERY_COLUMNS = (
     "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
     "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
 )
-
-
-def iso(ts: float | None) -> str | None:
-    """A unix time as an ISO-8601 UTC string with milliseconds."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SQLiteStore(DigestVerbs):
@@ -272,6 +265,11 @@ class SQLiteStore(DigestVerbs):
         )
         return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
 
+    async def dead_letters(self) -> dict[str, int]:
+        """Per sink: deliveries that failed for good (status ``failed``)."""
+        sql = "SELECT sink, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY sink"
+        return {r[0]: r[1] for r in await self._read_all(sql, [])}
+
     async def purge(self, before: float, batch: int) -> int:
         """Delete up to ``batch`` events received before ``before`` with nothing waiting
         (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
@@ -315,7 +313,10 @@ def _lock(path: str) -> int:
     """
     import fcntl
 
-    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot open {path}.lock: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -448,7 +449,7 @@ def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> 
         "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
         [v for key in keys for v in key],
     ).fetchall()
-    return {tuple(r) for r in rows}  # type: ignore[misc]
+    return {(r[0], r[1], r[2]) for r in rows}
 
 
 def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
@@ -469,7 +470,8 @@ def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Cla
     if not ids:
         return []
     rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
-    return [Claimed(*r[:11], body=bytes(r[11])) for r in rows]
+    # mypy cannot know a row's length: the 11 columns before the body are Claimed's fields
+    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
 
 
 def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import yaml
 from aiohttp import web
+
 from conftest import SECRET, sign
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fixture_body, sign
-from failkit import until
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
+
+from conftest import fixture_body, sign
+from failkit import until
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ import json
 
 import aiohttp
 import pytest
+
 from failkit import Ponte, Receiver, free_port, post_event, query, until, write_config
 
 pytestmark = pytest.mark.slow

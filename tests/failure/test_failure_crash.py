@@ -15,6 +15,7 @@ import random
 
 import aiohttp
 import pytest
+
 from failkit import (
     Ponte,
     Receiver,

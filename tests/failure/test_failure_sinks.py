@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
 from conftest import post_signed
 from failkit import Receiver, SilentServer, event_body, free_port, until
 from test_delivery import db

@@ -18,11 +18,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from conftest import post_signed
 from failkit import Ponte, event_body, free_port, post_event, query, until, write_config
-from test_delivery import db
-
 from service.store.sqlite import SQLiteStore
+from test_delivery import db
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,6 @@ async def test_failed_attempt_record_does_not_strand_the_delivery(tmp_path, sett
     """The store refuses one attempt record (disk full for a moment): the delivery still ends
     succeeded or pending-and-retried in the same process, never stuck 'sending'."""
     from failkit import Receiver
-
     from service.errors import StorageUnavailable
     from service.keys import STORE
 
@@ -140,7 +139,8 @@ async def test_failed_attempt_record_does_not_strand_the_delivery(tmp_path, sett
 
 
 async def test_file_size_limit_in_a_real_process(tmp_path):
-    """RLIMIT_FSIZE (1.5 MB, SIGXFSZ ignored) on ``ponte serve``: the WAL cannot grow, POSTs answer 503 (never 500, never a
+    """RLIMIT_FSIZE (1.5 MB, SIGXFSZ ignored) on ``ponte serve``: the WAL cannot grow, POSTs
+    answer 503 (never 500, never a
     hang); a new process without the limit has every acknowledged event and accepts the rest."""
     port = free_port()
     config = write_config(tmp_path, port, delivery={"max_attempts": 20, "retry_schedule": ["100ms"]})

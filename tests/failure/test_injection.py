@@ -25,6 +25,7 @@ import pytest
 import structlog
 from aiohttp import web
 from aiosmtpd.controller import Controller
+
 from conftest import fixture_body, post_signed, sign
 from failkit import Receiver, SilentServer, free_port, until
 from test_delivery import db
@@ -100,9 +101,11 @@ async def test_slack_markup_in_payload_values_never_reaches_slack_raw(tmp_path, 
         "text": "Venda para {{ data.buyer.name }} ({{ data.buyer.email }}): {{ data | tojson }}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "*{{ data.buyer.name }}* {{ data.producer.name }}"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "{{ data.buyer.name | slack_link(data.buyer.name) }}"}},
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": "{{ data.buyer.name | slack_link(data.buyer.name) }}"}},
             {"type": "context", "elements": "{{ data.items }}"},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "{{ data.buyer.name | safe }} {{ data.buyer.name | e }}"}},
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": "{{ data.buyer.name | safe }} {{ data.buyer.name | e }}"}},
         ],
     }
     sinks = {"vendas": {"type": "slack", "webhook_url": url, "rate_per_second": 1000},
@@ -131,7 +134,8 @@ async def test_slack_markup_in_payload_values_never_reaches_slack_raw(tmp_path, 
 
 # --- email headers ------------------------------------------------------------------------
 
-INJECTED = "Alice\r\nBcc: evil@x.example\r\nX-Injected: yes\n\rTo: evil2@x.example\r\n\r\n.\r\nRCPT TO:<evil3@x.example>"
+INJECTED = ("Alice\r\nBcc: evil@x.example\r\nX-Injected: yes\n\rTo: evil2@x.example\r\n\r\n.\r\n"
+            "RCPT TO:<evil3@x.example>")
 
 
 async def test_crlf_in_values_cannot_add_email_headers_or_recipients(tmp_path, settings_for, start, smtp):
@@ -442,6 +446,7 @@ async def test_secrets_never_appear_in_logs_or_api_answers(tmp_path, settings_fo
 async def test_secrets_never_appear_on_the_stderr_of_a_real_process(tmp_path, aiohttp_server):
     """The same failures against ``ponte serve`` (JSON logs, tracebacks rendered): stderr holds no secret."""
     import aiohttp
+
     from failkit import Ponte, write_config
 
     app = web.Application()

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from conftest import post_signed, sign
 from failkit import Ponte, event_body, free_port, write_config
 
