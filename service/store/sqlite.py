@@ -27,6 +27,7 @@ from service.store import (
     Page,
     Saved,
 )
+from service.store.console import ConsoleQueries
 from service.store.schema import LATEST, MIGRATIONS
 from service.store.writer import Writer, is_unavailable, unavailable
 
@@ -64,7 +65,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class SQLiteStore:
+class SQLiteStore(ConsoleQueries):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
