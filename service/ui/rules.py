@@ -33,7 +33,7 @@ def _routes(request: web.Request) -> list[dict[str, Any]]:
 async def regras(request: web.Request) -> web.Response:
     """``GET /ui/regras``: the routes table and the test form."""
     return render(request, "regras.html", routes=_routes(request), names=catalogue.EVENT_NAMES,
-                  report=None, error=None, chosen="", pasted="")
+                  report=None, error=None, chosen="myeduzz.invoice_paid", pasted="")
 
 
 async def testar(request: web.Request) -> web.Response:
