@@ -178,3 +178,62 @@ def test_password_check_refuses_empty_secrets():
     assert not security.password_ok(server, "") and not security.password_ok(server, "None")
 
 
+
+
+@pytest.mark.parametrize(("text", "hidden", "kept"), [
+    ("contato: maria.silva@example.com.br", "maria.silva", "m***@example.com.br"),
+    ("CPF 123.456.789-09 e fone +55 (11) 99999-1234", "123.456.789", "••••••09 e fone"),
+    ("fone +55 (11) 99999-1234", "99999", "••••••34"),
+    ("x" * 100_000 + "@", "@" * 2, "x" * 10),
+    ("1" * 100_000 + " cpf 12345678901", "12345678901", "••••••01"),
+])
+def test_mask_text_hides_emails_and_digit_runs(text, hidden, kept):
+    """Free text (a cut body) loses e-mails and long digit runs, in linear time."""
+    from service.ui.mask import mask_text
+
+    masked = mask_text(text)
+    assert hidden not in masked and kept in masked
+
+
+def test_mask_doc_masks_personal_keys_anywhere_but_keeps_the_rest():
+    """Buyer e-mail, phones, document and the whole address are hidden; ids and names stay."""
+    from service.ui.mask import mask_doc
+
+    doc = {"number": "NF-1", "data": {"buyer": {"name": "Ana", "email": "ana@x.com", "document": "12345678901",
+                                                "address": {"street": "Rua A", "number": "10"}},
+                                      "items": [{"cellphone": "11999990000", "id": 7}]}}
+    masked = mask_doc(doc)
+    assert masked["number"] == "NF-1" and masked["data"]["buyer"]["name"] == "Ana"
+    assert masked["data"]["buyer"]["email"] == "a***@x.com"
+    assert masked["data"]["buyer"]["document"].endswith("01") and "123" not in masked["data"]["buyer"]["document"]
+    assert "Rua" not in str(masked["data"]["buyer"]["address"]) and masked["data"]["items"][0]["id"] == 7
+    assert "1199999" not in str(masked)
+
+
+def test_counts_and_times_in_the_users_language():
+    """Counts group thousands per language and show the cap; times use the configured zone."""
+    from zoneinfo import ZoneInfo
+
+    from service.ui.i18n import local_time, translator
+
+    assert translator("pt").count(1234567) == "1.234.567"
+    assert translator("en").count(1234567) == "1,234,567"
+    assert translator("pt").count(100_000, cap=100_000) == "100.000+"
+    zone = ZoneInfo("America/Sao_Paulo")
+    assert local_time("2026-11-25T13:00:00.000Z", zone) == "25/11/2026 10:00:00"
+    assert local_time(0.0, zone, "%H:%M") == "21:00"
+
+
+def test_hourly_chart_has_every_hour_and_scales_to_the_peak():
+    """24 bars, empty hours included; the busiest hour reaches the top."""
+    from zoneinfo import ZoneInfo
+
+    from service.ui.chart import HEIGHT, hourly_chart
+
+    now = 1_764_500_000.0
+    hour = int(now // 3600) * 3600
+    chart = hourly_chart([(hour, 10, 2), (hour - 7200, 5, 0)], now, ZoneInfo("UTC"))
+    assert len(chart.bars) == 24 and chart.peak == 10
+    assert chart.bars[-1].events == 10 and chart.bars[-3].events == 5 and chart.bars[-2].events == 0
+    assert chart.bars[-1].events_y > chart.bars[-3].events_y > 0
+    assert all(b.events_y <= HEIGHT for b in chart.bars)
