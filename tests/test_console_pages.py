@@ -219,3 +219,23 @@ async def _fail(store: Any, delivery_id: int, error: str = "boom") -> None:
 
 async def _list(client: Any, query: str) -> str:
     return await (await client.get(f"/ui/eventos?{query}")).text()
+
+
+async def test_a_bounded_search_goes_on_page_by_page(ui, monkeypatch):
+    """The e-mail search looks at SCAN events per page and hands a cursor to look further."""
+    from service.ui import events
+
+    monkeypatch.setattr(events, "SCAN", 2)
+    wanted = await sale(ui, "sale-old", buyer={"email": "antiga@example.com"})
+    for i in range(4):
+        await sale(ui, f"sale-new-{i}")
+    path, pages = "/ui/eventos?email=antiga@example.com", 0
+    while True:
+        html = await (await ui.get(path)).text()
+        pages += 1
+        if f'data-id="{wanted}"' in html:
+            break
+        assert 'id="scan-note"' in html and pages < 10
+        cursor = html.split('rel="next" href="', 1)[1].split('"', 1)[0]
+        path = cursor.replace("&amp;", "&")
+    assert pages >= 2

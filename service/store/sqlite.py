@@ -255,7 +255,8 @@ class SQLiteStore(ConsoleQueries):
     async def backlog(self) -> list[tuple[str, int, float | None]]:
         """Per sink: deliveries not yet done (pending or sending) and the oldest one's creation."""
         sql = (
-            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries "
+            # by status first: the work follows the backlog, not the whole table
+            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries INDEXED BY deliveries_status "
             "WHERE status IN ('pending', 'sending') GROUP BY sink"
         )
         return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]

@@ -17,7 +17,7 @@ from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
 
 PAGE = 50
-SCAN = 20_000  # events a body search or a status filter looks at per page
+SCAN = 10_000  # events a body search or a status filter looks at per page
 SHOWN_BODY = 64 * 1024  # a body bigger than this is shown cut, with a download link
 FILTERS = ("event", "source", "status", "since", "external_id", "email")
 PERIODS = ("1h", "24h", "7d", "30d")

@@ -60,6 +60,9 @@ _EN = {
     "Falhas definitivas": "Dead letters", "Disjuntor aberto": "Breaker open",
     "Desativado": "Disabled", "Ir para o conteúdo": "Skip to content", "Acessar o console": "Console login",
     "de": "from", "até": "until", "Rota e destino": "Route and sink",
+    "A busca olha até": "The search looks at up to",
+    "eventos por página; a próxima página continua de onde esta parou.":
+    "events per page; the next page goes on where this one stopped.",
 }
 
 STATUS_PT = {"pending": "pendente", "sending": "enviando", "succeeded": "entregue",

@@ -23,6 +23,7 @@ from service.ui.chart import hourly_chart
 from service.ui.i18n import age, choose, translator
 
 CAP = 100_000  # every count on a page stops here ("100.000+")
+GROUP_CAP = 10_000  # failure groups are made from the newest 10,000 dead letters
 BULK_CAP = 1_000_000
 
 
@@ -71,7 +72,7 @@ async def painel(request: web.Request) -> web.Response:
     week = await cstore.window_counts(now - 7 * 86400, CAP)
     sinks = await sink_table(request)
     chart = hourly_chart(await cstore.hourly(now - 24 * 3600, CAP), now, zone_of(settings_of(request)))
-    groups = await cstore.failure_groups(CAP, 5)
+    groups = await cstore.failure_groups(GROUP_CAP, 5)
     return render(request, "painel.html", day=day, week=week, sinks=sinks, chart=chart, cap=CAP,
                   attention=_attention(sinks, groups), groups=groups, age=age, actions=False)
 
@@ -115,7 +116,7 @@ async def falhas(request: web.Request) -> web.Response:
     _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
     sink = request.query.get("sink") or None
     page = await store_of(request).list_deliveries(Filter(status="failed", sink=sink), 50, cursor)
-    groups = await console_store(request).failure_groups(CAP, 50)
+    groups = await console_store(request).failure_groups(GROUP_CAP, 50)
     return render(request, "falhas.html", groups=groups, page=page, sink=sink or "",
                   sinks=sorted(settings_of(request).config.sinks), confirm=None, form={})
 
