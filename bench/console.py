@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import machine  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import parse_config  # noqa: E402
-from service.runtime import build_settings  # noqa: E402
-from service.store.sqlite import SQLiteStore  # noqa: E402
+from benchlib import machine
+
+from service.app import create_app
+from service.config import parse_config
+from service.runtime import build_settings
+from service.store.sqlite import SQLiteStore
 
 TOKEN = "bench-token"
 EVENTS = ("myeduzz.invoice_paid", "myeduzz.invoice_opened", "myeduzz.invoice_refunded",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from console_helpers import (
+    PASSWORD,
+    TOKEN,
+    console_sections,
+    csrf_of,
+    form_token,
+    log_in,
+)
 
-from console_helpers import PASSWORD, TOKEN, console_sections, csrf_of, form_token, log_in
 from service.ui import security
 
 

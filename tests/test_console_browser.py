@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-
 from console_helpers import TOKEN
+
 from service.app import create_app
 from service.commands.simulate import build_body, signed_headers
 from service.config import parse_config
@@ -45,11 +45,11 @@ if (_why := _missing()) is not None:
         raise RuntimeError(f"browser tests need Chromium under CI: {_why}")
     pytest.skip(_why, allow_module_level=True)
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 class Crm:

@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from conftest import fixture_body, post_signed
+from console_helpers import console_sections, csrf_of, log_in
 from msgspec.structs import replace
 from structlog.testing import capture_logs
 
-from conftest import fixture_body, post_signed
-from console_helpers import console_sections, csrf_of, log_in
 from service.keys import HOLDER, STORE
 from service.runtime import build_settings
 from service.store import NewDelivery, NewEvent
@@ -239,3 +239,13 @@ async def test_a_bounded_search_goes_on_page_by_page(ui, monkeypatch):
         cursor = html.split('rel="next" href="', 1)[1].split('"', 1)[0]
         path = cursor.replace("&amp;", "&")
     assert pages >= 2
+
+
+async def test_bad_cursors_and_ids_are_clear_errors(ui):
+    """A cursor or id that is not a number is a 400/404 with a message, never a crash."""
+    assert (await ui.get("/ui/falhas?cursor=abc")).status == 400
+    assert "invalid cursor" in await (await ui.get("/ui/eventos?cursor=abc")).text()
+    assert (await ui.get("/ui/eventos/novos?after=x")).status == 400
+    csrf = await csrf_of(ui, "/ui/falhas")
+    resp = await ui.post("/ui/entregas/zzz/tentar", data={"csrf": csrf})
+    assert resp.status == 200 and "no delivery" in await resp.text()

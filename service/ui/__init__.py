@@ -14,6 +14,7 @@ import jinja2
 import structlog
 from aiohttp import web
 
+from service import operations as ops
 from service.keys import HOLDER, STORE
 from service.runtime import Settings
 from service.store import Store
@@ -83,7 +84,11 @@ async def _checked(request: web.Request, handler: Any, session: security.Session
             words = i18n.translator(i18n.choose(request))
             return web.Response(status=403, content_type="text/plain",
                                 text=words("Sessão expirada ou formulário inválido. Recarregue a página."))
-    response: web.StreamResponse = await handler(request)
+    try:
+        response: web.StreamResponse = await handler(request)
+    except (ops.BadRequest, ops.NotFound, ops.Conflict) as exc:  # the verbs' errors, as the API maps them
+        status = 400 if isinstance(exc, ops.BadRequest) else 404 if isinstance(exc, ops.NotFound) else 409
+        return web.Response(status=status, text=str(exc), content_type="text/plain")
     return response
 
 
