@@ -207,3 +207,13 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(ponte: Running, browser: A
     browser.find_element(By.LINK_TEXT, "Painel").click()
     _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg.chart")))
     assert "Desativado · arquivo" in browser.find_element(By.CSS_SELECTOR, ".attention").text
+
+    # a phone (headless windows stay >= 500 px wide, so emulate the device): pages fit the
+    # width, wide tables scroll inside their own box
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    for page in ("/ui/", "/ui/eventos", event_page.removeprefix(ponte.url), "/ui/destinos", "/ui/regras"):
+        browser.get(ponte.url + page)
+        width, overflow = browser.execute_script(
+            "const e = document.documentElement; return [e.clientWidth, e.scrollWidth - e.clientWidth]")
+        assert width == 390 and overflow <= 0, (page, width, overflow)
