@@ -136,6 +136,7 @@ def browser() -> Iterator[Any]:
                 "--window-size=1280,1300", "--lang=pt-BR"):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "pt-BR,pt"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(WAIT)
     yield driver
@@ -217,3 +218,11 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(ponte: Running, browser: A
         width, overflow = browser.execute_script(
             "const e = document.documentElement; return [e.clientWidth, e.scrollWidth - e.clientWidth]")
         assert width == 390 and overflow <= 0, (page, width, overflow)
+
+    refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []  # nothing the pages need is blocked by their own policy
+
+    browser.execute_script("const s = document.createElement('script');"
+                           "s.textContent = 'window.injected = 1'; document.body.appendChild(s);")
+    assert browser.execute_script("return window.injected === undefined")  # inline code never runs
+    assert any("Content Security Policy" in e["message"] for e in browser.get_log("browser"))
