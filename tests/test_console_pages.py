@@ -249,3 +249,19 @@ async def test_bad_cursors_and_ids_are_clear_errors(ui):
     csrf = await csrf_of(ui, "/ui/falhas")
     resp = await ui.post("/ui/entregas/zzz/tentar", data={"csrf": csrf})
     assert resp.status == 200 and "no delivery" in await resp.text()
+
+
+async def test_retry_one_from_falhas_is_logged_and_paused_deliveries_are_counted(ui):
+    """Tentar de novo reschedules one dead letter (logged); paused deliveries show on the Painel."""
+    store = ui.server.app[STORE]
+    event_id = await sale(ui)
+    d = (await store.list_deliveries(_flt(event_id=event_id, sink="crm"), 1, None)).items[0]
+    await _fail(store, d["id"])
+    csrf = await csrf_of(ui, "/ui/falhas")
+    with capture_logs() as logs:
+        resp = await ui.post(f"/ui/entregas/{d['id']}/tentar", data={"csrf": csrf, "back": "/ui/falhas"})
+    assert "Enviadas para a fila: 1" in await resp.text()
+    assert any(e["event"] == "console_delivery_retried" and e["delivery_id"] == d["id"] for e in logs)
+    await ui.post("/ui/destinos/crm/desativar", data={"csrf": csrf})
+    html = await (await ui.get("/ui/")).text()
+    assert "Pausados" in html and "Desativado · crm" in html

@@ -132,6 +132,7 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
         notice(request, "error", str(exc))
     else:
         request.config_dict[WAKE].set()
+        log.info("console_delivery_retried", delivery_id=delivery_id, rescheduled=done.rescheduled)
         _done_notice(request, done)
     raise web.HTTPSeeOther(back)
 
