@@ -265,3 +265,23 @@ async def test_retry_one_from_falhas_is_logged_and_paused_deliveries_are_counted
     await ui.post("/ui/destinos/crm/desativar", data={"csrf": csrf})
     html = await (await ui.get("/ui/")).text()
     assert "Pausados" in html and "Desativado · crm" in html
+
+
+async def test_an_open_breaker_needs_attention(settings_for, start, tmp_path):
+    """With the worker on, a sink whose breaker opened is listed first on the Painel."""
+    from test_delivery import wait_for
+
+    sinks = {"crm": {"type": "webhook", "url": "http://127.0.0.1:9/hook", "breaker_threshold": 1,
+                     "breaker_cooldown": "1h"}}
+    settings = settings_for(**console_sections(), sinks=sinks,
+                            routes=[{"name": "tudo", "events": ["*"], "to": ["crm"]}],
+                            delivery={"max_attempts": 5, "retry_schedule": ["1h"], "timeout": "1s"})
+    client = await start(settings, worker=True)
+    await log_in(client)
+    await sale(client)
+
+    async def shown() -> bool:
+        return "Disjuntor aberto · crm" in await (await client.get("/ui/")).text()
+
+    await wait_for(shown, timeout=20)
+    assert "aberto" in await (await client.get("/ui/destinos")).text()
