@@ -48,7 +48,7 @@ _EN = {
     "entregas serão enviadas de novo.": "deliveries will be sent again.",
     "Nada corresponde a esse filtro.": "Nothing matches that filter.",
     "Falhas recentes": "Recent failures", "Rota": "Route", "Eventos (globs)": "Events (globs)",
-    "Condições": "Conditions", "Destinos da rota": "Targets", "Para": "Stop", "sim": "yes", "não": "no",
+    "Condições": "Conditions", "Destinos da rota": "Targets", "Interrompe": "Stop", "sim": "yes", "não": "no",
     "Testar uma rota": "Try a route", "Evento do catálogo": "Catalogue event",
     "ou cole um JSON": "or paste a JSON body", "Testar": "Try", "Resultado": "Result",
     "Nenhum destino recebe este evento.": "No sink receives this event.",
