@@ -285,3 +285,30 @@ async def test_an_open_breaker_needs_attention(settings_for, start, tmp_path):
 
     await wait_for(shown, timeout=20)
     assert "aberto" in await (await client.get("/ui/destinos")).text()
+
+
+async def test_english_pages_carry_no_portuguese_labels(ui):
+    """With English chosen, every page's own words are English (event data stays as sent)."""
+    event_id = await sale(ui)
+    await ui.get("/ui/idioma?lang=en&next=/ui/")
+    words = ("Aguardando", "Reenviar", "Situação", "qualquer", "Entregas", "Destinos", "Falhas",
+             "Recebido", "Tentar de novo", "Testar", "Sair", "Idioma")
+    for path in ("/ui/", "/ui/eventos", f"/ui/eventos/{event_id}", "/ui/falhas", "/ui/destinos", "/ui/regras"):
+        html = await (await ui.get(path)).text()
+        assert 'lang="en"' in html
+        found = [w for w in words if f">{w}" in html or f"{w}<" in html or f"{w}:" in html]
+        assert found == [], (path, found)
+
+
+async def test_the_live_feed_says_when_more_arrived_than_it_sends(ui, monkeypatch):
+    """More new events than one page: the feed sends the newest and flags the rest."""
+    from service.ui import events
+
+    monkeypatch.setattr(events, "PAGE", 2)
+    first = await sale(ui, "feed-0")
+    for i in range(1, 4):
+        await sale(ui, f"feed-{i}")
+    feed = await ui.get(f"/ui/eventos/novos?after={first}")
+    assert feed.headers["X-Ponte-More"] == "1" and (await feed.text()).count('class="event-row"') == 2
+    calm = await ui.get(f"/ui/eventos/novos?after={feed.headers['X-Ponte-Newest']}")
+    assert calm.headers["X-Ponte-More"] == "0" and "event-row" not in await calm.text()
