@@ -252,21 +252,9 @@ async def disable_sink(request: web.Request) -> web.Response:
 
 
 async def _set_sink(request: web.Request, *, disabled: bool) -> web.Response:
-    name = request.match_info["name"]
-    settings = request.app[HOLDER].settings
-    if name not in settings.config.sinks:
-        raise ops.NotFound(f"no sink {name!r}")
-    reason = "disabled by an operator" if disabled else None
-    changed = await request.app[STORE].set_sink_disabled(name, disabled, reason)
-    holder = request.app[HOLDER]
-    current = holder.settings.disabled_sinks
-    holder.mark_disabled(current | {name} if disabled else current - {name})
-    worker = request.app.get(WORKER)
-    if worker is not None:
-        await worker.apply(settings)
-        if disabled:
-            await worker.operator_disabled(name)
-    return _json({"name": name, "enabled": not disabled, "deliveries_changed": changed})
+    done = await ops.set_sink_disabled(request.app[STORE], request.app[HOLDER], request.app.get(WORKER),
+                                       request.match_info["name"], disabled=disabled)
+    return _json(done)
 
 
 async def reload(request: web.Request) -> web.Response:

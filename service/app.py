@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
 
 
 def _add_routes(app: web.Application) -> None:
-    from service import api
+    from service import api, ui
 
     app.router.add_post("/webhooks/{source}", ingest.receive, expect_handler=ingest.expect_continue)
     app.router.add_get("/webhooks/{source}", ingest.probe)
@@ -44,6 +44,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
+    ui.add_routes(app)
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:

@@ -60,6 +60,8 @@ class ServerConfig(Base, frozen=True):
     max_body_bytes: Positive = 1_048_576
     admin_token: str | None = None
     read_timeout: Duration = Duration(30)
+    ui_password: str | None = None  # the web console's password (the admin token also works)
+    trusted_proxies: list[str] = []  # peers whose X-Forwarded-Proto is believed (the console)
 
 
 class StorageConfig(Base, frozen=True):

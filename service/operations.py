@@ -212,3 +212,20 @@ def age_seconds(value: Any, retention_days: int) -> float:
         return float(parse_duration(text))
     except ValueError as exc:
         raise BadRequest(f"older_than: {exc}") from None
+
+
+async def set_sink_disabled(store: Store, holder: Any, worker: Any, name: str, *,
+                            disabled: bool) -> dict[str, Any]:
+    """Disable a sink (its pending deliveries wait as ``disabled``) or enable it again."""
+    settings = holder.settings
+    if name not in settings.config.sinks:
+        raise NotFound(f"no sink {name!r}")
+    reason = "disabled by an operator" if disabled else None
+    changed = await store.set_sink_disabled(name, disabled, reason)
+    current = holder.settings.disabled_sinks
+    holder.mark_disabled(current | {name} if disabled else current - {name})
+    if worker is not None:
+        await worker.apply(settings)
+        if disabled:
+            await worker.operator_disabled(name)
+    return {"name": name, "enabled": not disabled, "deliveries_changed": changed}

@@ -55,6 +55,8 @@ DESCRIPTIONS: dict[str, str] = {
     "ServerConfig.max_body_bytes": "Largest webhook body accepted; a larger one gets `413`. Keep a reverse proxy's limit at the same value.",
     "ServerConfig.admin_token": "Bearer token for the admin API (`/api/*`). Unset or empty: the admin API is off and every `/api/` path answers `404`.",
     "ServerConfig.read_timeout": "How long a client may take to send a request body; a slower one gets `408`.",
+    "ServerConfig.ui_password": "A password for the web console (`/ui/`) besides the admin token; the console is on only when `admin_token` is set. See docs/console.md.",
+    "ServerConfig.trusted_proxies": "Addresses of reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` the web console believes (for the `Secure` cookie and login throttling).",
     # storage
     "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the config file's directory) or `sqlite:////absolute/path.db`. `ponte serve` creates the file and its directory when missing; operator commands never do.",
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",

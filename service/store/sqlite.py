@@ -26,6 +26,7 @@ from service.store import (
     Page,
     Saved,
 )
+from service.store.console import ConsoleQueries
 from service.store.schema import LATEST, MIGRATIONS
 from service.store.sqlite_digests import DigestVerbs
 from service.store.writer import Writer, is_unavailable, unavailable
@@ -58,7 +59,7 @@ _DELIVERY_COLUMNS = (
 )
 
 
-class SQLiteStore(DigestVerbs):
+class SQLiteStore(DigestVerbs, ConsoleQueries):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
@@ -260,7 +261,8 @@ class SQLiteStore(DigestVerbs):
     async def backlog(self) -> list[tuple[str, int, float | None]]:
         """Per sink: deliveries not yet done (pending or sending) and the oldest one's creation."""
         sql = (
-            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries "
+            # by status first: the work follows the backlog, not the whole table
+            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries INDEXED BY deliveries_status "
             "WHERE status IN ('pending', 'sending') GROUP BY sink"
         )
         return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
