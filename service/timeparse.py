@@ -3,10 +3,13 @@ the one way Ponte writes a time (``iso``: ISO-8601 UTC with milliseconds, ``…Z
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
 from service.config import parse_duration
+
+_AGE = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s|m|h|d)")
 
 
 def parse_when(text: str, *, now: float | None = None) -> float:
@@ -15,7 +18,8 @@ def parse_when(text: str, *, now: float | None = None) -> float:
     try:
         return (time.time() if now is None else now) - parse_duration(text)
     except ValueError:
-        pass
+        if _AGE.fullmatch(text):  # an age longer than durations may be: since the epoch
+            return 0.0
     try:
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
