@@ -136,13 +136,20 @@ def digest_problem(sink: Any) -> str | None:
     kind = str(type(sink).__struct_config__.tag)
     if kind not in DIGEST_KINDS:
         return f"a {kind} sink takes one row or message per event, not a digest"
-    if kind == "whatsapp" and any("{{" in str(n) for n in getattr(sink, "to", None) or []):
+    if kind == "whatsapp" and any(_per_buyer(str(n)) for n in getattr(sink, "to", None) or []):
         return "a whatsapp sink that writes to each buyer's number cannot take a digest"
     if kind == "whatsapp" and (
         getattr(sink, "template", None) or getattr(sink, "mode", "") == "template"
     ):
         return "a whatsapp sink that sends template messages cannot take a digest (use a text sink)"
     return None
+
+
+def _per_buyer(entry: str) -> bool:
+    """A ``to`` entry read from each event (a template or a bare path), not a fixed number."""
+    from service.sinks.whatsapp import recipient_template
+
+    return "{{" in recipient_template(entry)
 
 
 @dataclass
