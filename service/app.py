@@ -14,6 +14,7 @@ from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.metrics import Metrics
 from service.runtime import Holder, Settings
 from service.store import Store, open_store
+from service.store.pg_url import redact
 from service.worker import Worker
 
 log = structlog.get_logger("ponte.app")
@@ -23,7 +24,8 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
     """The aiohttp application: ingress, probes, metrics, admin API, and the worker."""
     app = web.Application(client_max_size=settings.config.server.max_body_bytes + 1)
     app[HOLDER] = Holder(settings)
-    app[STORE] = store or open_store(settings.config.storage.url, exclusive=worker)
+    storage = settings.config.storage
+    app[STORE] = store or open_store(storage.url, exclusive=worker, lease=storage.lease)
     app[WAKE] = asyncio.Event()
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_storage)
@@ -47,7 +49,7 @@ def _add_routes(app: web.Application) -> None:
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     await store.open()
-    log.info("storage_opened", url=app[HOLDER].settings.config.storage.url)
+    log.info("storage_opened", url=redact(app[HOLDER].settings.config.storage.url))
     yield
     await store.close()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
+from pgkit import pg_url  # noqa: F401 - fixture: a fresh PostgreSQL schema
 
 from service.app import create_app
 from service.config import parse_config

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from service.commands import ops, routes, serve, simulate
+from service.commands import ops, routes, serve, simulate, storage
 
 Command = tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], Any]]
 
@@ -26,4 +26,5 @@ COMMANDS: dict[str, Command] = {
     "replay": (ops.replay, "deliver an event (or every delivery matching filters) again", ops.replay_args),
     "retry": (ops.retry, "try one delivery again now", ops.retry_args),
     "purge": (ops.purge, "delete events older than the retention", ops.purge_args),
+    "migrate": (storage.migrate, "create or upgrade the database schema", storage.migrate_args),
 }

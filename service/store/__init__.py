@@ -126,8 +126,16 @@ class Store(Protocol):
     async def counts(self) -> dict[str, int]: ...
 
 
-def open_store(url: str, *, exclusive: bool = False) -> Store:
-    """The Store for a ``storage.url``; ``exclusive`` for the one service that owns it."""
+def open_store(url: str, *, exclusive: bool = False, lease: float = 30.0) -> Store:
+    """The Store for a ``storage.url``; ``exclusive`` for a serving process (with a worker).
+
+    SQLite: one serving process per file (a lock file). PostgreSQL: any number of them;
+    ``lease`` is how long a claim stays theirs without renewal.
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        from service.store.postgres import PostgresStore
+
+        return PostgresStore(url, exclusive=exclusive, lease=lease)
     from service.store.sqlite import SQLiteStore
 
     return SQLiteStore(url.removeprefix("sqlite:///"), exclusive=exclusive)

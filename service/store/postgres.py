@@ -1,0 +1,346 @@
+"""The PostgreSQL Store: psycopg 3 with its async pool; any number of replicas on one database.
+
+Each call is one short transaction on a pooled connection. What makes replicas safe is in
+the SQL (``pg_sql``): dedup by the unique key (``ON CONFLICT DO NOTHING``), claims with
+``FOR UPDATE SKIP LOCKED`` and a lease this process renews while it sends, order keys
+checked against committed rows. A serving store (``exclusive=True``) runs one keeper task:
+it renews its own leases and hands back claims whose lease ran out (a replica died).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+import psycopg
+import structlog
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
+
+from service.errors import StorageUnavailable
+from service.store import (
+    AttemptResult,
+    Claimed,
+    Filter,
+    NewDelivery,
+    NewEvent,
+    Page,
+    Saved,
+)
+from service.store import pg_sql as q
+from service.store.pg_schema import migrate
+from service.store.pg_url import describe, one_line
+from service.store.sqlite import _attempt_item, _delivery_item, _event_item, _page
+
+log = structlog.get_logger("ponte.postgres")
+_FAULTS = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, PoolClosed)
+Conn = psycopg.AsyncConnection[Any]
+
+
+class PostgresStore:
+    """The Store on one PostgreSQL database (or one schema of it, by ``search_path``)."""
+
+    def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,
+                 pool_size: int = 10, timeout: float = 5.0) -> None:
+        self.url = url
+        self.owner = uuid.uuid4().hex[:16]  # this process, in ``claimed_by``
+        self.lease = lease
+        self._serving = exclusive
+        self._timeout = timeout
+        self._pool: AsyncConnectionPool[Conn] | None = None
+        self._pool_size = pool_size
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- life cycle ----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, apply missing migrations under the migration lock, start the keeper."""
+        try:  # one plain attempt first: a wrong password or host fails at once, in one line
+            async with await psycopg.AsyncConnection.connect(
+                    self.url, connect_timeout=max(1, int(self._timeout))) as conn:
+                applied = await migrate(conn)
+        except psycopg.Error as exc:
+            raise StorageUnavailable(
+                f"cannot connect to PostgreSQL {describe(self.url)}: {one_line(exc, self.url)}") from None
+        if applied:
+            log.info("schema_migrated", versions=applied)
+        self._pool = AsyncConnectionPool(
+            self.url, min_size=1, max_size=self._pool_size, open=False, timeout=self._timeout,
+            name="ponte", reconnect_timeout=3600 * 24 * 365)
+        await self._pool.open()
+        if self._serving:
+            self._tasks.append(asyncio.create_task(self._keep_leases(), name="ponte-leases"))
+
+    async def close(self) -> None:
+        """Stop the keeper and listeners, then close every connection."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[Conn]:
+        """A pooled connection in a transaction; connection faults become StorageUnavailable."""
+        if self._pool is None:
+            raise StorageUnavailable("database is closed")
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except _FAULTS as exc:
+            raise StorageUnavailable(f"database unavailable: {one_line(exc, self.url)}") from None
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers a query."""
+        await self._one("SELECT 1")
+
+    # --- ingest --------------------------------------------------------------------
+
+    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
+        """Store the event and its deliveries in one transaction, or find the original."""
+        row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
+               event.status, msgspec.json.encode(event.headers).decode(), event.schema_error,
+               event.body)
+        async with self._conn() as conn:
+            cur = await conn.execute(q.INSERT_EVENT, row)
+            inserted = await cur.fetchone()
+            if inserted is None:  # the key is stored (maybe by another replica this instant)
+                cur = await conn.execute(
+                    "SELECT id FROM events WHERE source = %s AND external_id = %s AND event = %s",
+                    row[:3])
+                found = await cur.fetchone()
+                assert found is not None
+                return Saved(found[0], duplicate=True)
+            if deliveries:
+                await self._insert_deliveries(conn, inserted[0], event.received_at, deliveries)
+        return Saved(inserted[0], duplicate=False)
+
+    async def _insert_deliveries(self, conn: Conn, event_id: int, t: float,
+                                 deliveries: list[NewDelivery]) -> None:
+        args = {"event_id": event_id, "t": t, "sinks": [d.sink for d in deliveries],
+                "routes": [d.route for d in deliveries], "statuses": [d.status for d in deliveries],
+                "keys": [d.order_key for d in deliveries]}
+        cur = await conn.execute(q.INSERT_DELIVERIES, args)
+        if any(r[0] == "pending" for r in await cur.fetchall()):
+            await conn.execute(q.NOTIFY, ("work",))  # sent at commit, to every replica
+
+    # --- worker --------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Put back to ``pending`` the claims whose lease ran out; live replicas' claims stay."""
+        return await self._count(q.REAP, (time.time(),))
+
+    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]:
+        """Mark up to ``limit`` due deliveries of ``sink`` as sending (leased to us); return them."""
+        sql = q.CLAIM.format(ordered=q.ORDERED if ordered else "")
+        args = {"sink": sink, "now": now, "limit": limit, "owner": self.owner, "lease": self.lease}
+        rows = await self._all(sql, args)
+        rows.sort(key=lambda r: (r[5] > 0, r[12], r[0]))
+        return [_claimed(r) for r in rows]
+
+    async def record_attempt(self, result: AttemptResult) -> None:
+        """Keep the attempt and move its delivery to its new status, in one transaction."""
+        r = result
+        async with self._conn() as conn:
+            cur = await conn.execute(q.RECORD, (r.status, r.reset_tries, r.next_attempt_at, r.error,
+                                                time.time(), r.delivery_id))
+            number = await cur.fetchone()
+            if number is None:  # purged meanwhile: nothing left to record against
+                return
+            await conn.execute(q.INSERT_ATTEMPT, (r.delivery_id, number[0], r.started_at,
+                                                  r.duration_ms, r.outcome, r.status_code,
+                                                  r.error, r.response))
+
+    async def release(self, delivery_ids: list[int]) -> None:
+        """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
+        await self._count(q.RELEASE, (delivery_ids,))
+
+    async def next_due(self, sinks: list[str]) -> float | None:
+        """The earliest ``next_attempt_at`` of a pending delivery of these sinks."""
+        if not sinks:
+            return None
+        row = await self._one(q.NEXT_DUE, (sinks,))
+        return None if row is None else row[0]
+
+    async def _keep_leases(self) -> None:
+        """Renew this replica's leases and take back expired ones, every third of a lease."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self._count(q.RENEW, (self.lease, self.owner))
+                reaped = await self.recover()
+            except StorageUnavailable as exc:
+                log.warning("lease_renewal_failed", error=str(exc))
+                continue
+            if reaped:
+                log.warning("deliveries_recovered", count=reaped, reason="lease expired")
+
+    # --- cluster helpers (PostgreSQL only) -----------------------------------------
+
+    async def reserve_rate(self, sink: str, per_second: float) -> float:
+        """Reserve the sink's next start, cluster-wide; return how many seconds to wait for it."""
+        row = await self._one(q.RESERVE, {"sink": sink, "gap": 1.0 / per_second})
+        return max(0.0, row[0]) if row else 0.0
+
+    async def notify(self, kind: str) -> None:
+        """Tell every replica (LISTEN/NOTIFY) that ``kind`` changed: work, sinks, reload."""
+        async with self._conn() as conn:
+            await conn.execute(q.NOTIFY, (kind,))
+
+    def listen(self, on_message: Callable[[str], None]) -> None:
+        """Call ``on_message(kind)`` for every notification of this schema (a hint, not a queue)."""
+        from service.store.pg_cluster import listen_forever
+
+        self._tasks.append(asyncio.create_task(listen_forever(self.url, on_message),
+                                               name="ponte-listen"))
+
+    def lead(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+        """``async with store.lead("retention") as leading``: True in one replica at a time."""
+        from service.store.pg_cluster import leadership
+
+        return leadership(self.url, name)
+
+    # --- operations ----------------------------------------------------------------
+
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Events, newest first, one page at a time."""
+        where, args = q.event_where(flt, cursor)
+        sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
+               f"schema_error FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
+        rows = await self._dicts(sql, [*args, limit + 1])
+        return _page([_event_item(r) for r in rows], limit)  # type: ignore[arg-type]
+
+    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+        """An event with its raw body, headers, deliveries and every attempt."""
+        rows = await self._dicts("SELECT * FROM events WHERE id = %s", [event_id])
+        if not rows:
+            return None
+        item = _event_item(rows[0])  # type: ignore[arg-type]
+        item["headers"] = msgspec.json.decode(rows[0]["headers"])
+        item["body"] = bytes(rows[0]["body"]).decode("utf-8", errors="replace")
+        page = await self.list_deliveries(Filter(event_id=event_id), 1000, None)
+        item["deliveries"] = [await self._with_attempts(d) for d in reversed(page.items)]
+        return item
+
+    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Deliveries, newest first, one page at a time."""
+        where, args = q.delivery_where(flt, cursor)
+        sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+               f"WHERE {where} ORDER BY d.id DESC LIMIT %s")
+        rows = await self._all(sql, [*args, limit + 1])
+        return _page([_delivery_item(r) for r in rows], limit)  # type: ignore[arg-type]
+
+    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        """One delivery with its attempts."""
+        sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+               "WHERE d.id = %s")
+        row = await self._one(sql, [delivery_id])
+        return None if row is None else await self._with_attempts(_delivery_item(row))  # type: ignore[arg-type]
+
+    async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        sql = ("SELECT number, started_at, duration_ms, outcome, status_code, error, response "
+               "FROM attempts WHERE delivery_id = %s ORDER BY number")
+        rows = await self._all(sql, [delivery["id"]])
+        delivery["attempts"] = [_attempt_item(r) for r in rows]  # type: ignore[arg-type]
+        return delivery
+
+    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:
+        """Make matching deliveries pending now with a fresh retry budget.
+
+        Deliveries of sinks not in ``sinks`` (removed from the config) are left alone.
+        Returns (rescheduled, skipped).
+        """
+        where, args = q.delivery_where(flt, None)
+        match = f"FROM deliveries d JOIN events e ON e.id = d.event_id WHERE {where} AND d.status != 'sending'"
+        async with self._conn() as conn:
+            cur = await conn.execute(
+                f"UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = %s, "
+                f"updated_at = %s WHERE id IN (SELECT d.id {match} AND d.sink = ANY(%s))",
+                [now, now, *args, sorted(sinks)])
+            done = cur.rowcount
+            cur = await conn.execute(f"SELECT COUNT(*) {match} AND NOT d.sink = ANY(%s)",
+                                     [*args, sorted(sinks)])
+            skipped = (await cur.fetchone() or (0,))[0]
+            if done:
+                await conn.execute(q.NOTIFY, ("work",))
+        return done, int(skipped)
+
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int:
+        """Disable a sink (its pending deliveries become ``disabled``) or enable it again.
+
+        Returns how many deliveries changed status. Every replica is told (``sinks``).
+        """
+        now = time.time()
+        flip = ("UPDATE deliveries SET status = 'disabled', updated_at = %s "
+                "WHERE sink = %s AND status = 'pending'" if disabled else
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = %s, updated_at = %s "
+                "WHERE sink = %s AND status = 'disabled'")
+        async with self._conn() as conn:
+            await conn.execute(
+                "INSERT INTO sink_state (sink, disabled, reason, updated_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (sink) DO UPDATE SET disabled = EXCLUDED.disabled, "
+                "reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at",
+                (sink, disabled, reason, now))
+            cur = await conn.execute(flip, (now, sink) if disabled else (now, now, sink))
+            await conn.execute(q.NOTIFY, ("sinks",))
+            return cur.rowcount
+
+    async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
+        """Every sink's stored disabled flag and reason."""
+        rows = await self._all("SELECT sink, disabled, reason FROM sink_state", [])
+        return {r[0]: (bool(r[1]), r[2]) for r in rows}
+
+    async def backlog(self) -> list[tuple[str, int, float | None]]:
+        """Per sink: deliveries not yet done (pending or sending) and the oldest one's creation."""
+        sql = ("SELECT sink, COUNT(*), MIN(created_at) FROM deliveries "
+               "WHERE status IN ('pending', 'sending') GROUP BY sink")
+        return [(r[0], int(r[1]), r[2]) for r in await self._all(sql, [])]
+
+    async def purge(self, before: float, batch: int) -> int:
+        """Delete up to ``batch`` events received before ``before`` with nothing left to send."""
+        return await self._count(q.PURGE, (before, batch))
+
+    async def size_bytes(self) -> int:
+        """The size of Ponte's tables and indexes in this schema."""
+        row = await self._one(q.SIZE)
+        return int(row[0]) if row else 0
+
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status (for status pages and tests)."""
+        rows = await self._all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
+        return {r[0]: int(r[1]) for r in rows}
+
+    # --- queries -------------------------------------------------------------------
+
+    async def _all(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql, args)
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, args: Any = None) -> tuple[Any, ...] | None:
+        rows = await self._all(sql, args)
+        return rows[0] if rows else None
+
+    async def _dicts(self, sql: str, args: Any) -> list[dict[str, Any]]:
+        async with self._conn() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(sql, args)
+            return list(await cur.fetchall())
+
+    async def _count(self, sql: str, args: Any) -> int:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql, args)
+            return cur.rowcount
+
+
+def _claimed(r: tuple[Any, ...]) -> Claimed:
+    return Claimed(id=r[0], event_id=r[1], sink=r[2], route=r[3], attempt_count=r[4], tries=r[5],
+                   source=r[6], event=r[7], external_id=r[8], sent_date=r[9], received_at=r[10],
+                   body=bytes(r[11]))
