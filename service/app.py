@@ -10,6 +10,7 @@ import structlog
 from aiohttp import web
 
 from service import ingest, retention
+from service.cluster import Cluster, Coordinated
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.metrics import Metrics
 from service.runtime import Holder, Settings
@@ -63,10 +64,26 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         holder = app[HOLDER]
         janitor = asyncio.create_task(
             retention.run_forever(app[STORE], lambda: holder.settings.config.storage.retention_days))
+        cluster = _cluster(app, worker)
         yield
         janitor.cancel()
         await asyncio.gather(janitor, return_exceptions=True)
+        if cluster is not None:
+            await cluster.stop()
         await worker.stop(settings.config.delivery.shutdown_grace)
+
+
+def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
+    """With replicas on a shared database: hear the others (wake-ups, sink flags, reloads)."""
+    store = app[STORE]
+    if not isinstance(store, Coordinated):
+        return None
+    from service.reload import reload_from_file
+
+    cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
+                      reload=lambda: reload_from_file(app, tell_others=False))
+    cluster.start()
+    return cluster
 
 
 async def healthz(request: web.Request) -> web.Response:

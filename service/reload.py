@@ -5,9 +5,10 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from service.cluster import Coordinated
 from service.config import Config
 from service.errors import ConfigError
-from service.keys import HOLDER, WORKER
+from service.keys import HOLDER, STORE, WORKER
 from service.runtime import load_settings
 
 log = structlog.get_logger("ponte.reload")
@@ -16,8 +17,11 @@ log = structlog.get_logger("ponte.reload")
 RESTART_ONLY = ("server.host", "server.port", "server.max_body_bytes", "storage.url")
 
 
-async def reload_from_file(app: web.Application) -> list[str]:
-    """Reload from the file the running config came from; return the errors ([] on success)."""
+async def reload_from_file(app: web.Application, *, tell_others: bool = True) -> list[str]:
+    """Reload from the file the running config came from; return the errors ([] on success).
+
+    With replicas on a shared database, the others are told to reload too (``tell_others``).
+    """
     holder = app[HOLDER]
     path = holder.settings.config.path
     try:
@@ -34,6 +38,9 @@ async def reload_from_file(app: web.Application) -> list[str]:
         await worker.apply(settings)
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
+    store = app[STORE]
+    if tell_others and isinstance(store, Coordinated):
+        await store.notify("reload")
     return []
 
 

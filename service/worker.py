@@ -17,6 +17,7 @@ import aiohttp
 import structlog
 
 from service.checks import message_kind
+from service.cluster import shared_rate
 from service.errors import PermanentSinkError, SinkGoneError, TemplateError, TransientSinkError
 from service.lanes import Lane
 from service.messages import message_for
@@ -85,6 +86,7 @@ class Worker:
             lane = old if old is not None and old.cfg == cfg and same_timeout else None
             if lane is None:
                 lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+                lane.rate = shared_rate(self.store, name, lane.rate)
                 if old is not None:  # its in-flight sends finish on the old client, then it closes
                     self._close_later(old)
             disabled, reason = states.get(name, (False, None))
@@ -254,6 +256,10 @@ class Worker:
                 "sink": lane.name, "route": claimed.route, "attempts": claimed.attempt_count + 1,
                 "error": result.error, "status_code": result.status_code,
             })
+
+    async def refresh_sinks(self) -> None:
+        """Re-read the sink flags (another replica may have disabled or enabled one)."""
+        await self.apply(self.holder.settings)
 
     async def operator_disabled(self, sink: str) -> None:
         """An operator disabled ``sink``: tell the routes (``ponte.sink_disabled``)."""

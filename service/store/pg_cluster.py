@@ -26,7 +26,6 @@ async def listen_forever(url: str, on_message: Callable[[str], None]) -> None:
             await _listen(url, on_message)
         except psycopg.Error as exc:
             log.warning("listen_lost", error=type(exc).__name__)
-        on_message("work")  # something may have happened while deaf: look once
         await asyncio.sleep(RETRY)
 
 
@@ -36,6 +35,7 @@ async def _listen(url: str, on_message: Callable[[str], None]) -> None:
         row = await cur.fetchone()
         prefix = f"{row[0] if row else ''} "
         await conn.execute("LISTEN ponte")
+        on_message("work")  # listening now; something may have happened while deaf: look once
         async for note in conn.notifies():
             if note.payload.startswith(prefix):
                 on_message(note.payload[len(prefix):])

@@ -169,12 +169,16 @@ class PostgresStore:
         row = await self._one(q.NEXT_DUE, (sinks,))
         return None if row is None else row[0]
 
+    async def renew_leases(self) -> int:
+        """Extend the lease of every claim this process holds; return how many."""
+        return await self._count(q.RENEW, (self.lease, self.owner))
+
     async def _keep_leases(self) -> None:
         """Renew this replica's leases and take back expired ones, every third of a lease."""
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                await self._count(q.RENEW, (self.lease, self.owner))
+                await self.renew_leases()
                 reaped = await self.recover()
             except StorageUnavailable as exc:
                 log.warning("lease_renewal_failed", error=str(exc))

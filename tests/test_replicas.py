@@ -1,0 +1,124 @@
+"""Replicas sharing one PostgreSQL database: leases, order keys, the shared rate, leadership."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from service.cluster import SharedRate, leading, shared_rate
+from service.lanes import RateLimit
+from service.store import NewDelivery, NewEvent
+from service.store.postgres import PostgresStore
+
+
+def _event(n: int) -> NewEvent:
+    return NewEvent("eduzz", f"r-{n}", "myeduzz.invoice_paid", None, time.time() - 60 + n,
+                    "accepted", {}, b"{}")
+
+
+@pytest.fixture
+async def pair(pg_url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    """Two replicas' stores on one fresh schema, with short leases and no keeper task."""
+    a, b = PostgresStore(pg_url, lease=0.3), PostgresStore(pg_url, lease=0.3)
+    await a.open()
+    await b.open()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def _seed(store: PostgresStore, n: int, key: str | None = None) -> None:
+    for i in range(n):
+        await store.save_event(_event(i), [NewDelivery("s", "r", order_key=key)])
+
+
+async def test_claims_are_split_between_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """Two replicas claiming at once never get the same delivery."""
+    a, b = pair
+    await _seed(a, 40)
+    got = await asyncio.gather(*(s.claim_due("s", time.time(), 7, False) for s in (a, b) * 3))
+    ids = [c.id for batch in got for c in batch]
+    assert len(ids) == len(set(ids)) == 40
+
+
+async def test_recover_leaves_live_claims_and_takes_expired_ones(
+        pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """Another replica's claim is untouched while renewed, taken back once its lease ran out."""
+    a, b = pair
+    await _seed(a, 3)
+    assert len(await a.claim_due("s", time.time(), 3, False)) == 3
+    assert await b.recover() == 0  # a is alive
+    await asyncio.sleep(0.2)
+    assert await a.renew_leases() == 3
+    await asyncio.sleep(0.2)  # past the first lease, within the renewed one
+    assert await b.recover() == 0
+    await asyncio.sleep(0.4)  # a stopped renewing: it "died"
+    assert await b.recover() == 3
+    assert len(await b.claim_due("s", time.time(), 5, False)) == 3
+
+
+async def test_order_keys_hold_across_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """One delivery per order key in flight, cluster-wide."""
+    a, b = pair
+    await _seed(a, 3, key="buyer-1")
+    (first,) = await a.claim_due("s", time.time(), 5, True)
+    assert await b.claim_due("s", time.time(), 5, True) == []
+    await a.release([first.id])
+    (again,) = await b.claim_due("s", time.time(), 5, True)
+    assert again.id == first.id
+
+
+async def test_a_stale_replica_plans_disabled_deliveries_as_disabled(
+        pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """A replica that has not heard of a disable yet still stores its deliveries as disabled."""
+    a, b = pair
+    await a.set_sink_disabled("s", True, "desligado")
+    await b.save_event(_event(1), [NewDelivery("s", "r")])  # b believes "s" is enabled
+    assert await b.counts() == {"disabled": 1}
+    assert await b.claim_due("s", time.time(), 5, False) == []
+
+
+async def test_rate_is_shared_by_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """Starts reserved by two replicas are spaced 1/rate apart, as if one replica sent all."""
+    a, b = pair
+    starts = []
+    for store in (a, b, a, b, b, a):
+        starts.append(time.time() + await store.reserve_rate("slack", 5.0))
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert all(gap >= 0.2 - 0.02 for gap in gaps), gaps
+
+
+def test_shared_rate_only_for_limited_sinks_on_shared_stores(pg_url: str) -> None:
+    """SQLite (or no limit) keeps the local limiter; PostgreSQL gets the shared one."""
+    store = PostgresStore(pg_url)
+    local = RateLimit(2.0)
+    assert isinstance(shared_rate(store, "s", local), SharedRate)
+    assert shared_rate(store, "s", RateLimit(None)).per_second is None
+    assert shared_rate(object(), "s", local) is local
+
+
+async def test_one_leader_at_a_time(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """``leading``: one replica holds a job's lock; it passes on when that one is done."""
+    a, b = pair
+    async with leading(a, "retention") as first:
+        async with leading(b, "retention") as second, leading(b, "reports") as other:
+            assert (first, second, other) == (True, False, True)
+    async with leading(b, "retention") as later:
+        assert later
+    async with leading(object(), "retention") as alone:
+        assert alone  # a store that is not shared: always the leader
+
+
+async def test_notifications_reach_other_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
+    """A disable on one replica is announced to the others (``sinks``); new work wakes them."""
+    a, b = pair
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    b.listen(heard.put_nowait)
+    await asyncio.wait_for(heard.get(), 10)  # the listener says "work" once it is connected
+    await a.set_sink_disabled("s", True, None)
+    assert await asyncio.wait_for(heard.get(), 10) == "sinks"
+    await a.save_event(_event(9), [NewDelivery("t", "r")])
+    assert await asyncio.wait_for(heard.get(), 10) == "work"
