@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -87,7 +88,7 @@ async def test_rate_is_shared_by_replicas(pair: tuple[PostgresStore, PostgresSto
     starts = []
     for store in (a, b, a, b, b, a):
         starts.append(time.time() + await store.reserve_rate("slack", 5.0))
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert all(gap >= 0.2 - 0.02 for gap in gaps), gaps
 
 
@@ -103,9 +104,9 @@ def test_shared_rate_only_for_limited_sinks_on_shared_stores(pg_url: str) -> Non
 async def test_one_leader_at_a_time(pair: tuple[PostgresStore, PostgresStore]) -> None:
     """``leading``: one replica holds a job's lock; it passes on when that one is done."""
     a, b = pair
-    async with leading(a, "retention") as first:
-        async with leading(b, "retention") as second, leading(b, "reports") as other:
-            assert (first, second, other) == (True, False, True)
+    async with (leading(a, "retention") as first, leading(b, "retention") as second,
+                leading(b, "reports") as other):
+        assert (first, second, other) == (True, False, True)
     async with leading(b, "retention") as later:
         assert later
     async with leading(object(), "retention") as alone:
