@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
-from pgkit import pg_url  # noqa: F401 - fixture: a fresh PostgreSQL schema
+from pgkit import parametrize_backends, pg_url, store_url  # noqa: F401 - fixtures
 
 from service.app import create_app
 from service.config import parse_config
@@ -49,11 +49,17 @@ def _fresh_logging() -> Any:
     structlog.reset_defaults()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The end-to-end, ingest, delivery and API tests run on SQLite and on PostgreSQL."""
+    parametrize_backends(metafunc)
+
+
 @pytest.fixture
-def settings_for(tmp_path: Path) -> Callable[..., Settings]:
-    """Build Settings from ``base_config`` with sections replaced."""
+def settings_for(tmp_path: Path, store_url: str) -> Callable[..., Settings]:  # noqa: F811
+    """Build Settings from ``base_config`` (on this test's store) with sections replaced."""
 
     def make(**sections: Any) -> Settings:
+        sections.setdefault("storage", {"url": store_url})
         return build_settings(parse_config(base_config(tmp_path, **sections), env={}))
 
     return make

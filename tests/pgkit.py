@@ -7,8 +7,11 @@ Without a server the tests that need one are skipped with the reason, except und
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -59,3 +62,38 @@ def pg_url() -> Iterator[str]:
         conn.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      f"WHERE pid <> pg_backend_pid() AND query LIKE '%%{schema}%%'")
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# --- one store URL per test: SQLite, or PostgreSQL in the modules that run on both ----------
+
+BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api"}
+_URLS: dict[Path, str] = {}
+
+
+def parametrize_backends(metafunc: pytest.Metafunc) -> None:
+    """Run tests of the ``BOTH`` modules that use ``store_url`` on SQLite and on PostgreSQL."""
+    if "store_url" not in metafunc.fixturenames:
+        return
+    both = metafunc.module.__name__ in BOTH and not metafunc.definition.get_closest_marker("sqlite_only")
+    metafunc.parametrize("store_url", ["sqlite", "postgres"] if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The ``storage.url`` of this test's app: a SQLite file in tmp_path or a fresh schema."""
+    backend = getattr(request, "param", "sqlite")
+    url = f"sqlite:///{tmp_path}/ponte.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    _URLS[tmp_path] = url
+    yield url
+    _URLS.pop(tmp_path, None)
+
+
+def query(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``?`` placeholders) on this test's database, as a second process would."""
+    url = _URLS.get(tmp_path, "sqlite")
+    if url.startswith("sqlite"):
+        with sqlite3.connect(tmp_path / "ponte.db") as conn:
+            return conn.execute(sql, args).fetchall()
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(sql.replace("?", "%s"), args)  # type: ignore[call-overload]
+        return [tuple(r) for r in cur.fetchall()] if cur.description else []

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from conftest import fixture_body, post_signed
+from pgkit import query
 from service.keys import STORE
 
 FAST = {"max_attempts": 3, "retry_schedule": ["50ms"], "timeout": "2s"}
@@ -59,9 +60,8 @@ async def wait_for(check: Callable[[], Awaitable[bool]] | Callable[[], bool], ti
 
 
 def db(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read the database file directly."""
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        return conn.execute(sql, args).fetchall()
+    """Read (or change) the database directly, as a second process would."""
+    return query(tmp_path, sql, *args)
 
 
 def webhook_sinks(**urls: str) -> dict[str, Any]:
@@ -200,8 +200,7 @@ async def test_deliveries_left_sending_by_a_crash_are_sent_on_start(tmp_path, se
     client = await start(settings)  # no worker: the event is stored and planned only
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await client.close()
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        conn.execute("UPDATE deliveries SET status = 'sending'")
+    db(tmp_path, "UPDATE deliveries SET status = 'sending'")
     await start(settings, worker=True)
     await wait_for(lambda: len(endpoint.received) == 1)
     await wait_for(lambda: db(tmp_path, "SELECT status FROM deliveries") == [("succeeded",)])
