@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
+from conftest import post_signed
 from service.cluster import SharedRate, leading, shared_rate
 from service.lanes import RateLimit
 from service.store import NewDelivery, NewEvent
@@ -123,3 +127,47 @@ async def test_notifications_reach_other_replicas(pair: tuple[PostgresStore, Pos
     assert await asyncio.wait_for(heard.get(), 10) == "sinks"
     await a.save_event(_event(9), [NewDelivery("t", "r")])
     assert await asyncio.wait_for(heard.get(), 10) == "work"
+
+
+# --- through the HTTP ingress ----------------------------------------------------------------
+
+
+async def test_two_replicas_racing_one_eduzz_id_store_one_event(pg_url, settings_for, start):
+    """The same event posted to two replicas at once: stored once; one accepted, one duplicate."""
+    settings = settings_for(storage={"url": pg_url})
+    one, two = await start(settings), await start(settings)
+    for n in range(15):
+        body = json.dumps({"id": f"race-{n}", "event": "myeduzz.invoice_paid", "data": {}}).encode()
+        answers = await asyncio.gather(post_signed(one, body), post_signed(two, body))
+        docs = [await a.json() for a in answers]
+        assert sorted(d["status"] for d in docs) == ["accepted", "duplicate"]
+        assert docs[0]["event_id"] == docs[1]["event_id"]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM events").fetchone() == (15, 15)
+        assert conn.execute("SELECT COUNT(*) FROM deliveries").fetchone() == (15,)
+
+
+async def test_killed_connections_answer_503_then_recover(pg_url, settings_for, start):
+    """pg_terminate_backend on every connection: 503 (nothing acknowledged), then 200 by itself."""
+    url = f"{pg_url}&application_name=ponte_kill_{uuid.uuid4().hex[:8]}"
+    client = await start(settings_for(storage={"url": url}))
+    body = json.dumps({"id": "before", "event": "acme.x", "data": {}}).encode()
+    assert (await post_signed(client, body)).status == 200
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        name = url.rsplit("=", 1)[1]
+        killed = conn.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE application_name = %s", (name,)).fetchone()
+    assert killed is not None and killed[0] >= 1
+    answers: list[tuple[str, int]] = []
+    for n in range(20):  # bounded: the pool replaces dead connections as it meets them
+        external_id = f"after-{n}"
+        body = json.dumps({"id": external_id, "event": "acme.x", "data": {}}).encode()
+        resp = await post_signed(client, body)
+        answers.append((external_id, resp.status))
+        if resp.status == 200:
+            break
+    assert answers[0][1] == 503 and answers[-1][1] == 200, answers
+    assert {status for _, status in answers} <= {200, 503}
+    with psycopg.connect(pg_url) as conn:
+        stored = {r[0] for r in conn.execute("SELECT external_id FROM events")}
+    assert stored == {"before", answers[-1][0]}  # a 503 stored nothing
