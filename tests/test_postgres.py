@@ -134,3 +134,24 @@ def test_migrate_command(pg_url: str, capsys: Any) -> None:
     assert "schema up to date" in capsys.readouterr().out
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (LATEST,)
+
+
+def test_serve_refuses_a_newer_schema(pg_url: str, tmp_path: Any, capsys: Any) -> None:
+    """``ponte serve`` on a database migrated by a newer Ponte: exit 1, one clear line."""
+    import socket
+
+    import yaml
+    from conftest import base_config
+
+    assert main(["migrate", "--url", pg_url]) == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (%s)", (LATEST + 1,))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    raw = base_config(tmp_path, storage={"url": pg_url}, server={"port": port})
+    (tmp_path / "ponte.yaml").write_text(yaml.safe_dump(raw))
+    capsys.readouterr()
+    assert main(["serve", "--config", str(tmp_path / "ponte.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"ponte: database schema v{LATEST + 1} is newer than this Ponte (v{LATEST})" in err
