@@ -27,4 +27,5 @@ COMMANDS: dict[str, Command] = {
     "retry": (ops.retry, "try one delivery again now", ops.retry_args),
     "purge": (ops.purge, "delete events older than the retention", ops.purge_args),
     "migrate": (storage.migrate, "create or upgrade the database schema", storage.migrate_args),
+    "copy": (storage.copy, "copy a SQLite installation into PostgreSQL (ids kept)", storage.copy_args),
 }
