@@ -56,7 +56,8 @@ DESCRIPTIONS: dict[str, str] = {
     "ServerConfig.admin_token": "Bearer token for the admin API (`/api/*`). Unset or empty: the admin API is off and every `/api/` path answers `404`.",
     "ServerConfig.read_timeout": "How long a client may take to send a request body; a slower one gets `408`.",
     # storage
-    "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the working directory) or `sqlite:////absolute/path.db`. The directory is created when missing.",
+    "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the working directory) or `sqlite:////absolute/path.db` (the directory is created when missing), or `postgresql://user:${PG_PASSWORD}@host:5432/ponte` for several replicas on one database (see docs/postgres.md).",
+    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out.",
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",
     # sources
     "SourceBase.secrets": "Signing secrets; a request signed with any of them is accepted (so a secret can be rotated). Empty entries are ignored; with none, every request is refused with `401`.",
