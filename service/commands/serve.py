@@ -95,6 +95,8 @@ def serve(args: argparse.Namespace) -> int:
         structlog.get_logger("ponte").error("storage_failed", error=str(exc))
         print(f"ponte: {exc}", file=sys.stderr)
         return 1
+    finally:
+        sock.close()  # run_app leaves it open when start-up fails
     return 0
 
 

@@ -15,25 +15,33 @@ NOW = "extract(epoch FROM clock_timestamp())::float8"
 
 NOTIFY = "SELECT pg_notify('ponte', current_schema() || ' ' || %s)"
 
-INSERT_EVENT = """
-INSERT INTO events (source, external_id, event, sent_date, received_at, status, headers,
-                    schema_error, body)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (source, external_id, event) DO NOTHING
-RETURNING id
+# one statement (one round trip, its own transaction): the event, its deliveries, the wake-up.
+# A disabled sink's deliveries wait as 'disabled' whatever this replica believed. No row
+# comes back when the key is stored already (maybe by another replica this instant).
+SAVE = """
+WITH ev AS (
+    INSERT INTO events (source, external_id, event, sent_date, received_at, status, headers,
+                        schema_error, body)
+    VALUES (%(source)s, %(external_id)s, %(event)s, %(sent_date)s, %(t)s, %(status)s,
+            %(headers)s, %(schema_error)s, %(body)s)
+    ON CONFLICT (source, external_id, event) DO NOTHING
+    RETURNING id
+), d AS (
+    INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key,
+                            created_at, updated_at)
+    SELECT ev.id, v.sink, v.route, CASE WHEN s.disabled THEN 'disabled' ELSE v.status END,
+           %(t)s, v.order_key, %(t)s, %(t)s
+    FROM ev, unnest(%(sinks)s::text[], %(routes)s::text[], %(statuses)s::text[],
+                    %(keys)s::text[]) AS v (sink, route, status, order_key)
+    LEFT JOIN sink_state s ON s.sink = v.sink
+    RETURNING status
+), wake AS (
+    SELECT pg_notify('ponte', current_schema() || ' work')
+    WHERE EXISTS (SELECT 1 FROM d WHERE status = 'pending')
+)
+SELECT ev.id, (SELECT COUNT(*) FROM wake) FROM ev
 """
-# a disabled sink's deliveries wait as 'disabled' whatever this replica believed
-INSERT_DELIVERIES = """
-INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key,
-                        created_at, updated_at)
-SELECT %(event_id)s, v.sink, v.route,
-       CASE WHEN s.disabled THEN 'disabled' ELSE v.status END,
-       %(t)s, v.order_key, %(t)s, %(t)s
-FROM unnest(%(sinks)s::text[], %(routes)s::text[], %(statuses)s::text[], %(keys)s::text[])
-     AS v (sink, route, status, order_key)
-LEFT JOIN sink_state s ON s.sink = v.sink
-RETURNING status
-"""
+FIND = "SELECT id FROM events WHERE source = %s AND external_id = %s AND event = %s"
 
 CLAIM = f"""
 WITH picked AS (
@@ -56,16 +64,18 @@ ORDERED = """AND NOT EXISTS (
         SELECT 1 FROM deliveries p WHERE p.sink = d.sink AND p.order_key = d.order_key
         AND p.id < d.id AND p.status IN ('pending', 'sending'))"""
 
+# the delivery's new state and its attempt, in one statement (nothing if it was purged)
 RECORD = """
-UPDATE deliveries SET status = %s, attempt_count = attempt_count + 1,
-       tries = CASE WHEN %s THEN 0 ELSE tries + 1 END, next_attempt_at = %s, last_error = %s,
-       updated_at = %s, claimed_by = NULL, lease_until = NULL
-WHERE id = %s RETURNING attempt_count
-"""
-INSERT_ATTEMPT = """
+WITH d AS (
+    UPDATE deliveries SET status = %(status)s, attempt_count = attempt_count + 1,
+           tries = CASE WHEN %(reset)s THEN 0 ELSE tries + 1 END, next_attempt_at = %(next)s,
+           last_error = %(error)s, updated_at = %(now)s, claimed_by = NULL, lease_until = NULL
+    WHERE id = %(id)s RETURNING id, attempt_count
+)
 INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, status_code,
                       error, response)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+SELECT d.id, d.attempt_count, %(started)s, %(ms)s, %(outcome)s, %(code)s, %(error)s, %(response)s
+FROM d
 """
 RELEASE = """
 UPDATE deliveries SET status = 'pending', claimed_by = NULL, lease_until = NULL

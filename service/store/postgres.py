@@ -71,7 +71,7 @@ class PostgresStore:
             log.info("schema_migrated", versions=applied)
         self._pool = AsyncConnectionPool(
             self.url, min_size=1, max_size=self._pool_size, open=False, timeout=self._timeout,
-            name="ponte", reconnect_timeout=3600 * 24 * 365)
+            name="ponte", reconnect_timeout=3600 * 24 * 365, kwargs={"autocommit": True})
         await self._pool.open()
         if self._serving:
             self._tasks.append(asyncio.create_task(self._keep_leases(), name="ponte-leases"))
@@ -88,7 +88,8 @@ class PostgresStore:
 
     @contextlib.asynccontextmanager
     async def _conn(self) -> AsyncIterator[Conn]:
-        """A pooled connection in a transaction; connection faults become StorageUnavailable."""
+        """A pooled autocommit connection (one statement, one transaction; ``conn.transaction()``
+        for several); connection faults become StorageUnavailable."""
         if self._pool is None:
             raise StorageUnavailable("database is closed")
         try:
@@ -105,31 +106,20 @@ class PostgresStore:
 
     async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
         """Store the event and its deliveries in one transaction, or find the original."""
-        row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
-               event.status, msgspec.json.encode(event.headers).decode(), event.schema_error,
-               event.body)
-        async with self._conn() as conn:
-            cur = await conn.execute(q.INSERT_EVENT, row)
-            inserted = await cur.fetchone()
-            if inserted is None:  # the key is stored (maybe by another replica this instant)
-                cur = await conn.execute(
-                    "SELECT id FROM events WHERE source = %s AND external_id = %s AND event = %s",
-                    row[:3])
-                found = await cur.fetchone()
-                assert found is not None
-                return Saved(found[0], duplicate=True)
-            if deliveries:
-                await self._insert_deliveries(conn, inserted[0], event.received_at, deliveries)
-        return Saved(inserted[0], duplicate=False)
-
-    async def _insert_deliveries(self, conn: Conn, event_id: int, t: float,
-                                 deliveries: list[NewDelivery]) -> None:
-        args = {"event_id": event_id, "t": t, "sinks": [d.sink for d in deliveries],
-                "routes": [d.route for d in deliveries], "statuses": [d.status for d in deliveries],
+        args = {"source": event.source, "external_id": event.external_id, "event": event.event,
+                "sent_date": event.sent_date, "t": event.received_at, "status": event.status,
+                "headers": msgspec.json.encode(event.headers).decode(),
+                "schema_error": event.schema_error, "body": event.body,
+                "sinks": [d.sink for d in deliveries], "routes": [d.route for d in deliveries],
+                "statuses": [d.status for d in deliveries],
                 "keys": [d.order_key for d in deliveries]}
-        cur = await conn.execute(q.INSERT_DELIVERIES, args)
-        if any(r[0] == "pending" for r in await cur.fetchall()):
-            await conn.execute(q.NOTIFY, ("work",))  # sent at commit, to every replica
+        row = await self._one(q.SAVE, args)
+        if row is not None:
+            return Saved(row[0], duplicate=False)
+        found = await self._one(q.FIND, (event.source, event.external_id, event.event))
+        if found is None:  # stored and purged in between: vanishingly rare, but never wrong
+            raise StorageUnavailable("the event was stored and removed meanwhile; retry")
+        return Saved(found[0], duplicate=True)
 
     # --- worker --------------------------------------------------------------------
 
@@ -148,15 +138,11 @@ class PostgresStore:
     async def record_attempt(self, result: AttemptResult) -> None:
         """Keep the attempt and move its delivery to its new status, in one transaction."""
         r = result
-        async with self._conn() as conn:
-            cur = await conn.execute(q.RECORD, (r.status, r.reset_tries, r.next_attempt_at, r.error,
-                                                time.time(), r.delivery_id))
-            number = await cur.fetchone()
-            if number is None:  # purged meanwhile: nothing left to record against
-                return
-            await conn.execute(q.INSERT_ATTEMPT, (r.delivery_id, number[0], r.started_at,
-                                                  r.duration_ms, r.outcome, r.status_code,
-                                                  r.error, r.response))
+        await self._count(q.RECORD, {
+            "status": r.status, "reset": r.reset_tries, "next": r.next_attempt_at,
+            "error": r.error, "now": time.time(), "id": r.delivery_id, "started": r.started_at,
+            "ms": r.duration_ms, "outcome": r.outcome, "code": r.status_code,
+            "response": r.response})
 
     async def release(self, delivery_ids: list[int]) -> None:
         """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
@@ -263,7 +249,7 @@ class PostgresStore:
         """
         where, args = q.delivery_where(flt, None)
         match = f"FROM deliveries d JOIN events e ON e.id = d.event_id WHERE {where} AND d.status != 'sending'"
-        async with self._conn() as conn:
+        async with self._conn() as conn, conn.transaction():
             cur = await conn.execute(
                 f"UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = %s, "
                 f"updated_at = %s WHERE id IN (SELECT d.id {match} AND d.sink = ANY(%s))",
@@ -286,7 +272,7 @@ class PostgresStore:
                 "WHERE sink = %s AND status = 'pending'" if disabled else
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = %s, updated_at = %s "
                 "WHERE sink = %s AND status = 'disabled'")
-        async with self._conn() as conn:
+        async with self._conn() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO sink_state (sink, disabled, reason, updated_at) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (sink) DO UPDATE SET disabled = EXCLUDED.disabled, "
