@@ -144,15 +144,15 @@ def one_run(args: argparse.Namespace, kind: str, count: int, run_dir: Path, rece
         res["ingest_cpu_us_per_req"] = round((replicas.cpu() - cpu0) / args.events * 1e6)
         replicas.stop()
         receiver.reset()
-        started = time.perf_counter()
         replicas = Replicas(run_dir, url, count, hook, enabled=True)
-        cpu0 = replicas.cpu()
+        started, cpu0 = time.perf_counter(), replicas.cpu()  # from the moment all are ready
+        before = receiver.count().get("requests", 0)
         deadline = started + 600
         while receiver.count().get("requests", 0) < args.events and time.perf_counter() < deadline:
             time.sleep(0.05)
         drained = time.perf_counter() - started
-        res["drain_per_s"] = round(args.events / drained)
-        res["drain_cpu_us_per_delivery"] = round((replicas.cpu() - cpu0) / args.events * 1e6)
+        res["drain_per_s"] = round((args.events - before) / drained)
+        res["drain_cpu_us_per_delivery"] = round((replicas.cpu() - cpu0) / (args.events - before) * 1e6)
         replicas.stop()
         return res
     finally:

@@ -76,6 +76,7 @@ INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, sta
                       error, response)
 SELECT d.id, d.attempt_count, %(started)s, %(ms)s, %(outcome)s, %(code)s, %(error)s, %(response)s
 FROM d
+RETURNING delivery_id
 """
 RELEASE = """
 UPDATE deliveries SET status = 'pending', claimed_by = NULL, lease_until = NULL

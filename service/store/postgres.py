@@ -33,6 +33,7 @@ from service.store import (
     Saved,
 )
 from service.store import pg_sql as q
+from service.store.pg_batch import Batcher
 from service.store.pg_schema import migrate
 from service.store.pg_url import describe, one_line
 from service.store.sqlite import _attempt_item, _delivery_item, _event_item, _page
@@ -55,6 +56,9 @@ class PostgresStore:
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._pool_size = pool_size
         self._tasks: list[asyncio.Task[None]] = []
+        # group commit: ingest's saves, the worker's attempt records
+        self._saves = Batcher(q.SAVE, self._conn, lambda a: (a["source"], a["external_id"], a["event"]))
+        self._records = Batcher(q.RECORD, self._conn, lambda a: a["id"])
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -73,11 +77,15 @@ class PostgresStore:
             self.url, min_size=1, max_size=self._pool_size, open=False, timeout=self._timeout,
             name="ponte", reconnect_timeout=3600 * 24 * 365, kwargs={"autocommit": True})
         await self._pool.open()
+        self._saves.start()
+        self._records.start()
         if self._serving:
             self._tasks.append(asyncio.create_task(self._keep_leases(), name="ponte-leases"))
 
     async def close(self) -> None:
         """Stop the keeper and listeners, then close every connection."""
+        await self._saves.stop()
+        await self._records.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -113,7 +121,7 @@ class PostgresStore:
                 "sinks": [d.sink for d in deliveries], "routes": [d.route for d in deliveries],
                 "statuses": [d.status for d in deliveries],
                 "keys": [d.order_key for d in deliveries]}
-        row = await self._one(q.SAVE, args)
+        row = await self._saves.run(args)
         if row is not None:
             return Saved(row[0], duplicate=False)
         found = await self._one(q.FIND, (event.source, event.external_id, event.event))
@@ -138,7 +146,7 @@ class PostgresStore:
     async def record_attempt(self, result: AttemptResult) -> None:
         """Keep the attempt and move its delivery to its new status, in one transaction."""
         r = result
-        await self._count(q.RECORD, {
+        await self._records.run({
             "status": r.status, "reset": r.reset_tries, "next": r.next_attempt_at,
             "error": r.error, "now": time.time(), "id": r.delivery_id, "started": r.started_at,
             "ms": r.duration_ms, "outcome": r.outcome, "code": r.status_code,
