@@ -155,3 +155,18 @@ def test_serve_refuses_a_newer_schema(pg_url: str, tmp_path: Any, capsys: Any) -
     assert main(["serve", "--config", str(tmp_path / "ponte.yaml")]) == 1
     err = capsys.readouterr().err
     assert f"ponte: database schema v{LATEST + 1} is newer than this Ponte (v{LATEST})" in err
+
+
+async def test_prepare_threshold_none_turns_prepared_statements_off(pg_url: str) -> None:
+    """``?prepare_threshold=none`` (PgBouncer before 1.21): the pool never prepares statements."""
+    s = PostgresStore(pg_url + "&prepare_threshold=none")
+    await s.open()
+    try:
+        for n in range(8):  # past psycopg's default threshold of 5
+            await s.save_event(_event(f"p-{n}"), [NewDelivery("s", "r")])
+        async with s._conn() as conn:
+            cur = await conn.execute("SELECT COUNT(*) FROM pg_prepared_statements")
+            assert await cur.fetchone() == (0,)
+            assert conn.prepare_threshold is None
+    finally:
+        await s.close()

@@ -41,3 +41,20 @@ def one_line(exc: BaseException, url: str) -> str:
     for form in {secret, unquote(secret)} if secret else ():
         text = text.replace(form, "***")
     return text or type(exc).__name__
+
+
+def split_prepare(url: str) -> tuple[str, int | None]:
+    """Take Ponte's own ``prepare_threshold`` (``none`` turns prepared statements off) out of the URL.
+
+    libpq does not know it; psycopg takes it as a connection argument (default 5).
+    """
+    parts = urlsplit(url)
+    kept, threshold = [], 5
+    for pair in parts.query.split("&") if parts.query else []:
+        key, _, value = pair.partition("=")
+        if key == "prepare_threshold":
+            threshold = -1 if value.lower() in ("none", "off", "0") else int(value)
+        else:
+            kept.append(pair)
+    clean = parts._replace(query="&".join(kept)).geturl()
+    return clean, None if threshold == -1 else threshold

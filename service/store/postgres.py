@@ -35,7 +35,7 @@ from service.store import (
 from service.store import pg_sql as q
 from service.store.pg_batch import Batcher
 from service.store.pg_schema import migrate
-from service.store.pg_url import describe, one_line
+from service.store.pg_url import describe, one_line, split_prepare
 from service.store.sqlite import _attempt_item, _delivery_item, _event_item, _page
 
 log = structlog.get_logger("ponte.postgres")
@@ -48,7 +48,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,
                  pool_size: int = 10, timeout: float = 5.0) -> None:
-        self.url = url
+        self.url, self._prepare = split_prepare(url)
         self.owner = uuid.uuid4().hex[:16]  # this process, in ``claimed_by``
         self.lease = lease
         self._serving = exclusive
@@ -75,7 +75,7 @@ class PostgresStore:
             log.info("schema_migrated", versions=applied)
         self._pool = AsyncConnectionPool(
             self.url, min_size=1, max_size=self._pool_size, open=False, timeout=self._timeout,
-            name="ponte", reconnect_timeout=3600 * 24 * 365, kwargs={"autocommit": True})
+            name="ponte", reconnect_timeout=3600 * 24 * 365, kwargs={"autocommit": True, "prepare_threshold": self._prepare})
         await self._pool.open()
         self._saves.start()
         self._records.start()
