@@ -8,9 +8,11 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 import pytest
+import yaml
 
 from conftest import post_signed
 from service.cluster import SharedRate, leading, shared_rate
@@ -171,3 +173,32 @@ async def test_killed_connections_answer_503_then_recover(pg_url, settings_for, 
     with psycopg.connect(pg_url) as conn:
         stored = {r[0] for r in conn.execute("SELECT external_id FROM events")}
     assert stored == {"before", answers[-1][0]}  # a 503 stored nothing
+
+
+async def _until(check: Any, what: str) -> None:
+    """Poll ``check()`` every 20 ms, at most 10 s."""
+    for _ in range(500):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what}: not within 10 s")
+
+
+async def test_disable_and_reload_reach_the_other_replica(pg_url, tmp_path, start):
+    """A sink disabled, or a config reloaded, through one replica's API: the other follows."""
+    from conftest import base_config
+    from service.keys import HOLDER
+    from service.runtime import load_settings
+
+    raw = base_config(tmp_path, storage={"url": pg_url}, server={"admin_token": "t"})
+    path = tmp_path / "ponte.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    one = await start(load_settings(str(path)), worker=True)
+    two = await start(load_settings(str(path)), worker=True)
+    auth = {"Authorization": "Bearer t"}
+    assert (await one.post("/api/sinks/arquivo/disable", headers=auth)).status == 200
+    await _until(lambda: "arquivo" in two.app[HOLDER].settings.disabled_sinks, "disable heard")
+    raw["sinks"]["extra"] = {"type": "file", "path": str(tmp_path / "extra.jsonl")}
+    path.write_text(yaml.safe_dump(raw))
+    assert (await one.post("/api/reload", headers=auth)).status == 200
+    await _until(lambda: "extra" in two.app[HOLDER].settings.config.sinks, "reload heard")
