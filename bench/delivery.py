@@ -85,7 +85,7 @@ server:
   port: {port}
   admin_token: "{admin}"
 storage:
-  url: sqlite:///{db}
+  url: "{store}"
 sources:
   eduzz:
     type: eduzz
@@ -134,9 +134,10 @@ class Ponte:
         self.run_dir = run_dir
         self.port = free_port()
         self.db = run_dir / "ponte.db"
+        self.store = store_url(args.store, self.db)
         self.cfg = run_dir / "ponte.yaml"
         signing = f"    signing_secret: {SIGNING}\n" if args.sign else ""
-        self.cfg.write_text(CONFIG.format(port=self.port, admin=ADMIN, db=self.db, secret=SECRET,
+        self.cfg.write_text(CONFIG.format(port=self.port, admin=ADMIN, store=self.store, secret=SECRET,
                                           sink=SINK, url=receiver_url, concurrency=args.concurrency,
                                           signing=signing))
         exe = shutil.which("ponte", path=str(Path(sys.executable).parent)) or str(ROOT / ".venv/bin/ponte")
@@ -177,15 +178,51 @@ class Ponte:
         return took, self.proc.returncode
 
     def db_counts(self) -> dict[str, Any]:
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        conn = connect(self.store)
         try:
-            statuses = dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+            statuses = dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
             attempts = conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
             events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
             schema = conn.execute("SELECT COUNT(*) FROM events WHERE schema_error IS NOT NULL").fetchone()[0]
         finally:
             conn.close()
         return {"events": events, "deliveries": statuses, "attempts": attempts, "schema_errors": schema}
+
+
+_SCHEMAS: list[tuple[str, str]] = []  # (server, schema) made by this run, dropped at the end
+
+
+def drop_schemas() -> None:
+    """Drop the PostgreSQL schemas this run made."""
+    import psycopg
+
+    for server, schema in _SCHEMAS:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def store_url(store: str, db: Path) -> str:
+    """``sqlite``: a file in the run dir; a postgresql:// URL: a new schema on that server."""
+    if store == "sqlite":
+        return f"sqlite:///{db}"
+    import uuid
+
+    import psycopg
+
+    schema = f"ponte_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(store, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    _SCHEMAS.append((store, schema))
+    return f"{store}{'&' if '?' in store else '?'}options=-csearch_path%3D{schema}"
+
+
+def connect(url: str) -> Any:
+    """A read connection to the run's database (sqlite3 or psycopg; both have execute)."""
+    if url.startswith("sqlite:///"):
+        return sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True)
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
 
 
 def idle_rss(pid: int, settle: float) -> dict[str, int]:
@@ -269,9 +306,9 @@ def wait_for_receiver(receiver: Receiver, want: int, timeout: float) -> bool:
 
 
 def wait_succeeded(ponte: Ponte, want: int, timeout: float) -> tuple[int, float | None]:
-    """Poll SQLite read-only until ``want`` deliveries are succeeded; their last ``updated_at``."""
+    """Poll the database until ``want`` deliveries are succeeded; their last ``updated_at``."""
     deadline = time.monotonic() + timeout
-    conn = sqlite3.connect(f"file:{ponte.db}?mode=ro", uri=True)
+    conn = connect(ponte.store)
     try:
         done, last = 0, None
         while time.monotonic() < deadline:
@@ -536,6 +573,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-sign", dest="sign", action="store_false",
                    help="no signing_secret on the sink (default: Standard Webhooks signing on)")
     p.add_argument("--profile", metavar="DIR", help="one extra run under py-spy; stacks go to DIR")
+    p.add_argument("--store", default="sqlite", metavar="sqlite|URL",
+                   help="sqlite (default: a file per run) or a postgresql:// server (a new schema per run)")
     p.add_argument("--trace", metavar="DIR",
                    help="run Ponte under bench/delivery_trace.py (timing probes; diagnosis only)")
     p.add_argument("--experiment", action="append", metavar="NAME",
@@ -589,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if bad else 0
     finally:
         receiver.close()
+        drop_schemas()
         if args.keep:
             log(f"kept {tmp}")
         else:
