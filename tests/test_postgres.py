@@ -170,3 +170,20 @@ async def test_prepare_threshold_none_turns_prepared_statements_off(pg_url: str)
             assert conn.prepare_threshold is None
     finally:
         await s.close()
+
+
+async def test_group_commit_fails_only_the_bad_write(store: PostgresStore) -> None:
+    """In a batch where one write fails, the others commit and only that caller gets the error."""
+    from service.store.pg_batch import Batcher
+
+    batcher = Batcher("SELECT 10 / %(d)s", store._conn, lambda a: a["d"])
+    batcher.start()
+    try:
+        results = await asyncio.gather(*(batcher.run({"d": d}) for d in (1, 2, 0, 5)),
+                                       return_exceptions=True)
+    finally:
+        await batcher.stop()
+    assert results[0] == (10,) and results[1] == (5,) and results[3] == (2,)
+    assert isinstance(results[2], psycopg.errors.DivisionByZero)
+    with pytest.raises(StorageUnavailable, match="closed"):
+        await batcher.run({"d": 1})

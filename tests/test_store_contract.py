@@ -6,6 +6,7 @@ Each test states a promise of a ``Store`` method (see the docstrings of the prot
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -244,7 +245,7 @@ async def test_recover_returns_abandoned_claims(make_store: Factory) -> None:
     await seed(first, 2)
     claimed = await first.claim_due("a", T0 + 10, 2, False)
     await first.close()  # gone without recording or releasing
-    time.sleep(0.1)  # longer than the 0.05 s lease (SQLite has no lease)
+    await asyncio.sleep(0.1)  # longer than the 0.05 s lease (SQLite has no lease)
     second = make_store()
     await second.open()
     try:
@@ -386,3 +387,22 @@ async def test_size_bytes(store: Store) -> None:
     """The database's size in bytes: positive once it holds data."""
     await seed(store, 3)
     assert await store.size_bytes() > 0
+
+
+async def test_nul_characters_in_ids_are_stored(store: Store) -> None:
+    """An id or name holding NUL (valid JSON: ``\\u0000``) is stored, and dedups like any other."""
+    ev = event("a\x00b", name="acme.\x00x", body=b'{"id": "a\\u0000b"}')
+    first = await store.save_event(ev, [NewDelivery("a", "r")])
+    again = await store.save_event(ev, [NewDelivery("a", "r")])
+    assert not first.duplicate and again.duplicate and again.event_id == first.event_id
+    got = await store.get_event(first.event_id)
+    assert got is not None and got["body"] == '{"id": "a\\u0000b"}'
+    assert got["external_id"] in ("a\x00b", "a\ufffdb")  # PostgreSQL text cannot hold NUL
+
+
+async def test_filters_with_nul_find_the_event(store: Store) -> None:
+    """A filter value holding NUL is a value like any other, not an error."""
+    saved = await store.save_event(event("a\x00b"), [NewDelivery("a", "r")])
+    page = await store.list_events(Filter(external_id="a\x00b"), 10, None)
+    assert [e["event_id"] for e in page.items] == [saved.event_id]
+    assert len((await store.list_deliveries(Filter(external_id="a\x00b"), 10, None)).items) == 1

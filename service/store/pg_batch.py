@@ -8,7 +8,7 @@ round trip) in one transaction. A save still returns only after its commit.
 Used for ingest's saves and the worker's attempt records. Rows are sorted inside a batch
 (by event key, by delivery id), so two replicas' batches lock them in the same order and
 never deadlock on each other. If a batch fails for anything but a connection
-fault, each of its saves is tried alone, so only the one at fault fails.
+fault, each of its writes is tried alone, so only the one at fault fails.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-
-import psycopg
 
 from service.errors import StorageUnavailable
 
@@ -67,8 +65,13 @@ class Batcher:
             await self._wake.wait()
             self._wake.clear()
             batch, self._queue = self._queue, []
-            if batch:
+            if not batch:
+                continue
+            try:
                 await self._commit_batch(batch)
+            except asyncio.CancelledError:  # stopped mid-commit: its callers learn it
+                _settle(batch, [StorageUnavailable("database is closed")] * len(batch))
+                raise
 
     async def _commit_batch(self, batch: list[tuple[Args, asyncio.Future[Row]]]) -> None:
         batch.sort(key=lambda item: self._order(item[0]))
@@ -77,7 +80,7 @@ class Batcher:
         except StorageUnavailable as exc:
             _settle(batch, [exc] * len(batch))
             return
-        except psycopg.Error as exc:
+        except Exception as exc:  # noqa: BLE001 - a database error or a bad row: find the one at fault
             if len(batch) == 1:
                 _settle(batch, [exc])
                 return
@@ -87,7 +90,7 @@ class Batcher:
     async def _alone(self, args: Args) -> Row | Exception:
         try:
             return (await self._commit([args]))[0]
-        except (StorageUnavailable, psycopg.Error) as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to that caller, who raises it
             return exc
 
     async def _commit(self, many: list[Args]) -> list[Row]:

@@ -143,7 +143,7 @@ def _where(flt: Filter, cursor: str | None, id_column: str,
     for column, value in pairs:
         if value is not None:
             clauses.append(f"{column} = %s")
-            args.append(value)
+            args.append(value.replace("\x00", "\ufffd") if isinstance(value, str) else value)
     for clause, value in (("e.event ~ %s", None if flt.event is None else glob_regex(flt.event)),
                           ("e.received_at >= %s", flt.since), ("e.received_at < %s", flt.until),
                           (f"{id_column} < %s", None if cursor is None else int(cursor))):

@@ -114,17 +114,18 @@ class PostgresStore:
 
     async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
         """Store the event and its deliveries in one transaction, or find the original."""
-        args = {"source": event.source, "external_id": event.external_id, "event": event.event,
-                "sent_date": event.sent_date, "t": event.received_at, "status": event.status,
+        args = {"source": _text(event.source), "external_id": _text(event.external_id),
+                "event": _text(event.event), "sent_date": _text(event.sent_date),
+                "t": event.received_at, "status": event.status,
                 "headers": msgspec.json.encode(event.headers).decode(),
-                "schema_error": event.schema_error, "body": event.body,
+                "schema_error": _text(event.schema_error), "body": event.body,
                 "sinks": [d.sink for d in deliveries], "routes": [d.route for d in deliveries],
                 "statuses": [d.status for d in deliveries],
                 "keys": [d.order_key for d in deliveries]}
         row = await self._saves.run(args)
         if row is not None:
             return Saved(row[0], duplicate=False)
-        found = await self._one(q.FIND, (event.source, event.external_id, event.event))
+        found = await self._one(q.FIND, (args["source"], args["external_id"], args["event"]))
         if found is None:  # stored and purged in between: vanishingly rare, but never wrong
             raise StorageUnavailable("the event was stored and removed meanwhile; retry")
         return Saved(found[0], duplicate=True)
@@ -342,3 +343,8 @@ def _claimed(r: tuple[Any, ...]) -> Claimed:
     return Claimed(id=r[0], event_id=r[1], sink=r[2], route=r[3], attempt_count=r[4], tries=r[5],
                    source=r[6], event=r[7], external_id=r[8], sent_date=r[9], received_at=r[10],
                    body=bytes(r[11]))
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL (SQLite can): it becomes U+FFFD; the raw body keeps it."""
+    return value.replace("\x00", "\ufffd") if value is not None and "\x00" in value else value
