@@ -187,3 +187,30 @@ async def test_group_commit_fails_only_the_bad_write(store: PostgresStore) -> No
     assert isinstance(results[2], psycopg.errors.DivisionByZero)
     with pytest.raises(StorageUnavailable, match="closed"):
         await batcher.run({"d": 1})
+
+
+async def test_operator_commands_work_offline_on_postgres(pg_url: str, tmp_path: Any) -> None:
+    """``ponte events``, ``replay`` and ``purge`` run against PostgreSQL like against SQLite."""
+    import contextlib
+    import io
+
+    import yaml
+    from conftest import base_config
+
+    s = PostgresStore(pg_url)
+    await s.open()
+    await s.save_event(_event("cli-1", received_at=1000.0), [NewDelivery("arquivo", "tudo")])
+    await s.close()
+    path = tmp_path / "ponte.yaml"
+    path.write_text(yaml.safe_dump(base_config(tmp_path, storage={"url": pg_url})))
+
+    def run(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main([*argv, "--config", str(path)])
+        return code, out.getvalue()
+
+    code, out = await asyncio.to_thread(run, "events")
+    assert code == 0 and "cli-1" in out
+    code, out = await asyncio.to_thread(run, "purge", "--older-than", "1")
+    assert code == 0 and "purged 0 event(s)" in out  # its delivery is still pending
