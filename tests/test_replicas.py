@@ -202,3 +202,17 @@ async def test_disable_and_reload_reach_the_other_replica(pg_url, tmp_path, star
     path.write_text(yaml.safe_dump(raw))
     assert (await one.post("/api/reload", headers=auth)).status == 200
     await _until(lambda: "extra" in two.app[HOLDER].settings.config.sinks, "reload heard")
+
+
+async def test_rate_limited_lanes_use_the_shared_limit(pg_url, settings_for, start):
+    """On PostgreSQL a sink's ``rate_per_second`` is the database's; unlimited sinks keep none."""
+    from service.keys import WORKER
+
+    sinks = {"lento": {"type": "webhook", "url": "http://127.0.0.1:9/x", "rate_per_second": 2},
+             "arquivo": {"type": "file", "path": "/dev/null"}}
+    client = await start(settings_for(storage={"url": pg_url}, sinks=sinks,
+                                      routes=[{"name": "r", "events": ["*"], "to": ["arquivo"]}]),
+                         worker=True)
+    lanes = client.app[WORKER].lanes
+    assert isinstance(lanes["lento"].rate, SharedRate) and lanes["lento"].rate.per_second == 2
+    assert not isinstance(lanes["arquivo"].rate, SharedRate)
