@@ -50,7 +50,7 @@ def _fresh_logging() -> Any:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The end-to-end, ingest, delivery and API tests run on SQLite and on PostgreSQL."""
+    """The end-to-end, ingest, delivery, API, reload and abuse tests run on both backends."""
     parametrize_backends(metafunc)
 
 

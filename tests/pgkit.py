@@ -66,7 +66,8 @@ def pg_url() -> Iterator[str]:
 
 # --- one store URL per test: SQLite, or PostgreSQL in the modules that run on both ----------
 
-BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api"}
+BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api", "test_reload",
+        "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients"}
 _URLS: dict[Path, str] = {}
 
 
@@ -88,6 +89,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _URLS.pop(tmp_path, None)
 
 
+def uses_postgres(tmp_path: Path) -> bool:
+    """True when this test's app stores in PostgreSQL."""
+    return _URLS.get(tmp_path, "sqlite").startswith("postgresql")
+
+
 def query(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Run ``sql`` (``?`` placeholders) on this test's database, as a second process would."""
     url = _URLS.get(tmp_path, "sqlite")
@@ -95,5 +101,5 @@ def query(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with sqlite3.connect(tmp_path / "ponte.db") as conn:
             return conn.execute(sql, args).fetchall()
     with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(sql.replace("?", "%s"), args)  # type: ignore[call-overload]
+        cur = conn.execute(sql.replace("%", "%%").replace("?", "%s"), args)  # type: ignore[call-overload]
         return [tuple(r) for r in cur.fetchall()] if cur.description else []

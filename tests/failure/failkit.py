@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import yaml
 from aiohttp import web
+import pgkit
 from conftest import SECRET, sign
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,6 +50,8 @@ def envelope_id(body: bytes) -> str | None:
 
 def query(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Read the database directly (a second process, as an operator would)."""
+    if pgkit.uses_postgres(db_path.parent):  # this test's app runs on PostgreSQL
+        return pgkit.query(db_path.parent, sql, *args)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
         return conn.execute(sql, args).fetchall()
