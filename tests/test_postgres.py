@@ -129,8 +129,8 @@ async def test_wrong_password_is_one_line_without_the_secret() -> None:
 
 
 def test_migrate_command(pg_url: str, capsys: Any) -> None:
-    """``ponte migrate --url`` creates the schema and says so."""
-    assert main(["migrate", "--url", pg_url]) == 0
+    """``ponte migrate --storage-url`` creates the schema and says so."""
+    assert main(["migrate", "--storage-url", pg_url]) == 0
     assert "schema up to date" in capsys.readouterr().out
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (LATEST,)
@@ -143,7 +143,7 @@ def test_serve_refuses_a_newer_schema(pg_url: str, tmp_path: Any, capsys: Any) -
     import yaml
     from conftest import base_config
 
-    assert main(["migrate", "--url", pg_url]) == 0
+    assert main(["migrate", "--storage-url", pg_url]) == 0
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("INSERT INTO schema_version VALUES (%s)", (LATEST + 1,))
     with socket.socket() as s:

@@ -12,7 +12,8 @@ from service.store import open_store
 
 
 def migrate_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", dest="store_url", help="storage URL (default: storage.url)")
+    parser.add_argument("--storage-url", dest="store_url", metavar="URL",
+                        help="the database (default: the config's storage.url)")
 
 
 def migrate(args: argparse.Namespace) -> int:
