@@ -359,3 +359,41 @@ def fs_type(path: Path) -> str:
         if str(path).startswith(mount) and len(mount) > len(best):
             best, kind = mount, f"{parts[2]} ({parts[0]} on {mount})"
     return kind
+
+
+# --- storage: SQLite file or a PostgreSQL schema per run -----------------------------------
+
+_SCHEMAS: list[tuple[str, str]] = []  # (server, schema) made by this run, dropped at the end
+
+
+def drop_schemas() -> None:
+    """Drop the PostgreSQL schemas this run made."""
+    import psycopg
+
+    for server, schema in _SCHEMAS:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def store_url(store: str, db: Path) -> str:
+    """``sqlite``: a file in the run dir; a postgresql:// URL: a new schema on that server."""
+    if store == "sqlite":
+        return f"sqlite:///{db}"
+    import uuid
+
+    import psycopg
+
+    schema = f"ponte_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(store, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    _SCHEMAS.append((store, schema))
+    return f"{store}{'&' if '?' in store else '?'}options=-csearch_path%3D{schema}"
+
+
+def connect(url: str) -> Any:
+    """A read connection to the run's database (sqlite3 or psycopg; both have execute)."""
+    if url.startswith("sqlite:///"):
+        return sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True)
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)

@@ -37,7 +37,6 @@ import json
 import os
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,9 @@ from benchlib import (
     ROOT,
     Foreign,
     Receiver,
+    connect,
     cpu_seconds,
+    drop_schemas,
     fmt_spread,
     free_port,
     fs_type,
@@ -65,6 +66,7 @@ from benchlib import (
     per_second_windows,
     spread,
     stop,
+    store_url,
     thread_cpu,
     thread_delta,
     thread_names,
@@ -85,7 +87,7 @@ server:
   port: {port}
   admin_token: "{admin}"
 storage:
-  url: sqlite:///{db}
+  url: "{store}"
 sources:
   eduzz:
     type: eduzz
@@ -134,9 +136,10 @@ class Ponte:
         self.run_dir = run_dir
         self.port = free_port()
         self.db = run_dir / "ponte.db"
+        self.store = store_url(args.store, self.db)
         self.cfg = run_dir / "ponte.yaml"
         signing = f"    signing_secret: {SIGNING}\n" if args.sign else ""
-        self.cfg.write_text(CONFIG.format(port=self.port, admin=ADMIN, db=self.db, secret=SECRET,
+        self.cfg.write_text(CONFIG.format(port=self.port, admin=ADMIN, store=self.store, secret=SECRET,
                                           sink=SINK, url=receiver_url, concurrency=args.concurrency,
                                           signing=signing))
         exe = shutil.which("ponte", path=str(Path(sys.executable).parent)) or str(ROOT / ".venv/bin/ponte")
@@ -177,9 +180,9 @@ class Ponte:
         return took, self.proc.returncode
 
     def db_counts(self) -> dict[str, Any]:
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        conn = connect(self.store)
         try:
-            statuses = dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+            statuses = dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
             attempts = conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
             events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
             schema = conn.execute("SELECT COUNT(*) FROM events WHERE schema_error IS NOT NULL").fetchone()[0]
@@ -269,9 +272,9 @@ def wait_for_receiver(receiver: Receiver, want: int, timeout: float) -> bool:
 
 
 def wait_succeeded(ponte: Ponte, want: int, timeout: float) -> tuple[int, float | None]:
-    """Poll SQLite read-only until ``want`` deliveries are succeeded; their last ``updated_at``."""
+    """Poll the database until ``want`` deliveries are succeeded; their last ``updated_at``."""
     deadline = time.monotonic() + timeout
-    conn = sqlite3.connect(f"file:{ponte.db}?mode=ro", uri=True)
+    conn = connect(ponte.store)
     try:
         done, last = 0, None
         while time.monotonic() < deadline:
@@ -536,6 +539,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-sign", dest="sign", action="store_false",
                    help="no signing_secret on the sink (default: Standard Webhooks signing on)")
     p.add_argument("--profile", metavar="DIR", help="one extra run under py-spy; stacks go to DIR")
+    p.add_argument("--store", default="sqlite", metavar="sqlite|URL",
+                   help="sqlite (default: a file per run) or a postgresql:// server (a new schema per run)")
     p.add_argument("--trace", metavar="DIR",
                    help="run Ponte under bench/delivery_trace.py (timing probes; diagnosis only)")
     p.add_argument("--experiment", action="append", metavar="NAME",
@@ -589,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if bad else 0
     finally:
         receiver.close()
+        drop_schemas()
         if args.keep:
             log(f"kept {tmp}")
         else:

@@ -28,7 +28,6 @@ import re
 import resource
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import cpu_seconds, free_port, fs_type, memory, spread, stop, system_busy
+from benchlib import (
+    connect,
+    cpu_seconds,
+    drop_schemas,
+    free_port,
+    fs_type,
+    memory,
+    spread,
+    stop,
+    store_url,
+    system_busy,
+)
 from benchlib import machine as benchlib_machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +70,7 @@ server:
   max_body_bytes: 1048576
 
 storage:
-  url: sqlite:///{db}
+  url: "{store}"
 
 sources:
   eduzz:
@@ -258,11 +268,11 @@ def finish(res: dict[str, Any]) -> None:
     res["other_cpu_s"] = round(res["system_busy_s"] - res["server_cpu_s"] - res["wrk_cpu_s"], 2)
 
 
-def count_db(db: Path) -> dict[str, Any]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def count_db(store: str) -> dict[str, Any]:
+    conn = connect(store)
     try:
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status"))
+        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status").fetchall())
         deliveries = conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
         schema_errors = conn.execute("SELECT COUNT(*) FROM events WHERE schema_error IS NOT NULL").fetchone()[0]
     finally:
@@ -273,8 +283,9 @@ def count_db(db: Path) -> dict[str, Any]:
 
 def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies: int) -> dict[str, Any]:
     db, out = run_dir / "ponte.db", run_dir / "deliveries.jsonl"
+    store = store_url(args.store, db)
     cfg = run_dir / "ponte.yaml"
-    cfg.write_text(CONFIG.format(db=db, out=out, secret=SECRET))
+    cfg.write_text(CONFIG.format(store=store, out=out, secret=SECRET))
     port = free_port()
     cmd = [PONTE, "serve", "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
            "--log-format", "json", "--log-level", args.log_level]
@@ -301,7 +312,7 @@ def bench_ponte(args: argparse.Namespace, run_dir: Path, bodies: Path, n_bodies:
     res["startup_poll_s"] = round(startup, 3)
     res["shutdown_s"] = round(res_stop, 3)
     res["exit_code"] = proc.returncode
-    res["db"] = count_db(db)
+    res["db"] = count_db(store)
     res["log_bytes"] = stderr_path.stat().st_size
     with stderr_path.open("rb") as f:
         res["log_lines"] = sum(1 for _ in f)
@@ -460,6 +471,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also run 'commit': the bare server plus Ponte's SQLite store (event + 3 deliveries)")
     p.add_argument("--wait-idle", type=float, default=60,
                    help="before each target run, wait up to this many seconds for an idle machine")
+    p.add_argument("--store", default="sqlite", metavar="sqlite|URL",
+                   help="sqlite (default: a file per run) or a postgresql:// server (a new schema per run)")
     p.add_argument("--tmpdir", help="where the temp dir (and Ponte's database) goes")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DB, wrk output)")
     p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
@@ -528,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = results["ponte"] and report.get("durability", "").startswith("FAILED")
         return 1 if failed else 0
     finally:
+        drop_schemas()
         if args.keep:
             log(f"kept {tmp}")
         else:

@@ -10,11 +10,13 @@ import structlog
 from aiohttp import web
 
 from service import ingest, retention
+from service.cluster import Cluster, Coordinated
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.metrics import Metrics
 from service.runtime import Holder, Settings
 from service.scheduler import scheduler_ctx
 from service.store import Store, open_store
+from service.store.pg_url import redact
 from service.worker import Worker
 
 log = structlog.get_logger("ponte.app")
@@ -24,7 +26,8 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
     """The aiohttp application: ingress, probes, metrics, admin API, and the worker."""
     app = web.Application(client_max_size=settings.config.server.max_body_bytes + 1)
     app[HOLDER] = Holder(settings)
-    app[STORE] = store or open_store(settings.config.storage.url, exclusive=worker)
+    storage = settings.config.storage
+    app[STORE] = store or open_store(storage.url, exclusive=worker, lease=storage.lease)
     app[WAKE] = asyncio.Event()
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_storage)
@@ -50,7 +53,7 @@ def _add_routes(app: web.Application) -> None:
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     await store.open()
-    log.info("storage_opened", url=app[HOLDER].settings.config.storage.url)
+    log.info("storage_opened", url=redact(app[HOLDER].settings.config.storage.url))
     yield
     await store.close()
 
@@ -69,10 +72,26 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         holder = app[HOLDER]
         janitor = asyncio.create_task(
             retention.run_forever(app[STORE], lambda: holder.settings.config.storage.retention_days))
+        cluster = _cluster(app, worker)
         yield
         janitor.cancel()
         await asyncio.gather(janitor, return_exceptions=True)
+        if cluster is not None:
+            await cluster.stop()
         await worker.stop(settings.config.delivery.shutdown_grace)
+
+
+def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
+    """With replicas on a shared database: hear the others (wake-ups, sink flags, reloads)."""
+    store = app[STORE]
+    if not isinstance(store, Coordinated):
+        return None
+    from service.reload import reload_from_file
+
+    cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
+                      reload=lambda: reload_from_file(app, tell_others=False))
+    cluster.start()
+    return cluster
 
 
 async def healthz(request: web.Request) -> web.Response:

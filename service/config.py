@@ -67,6 +67,7 @@ class ServerConfig(Base, frozen=True):
 class StorageConfig(Base, frozen=True):
     url: str = "sqlite:///data/ponte.db"
     retention_days: Positive = 30
+    lease: Duration = Duration(30)  # PostgreSQL: a dead replica's claims return after this
 
     @property
     def sqlite_path(self) -> str:
@@ -74,9 +75,12 @@ class StorageConfig(Base, frozen=True):
         return self.url.removeprefix("sqlite:///")
 
     def __post_init__(self) -> None:
+        if self.url.startswith(("postgresql://", "postgres://")):
+            return
         if not self.url.startswith("sqlite:///") or self.url == "sqlite:///":
             raise ValueError("url: must look like sqlite:///path/to/ponte.db "
-                             "(sqlite:////abs/path for an absolute path)")
+                             "(sqlite:////abs/path for an absolute path)"
+                             " or postgresql://user:pass@host:5432/ponte")
 
 
 # --- sources -----------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from service.cluster import Coordinated
 from service.config import Config
 from service.errors import ConfigError
 from service.exposure import exposure_problems
-from service.keys import HOLDER, METRICS, WORKER
+from service.keys import HOLDER, METRICS, STORE, WORKER
 from service.runtime import load_settings
 
 log = structlog.get_logger("ponte.reload")
@@ -21,8 +22,11 @@ log = structlog.get_logger("ponte.reload")
 RESTART_ONLY = ("server.host", "server.port", "server.max_body_bytes", "storage.url")
 
 
-async def reload_from_file(app: web.Application) -> list[str]:
-    """Reload from the file the running config came from; return the errors ([] on success)."""
+async def reload_from_file(app: web.Application, *, tell_others: bool = True) -> list[str]:
+    """Reload from the file the running config came from; return the errors ([] on success).
+
+    With replicas on a shared database, the others are told to reload too (``tell_others``).
+    """
     holder = app[HOLDER]
     path = holder.settings.config.path
     worker = app.get(WORKER)
@@ -47,6 +51,9 @@ async def reload_from_file(app: web.Application) -> list[str]:
         worker.install(settings, lanes)
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
+    store = app[STORE]
+    if tell_others and isinstance(store, Coordinated):
+        await store.notify("reload")
     return []
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
+from service.cluster import leading
 from service.store import Store
 
 log = structlog.get_logger("ponte.retention")
@@ -46,10 +47,15 @@ async def prune_before(store: Store, before: float, *, batch: int = BATCH,
 
 
 async def run_forever(store: Store, days: Callable[[], int]) -> None:
-    """Prune at start and then every hour; ``days()`` reads the current retention."""
+    """Prune at start and then every hour; ``days()`` reads the current retention.
+
+    With replicas, one of them prunes each round (the ``retention`` leader).
+    """
     while True:
         try:
-            await prune(store, days())
+            async with leading(store, "retention") as mine:
+                if mine:
+                    await prune(store, days())
         except Exception:  # noqa: BLE001 - try again next round
             log.exception("pruning_failed")
         await asyncio.sleep(EVERY)

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import structlog
 
+from service.cluster import shared_rate
 from service.config import message_kind
 from service.errors import (
     PermanentSinkError,
@@ -98,9 +99,12 @@ class Worker:
         try:
             for name, cfg in settings.config.sinks.items():
                 old = self.lanes.get(name)
-                keep = old is not None and old.cfg == cfg and timeout == self._timeout
-                lanes[name] = old if keep and old is not None else Lane.build(
-                    name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+                if old is not None and old.cfg == cfg and timeout == self._timeout:
+                    lanes[name] = old
+                    continue
+                lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+                lane.rate = shared_rate(self.store, name, lane.rate)  # cluster-wide on PostgreSQL
+                lanes[name] = lane
         except Exception:
             await asyncio.gather(*(lane.sink.close() for name, lane in lanes.items()
                                    if lane is not self.lanes.get(name)))
@@ -301,6 +305,10 @@ class Worker:
                 "sink": lane.name, "route": claimed.route, "attempts": claimed.attempt_count + 1,
                 "error": result.error, "status_code": result.status_code,
             })
+
+    async def refresh_sinks(self) -> None:
+        """Re-read the sink flags (another replica may have disabled or enabled one)."""
+        await self.apply(self.holder.settings)
 
     async def operator_disabled(self, sink: str) -> None:
         """An operator disabled ``sink``: tell the routes (``ponte.sink_disabled``)."""

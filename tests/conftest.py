@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
+from pgkit import parametrize_backends, pg_url, store_url  # noqa: F401 - fixtures
 
 from service.app import create_app
 from service.config import parse_config
@@ -48,11 +49,17 @@ def _fresh_logging() -> Any:
     structlog.reset_defaults()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The end-to-end, ingest, delivery, API, reload and abuse tests run on both backends."""
+    parametrize_backends(metafunc)
+
+
 @pytest.fixture
-def settings_for(tmp_path: Path) -> Callable[..., Settings]:
-    """Build Settings from ``base_config`` with sections replaced."""
+def settings_for(tmp_path: Path, store_url: str) -> Callable[..., Settings]:  # noqa: F811
+    """Build Settings from ``base_config`` (on this test's store) with sections replaced."""
 
     def make(**sections: Any) -> Settings:
+        sections.setdefault("storage", {"url": store_url})
         return build_settings(parse_config(base_config(tmp_path, **sections), env={}))
 
     return make

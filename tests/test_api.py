@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from pgkit import query
 
 from conftest import fixture_body, post_signed
 
@@ -114,11 +115,8 @@ async def test_deliveries_filter_by_status_and_sink(api):
 
 async def test_replay_retry_and_bulk_replay(api, tmp_path):
     """Replay an event, retry a delivery, and bulk-replay failed deliveries of a sink."""
-    import sqlite3
-
     ids = await ingest(api, 3)
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        conn.execute("UPDATE deliveries SET status = 'failed', tries = 2, next_attempt_at = 0")
+    query(tmp_path, "UPDATE deliveries SET status = 'failed', tries = 2, next_attempt_at = 0")
     status, done = await post(api, f"/api/events/{ids[0]}/replay")
     assert status == 200
     assert done == {"rescheduled": 2, "skipped": 0, "sending": 0, "breaker_open_until": {}}
@@ -128,9 +126,8 @@ async def test_replay_retry_and_bulk_replay(api, tmp_path):
     status, done = await post(api, "/api/replay", {"status": "failed", "sink": "crm"})
     assert status == 200
     assert done == {"rescheduled": 1, "skipped": 0, "sending": 0, "breaker_open_until": {}}
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'failed'").fetchone()[0] == 2
-        assert conn.execute("SELECT MAX(tries) FROM deliveries WHERE sink = 'crm'").fetchone()[0] == 0
+    assert query(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'failed'") == [(2,)]
+    assert query(tmp_path, "SELECT MAX(tries) FROM deliveries WHERE sink = 'crm'") == [(0,)]
 
 
 async def test_bulk_replay_with_empty_filter_needs_all(api):

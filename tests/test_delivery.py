@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pgkit import query
 
 from conftest import fixture_body, post_signed
 from service.keys import STORE
@@ -59,9 +60,8 @@ async def wait_for(check: Callable[[], Awaitable[bool]] | Callable[[], bool], ti
 
 
 def db(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read the database file directly."""
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        return conn.execute(sql, args).fetchall()
+    """Read (or change) the database directly, as a second process would."""
+    return query(tmp_path, sql, *args)
 
 
 def webhook_sinks(**urls: str) -> dict[str, Any]:
@@ -205,8 +205,7 @@ async def test_deliveries_left_sending_by_a_crash_are_sent_on_start(tmp_path, se
     client = await start(settings)  # no worker: the event is stored and planned only
     await post_signed(client, fixture_body("myeduzz.invoice_paid"))
     await client.close()
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        conn.execute("UPDATE deliveries SET status = 'sending'")
+    db(tmp_path, "UPDATE deliveries SET status = 'sending'")
     await start(settings, worker=True)
     await wait_for(lambda: len(endpoint.received) == 1)
     await wait_for(lambda: db(tmp_path, "SELECT status FROM deliveries") == [("succeeded",)])

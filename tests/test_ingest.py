@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgkit import query
 
 from conftest import SECRET, fixture_body, post_signed, sign
 from service.eduzz.catalogue import EVENT_NAMES
@@ -16,9 +17,8 @@ from service.store.sqlite import SQLiteStore
 
 
 def rows(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read the database file directly, as a second process would."""
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        return conn.execute(sql, args).fetchall()
+    """Read the database directly, as a second process would."""
+    return query(tmp_path, sql, *args)
 
 
 async def test_all_63_fixtures_are_accepted_and_stored_once(tmp_path, settings_for, start):
@@ -197,6 +197,7 @@ async def test_health_and_readiness(tmp_path, settings_for, start):
     assert (await client.get("/readyz")).status == 200
 
 
+@pytest.mark.sqlite_only
 async def test_full_database_answers_503_and_acknowledges_nothing(tmp_path, settings_for, start):
     """A database that cannot grow answers 503; the sender will retry; recovery follows."""
     settings = settings_for()
@@ -212,6 +213,7 @@ async def test_full_database_answers_503_and_acknowledges_nothing(tmp_path, sett
     assert (await client.get("/healthz")).status == 200
 
 
+@pytest.mark.sqlite_only
 async def test_one_failing_job_does_not_roll_back_its_batch(tmp_path, settings_for, start):
     """Group commit: a job that fails inside a shared transaction loses only its own rows."""
     import asyncio
@@ -331,6 +333,7 @@ async def test_duplicates_inside_one_shared_commit(tmp_path, settings_for, start
         store.save_event(event, [NewDelivery("arquivo", "tudo")]),
         store.save_event(other, [NewDelivery("arquivo", "tudo")]),
     )
-    assert (first.duplicate, second.duplicate, third.duplicate) == (False, True, False)
+    assert sorted([first.duplicate, second.duplicate]) == [False, True]  # either may win
+    assert not third.duplicate
     assert second.event_id == first.event_id != third.event_id
     assert rows(tmp_path, "SELECT COUNT(*) FROM deliveries")[0][0] == 2

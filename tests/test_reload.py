@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from pgkit import query
 
 from conftest import base_config, post_signed, sign
 from service import retention
@@ -107,11 +108,9 @@ async def test_pruning_racing_with_ingest_loses_nothing_recent(tmp_path, setting
     for i in range(300):
         body = json.dumps({"id": f"o{i}", "event": "old.done" if i % 3 else "other.x", "data": {}}).encode()
         await post_signed(client, body)
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        conn.execute("UPDATE events SET received_at = 0")
-        conn.execute("UPDATE deliveries SET status = 'succeeded' WHERE event_id % 2 = 0")
-        pending_old = conn.execute(
-            "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'pending'").fetchone()[0]
+    query(tmp_path, "UPDATE events SET received_at = 0")
+    query(tmp_path, "UPDATE deliveries SET status = 'succeeded' WHERE event_id % 2 = 0")
+    pending_old = query(tmp_path, "SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'pending'")[0][0]
 
     async def ingest() -> list[int]:
         ids = []
@@ -121,8 +120,7 @@ async def test_pruning_racing_with_ingest_loses_nothing_recent(tmp_path, setting
         return ids
 
     pruned, new_ids = await asyncio.gather(retention.prune(client.app[STORE], 1, batch=20, pause=0), ingest())
-    with sqlite3.connect(tmp_path / "ponte.db") as conn:
-        left = {r[0] for r in conn.execute("SELECT id FROM events")}
+    left = {r[0] for r in query(tmp_path, "SELECT id FROM events")}
     assert set(new_ids) <= left
     assert pruned == 300 - pending_old
     assert len(left) == 200 + pending_old

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from service.commands import ops, report, routes, serve, simulate
+from service.commands import ops, report, routes, serve, simulate, storage
 
 Command = tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], Any]]
 
@@ -30,4 +30,6 @@ COMMANDS: dict[str, Command] = {
     "sinks": (ops.sinks, "list sinks (state, backlog, breaker), or: sinks enable|disable NAME",
               ops.sinks_args),
     "report": (report.report, "render (or --send) a scheduled summary for a period", report.report_args),
+    "migrate": (storage.migrate, "create or upgrade the database schema", storage.migrate_args),
+    "copy": (storage.copy, "copy a SQLite installation into PostgreSQL (ids kept)", storage.copy_args),
 }

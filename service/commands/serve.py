@@ -125,10 +125,13 @@ def serve(args: argparse.Namespace) -> int:
     except PermissionError as exc:  # a file Ponte needs is not its to use: say which, no traceback
         structlog.get_logger("ponte").error("start_failed", error=exc.strerror, file=exc.filename)
         print(f"ponte: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - a start that fails exits 1, never hangs
         structlog.get_logger("ponte").error("start_failed", error=type(exc).__name__, exc_info=exc)
         print(f"ponte: could not start ({type(exc).__name__}); see the log above", file=sys.stderr)
         return 1
+    finally:
+        sock.close()  # run_app leaves it open when start-up fails
     return 0
 
 

@@ -106,30 +106,101 @@ class Page:
 
 
 class Store(Protocol):
-    """What Ponte asks of its database."""
+    """What Ponte asks of its database (``tests/test_store_contract.py`` checks every promise)."""
 
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
-    async def ping(self) -> None: ...
-    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved: ...
-    async def recover(self) -> int: ...
-    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]: ...
-    async def record_attempt(self, result: AttemptResult) -> None: ...
-    async def release(self, delivery_ids: list[int]) -> None: ...
-    async def next_due(self, sinks: list[str]) -> float | None: ...
-    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page: ...
-    async def get_event(self, event_id: int) -> dict[str, Any] | None: ...
-    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page: ...
-    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None: ...
-    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]: ...
-    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int: ...
-    async def sink_states(self) -> dict[str, tuple[bool, str | None]]: ...
-    async def backlog(self) -> list[tuple[str, int, float | None]]: ...
-    async def dead_letters(self) -> dict[str, int]: ...
-    async def purge(self, before: float, batch: int) -> int: ...
-    async def count_purgeable(self, before: float) -> int: ...
-    async def size_bytes(self) -> int: ...
-    async def counts(self) -> dict[str, int]: ...
+    async def open(self) -> None:
+        """Connect, create or upgrade the schema; refuse a schema newer than this code."""
+
+    async def close(self) -> None:
+        """Finish queued writes and close every connection; later calls raise StorageUnavailable."""
+
+    async def ping(self) -> None:
+        """Return if the database answers a query, else raise StorageUnavailable."""
+
+    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
+        """Commit the event and its deliveries together; return once durable.
+
+        An event whose (source, external_id, event) is stored already is not stored again
+        and gets no deliveries: the original's id comes back with ``duplicate=True``.
+        Ids grow and are never reused. Raises StorageUnavailable when nothing was stored.
+        """
+
+    async def recover(self) -> int:
+        """At start: put claims abandoned by a dead process back to ``pending``; return how many.
+
+        Never takes back a claim a live process still holds (on PostgreSQL: its lease).
+        """
+
+    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]:
+        """Move up to ``limit`` due pending deliveries of ``sink`` to ``sending`` and return them.
+
+        Due means ``next_attempt_at <= now``; first tries come before retries, then oldest
+        first. A delivery is claimed by one caller at a time. ``ordered``: a delivery waits
+        while an earlier one with the same order key is pending or sending.
+        """
+
+    async def record_attempt(self, result: AttemptResult) -> None:
+        """Keep the attempt and set the delivery's status, next time and counters, together.
+
+        ``attempt_count`` counts every attempt; ``tries`` counts since the last reschedule
+        (``reset_tries`` restarts it). A delivery that no longer exists is ignored.
+        """
+
+    async def release(self, delivery_ids: list[int]) -> None:
+        """Give claimed (``sending``) deliveries back as ``pending`` without counting an attempt."""
+
+    async def next_due(self, sinks: list[str]) -> float | None:
+        """The earliest ``next_attempt_at`` of a pending delivery of these sinks, or None."""
+
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Events matching ``flt`` (``event`` is a glob), newest first, ``limit`` a page."""
+
+    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+        """An event with its raw body, headers, deliveries and their attempts; None if absent."""
+
+    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+        """Deliveries matching ``flt``, newest first, ``limit`` a page."""
+
+    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        """One delivery with its attempts; None if absent."""
+
+    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:
+        """Make matching deliveries not ``sending`` pending at ``now`` with ``tries`` = 0.
+
+        Those of sinks not in ``sinks`` are skipped. Returns (rescheduled, skipped).
+        """
+
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int:
+        """Store the sink's flag; its pending deliveries become ``disabled`` (or back again).
+
+        Returns how many deliveries changed status.
+        """
+
+    async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
+        """Every stored sink flag: name -> (disabled, reason)."""
+
+    async def backlog(self) -> list[tuple[str, int, float | None]]:
+        """Per sink with work left: (sink, pending + sending, oldest ``created_at``)."""
+
+    async def purge(self, before: float, batch: int) -> int:
+        """Delete up to ``batch`` events received before ``before`` whose deliveries are done
+        (none pending, sending, disabled or grouped).
+
+        Their deliveries and attempts go with them. Returns how many events were deleted.
+        """
+
+    async def dead_letters(self) -> dict[str, int]:
+        """Per sink: how many deliveries are ``failed`` (the dead letters); sinks with none absent."""
+
+    async def count_purgeable(self, before: float) -> int:
+        """How many events ``purge`` would delete for ``before`` (a dry run; nothing changes)."""
+
+    async def size_bytes(self) -> int:
+        """How many bytes the database takes."""
+
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status (statuses with none are absent)."""
+
     # digests and reports (records in service.store.digests)
     async def digest_groups(self) -> list[DigestGroup]: ...
     async def open_digest_group(
@@ -147,8 +218,16 @@ class Store(Protocol):
     async def record_report(self, run: ReportRun) -> int | None: ...
 
 
-def open_store(url: str, *, exclusive: bool = False) -> Store:
-    """The Store for a ``storage.url``; ``exclusive`` for the one service that owns it."""
+def open_store(url: str, *, exclusive: bool = False, lease: float = 30.0) -> Store:
+    """The Store for a ``storage.url``; ``exclusive`` for a serving process (with a worker).
+
+    SQLite: one serving process per file (a lock file). PostgreSQL: any number of them;
+    ``lease`` is how long a claim stays theirs without renewal.
+    """
+    if url.startswith(("postgresql://", "postgres://")):
+        from service.store.postgres import PostgresStore
+
+        return PostgresStore(url, exclusive=exclusive, lease=lease)
     from service.store.sqlite import SQLiteStore
 
     return SQLiteStore(url.removeprefix("sqlite:///"), exclusive=exclusive)

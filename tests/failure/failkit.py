@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pgkit
 import yaml
 from aiohttp import web
 
@@ -50,6 +51,8 @@ def envelope_id(body: bytes) -> str | None:
 
 def query(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Read the database directly (a second process, as an operator would)."""
+    if pgkit.uses_postgres(db_path.parent):  # this test's app runs on PostgreSQL
+        return pgkit.query(db_path.parent, sql, *args)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
         return conn.execute(sql, args).fetchall()

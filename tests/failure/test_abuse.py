@@ -8,7 +8,6 @@ says what is wrong. Then: the built-in messages render for any JSON in ``data``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import fixture_body, sign
-from failkit import until
+from failkit import query, until
 
 pytestmark = pytest.mark.slow
 
@@ -27,17 +26,11 @@ OK = {200, 400, 401, 413}
 
 
 def count_events(db_path: Path) -> int:
-    with sqlite3.connect(db_path) as conn:
-        n = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    conn.close()
-    return n
+    return query(db_path, "SELECT COUNT(*) FROM events")[0][0]
 
 
 def stored_id(db_path: Path, event_id: int) -> bool:
-    with sqlite3.connect(db_path) as conn:
-        row = conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
-    conn.close()
-    return row is not None
+    return bool(query(db_path, "SELECT 1 FROM events WHERE id = ?", event_id))
 
 
 @pytest.fixture
@@ -97,16 +90,12 @@ SIGNING = st.sampled_from(["signed", "unsigned", "other-secret", "one-digit-off"
 async def finish_deliveries(client: Any) -> None:
     """Every delivery of fuzzed events ends succeeded or failed (with a reason); none hang."""
     def done() -> bool:
-        with sqlite3.connect(client.db_path) as conn:
-            left = conn.execute("SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')").fetchone()[0]
-        conn.close()
-        return left == 0
+        left = query(client.db_path, "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')")
+        return left[0][0] == 0
 
     await until(done, 20, "every fuzzed delivery finished")
-    with sqlite3.connect(client.db_path) as conn:
-        failed = conn.execute("SELECT d.sink, d.last_error, e.body FROM deliveries d JOIN events e "
-                              "ON e.id = d.event_id WHERE d.status = 'failed'").fetchall()
-    conn.close()
+    failed = query(client.db_path, "SELECT d.sink, d.last_error, e.body FROM deliveries d JOIN events e "
+                                   "ON e.id = d.event_id WHERE d.status = 'failed'")
     assert not failed, f"built-in messages failed on fuzzed payloads: {failed[:3]}"
 
 

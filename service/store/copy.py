@@ -1,0 +1,123 @@
+"""``ponte copy``: move an installation from a SQLite file to PostgreSQL, ids and all.
+
+The SQLite file is read in one read transaction (a consistent snapshot, even while a
+service still writes to it); the rows go into PostgreSQL with ``COPY`` in one transaction,
+so a failed copy leaves the target as empty as it found it. Identity sequences are moved
+past the copied ids, and the two databases are compared table by table at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from service.errors import StorageCorrupt, StorageUnavailable
+from service.store.pg_url import describe, one_line
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "events": ("id", "source", "external_id", "event", "sent_date", "received_at", "status",
+               "headers", "schema_error", "body"),
+    "deliveries": ("id", "event_id", "sink", "route", "status", "attempt_count", "tries",
+                   "next_attempt_at", "last_error", "order_key", "created_at", "updated_at"),
+    "attempts": ("id", "delivery_id", "number", "started_at", "duration_ms", "outcome",
+                 "status_code", "error", "response"),
+    "sink_state": ("sink", "disabled", "reason", "updated_at"),
+}
+# what both sides must agree on after the copy: rows, id sums, body bytes
+CHECKS = {
+    "events": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(LENGTH(body)), 0) FROM events",
+    "deliveries": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(attempt_count), 0) FROM deliveries",
+    "attempts": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(number), 0) FROM attempts",
+    "sink_state": "SELECT COUNT(*), 0, 0 FROM sink_state",
+}
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Copied:
+    """Rows copied per table, checked equal on both sides."""
+
+    rows: dict[str, int]
+
+
+def open_source(url: str) -> sqlite3.Connection:
+    """The SQLite file of a ``sqlite:///`` URL, read-only; it must be a Ponte database."""
+    if not url.startswith("sqlite:///"):
+        raise StorageUnavailable(f"--from must be a sqlite:/// URL, not {url.split(':', 1)[0]}:")
+    path = url.removeprefix("sqlite:///")
+    if not Path(path).is_file():
+        raise StorageUnavailable(f"{path}: no such file")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" not in names or not names >= TABLES.keys():
+        conn.close()
+        raise StorageCorrupt(f"{path} is not a Ponte database")
+    return conn
+
+
+async def copy(source: sqlite3.Connection, target_url: str) -> Copied:
+    """Copy every table into the (migrated, empty) PostgreSQL database, then compare both."""
+    try:
+        async with await psycopg.AsyncConnection.connect(target_url) as target:
+            await _refuse_non_empty(target)
+            source.execute("BEGIN")  # one snapshot of the file for the copy and the check
+            async with target.transaction():
+                for table, columns in TABLES.items():
+                    await _copy_table(source, target, table, columns)
+                for table in ("events", "deliveries", "attempts"):
+                    await target.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+            rows = await _compare(source, target)
+            source.execute("COMMIT")
+    except psycopg.Error as exc:
+        raise StorageUnavailable(
+            f"copy to {describe(target_url)} failed: {one_line(exc, target_url)}") from None
+    return Copied(rows)
+
+
+async def _refuse_non_empty(target: psycopg.AsyncConnection[Any]) -> None:
+    cur = await target.execute("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM sink_state)")
+    row = await cur.fetchone()
+    if row and row[0]:
+        raise StorageCorrupt("the target database already holds data: copy needs an empty one")
+
+
+async def _copy_table(source: sqlite3.Connection, target: psycopg.AsyncConnection[Any],
+                      table: str, columns: tuple[str, ...]) -> None:
+    cursor = source.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1")
+    fix = _FIXES.get(table)
+    async with target.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as pipe:
+        while batch := cursor.fetchmany(BATCH):
+            for row in batch:
+                await pipe.write_row(row if fix is None else fix(row))
+
+
+def _text_headers(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """SQLite keeps the headers' JSON as bytes; PostgreSQL as text."""
+    headers = row[7]
+    return (*row[:7], headers.decode() if isinstance(headers, bytes) else headers, *row[8:])
+
+
+def _bool_flag(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """SQLite's 0/1 ``disabled`` as a boolean."""
+    return (row[0], bool(row[1]), *row[2:])
+
+
+_FIXES = {"events": _text_headers, "sink_state": _bool_flag}
+
+
+async def _compare(source: sqlite3.Connection, target: psycopg.AsyncConnection[Any]) -> dict[str, int]:
+    counts = {}
+    for table, sql in CHECKS.items():
+        mine = tuple(source.execute(sql).fetchone() or ())
+        cur = await target.execute(sql.replace("LENGTH(body)", "octet_length(body)"))
+        theirs = tuple(await cur.fetchone() or ())
+        if tuple(map(int, mine)) != tuple(map(int, theirs)):
+            raise StorageCorrupt(f"check failed for {table}: SQLite has {mine}, PostgreSQL {theirs}")
+        counts[table] = int(mine[0])
+    return counts
