@@ -26,6 +26,7 @@ from service.runtime import build_settings
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("PONTE_UPDATE_SCREENSHOTS") == "1"  # else they go to tmp_path
 WAIT = 30  # seconds a browser step may take before the test fails
 
 
@@ -157,9 +158,12 @@ def _reloaded(check: Any) -> Any:
     return look
 
 
-def test_a_sale_from_arrival_to_replay_in_the_browser(ponte: Running, browser: Any) -> None:
+def test_a_sale_from_arrival_to_replay_in_the_browser(
+    ponte: Running, browser: Any, tmp_path: Path
+) -> None:
     """Log in, watch a sale arrive live, see masked data, replay after fixing the sink,
-    disable a sink, try a route; screenshots for the docs."""
+    disable a sink, try a route; screenshots (into docs/ with PONTE_UPDATE_SCREENSHOTS=1)."""
+    shots = DOCS if UPDATE_SCREENSHOTS else tmp_path
     browser.get(f"{ponte.url}/ui/eventos")
     assert "/ui/login" in browser.current_url
     browser.find_element(By.ID, "password").send_keys(TOKEN + "\n")
@@ -175,13 +179,13 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(ponte: Running, browser: A
     assert "alice.johnson@example.com" not in body and "a***@example.com" in body
     assert browser.find_element(By.ID, "price").text == "R$ 301,50"
     _wait(browser).until(_reloaded(lambda d: "falhou" in d.find_element(By.ID, "deliveries").text))
-    browser.save_screenshot(str(DOCS / "console-evento.png"))
+    assert browser.save_screenshot(str(shots / "console-evento.png"))
     event_page = browser.current_url
 
     browser.find_element(By.LINK_TEXT, "Painel").click()
     attention = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".attention"))).text
     assert "Falhas definitivas · crm" in attention
-    browser.save_screenshot(str(DOCS / "console-painel.png"))
+    assert browser.save_screenshot(str(shots / "console-painel.png"))
     browser.get(event_page)
 
     ponte.crm.fixed = True
