@@ -90,11 +90,11 @@ class SourceBase(Base, tag_field="type", frozen=True):
     secrets: list[str] = []
 
 
-class EduzzSource(SourceBase, tag="eduzz", kw_only=True, frozen=True):
+class EduzzSourceConfig(SourceBase, tag="eduzz", kw_only=True, frozen=True):
     """Eduzz: ``x-signature`` = lowercase hex HMAC-SHA256(secret, raw body)."""
 
 
-class HmacSource(SourceBase, tag="hmac", kw_only=True, frozen=True):
+class HmacSourceConfig(SourceBase, tag="hmac", kw_only=True, frozen=True):
     """Any provider that signs the raw body with an HMAC in one header."""
 
     header: str
@@ -105,7 +105,7 @@ class HmacSource(SourceBase, tag="hmac", kw_only=True, frozen=True):
     id_header: str | None = None
 
 
-SourceConfig = EduzzSource | HmacSource
+SourceConfig = EduzzSourceConfig | HmacSourceConfig
 
 
 # --- sinks -------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class SinkBase(Base, tag_field="type", frozen=True):
     breaker_cooldown: Duration = Duration(60)
 
 
-class SlackSink(SinkBase, tag="slack", kw_only=True, frozen=True):
+class SlackConfig(SinkBase, tag="slack", kw_only=True, frozen=True):
     """Incoming webhook (``webhook_url``) or bot token (``token`` + ``channel``)."""
 
     webhook_url: str | None = None
@@ -137,7 +137,7 @@ class SlackSink(SinkBase, tag="slack", kw_only=True, frozen=True):
             raise ValueError("channel: a slack sink with a token needs a channel")
 
 
-class EmailSink(SinkBase, tag="email", kw_only=True, frozen=True):
+class EmailConfig(SinkBase, tag="email", kw_only=True, frozen=True):
     host: str
     port: Port = 587
     security: Literal["none", "starttls", "tls"] = "starttls"
@@ -147,7 +147,7 @@ class EmailSink(SinkBase, tag="email", kw_only=True, frozen=True):
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
-class WebhookSink(SinkBase, tag="webhook", kw_only=True, frozen=True):
+class WebhookConfig(SinkBase, tag="webhook", kw_only=True, frozen=True):
     url: str
     signing_secret: str | None = None
     headers: dict[str, str] = {}
@@ -187,14 +187,14 @@ def whsec_key(secret: str) -> bytes | None:
         return None
 
 
-class FileSink(SinkBase, tag="file", kw_only=True, frozen=True):
+class FileConfig(SinkBase, tag="file", kw_only=True, frozen=True):
     """Appends one JSON line per delivery; ``format`` picks whose built-in message it writes."""
 
     path: str
     format: Literal["file", "slack", "email", "webhook", "whatsapp", "google_sheets"] = "file"
 
 
-class WhatsAppTemplate(Base, kw_only=True, frozen=True):
+class WhatsAppTemplateConfig(Base, kw_only=True, frozen=True):
     """An approved WhatsApp message template: its name and language code (``pt_BR``)."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)]
@@ -207,7 +207,7 @@ class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True, frozen=True):
     token: Annotated[str, msgspec.Meta(min_length=1)]
     phone_number_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
-    template: WhatsAppTemplate | None = None
+    template: WhatsAppTemplateConfig | None = None
     api_url: str = "https://graph.facebook.com/v21.0"
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 80.0
 
@@ -215,7 +215,7 @@ class WhatsAppConfig(SinkBase, tag="whatsapp", kw_only=True, frozen=True):
         _check_api_url(self.api_url)
 
 
-class SheetColumn(Base, kw_only=True, frozen=True):
+class SheetColumnConfig(Base, kw_only=True, frozen=True):
     """One spreadsheet column: its header text and a template for each row's value."""
 
     header: Annotated[str, msgspec.Meta(min_length=1)]
@@ -228,7 +228,7 @@ class GoogleSheetsConfig(SinkBase, tag="google_sheets", kw_only=True, frozen=Tru
     spreadsheet_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$")]
     sheet: Annotated[str, msgspec.Meta(min_length=1)]
     credentials: Annotated[str, msgspec.Meta(min_length=1)]
-    columns: list[SheetColumn] | None = None
+    columns: list[SheetColumnConfig] | None = None
     api_url: str = "https://sheets.googleapis.com/v4"
     rate_per_second: Annotated[float, msgspec.Meta(gt=0)] | None = 1.0  # 60 requests/minute
 
@@ -295,7 +295,7 @@ class TeamsConfig(SinkBase, tag="teams", kw_only=True, frozen=True):
 
 
 SinkConfig = (
-    SlackSink | EmailSink | WebhookSink | FileSink | WhatsAppConfig | GoogleSheetsConfig
+    SlackConfig | EmailConfig | WebhookConfig | FileConfig | WhatsAppConfig | GoogleSheetsConfig
     | TelegramConfig | DiscordConfig | TeamsConfig
 )
 
@@ -307,7 +307,7 @@ def sink_kind(cfg: SinkConfig) -> str:
 
 def message_kind(cfg: SinkConfig) -> str:
     """Whose messages a sink gets: its own type, or a file sink's ``format``."""
-    return cfg.format if isinstance(cfg, FileSink) else sink_kind(cfg)
+    return cfg.format if isinstance(cfg, FileConfig) else sink_kind(cfg)
 
 
 # --- routes, delivery, messages -----------------------------------------------------
@@ -329,24 +329,24 @@ class DigestConfig(Base, kw_only=True, frozen=True):
         validate_digest(self)
 
 
-class Target(Base, kw_only=True, frozen=True):
+class TargetConfig(Base, kw_only=True, frozen=True):
     sink: str
     template: dict[str, Any] | None = None
     digest: DigestConfig | None = None
 
 
-class Route(Base, kw_only=True, frozen=True):
+class RouteConfig(Base, kw_only=True, frozen=True):
     name: str
     events: Annotated[list[str], msgspec.Meta(min_length=1)]
     where: dict[str, Any] = {}
-    to: Annotated[list[str | Target], msgspec.Meta(min_length=1)]
+    to: Annotated[list[str | TargetConfig], msgspec.Meta(min_length=1)]
     stop: bool = False
     sources: list[str] | None = None  # None: events from any source
 
     @property
-    def targets(self) -> list[Target]:
+    def targets(self) -> list[TargetConfig]:
         """``to`` with plain sink names turned into Targets."""
-        return [Target(sink=t) if isinstance(t, str) else t for t in self.to]
+        return [TargetConfig(sink=t) if isinstance(t, str) else t for t in self.to]
 
 
 DEFAULT_SCHEDULE = ["5s", "1m", "5m", "30m", "2h", "5h", "10h", "10h", "10h"]
@@ -401,7 +401,7 @@ class Config(Base, frozen=True):
     storage: StorageConfig = StorageConfig()
     sources: dict[str, SourceConfig] = {}
     sinks: dict[str, SinkConfig] = {}
-    routes: list[Route] = []
+    routes: list[RouteConfig] = []
     delivery: DeliveryConfig = DeliveryConfig()
     messages: MessagesConfig = MessagesConfig()
     reports: list[ReportConfig] = []
@@ -541,13 +541,13 @@ def _convert_map(value: Any, type_: Any, where: str, errors: list[str]) -> dict[
     return out
 
 
-def _convert_routes(value: Any, errors: list[str]) -> list[Route]:
+def _convert_routes(value: Any, errors: list[str]) -> list[RouteConfig]:
     if value is None:
         return []
     if not isinstance(value, list):
         errors.append("routes: expected a list of routes")
         return []
-    return [_convert(item, Route, f"routes[{i}]", errors) for i, item in enumerate(value)]
+    return [_convert(item, RouteConfig, f"routes[{i}]", errors) for i, item in enumerate(value)]
 
 
 def _convert_list(value: Any, type_: Any, where: str, errors: list[str]) -> list[Any]:
@@ -580,7 +580,7 @@ def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
     check_report_references(parts.get("reports") or [], sinks, errors)
 
 
-def _check_sources(route: Route, where: str, parts: dict[str, Any], errors: list[str]) -> None:
+def _check_sources(route: RouteConfig, where: str, parts: dict[str, Any], errors: list[str]) -> None:
     """Every name in a route's ``sources`` is a configured source (or ``ponte``, Ponte's own)."""
     known = [*(parts.get("sources") or {}), "ponte"]
     for k, name in enumerate(route.sources or []):

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec.inspect as mi
 
-from service.config import Config, EduzzSource
+from service.config import Config, EduzzSourceConfig
 from service.eduzz import catalogue
 
 _COMPARED = ("eq", "ne", "not_eq", "gt", "gte", "lt", "lte")
@@ -23,7 +23,7 @@ _LISTED = ("in", "not_in")
 def route_errors(config: Config, errors: list[str]) -> None:
     """Append what makes a route never fire (given Eduzz-only sources) to ``errors``."""
     only_eduzz = bool(config.sources) and all(
-        isinstance(s, EduzzSource) for s in config.sources.values()
+        isinstance(s, EduzzSourceConfig) for s in config.sources.values()
     )
     for i, route in enumerate(config.routes):
         if only_eduzz:
@@ -42,7 +42,7 @@ def lint_warnings(config: Config) -> list[str]:
             "(add one, e.g. sources: {eduzz: {type: eduzz, secrets: [...]}})"
         )
     only_eduzz = bool(config.sources) and all(
-        isinstance(s, EduzzSource) for s in config.sources.values()
+        isinstance(s, EduzzSourceConfig) for s in config.sources.values()
     )
     if not only_eduzz:
         for i, route in enumerate(config.routes):

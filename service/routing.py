@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from service.conditions import Condition, Predicate, compile_where, predicate
-from service.config import Config, Route, Target
+from service.config import Config, RouteConfig, TargetConfig
 from service.errors import ConfigError
 
 
@@ -29,7 +29,7 @@ class CompiledRoute:
     name: str
     events: re.Pattern[str]
     where: Condition
-    targets: tuple[Target, ...]
+    targets: tuple[TargetConfig, ...]
     stop: bool
     index: int
     match: Predicate | None = field(default=None, compare=False, repr=False)  # None: no ``where``
@@ -83,7 +83,7 @@ def compile_routes(config: Config) -> list[CompiledRoute]:
 INTERNAL_PREFIX = "ponte."
 
 
-def _compile(route: Route, index: int, errors: list[str]) -> CompiledRoute:
+def _compile(route: RouteConfig, index: int, errors: list[str]) -> CompiledRoute:
     pattern = "|".join(_translate(glob) for glob in route.events)
     where = compile_where(route.where, f"routes[{index}].where", errors)
     sources = frozenset(route.sources) if route.sources is not None else None

@@ -30,13 +30,13 @@ from multidict import CIMultiDict
 
 from service.config import (
     DiscordConfig,
-    EmailSink,
+    EmailConfig,
     GoogleSheetsConfig,
     SinkConfig,
-    SlackSink,
+    SlackConfig,
     TeamsConfig,
     TelegramConfig,
-    WebhookSink,
+    WebhookConfig,
     WhatsAppConfig,
 )
 from service.errors import SinkError
@@ -273,7 +273,7 @@ def _channel_fields(kind: str, base: str) -> dict[str, Any]:
 
 
 CONFIG_TYPES: dict[str, type[SinkConfig]] = {
-    "slack_webhook": SlackSink, "slack_bot": SlackSink, "webhook": WebhookSink, "email": EmailSink,
+    "slack_webhook": SlackConfig, "slack_bot": SlackConfig, "webhook": WebhookConfig, "email": EmailConfig,
     "whatsapp": WhatsAppConfig, "google_sheets": GoogleSheetsConfig,
     "telegram": TelegramConfig, "discord": DiscordConfig, "teams": TeamsConfig,
 }  # fmt: skip

@@ -153,11 +153,11 @@ def test_sinks_that_cannot_take_a_digest():
 
 def test_check_names_the_path_of_a_digest_a_sink_cannot_take():
     """The config check reports routes[i].to[j].digest for a sink that cannot take digests."""
-    from service.config import DigestConfig, Duration, Route, Target
+    from service.config import DigestConfig, Duration, RouteConfig, TargetConfig
     from service.digests import check_digest_targets
 
-    target = Target(sink="planilha", digest=DigestConfig(wait=Duration(30)))
-    route = Route(name="planilha", events=["myeduzz.invoice_paid"], to=[target])
+    target = TargetConfig(sink="planilha", digest=DigestConfig(wait=Duration(30)))
+    route = RouteConfig(name="planilha", events=["myeduzz.invoice_paid"], to=[target])
     errors: list[str] = []
     check_digest_targets([route], {"planilha": GoogleSheetsConfig()}, errors)
     assert errors == ["routes[0].to[0].digest: a google_sheets sink takes one row or message per "

@@ -16,7 +16,7 @@ from fake_google import key_json, make_key
 
 from service.__main__ import main
 from service.checks import checked_events
-from service.config import EmailSink, WebhookSink
+from service.config import EmailConfig, WebhookConfig
 from service.eduzz import catalogue
 from service.routing import plan
 from service.runtime import Settings, load_settings
@@ -165,7 +165,7 @@ def test_crm_webhook_gets_everything_signed_and_ordered(monkeypatch):
     """Every event goes to the CRM unchanged, signed (whsec_) and ordered by data.id."""
     settings = example("crm-webhook", monkeypatch)
     crm = settings.config.sinks["crm"]
-    assert isinstance(crm, WebhookSink)
+    assert isinstance(crm, WebhookConfig)
     assert crm.ordered_by == "data.id" and (crm.signing_secret or "").startswith("whsec_")
     for event in catalogue.EVENT_NAMES:
         assert sinks_for(settings, event) == {"crm": "tudo-para-o-crm"}
@@ -207,7 +207,7 @@ def test_compose_example_mails_to_mailpit(monkeypatch):
     """The compose config sends e-mail to mailpit:1025 in plain SMTP and keeps a file copy."""
     settings = example("compose", monkeypatch)
     email = settings.config.sinks["email"]
-    assert isinstance(email, EmailSink)
+    assert isinstance(email, EmailConfig)
     assert (email.host, email.port, email.security, email.username) == ("mailpit", 1025, "none", None)
     assert settings.config.sinks["arquivo"].path.startswith("data/")
     assert sinks_for(settings, "myeduzz.invoice_paid") == {"email": "faturas-por-email", "arquivo": "tudo-no-arquivo"}

@@ -37,7 +37,7 @@ async def test_database_and_file_sink_output_are_created_0600(tmp_path, settings
 # again. Prints one JSON object: the outcome of every send.
 _CHILD = """
 import asyncio, json, resource, signal, sys
-from service.config import FileSink
+from service.config import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.base import Outgoing
 from service.sinks.file import FileSender
@@ -45,7 +45,7 @@ from service.sinks.file import FileSender
 limit, path = int(sys.argv[1]), sys.argv[2]
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
-sender = FileSender("arquivo", FileSink(path=path))
+sender = FileSender("arquivo", FileConfig(path=path))
 
 def out(i):
     body = json.dumps({"id": i, "event": "acme.thing", "data": {"pad": "x" * 150}}).encode()

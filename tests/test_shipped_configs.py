@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from service.config import EmailSink
+from service.config import EmailConfig
 from service.runtime import load_settings
 from service.sinks.email import EmailSender
 from sink_contract import HOST, SmtpRecorder, free_port, outgoing
@@ -41,7 +41,7 @@ async def test_email_example_sends_through_a_relay_without_auth(monkeypatch):
     cfg = load_settings(str(ROOT / "config" / "examples" / "financeiro-email.yaml")).config.sinks[
         "financeiro"
     ]
-    assert isinstance(cfg, EmailSink)
+    assert isinstance(cfg, EmailConfig)
     recorder = SmtpRecorder()
     controller = Controller(recorder, hostname=HOST, port=port)  # offers no AUTH at all
     controller.start()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import FileSink
+from service.config import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.file import FileSender
 from sink_contract import BODY, outgoing
@@ -22,7 +22,7 @@ def lines(path: Path) -> list[dict[str, object]]:
 async def test_writes_one_json_line_per_delivery(tmp_path: Path) -> None:
     """The record holds the delivery's ids, the message and the decoded body; dirs are created."""
     path = tmp_path / "deep" / "dir" / "events.jsonl"
-    sink = FileSender("auditoria", FileSink(path=str(path)))
+    sink = FileSender("auditoria", FileConfig(path=str(path)))
     await sink.send(outgoing())
     await sink.send(outgoing(delivery_id=8, message={"text": "oi"}, body=b"not json\n", attempt=2))
     first, second = lines(path)
@@ -36,14 +36,14 @@ async def test_writes_one_json_line_per_delivery(tmp_path: Path) -> None:
 async def test_pretty_printed_body_stays_on_one_line(tmp_path: Path) -> None:
     """A body with newlines inside is re-encoded, so each delivery is still exactly one line."""
     path = tmp_path / "events.jsonl"
-    await FileSender("a", FileSink(path=str(path))).send(outgoing(body=b'{\n  "a": [1,\n 2]\n}'))
+    await FileSender("a", FileConfig(path=str(path))).send(outgoing(body=b'{\n  "a": [1,\n 2]\n}'))
     assert lines(path) == [{**lines(path)[0], "body": {"a": [1, 2]}}]
 
 
 async def test_concurrent_sends_never_interleave(tmp_path: Path) -> None:
     """50 concurrent sends give 50 whole JSON lines."""
     path = tmp_path / "events.jsonl"
-    sink = FileSender("a", FileSink(path=str(path)))
+    sink = FileSender("a", FileConfig(path=str(path)))
     big = json.dumps({"data": "x" * 20_000}).encode()
     await asyncio.gather(*(sink.send(outgoing(delivery_id=i, body=big)) for i in range(50)))
     records = lines(path)
@@ -52,7 +52,7 @@ async def test_concurrent_sends_never_interleave(tmp_path: Path) -> None:
 
 async def test_unwritable_path_is_transient(tmp_path: Path) -> None:
     """An OSError (here: the path is a directory) is retried later; the error says why, briefly."""
-    sink = FileSender("a", FileSink(path=str(tmp_path)))
+    sink = FileSender("a", FileConfig(path=str(tmp_path)))
     with pytest.raises(TransientSinkError) as info:
         await sink.send(outgoing())
     assert str(info.value) == "file sink 'a': cannot write (Is a directory)"

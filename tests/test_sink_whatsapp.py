@@ -11,7 +11,7 @@ import pytest
 import structlog
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
-from service.config import WhatsAppConfig, WhatsAppTemplate
+from service.config import WhatsAppConfig, WhatsAppTemplateConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.sinks import build_sink
 from service.sinks.whatsapp import WhatsAppSender
@@ -82,7 +82,7 @@ async def test_free_text_reaches_the_buyer_in_e164(make: Any, graph: Any) -> Non
 async def test_template_message_with_body_parameters(make: Any, graph: Any) -> None:
     """A sink with ``template`` sends it with the route's parameters, cleaned of line breaks."""
     fake, _ = graph
-    sink = make(template=WhatsAppTemplate(name="compra_aprovada", language="pt_BR"))
+    sink = make(template=WhatsAppTemplateConfig(name="compra_aprovada", language="pt_BR"))
     await sink.send(sale({"parameters": ["Alice\nJohnson", "R$ 301,50"]}))
     template = fake.sent[0]["template"]
     assert template["name"] == "compra_aprovada" and template["language"] == {"code": "pt_BR"}
@@ -100,7 +100,7 @@ async def test_template_message_with_body_parameters(make: Any, graph: Any) -> N
 async def test_empty_parameter_is_sent_as_a_dash(make: Any, graph: Any) -> None:
     """Meta refuses empty parameters: a missing value becomes "—"."""
     fake, _ = graph
-    sink = make(template=WhatsAppTemplate(name="compra_aprovada"))
+    sink = make(template=WhatsAppTemplateConfig(name="compra_aprovada"))
     await sink.send(sale({"parameters": [None, "x"]}))
     assert fake.sent[0]["template"]["components"][0]["parameters"][0]["text"] == "—"
 
@@ -181,7 +181,7 @@ async def test_outside_the_window_says_to_use_a_template(make: Any, graph: Any) 
 
 async def test_unknown_template_is_permanent(make: Any, graph: Any) -> None:
     """A template that is not approved fails for good with Meta's message."""
-    sink = make(template=WhatsAppTemplate(name="nao_existe"))
+    sink = make(template=WhatsAppTemplateConfig(name="nao_existe"))
     error = await failing(sink, PermanentSinkError, sale({"parameters": []}))
     assert "132001" in str(error)
 
@@ -240,7 +240,7 @@ async def test_an_answer_that_is_not_the_graph_api_is_permanent(
 async def test_template_without_parameters_has_no_components(make: Any, graph: Any) -> None:
     """A template sink on a route without parameters sends the template alone."""
     fake, _ = graph
-    sink = make(template=WhatsAppTemplate(name="boas_vindas"))
+    sink = make(template=WhatsAppTemplateConfig(name="boas_vindas"))
     await sink.send(sale({"text": "built-in text, unused by templates"}))
     assert fake.sent[0]["template"] == {"name": "boas_vindas", "language": {"code": "pt_BR"}}
 

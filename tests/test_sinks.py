@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 import structlog
 
-from service.config import EmailSink, FileSink, SlackSink, WebhookSink
+from service.config import EmailConfig, FileConfig, SlackConfig, WebhookConfig, sink_kind
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks import Sink, build_sink
 from service.sinks.email import EmailSender
@@ -107,10 +107,10 @@ async def test_rejection_is_permanent(target: Target) -> None:
 # --- build_sink ---------------------------------------------------------------------
 
 CONFIGS = [
-    (SlackSink(webhook_url="https://hooks.slack.com/services/x"), SlackSender),
-    (EmailSink(host="h", from_="a@b.c", to=["d@e.f"]), EmailSender),
-    (WebhookSink(url="https://example.com/h"), WebhookSender),
-    (FileSink(path="data/x.jsonl"), FileSender),
+    (SlackConfig(webhook_url="https://hooks.slack.com/services/x"), SlackSender),
+    (EmailConfig(host="h", from_="a@b.c", to=["d@e.f"]), EmailSender),
+    (WebhookConfig(url="https://example.com/h"), WebhookSender),
+    (FileConfig(path="data/x.jsonl"), FileSender),
 ]
 
 
@@ -124,15 +124,15 @@ async def test_build_sink_picks_the_class_for_the_config(
     sink = build_sink("s", cfg, http=http, timeout=10)
     assert isinstance(sink, cls)
     assert sink.name == "s"
-    assert sink.kind == type(cfg).__name__.removesuffix("Sink").lower()
+    assert sink.kind == sink_kind(cfg)
 
 
 async def test_a_sink_timeout_overrides_the_default(
     http: aiohttp.ClientSession,
 ) -> None:
     """``timeout`` is delivery.timeout unless the sink config sets its own."""
-    plain = build_sink("a", WebhookSink(url="http://x/"), http=http, timeout=10)
-    own = build_sink("b", WebhookSink(url="http://x/", timeout=2.5), http=http, timeout=10)
+    plain = build_sink("a", WebhookConfig(url="http://x/"), http=http, timeout=10)
+    own = build_sink("b", WebhookConfig(url="http://x/", timeout=2.5), http=http, timeout=10)
     assert (plain.timeout, own.timeout) == (10, 2.5)  # type: ignore[attr-defined]
 
 

@@ -63,12 +63,12 @@ DESCRIPTIONS: dict[str, str] = {
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",
     # sources
     "SourceBase.secrets": "Signing secrets; a request signed with any of them is accepted (so a secret can be rotated). Empty entries are ignored; with none, every request is refused with `401`.",
-    "HmacSource.header": "The request header carrying the signature (e.g. `X-Hub-Signature-256`).",
-    "HmacSource.algorithm": "HMAC hash function.",
-    "HmacSource.encoding": "How the signature is written in the header.",
-    "HmacSource.prefix": "Text before the signature in the header (e.g. `sha256=`), stripped before comparing.",
-    "HmacSource.event_header": "Header holding the event name; unset: the body's `event` field.",
-    "HmacSource.id_header": "Header holding the sender's event id (used to detect duplicates); unset: the body's `id` field.",
+    "HmacSourceConfig.header": "The request header carrying the signature (e.g. `X-Hub-Signature-256`).",
+    "HmacSourceConfig.algorithm": "HMAC hash function.",
+    "HmacSourceConfig.encoding": "How the signature is written in the header.",
+    "HmacSourceConfig.prefix": "Text before the signature in the header (e.g. `sha256=`), stripped before comparing.",
+    "HmacSourceConfig.event_header": "Header holding the event name; unset: the body's `event` field.",
+    "HmacSourceConfig.id_header": "Header holding the sender's event id (used to detect duplicates); unset: the body's `id` field.",
     # sinks (every type)
     "SinkBase.enabled": "`false` pauses the sink: its deliveries are still planned and stored, and wait as `pending` until it is enabled again. (At run time, `POST /api/sinks/<name>/disable` marks them `disabled` instead.)",
     "SinkBase.concurrency": "Deliveries to this sink in flight at once.",
@@ -78,24 +78,24 @@ DESCRIPTIONS: dict[str, str] = {
     "SinkBase.breaker_threshold": "Consecutive failures that open the circuit breaker: the sink is paused (its deliveries wait, no attempts are used up) and `ponte.breaker_opened` is emitted.",
     "SinkBase.breaker_cooldown": "How long an open breaker pauses the sink before one delivery is let through to test it.",
     # slack
-    "SlackSink.webhook_url": "Slack incoming-webhook URL (`https://hooks.slack.com/services/...`). Give either this or `token` + `channel`.",
-    "SlackSink.token": "Bot token (`xoxb-...`) for `chat.postMessage`, with `channel`. Give either this or `webhook_url`.",
-    "SlackSink.channel": "Channel id or name to post to with `token`.",
-    "SlackSink.api_url": "Slack Web API base URL (for `token`); change only for a proxy or tests.",
-    "SlackSink.rate_per_second": "As for every sink, but 1 by default: Slack accepts about one message per second per channel.",
+    "SlackConfig.webhook_url": "Slack incoming-webhook URL (`https://hooks.slack.com/services/...`). Give either this or `token` + `channel`.",
+    "SlackConfig.token": "Bot token (`xoxb-...`) for `chat.postMessage`, with `channel`. Give either this or `webhook_url`.",
+    "SlackConfig.channel": "Channel id or name to post to with `token`.",
+    "SlackConfig.api_url": "Slack Web API base URL (for `token`); change only for a proxy or tests.",
+    "SlackConfig.rate_per_second": "As for every sink, but 1 by default: Slack accepts about one message per second per channel.",
     # email
-    "EmailSink.host": "SMTP server.",
-    "EmailSink.port": "SMTP port: usually 587 with `starttls`, 465 with `tls`, 25 or 1025 with `none`.",
-    "EmailSink.security": "`starttls` (upgrade a plain connection), `tls` (TLS from the start) or `none` (plain text: local relays and test catchers only).",
-    "EmailSink.username": "SMTP login; unset: no authentication. (An empty string still tries to log in.)",
-    "EmailSink.password": "SMTP password, e.g. `${SMTP_PASSWORD}`; never written to logs or error messages.",
-    "EmailSink.from": "The sender, e.g. `\"Ponte <ponte@example.com>\"`.",
-    "EmailSink.to": "Recipients of every message this sink sends.",
+    "EmailConfig.host": "SMTP server.",
+    "EmailConfig.port": "SMTP port: usually 587 with `starttls`, 465 with `tls`, 25 or 1025 with `none`.",
+    "EmailConfig.security": "`starttls` (upgrade a plain connection), `tls` (TLS from the start) or `none` (plain text: local relays and test catchers only).",
+    "EmailConfig.username": "SMTP login; unset: no authentication. (An empty string still tries to log in.)",
+    "EmailConfig.password": "SMTP password, e.g. `${SMTP_PASSWORD}`; never written to logs or error messages.",
+    "EmailConfig.from": "The sender, e.g. `\"Ponte <ponte@example.com>\"`.",
+    "EmailConfig.to": "Recipients of every message this sink sends.",
     # webhook
-    "WebhookSink.url": "Where each delivery is POSTed (`http://` or `https://`).",
-    "WebhookSink.signing_secret": "`whsec_<base64>`: sign each request the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature` headers). Unset: unsigned.",
-    "WebhookSink.headers": "Extra request headers for every delivery (a route's template `headers` override them).",
-    "WebhookSink.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
+    "WebhookConfig.url": "Where each delivery is POSTed (`http://` or `https://`).",
+    "WebhookConfig.signing_secret": "`whsec_<base64>`: sign each request the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature` headers). Unset: unsigned.",
+    "WebhookConfig.headers": "Extra request headers for every delivery (a route's template `headers` override them).",
+    "WebhookConfig.follow_redirects": "Follow `3xx` redirects; by default a redirect is a failed delivery.",
     # chat sinks (docs/channels.md)
     "TelegramConfig.token": "Bot token from @BotFather (`123456:ABC...`). It is part of the request path, so it is kept out of logs, errors and the API.",
     "TelegramConfig.chat_id": "Where to post: a group or channel id (`-100...`), a user id, or `@channel_name`.",
@@ -107,8 +107,8 @@ DESCRIPTIONS: dict[str, str] = {
     "TeamsConfig.webhook_url": "The URL of the Workflows trigger \"When a Teams webhook request is received\"; its `sig=` part is a secret.",
     "TeamsConfig.rate_per_second": "As for every sink, but 1 by default (the Teams connector allows 100 calls a minute per connection).",
     # file
-    "FileSink.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
-    "FileSink.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
+    "FileConfig.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
+    "FileConfig.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
     "WhatsAppConfig.phone_number_id": "The business phone number's id (digits), from WhatsApp Manager.",
@@ -124,14 +124,14 @@ DESCRIPTIONS: dict[str, str] = {
     "GoogleSheetsConfig.api_url": "Sheets API base (`…/v4`); change for a test double.",
     "GoogleSheetsConfig.rate_per_second": "As for every sink, but 1 by default: the Sheets API allows 60 requests per minute per user.",
     # routes
-    "Route.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
-    "Route.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
-    "Route.events": "Glob patterns on the event name (`myeduzz.invoice_paid`, `myeduzz.invoice_*`, `*`). `ponte.*` events only match globs that start with `ponte.`.",
-    "Route.where": "Conditions on the event; all must hold (see [Conditions](#conditions-where)).",
-    "Route.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
-    "Route.stop": "When this route matches, later routes are not evaluated for the event.",
-    "Target.sink": "Name of a sink in `sinks`.",
-    "Target.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
+    "RouteConfig.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
+    "RouteConfig.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
+    "RouteConfig.events": "Glob patterns on the event name (`myeduzz.invoice_paid`, `myeduzz.invoice_*`, `*`). `ponte.*` events only match globs that start with `ponte.`.",
+    "RouteConfig.where": "Conditions on the event; all must hold (see [Conditions](#conditions-where)).",
+    "RouteConfig.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
+    "RouteConfig.stop": "When this route matches, later routes are not evaluated for the event.",
+    "TargetConfig.sink": "Name of a sink in `sinks`.",
+    "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
     "DigestConfig.interval": "While events keep coming, the time between digests of a group (default 2m, never less than `wait`; with `when_busy`, its window). Must not be shorter than `wait`.",
@@ -145,7 +145,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ReportConfig.where": "Conditions an event must meet to be counted (same as routes).",
     "ReportConfig.to": "Sinks that receive the summary.",
     "ReportConfig.template": "A custom message instead of the built-in summary; it sees `data.summary` (the figures), `data.change`, `data.period` and `data.items`.",
-    "Target.template": "A custom message for this sink instead of the built-in one; its keys depend on the sink type (see [Templates](#templates)).",
+    "TargetConfig.template": "A custom message for this sink instead of the built-in one; its keys depend on the sink type (see [Templates](#templates)).",
     # delivery
     "DeliveryConfig.max_attempts": "Attempts per delivery before it is given up (`failed`, the dead-letter state) and `ponte.delivery_failed` is emitted.",
     "DeliveryConfig.retry_schedule": "Wait before each retry: the first entry after the first failure, and so on; the last entry repeats. Each wait gets ±20% jitter, and a receiver's longer `Retry-After` wins (counted up to 24 h).",
@@ -318,7 +318,7 @@ def fmt_type(info: mi.Type) -> str:
     if isinstance(info, mi.AnyType):
         return "any"
     if isinstance(info, mi.StructType):
-        return {"Target": "`{sink, template}` mapping"}.get(info.cls.__name__, info.cls.__name__)
+        return {"TargetConfig": "`{sink, template}` mapping"}.get(info.cls.__name__, info.cls.__name__.removesuffix("Config"))
     if isinstance(info, mi.UnionType):
         parts = [t for t in info.types if not isinstance(t, mi.NoneType)]
         text = " or ".join(fmt_type(t) for t in parts)

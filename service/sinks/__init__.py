@@ -12,14 +12,14 @@ import aiohttp
 
 from service.config import (
     DiscordConfig,
-    EmailSink,
-    FileSink,
+    EmailConfig,
+    FileConfig,
     GoogleSheetsConfig,
     SinkConfig,
-    SlackSink,
+    SlackConfig,
     TeamsConfig,
     TelegramConfig,
-    WebhookSink,
+    WebhookConfig,
     WhatsAppConfig,
 )
 from service.sinks.base import Outgoing, SendResult, Sink
@@ -42,13 +42,13 @@ def build_sink(
     """The sink for ``cfg``; ``timeout`` (delivery.timeout) unless the sink sets its own."""
     limit = cfg.timeout if cfg.timeout is not None else timeout
     match cfg:
-        case SlackSink():
+        case SlackConfig():
             return SlackSender(name, cfg, http=http, timeout=limit)
-        case EmailSink():
+        case EmailConfig():
             return EmailSender(name, cfg, timeout=limit)
-        case WebhookSink():
+        case WebhookConfig():
             return WebhookSender(name, cfg, http=http, timeout=limit)
-        case FileSink():
+        case FileConfig():
             return FileSender(name, cfg)
         case WhatsAppConfig():
             return WhatsAppSender(name, cfg, http=http, timeout=limit)

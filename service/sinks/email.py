@@ -20,7 +20,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 import aiosmtplib
 import structlog
 
-from service.config import EmailSink
+from service.config import EmailConfig
 from service.errors import PermanentSinkError, SinkError, TransientSinkError
 from service.filters import one_line
 from service.sinks.base import Outgoing, SendResult, excerpt
@@ -44,7 +44,7 @@ def pretty(body: bytes) -> str:
         return body.decode("utf-8", "replace")
 
 
-def build_message(out: Outgoing, cfg: EmailSink) -> EmailMessage:
+def build_message(out: Outgoing, cfg: EmailConfig) -> EmailMessage:
     """The email for one delivery: text/plain, or multipart/alternative when there is HTML."""
     message = out.message
     subject = message.get("subject") if message else None
@@ -63,7 +63,7 @@ def build_message(out: Outgoing, cfg: EmailSink) -> EmailMessage:
     return msg
 
 
-def sender_domain(cfg: EmailSink) -> str:
+def sender_domain(cfg: EmailConfig) -> str:
     """The domain of the From address: a Message-ID domain that does not change per host."""
     domain = parseaddr(cfg.from_)[1].rpartition("@")[2]
     return domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain) else FALLBACK_DOMAIN
@@ -77,7 +77,7 @@ class EmailSender:
     def __init__(
         self,
         name: str,
-        cfg: EmailSink,
+        cfg: EmailConfig,
         *,
         timeout: float,
         tls_context: ssl.SSLContext | None = None,

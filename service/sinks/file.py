@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from service.config import FileSink
+from service.config import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.base import Outgoing, SendResult
 
@@ -97,7 +97,7 @@ class FileSender:
 
     kind = "file"
 
-    def __init__(self, name: str, cfg: FileSink) -> None:
+    def __init__(self, name: str, cfg: FileConfig) -> None:
         self.name = name
         self.cfg = cfg
         self.path = Path(cfg.path)

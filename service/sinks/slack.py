@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import aiohttp
 import msgspec
 
-from service.config import SlackSink
+from service.config import SlackConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.filters import slack_escape
 from service.sinks.base import Outgoing, SendResult, excerpt
@@ -48,7 +48,7 @@ class SlackSender:
     kind = "slack"
 
     def __init__(
-        self, name: str, cfg: SlackSink, *, http: aiohttp.ClientSession, timeout: float
+        self, name: str, cfg: SlackConfig, *, http: aiohttp.ClientSession, timeout: float
     ) -> None:
         self.name = name
         self.cfg = cfg

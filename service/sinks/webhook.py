@@ -19,7 +19,7 @@ import msgspec
 from multidict import CIMultiDict
 
 import service
-from service.config import WebhookSink, whsec_key
+from service.config import WebhookConfig, whsec_key
 from service.errors import ConfigError, PermanentSinkError
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import check_status, header_secrets, post, snippet, url_secrets
@@ -59,7 +59,7 @@ class WebhookSender:
     kind = "webhook"
 
     def __init__(
-        self, name: str, cfg: WebhookSink, *, http: aiohttp.ClientSession, timeout: float
+        self, name: str, cfg: WebhookConfig, *, http: aiohttp.ClientSession, timeout: float
     ) -> None:
         self.name = name
         self.cfg = cfg

@@ -11,7 +11,7 @@ from typing import Protocol, assert_never
 
 from multidict import CIMultiDictProxy
 
-from service.config import EduzzSource, HmacSource, SourceConfig
+from service.config import EduzzSourceConfig, HmacSourceConfig, SourceConfig
 from service.envelope import Envelope
 from service.sources.eduzz import EduzzVerifier
 from service.sources.hmac import HmacVerifier
@@ -35,9 +35,9 @@ class Source(Protocol):
 def build_source(name: str, cfg: SourceConfig) -> Source:
     """The Source for one ``sources:`` entry."""
     match cfg:
-        case EduzzSource():
+        case EduzzSourceConfig():
             return EduzzVerifier(name, cfg)
-        case HmacSource():
+        case HmacSourceConfig():
             return HmacVerifier(name, cfg)
         case _:
             assert_never(cfg)

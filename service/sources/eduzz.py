@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from multidict import CIMultiDictProxy
 
-from service.config import EduzzSource
+from service.config import EduzzSourceConfig
 from service.eduzz.catalogue import normalize_event_name
 from service.envelope import Envelope, decode
 from service.errors import SignatureError
@@ -18,7 +18,7 @@ class EduzzVerifier:
 
     kind = "eduzz"
 
-    def __init__(self, name: str, cfg: EduzzSource) -> None:
+    def __init__(self, name: str, cfg: EduzzSourceConfig) -> None:
         self.name = name
         self.secrets = [s for s in cfg.secrets if s]
 

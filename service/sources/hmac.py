@@ -8,7 +8,7 @@ import hmac
 
 from multidict import CIMultiDictProxy
 
-from service.config import HmacSource
+from service.config import HmacSourceConfig
 from service.envelope import Envelope, decode
 from service.errors import SignatureError
 
@@ -35,7 +35,7 @@ class HmacVerifier:
 
     kind = "hmac"
 
-    def __init__(self, name: str, cfg: HmacSource) -> None:
+    def __init__(self, name: str, cfg: HmacSourceConfig) -> None:
         self.name = name
         self.cfg = cfg
 
