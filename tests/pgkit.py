@@ -67,7 +67,8 @@ def pg_url() -> Iterator[str]:
 # --- one store URL per test: SQLite, or PostgreSQL in the modules that run on both ----------
 
 BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api", "test_reload",
-        "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients"}
+        "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients",
+        "test_digests", "test_reports", "test_console_store"}
 _URLS: dict[Path, str] = {}
 
 
