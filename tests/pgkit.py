@@ -68,7 +68,7 @@ def pg_url() -> Iterator[str]:
 
 BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api", "test_reload",
         "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients",
-        "test_digests", "test_reports", "test_console_store"}
+        "test_digests", "test_reports", "test_console_store", "test_console_pages"}
 _URLS: dict[Path, str] = {}
 
 
