@@ -541,8 +541,15 @@ async def test_close_digest_for_a_disabled_sink_waits_disabled(store: Store) -> 
     assert await store.counts() == {"digested": 2, "disabled": 1}
 
 
-async def test_two_closers_of_one_group_make_one_digest(make_store: Factory) -> None:
-    """Two stores (replicas) closing the same group at once: one digest, items in it once."""
+@pytest.mark.parametrize("names", [("x", "y"), ("same", "same")])
+async def test_two_closers_of_one_group_make_one_digest(make_store: Factory,
+                                                        names: tuple[str, str]) -> None:
+    """Two stores (replicas) closing the same group at once: one digest, items in it once.
+
+    With the same digest id (what two replicas build from the same items) or different ones.
+    """
+    if names[0] == names[1] and make_store().__class__.__name__ == "SQLiteStore":
+        pytest.skip("SQLite (one serving process) raises IntegrityError here; PostgreSQL returns None")
     a, b = make_store(), make_store()
     await a.open()
     await b.open()
@@ -551,8 +558,8 @@ async def test_two_closers_of_one_group_make_one_digest(make_store: Factory) -> 
         [g] = await a.digest_groups()
         await a.open_digest_group(g, T0, T0 + 60)
         ids = [i.id for i in await a.digest_items(g, 0, 100)]
-        got = await asyncio.gather(a.close_digest(digest_close(g, ids, "x")),
-                                   b.close_digest(digest_close(g, ids, "y")))
+        got = await asyncio.gather(a.close_digest(digest_close(g, ids, names[0])),
+                                   b.close_digest(digest_close(g, ids, names[1])))
         assert len([d for d in got if d is not None]) == 1
         assert await a.counts() == {"digested": 20, "pending": 1}
     finally:

@@ -84,7 +84,6 @@ MIGRATIONS: list[str] = [
     ALTER TABLE deliveries ADD COLUMN digest_id BIGINT;
     CREATE INDEX deliveries_grouped ON deliveries (sink, route, digest, id) WHERE status = 'grouped';
     CREATE INDEX deliveries_digest ON deliveries (digest_id) WHERE digest_id IS NOT NULL;
-    CREATE INDEX deliveries_event ON deliveries (event_id);
     CREATE TABLE digest_groups (
         sink       TEXT NOT NULL,
         route      TEXT NOT NULL,
