@@ -1,7 +1,9 @@
 """The scheduler (inside ``ponte serve``, beside the worker): closes due digests, sends reports.
 
 Every step reads its state from the database and writes it back in one transaction, so a
-crash between steps loses nothing and repeats nothing. Time comes from a ``Clock``
+crash between steps loses nothing and repeats nothing. With replicas on PostgreSQL, one of
+them runs each pass (the ``scheduler`` leader, ``service.cluster.leading``); the store's
+transactions would keep two passes at once correct too, just with wasted work. Time comes from a ``Clock``
 (``service.clock``): tests set ``app[CLOCK]`` or ``PONTE_CLOCK_OFFSET_FILE`` to move it.
 """
 
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from service import report_run
 from service.clock import Clock, clock_from_env
+from service.cluster import leading
 from service.digest_build import DigestBuilder
 from service.digests import DIGEST_EVENT, Rule, parse_key
 from service.keys import HOLDER, STORE, WAKE
@@ -48,10 +51,12 @@ class Scheduler:
             self.wake.set()
 
     async def run(self) -> None:
-        """Tick until ``stop``; a failing tick is logged and tried again next second."""
+        """Tick (when leading) until ``stop``; a failing tick is logged and tried again next second."""
         while not self._stop.is_set():
             try:
-                await self.tick()
+                async with leading(self.store, "scheduler") as mine:
+                    if mine:
+                        await self.tick()
             except Exception:
                 log.exception("scheduler_tick_failed")
             with contextlib.suppress(TimeoutError):

@@ -67,7 +67,11 @@ def pg_url() -> Iterator[str]:
 # --- one store URL per test: SQLite, or PostgreSQL in the modules that run on both ----------
 
 BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api", "test_reload",
-        "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients"}
+        "test_abuse", "test_failure_sinks", "test_injection", "test_slow_clients",
+        "test_digests", "test_reports", "test_console_store", "test_console_pages",
+        "test_purge", "test_metrics_gauges", "test_console", "test_admin_http", "test_channels_e2e",
+        "test_end_to_end_chat", "test_ids", "test_retry_after", "test_unknown_sources",
+        "test_digest_cli"}
 _URLS: dict[Path, str] = {}
 
 

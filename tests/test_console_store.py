@@ -1,4 +1,4 @@
-"""The console's store queries on a real SQLite file: counts stop at their cap, scans at theirs."""
+"""The console's store queries on SQLite and PostgreSQL: counts stop at their cap, scans at theirs."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 
-from service.store import AttemptResult, Filter, NewDelivery, NewEvent
-from service.store.sqlite import SQLiteStore
+from service.store import AttemptResult, Filter, NewDelivery, NewEvent, Store, open_store
 
 NOW = time.time()
 
 
 @pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SQLiteStore]:
+async def store(store_url: str) -> AsyncIterator[Store]:
     """A fresh store with 6 events: two an hour ago, four now; crm fails on every third."""
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    store = open_store(store_url)
     await store.open()
     for i in range(6):
         received = NOW - 3600 if i < 2 else NOW

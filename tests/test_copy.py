@@ -87,3 +87,54 @@ def test_copy_bad_arguments(tmp_path: Path, pg_url: str, capsys: Any, source: st
     args = [a.format(tmp=tmp_path, pg=pg_url) for a in (source, target)]
     assert main(["copy", "--from", args[0], "--to", args[1]]) in (1, 2)
     assert message in capsys.readouterr().err
+
+
+async def test_copy_keeps_digests_groups_and_report_runs(tmp_path: Path, pg_url: str) -> None:
+    """Digest items, a closed digest with its contents, group rows and report runs arrive too."""
+    from service.store.digests import DigestClose, ReportRun
+
+    sqlite_url = f"sqlite:///{tmp_path}/ponte.db"
+    source = open_store(sqlite_url)
+    await source.open()
+    for n in range(4):
+        ev = NewEvent("eduzz", f"g-{n}", "myeduzz.invoice_paid", None, 1000.0 + n, "accepted", {}, b"{}")
+        await source.save_event(ev, [NewDelivery("chat", "r", status="grouped", digest="k")])
+    [group] = await source.digest_groups()
+    await source.open_digest_group(group, 1000.0, 1030.0)
+    items = await source.digest_items(group, 0, 3)
+    digest = NewEvent("ponte", "d-1", "ponte.digest", None, 1040.0, "accepted", {}, b'{"d": 1}')
+    digest_id = await source.close_digest(DigestClose(group, [i.id for i in items], digest, 1100.0, 1040.0))
+    report = NewEvent("ponte", "r-1", "ponte.report", None, 1050.0, "accepted", {}, b"{}")
+    await source.record_report(ReportRun("daily", 0.0, 86400.0, 1050.0, True, report, [("chat", "pending")]))
+    want = (await source.digest_groups(), await source.get_delivery(digest_id or 0),
+            await source.last_report("daily"), await source.counts())
+    await source.close()
+
+    assert await asyncio.to_thread(main, ["copy", "--from", sqlite_url, "--to", pg_url]) == 0
+    target = open_store(pg_url)
+    await target.open()
+    try:
+        got = (await target.digest_groups(), await target.get_delivery(digest_id or 0),
+               await target.last_report("daily"), await target.counts())
+        assert got == want
+        assert got[1] is not None and len(got[1]["digest_events"]) == 3
+        assert await target.record_report(ReportRun("daily", 0.0, 86400.0, 1.0, False, None, [])) is None
+    finally:
+        await target.close()
+
+
+async def test_copy_from_a_file_without_digest_tables(tmp_path: Path, pg_url: str) -> None:
+    """A file of an older schema (no digest columns or tables) still copies and checks."""
+    import sqlite3
+
+    sqlite_url = f"sqlite:///{tmp_path}/ponte.db"
+    source = open_store(sqlite_url)
+    await source.open()
+    await _fill(source)
+    await source.close()
+    with sqlite3.connect(tmp_path / "ponte.db") as conn:
+        conn.executescript("DROP TABLE digest_groups; DROP TABLE report_runs; "
+                           "DROP INDEX deliveries_grouped; DROP INDEX deliveries_digest; "
+                           "ALTER TABLE deliveries DROP COLUMN digest_id; "
+                           "ALTER TABLE deliveries DROP COLUMN digest;")
+    assert await asyncio.to_thread(main, ["copy", "--from", sqlite_url, "--to", pg_url]) == 0

@@ -13,16 +13,15 @@ from digestkit import paid_body
 
 from service.__main__ import main
 from service.runtime import load_settings
-from service.store import Filter, NewEvent
-from service.store.sqlite import SQLiteStore
+from service.store import Filter, NewEvent, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SP = ZoneInfo("America/Sao_Paulo")
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, url: str | None = None) -> Path:
     raw = {
-        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "storage": {"url": url or f"sqlite:///{tmp_path}/ponte.db"},
         "sources": {"eduzz": {"type": "eduzz", "secrets": ["s"]}},
         "sinks": {
             "chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"},
@@ -73,8 +72,8 @@ def test_preview_shows_the_digest(tmp_path, capsys):
     )
 
 
-async def _store_sales(tmp_path: Path, when: float, values: list[float]) -> None:
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+async def _store_sales(url: str, when: float, values: list[float]) -> None:
+    store = open_store(url)
     await store.open()
     for i, value in enumerate(values):
         body = paid_body(i, value)
@@ -85,11 +84,12 @@ async def _store_sales(tmp_path: Path, when: float, values: list[float]) -> None
     await store.close()
 
 
-def test_report_renders_yesterday(tmp_path, capsys):
+def test_report_renders_yesterday(tmp_path, capsys, store_url):
     """ponte report NAME --period yesterday prints each sink's message with yesterday's figures."""
-    config = _config(tmp_path)
+    config = _config(tmp_path, store_url)
     noon = datetime.now(SP).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    asyncio.run(_store_sales(tmp_path, noon.timestamp(), [1000.0, 234.56]))
+    asyncio.run(_store_sales(store_url, noon.timestamp(), [1000.0, 234.56]))
+    capsys.readouterr()  # PostgreSQL logs its first migration
     assert main(["report", "resumo", "--period", "yesterday", "--config", str(config)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out[0]["sink"] == "mail" and "R$ 1.234,56" in out[0]["message"]["text"]
@@ -98,14 +98,14 @@ def test_report_renders_yesterday(tmp_path, capsys):
     assert "Receita: —" in today and "Faturas pagas: 0" in today
 
 
-def test_report_send_stores_one_delivery_per_sink(tmp_path, capsys):
+def test_report_send_stores_one_delivery_per_sink(tmp_path, capsys, store_url):
     """--send stores the summary as a delivery the service sends (and ponte deliveries lists)."""
-    config = _config(tmp_path)
+    config = _config(tmp_path, store_url)
     assert main(["report", "resumo", "--period", "today", "--send", "--config", str(config)]) == 0
     assert "stored as event" in capsys.readouterr().out
 
     async def pending():
-        store = SQLiteStore(str(tmp_path / "ponte.db"))
+        store = open_store(store_url)
         await store.open()
         try:
             return (await store.list_deliveries(Filter(status="pending"), 10, None)).items
@@ -138,16 +138,16 @@ def test_examples_use_when_busy_for_chat_and_a_daily_report(monkeypatch):
     ]
 
 
-def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys):
+def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys, store_url):
     """ponte deliveries ID of a digest lists its events; --status grouped/digested filter."""
     from service.ingest import plan_deliveries
     from service.scheduler import close_due
 
-    config = _config(tmp_path)
+    config = _config(tmp_path, store_url)
     settings = load_settings(str(config))
 
     async def make() -> None:
-        store = SQLiteStore(str(tmp_path / "ponte.db"))
+        store = open_store(store_url)
         await store.open()
         for i in range(3):
             body = paid_body(i)

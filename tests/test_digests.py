@@ -15,8 +15,7 @@ from service.ingest import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER
 from service.runtime import build_settings
 from service.scheduler import close_due
-from service.store import Filter, NewEvent
-from service.store.sqlite import SQLiteStore
+from service.store import Filter, NewEvent, open_store
 
 
 def _settings(tmp_path, digest, **extra):
@@ -47,12 +46,14 @@ async def _counts(client):
 
 
 async def test_a_burst_becomes_one_digest_after_wait_then_one_per_interval(
-    tmp_path, aiohttp_client
+    tmp_path, aiohttp_client, store_url
 ):
     """Seven sales in a burst: nothing before wait, one digest at wait, later sales at interval."""
     clock = FakeClock()
     client = await start_app(
-        aiohttp_client, _settings(tmp_path, {"wait": "30s", "interval": "2m"}), clock
+        aiohttp_client,
+        _settings(tmp_path, {"wait": "30s", "interval": "2m"}, storage={"url": store_url}),
+        clock,
     )
     for i in range(5):
         assert (await post_signed(client, paid_body(i))).status == 200
@@ -173,10 +174,15 @@ async def test_a_clock_that_jumps_forward_sends_once(tmp_path, aiohttp_client):
     assert len(lines(tmp_path / "chat.jsonl")) == 1 and got[0]["body"]["data"]["count"] == 4
 
 
-async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
+async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client, store_url):
     """GET /api/deliveries/<id> of a digest lists the event ids it carried; items say digested."""
     clock = FakeClock()
-    settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"}, server={"admin_token": "tok"})
+    settings = _settings(
+        tmp_path,
+        {"wait": "1s", "interval": "1m"},
+        server={"admin_token": "tok"},
+        storage={"url": store_url},
+    )
     client = await start_app(aiohttp_client, settings, clock)
     ids = [(await (await post_signed(client, paid_body(i))).json())["event_id"] for i in range(3)]
     await tick(client)
@@ -196,10 +202,10 @@ async def test_the_api_shows_a_digest_with_its_events(tmp_path, aiohttp_client):
     assert sorted(d["event_id"] for d in items["items"]) == ids
 
 
-async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path):
+async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path, store_url):
     """10,000 grouped sales close into exactly one digest delivery of bounded size."""
     settings = _settings(tmp_path, {"wait": "30s", "interval": "2m", "max_items": 50})
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    store = open_store(store_url)
     await store.open()
     try:
 
@@ -309,14 +315,14 @@ async def test_reload_that_changes_the_digest_keeps_each_item_on_its_own_rule(
     assert both[1]["body"]["data"]["count"] == 3 and both[1]["body"]["data"]["rule"]["wait"] == 300
 
 
-async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_path):
+async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_path, store_url):
     """If an item leaves 'grouped' mid-close, nothing is committed; the next pass sends the rest."""
     from service.digests import parse_key
     from service.scheduler import digest_doc
     from service.store.digests import DigestClose
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    store = open_store(store_url)
     await store.open()
     try:
         ids = []
@@ -352,12 +358,12 @@ async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_pat
         await store.close()
 
 
-async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path):
+async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path, store_url):
     """A grouped row whose key this Ponte cannot read is left alone; other groups still close."""
     from service.store import NewDelivery
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    store = open_store(store_url)
     await store.open()
     try:
         doc = json.loads(paid_body(1))
@@ -372,12 +378,12 @@ async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path
         await store.close()
 
 
-async def test_a_digest_for_a_disabled_sink_waits_disabled(tmp_path):
+async def test_a_digest_for_a_disabled_sink_waits_disabled(tmp_path, store_url):
     """Items grouped before the sink was disabled close into a digest that waits for enable."""
     from dataclasses import replace
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
-    store = SQLiteStore(str(tmp_path / "ponte.db"))
+    store = open_store(store_url)
     await store.open()
     try:
         doc = json.loads(paid_body(1))

@@ -119,6 +119,34 @@ async def test_one_leader_at_a_time(pair: tuple[PostgresStore, PostgresStore]) -
         assert alone  # a store that is not shared: always the leader
 
 
+async def test_the_scheduler_runs_on_the_leader_only(
+        pair: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests and reports: a replica's scheduler passes while another holds ``scheduler``."""
+    from service import scheduler as sched
+
+    monkeypatch.setattr(sched, "TICK", 0.05)
+    a, b = pair
+    ticks: list[float] = []
+
+    class Counting(sched.Scheduler):
+        async def tick(self) -> None:
+            ticks.append(time.time())
+
+    runner = Counting(None, b, asyncio.Event(), None)  # type: ignore[arg-type]
+    async with leading(a, "scheduler") as mine:
+        assert mine
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(0.5)
+        assert ticks == []  # a leads: b's scheduler waits its turn
+    for _ in range(100):
+        if ticks:
+            break
+        await asyncio.sleep(0.05)
+    runner.stop()
+    await task
+    assert ticks  # a is done: b leads now
+
+
 async def test_notifications_reach_other_replicas(pair: tuple[PostgresStore, PostgresStore]) -> None:
     """A disable on one replica is announced to the others (``sinks``); new work wakes them."""
     a, b = pair

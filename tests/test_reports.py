@@ -96,9 +96,9 @@ def test_the_day_before_a_calendar_day_keeps_its_hours():
     assert (spring.start, spring.end) == (ts(NY, 2026, 3, 8, 0, 0), ts(NY, 2026, 3, 9, 0, 0))
 
 
-def _raw(tmp_path, at="20:00", **report):
+def _raw(tmp_path, at="20:00", url=None, **report):
     return {
-        "storage": {"url": f"sqlite:///{tmp_path}/ponte.db"},
+        "storage": {"url": url or f"sqlite:///{tmp_path}/ponte.db"},
         "sources": {"eduzz": {"type": "eduzz", "secrets": ["test-secret"]}},
         "sinks": {
             "diretoria": {
@@ -189,11 +189,11 @@ def _sales(n, seed=11):
     return out
 
 
-async def test_a_summary_comes_once_per_period_with_the_right_figures(tmp_path, aiohttp_client):
+async def test_a_summary_comes_once_per_period_with_the_right_figures(tmp_path, aiohttp_client, store_url):
     """A new report waits for its first period; that period's figures match the events sent."""
     real = datetime.now(SP)
     at = (real + timedelta(hours=2)).strftime("%H:%M")  # the current period ends in ~2 h
-    settings = build_settings(parse_config(_raw(tmp_path, at=at), env={}))
+    settings = build_settings(parse_config(_raw(tmp_path, at=at, url=store_url), env={}))
     clock = FakeClock()
     client = await start_app(aiohttp_client, settings, clock)
     await tick(client)  # a new report: the period that ended ~22 h ago is not sent
@@ -229,11 +229,11 @@ async def test_a_summary_comes_once_per_period_with_the_right_figures(tmp_path, 
     assert len(lines(tmp_path / "hook.jsonl")) == 1  # once per period
 
 
-async def test_a_period_missed_while_down_is_sent_once_late(tmp_path, aiohttp_client):
+async def test_a_period_missed_while_down_is_sent_once_late(tmp_path, aiohttp_client, store_url):
     """Ponte down at the report's time: the next start sends it once, saying it is late."""
     real = datetime.now(SP)
     at = (real + timedelta(hours=1)).strftime("%H:%M")
-    settings = build_settings(parse_config(_raw(tmp_path, at=at), env={}))
+    settings = build_settings(parse_config(_raw(tmp_path, at=at, url=store_url), env={}))
     clock = FakeClock()
     first = await start_app(aiohttp_client, settings, clock)
     await tick(first)

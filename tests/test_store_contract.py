@@ -16,6 +16,7 @@ import pytest
 
 from service.errors import StorageUnavailable
 from service.store import AttemptResult, Filter, NewDelivery, NewEvent, Store, open_store
+from service.store.digests import DigestClose, DigestGroup, ReportRun
 
 T0 = 1_700_000_000.0
 Factory = Callable[[], Store]
@@ -375,12 +376,41 @@ async def test_purge_keeps_what_is_not_done(store: Store) -> None:
         if c.event_id != waiting[0]:
             await store.record_attempt(result(c.id))
     await seed(store, 1, at=T0 + 1000)  # recent
+    parked = (await store.save_event(event("parked", at=T0 + 6),
+                                     [NewDelivery("a", "r", status="disabled")])).event_id
+    grouped = (await store.save_event(event("grouped", at=T0 + 7),
+                                      [NewDelivery("a", "r", status="grouped", digest="k")])).event_id
+    assert await store.count_purgeable(T0 + 100) == 3
     assert await store.purge(T0 + 100, 2) == 2
     assert await store.purge(T0 + 100, 2) == 1
     assert await store.purge(T0 + 100, 2) == 0
     assert all([await store.get_event(i) is None for i in done])
     assert await store.get_event(waiting[0]) is not None
-    assert await store.counts() == {"sending": 1, "pending": 1}
+    assert await store.get_event(parked) is not None and await store.get_event(grouped) is not None
+    assert await store.count_purgeable(T0 + 100) == 0
+    assert await store.counts() == {"sending": 1, "pending": 1, "disabled": 1, "grouped": 1}
+
+
+async def test_count_purgeable_is_a_dry_run(store: Store) -> None:
+    """``count_purgeable`` counts what ``purge`` would delete and deletes nothing."""
+    ids = await seed(store, 3, at=T0)
+    for c in await store.claim_due("a", T0 + 10, 2, False):
+        await store.record_attempt(result(c.id))
+    assert await store.count_purgeable(T0 + 100) == 2
+    assert await store.count_purgeable(T0 + 1) == 1  # received before T0 + 1: the first only
+    assert all([await store.get_event(i) is not None for i in ids])
+
+
+async def test_dead_letters_count_failed_per_sink(store: Store) -> None:
+    """``dead_letters``: per sink, how many deliveries are ``failed``; sinks with none absent."""
+    assert await store.dead_letters() == {}
+    await seed(store, 3, sinks=("a", "b", "c"))
+    for sink, n in (("a", 2), ("b", 1)):
+        for c in await store.claim_due(sink, T0 + 10, n, False):
+            await store.record_attempt(result(c.id, "failed", "failed"))
+    (c,) = await store.claim_due("c", T0 + 10, 1, False)
+    await store.record_attempt(result(c.id))
+    assert await store.dead_letters() == {"a": 2, "b": 1}
 
 
 async def test_size_bytes(store: Store) -> None:
@@ -406,3 +436,185 @@ async def test_filters_with_nul_find_the_event(store: Store) -> None:
     page = await store.list_events(Filter(external_id="a\x00b"), 10, None)
     assert [e["event_id"] for e in page.items] == [saved.event_id]
     assert len((await store.list_deliveries(Filter(external_id="a\x00b"), 10, None)).items) == 1
+
+
+# --- digests and reports ----------------------------------------------------------------
+
+
+def grouped(key: str = "k", sink: str = "a") -> list[NewDelivery]:
+    """One ``grouped`` delivery to ``sink`` under digest ``key``."""
+    return [NewDelivery(sink, "r", status="grouped", digest=key)]
+
+
+async def seed_grouped(store: Store, n: int, *, key: str = "k", at: float = T0) -> list[int]:
+    """Save ``n`` events, each with one delivery waiting ``grouped`` under ``key``."""
+    ids = []
+    for i in range(n):
+        saved = await store.save_event(event(f"g-{key}-{at}-{i}", at=at + i), grouped(key))
+        ids.append(saved.event_id)
+    return ids
+
+
+def digest_close(group: DigestGroup, item_ids: list[int], name: str = "d1",
+                 status: str = "pending") -> DigestClose:
+    """A DigestClose of ``item_ids`` with a ``ponte.digest`` event named ``name``."""
+    ev = NewEvent("ponte", name, "ponte.digest", None, T0 + 50, "accepted", {}, b'{"items": []}')
+    return DigestClose(group, item_ids, ev, T0 + 120, T0 + 50, status)
+
+
+async def test_digest_groups_merge_waiting_items_and_group_rows(store: Store) -> None:
+    """Groups come from waiting items (no row yet) and from rows (opened, maybe empty)."""
+    assert await store.digest_groups() == []
+    await seed_grouped(store, 3)
+    [g] = await store.digest_groups()
+    assert (g.sink, g.route, g.digest, g.waiting, g.opened_at, g.due_at) == ("a", "r", "k", 3, None, None)
+    await store.open_digest_group(g, T0, T0 + 60)
+    await store.open_digest_group(g, T0 + 1, T0 + 61)  # again: the clock restarts
+    [g] = await store.digest_groups()
+    assert (g.waiting, g.opened_at, g.due_at) == (3, T0 + 1, T0 + 61)
+    await store.open_digest_group(DigestGroup("b", "r", "idle", 0), T0, T0 + 60)
+    assert sorted((x.sink, x.waiting) for x in await store.digest_groups()) == [("a", 3), ("b", 0)]
+
+
+async def test_drop_digest_group_keeps_a_group_with_items(store: Store) -> None:
+    """``drop_digest_group`` forgets an empty group, never one whose items wait."""
+    await seed_grouped(store, 1)
+    [g] = await store.digest_groups()
+    await store.open_digest_group(g, T0, T0 + 60)
+    empty = DigestGroup("b", "r", "idle", 0)
+    await store.open_digest_group(empty, T0, T0 + 60)
+    await store.drop_digest_group(g)
+    await store.drop_digest_group(empty)
+    [left] = await store.digest_groups()
+    assert (left.sink, left.opened_at) == ("a", T0)
+
+
+async def test_digest_items_page_oldest_first(store: Store) -> None:
+    """``digest_items``: the group's waiting items by delivery id, after ``after_id``."""
+    ids = await seed_grouped(store, 5)
+    await seed_grouped(store, 2, key="other")
+    [g] = [x for x in await store.digest_groups() if x.digest == "k"]
+    first = await store.digest_items(g, 0, 3)
+    assert [i.event_id for i in first] == ids[:3]
+    rest = await store.digest_items(g, first[-1].id, 3)
+    assert [i.event_id for i in rest] == ids[3:]
+    item = first[0]
+    assert (item.source, item.event, item.external_id, item.received_at, item.body) == (
+        "eduzz", "myeduzz.invoice_paid", f"g-k-{T0}-0", T0, b'{"id": "1"}')
+
+
+async def test_close_digest_takes_its_items_in_one_transaction(store: Store) -> None:
+    """A closed digest: its event and delivery, items ``digested`` under it, the group's next due."""
+    ids = await seed_grouped(store, 3)
+    [g] = await store.digest_groups()
+    await store.open_digest_group(g, T0, T0 + 60)
+    items = await store.digest_items(g, 0, 10)
+    delivery_id = await store.close_digest(digest_close(g, [i.id for i in items]))
+    assert delivery_id is not None
+    assert await store.counts() == {"digested": 3, "pending": 1}
+    got = await store.get_delivery(delivery_id)
+    assert got is not None and got["digest_events"] == ids and got["status"] == "pending"
+    assert "digest_events" not in (await store.get_delivery(items[0].id) or {})
+    [g] = await store.digest_groups()
+    assert (g.waiting, g.due_at) == (0, T0 + 120)
+    assert [c.id for c in await store.claim_due("a", T0 + 60, 10, False)] == [delivery_id]
+
+
+async def test_close_digest_undoes_everything_if_an_item_moved(store: Store) -> None:
+    """An item no longer ``grouped`` (replayed meanwhile): None, and nothing is committed."""
+    ids = await seed_grouped(store, 3)
+    [g] = await store.digest_groups()
+    await store.open_digest_group(g, T0, T0 + 60)
+    items = await store.digest_items(g, 0, 10)
+    await store.reschedule(Filter(event_id=ids[1]), T0 + 2, {"a"})
+    assert await store.close_digest(digest_close(g, [i.id for i in items])) is None
+    assert await store.counts() == {"grouped": 2, "pending": 1}
+    assert (await store.list_events(Filter(source="ponte"), 10, None)).items == []
+
+
+async def test_close_digest_for_a_disabled_sink_waits_disabled(store: Store) -> None:
+    """A digest closed with status ``disabled`` waits for its sink to be enabled."""
+    await seed_grouped(store, 2)
+    [g] = await store.digest_groups()
+    items = await store.digest_items(g, 0, 10)
+    assert await store.close_digest(digest_close(g, [i.id for i in items], status="disabled"))
+    assert await store.counts() == {"digested": 2, "disabled": 1}
+
+
+@pytest.mark.parametrize("names", [("x", "y"), ("same", "same")])
+async def test_two_closers_of_one_group_make_one_digest(make_store: Factory,
+                                                        names: tuple[str, str]) -> None:
+    """Two stores (replicas) closing the same group at once: one digest, items in it once.
+
+    With the same digest id (what two replicas build from the same items) or different ones.
+    """
+    if names[0] == names[1] and make_store().__class__.__name__ == "SQLiteStore":
+        pytest.skip("SQLite (one serving process) raises IntegrityError here; PostgreSQL returns None")
+    a, b = make_store(), make_store()
+    await a.open()
+    await b.open()
+    try:
+        await seed_grouped(a, 20)
+        [g] = await a.digest_groups()
+        await a.open_digest_group(g, T0, T0 + 60)
+        ids = [i.id for i in await a.digest_items(g, 0, 100)]
+        got = await asyncio.gather(a.close_digest(digest_close(g, ids, names[0])),
+                                   b.close_digest(digest_close(g, ids, names[1])))
+        assert len([d for d in got if d is not None]) == 1
+        assert await a.counts() == {"digested": 20, "pending": 1}
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_events_between_pages_accepted_events_by_time(store: Store) -> None:
+    """``events_between``: accepted events received in [since, until), by id, paged."""
+    ids = await seed(store, 5, at=T0)
+    ignored = NewEvent("eduzz", "ign", "x", None, T0 + 2.5, "ignored", {}, b"{}")
+    await store.save_event(ignored, [])
+    page = await store.events_between(T0 + 1, T0 + 4, 0, 2)
+    assert [i.event_id for i in page] == ids[1:3] and page[0].id == ids[1]
+    rest = await store.events_between(T0 + 1, T0 + 4, page[-1].id, 2)
+    assert [i.event_id for i in rest] == ids[3:4]
+
+
+def report(start: float, *, name: str = "daily", ev: str | None = "r1",
+           scheduled: bool = True) -> ReportRun:
+    """A ReportRun of the period starting at ``start``, to sinks a (pending) and b (disabled)."""
+    new = None if ev is None else NewEvent("ponte", ev, "ponte.report", None, start + 90,
+                                           "accepted", {}, b"{}")
+    return ReportRun(name, start, start + 86400, start + 90, False, new,
+                     [("a", "pending"), ("b", "disabled")], scheduled)
+
+
+async def test_record_report_sends_a_period_once(store: Store) -> None:
+    """A period is recorded with its event and deliveries once; again it is None."""
+    assert await store.last_report("daily") is None
+    event_id = await store.record_report(report(T0))
+    assert event_id
+    got = await store.get_event(event_id)
+    assert got is not None and [(d["sink"], d["status"], d["route"]) for d in got["deliveries"]] == [
+        ("a", "pending", "report:daily"), ("b", "disabled", "report:daily")]
+    assert await store.record_report(report(T0, ev="r2")) is None
+    assert await store.last_report("daily") == T0
+    assert await store.record_report(report(T0 - 86400, ev=None)) == 0  # marked, not sent
+    assert await store.last_report("daily") == T0
+    assert await store.last_report("weekly") is None
+    assert await store.record_report(report(T0 + 86400, ev="r3", scheduled=False))  # on demand
+    assert await store.last_report("daily") == T0
+    assert await store.counts() == {"pending": 2, "disabled": 2}
+
+
+async def test_two_replicas_record_one_period_once(make_store: Factory) -> None:
+    """Two stores recording the same period at once: one sends it, the other gets None."""
+    a, b = make_store(), make_store()
+    await a.open()
+    await b.open()
+    try:
+        got = await asyncio.gather(a.record_report(report(T0, ev="x")),
+                                   b.record_report(report(T0, ev="y")))
+        assert len([r for r in got if r is not None]) == 1
+        assert await a.counts() == {"pending": 1, "disabled": 1}
+    finally:
+        await a.close()
+        await b.close()

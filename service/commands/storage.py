@@ -47,7 +47,8 @@ def copy_args(parser: argparse.ArgumentParser) -> None:
 
 
 def copy(args: argparse.Namespace) -> int:
-    """Copy events, deliveries, attempts and sink flags from SQLite to PostgreSQL (ids kept)."""
+    """Copy events, deliveries, attempts, sink flags, digest groups and report runs from SQLite
+    to PostgreSQL (ids kept)."""
     from service.store.copy import copy as run_copy
     from service.store.copy import open_source
 

@@ -79,7 +79,18 @@ class Reads:
         sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                "WHERE d.id = %s")
         row = await self._one(sql, [delivery_id])
-        return None if row is None else await self._with_attempts(_delivery_item(row))  # type: ignore[arg-type]
+        if row is None:
+            return None
+        item = await self._with_attempts(_delivery_item(row))  # type: ignore[arg-type]
+        if row[8] == "ponte.digest":
+            item["digest_events"] = await self.digest_contents(delivery_id)
+        return item
+
+    async def digest_contents(self, delivery_id: int) -> list[int]:
+        """The event ids a digest delivery carried (empty for any other delivery)."""
+        rows = await self._all(
+            "SELECT event_id FROM deliveries WHERE digest_id = %s ORDER BY id", [delivery_id])
+        return [r[0] for r in rows]
 
     async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
         sql = ("SELECT number, started_at, duration_ms, outcome, status_code, error, response "

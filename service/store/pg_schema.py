@@ -76,6 +76,33 @@ MIGRATIONS: list[str] = [
         next_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 2: digests and reports (as SQLite's migration 5): a delivery to a digest target waits
+    #    'grouped' with its digest key, then turns 'digested' inside the digest delivery
+    #    digest_id; a report period is sent once cluster-wide (report_runs' primary key).
+    """
+    ALTER TABLE deliveries ADD COLUMN digest TEXT;
+    ALTER TABLE deliveries ADD COLUMN digest_id BIGINT;
+    CREATE INDEX deliveries_grouped ON deliveries (sink, route, digest, id) WHERE status = 'grouped';
+    CREATE INDEX deliveries_digest ON deliveries (digest_id) WHERE digest_id IS NOT NULL;
+    CREATE TABLE digest_groups (
+        sink       TEXT NOT NULL,
+        route      TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        opened_at  DOUBLE PRECISION NOT NULL,  -- scheduler clock
+        due_at     DOUBLE PRECISION NOT NULL,  -- the next digest of this group, if items wait
+        sent       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (sink, route, digest)
+    );
+    CREATE TABLE report_runs (
+        report        TEXT NOT NULL,
+        period_start  DOUBLE PRECISION NOT NULL,
+        period_end    DOUBLE PRECISION NOT NULL,
+        ran_at        DOUBLE PRECISION NOT NULL,
+        late          BOOLEAN NOT NULL,
+        event_id      BIGINT,
+        PRIMARY KEY (report, period_start)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

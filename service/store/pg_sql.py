@@ -28,11 +28,12 @@ WITH ev AS (
     RETURNING id
 ), d AS (
     INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key,
-                            created_at, updated_at)
-    SELECT ev.id, v.sink, v.route, CASE WHEN s.disabled THEN 'disabled' ELSE v.status END,
-           %(t)s, v.order_key, %(t)s, %(t)s
+                            created_at, updated_at, digest)
+    SELECT ev.id, v.sink, v.route,
+           CASE WHEN s.disabled AND v.status = 'pending' THEN 'disabled' ELSE v.status END,
+           %(t)s, v.order_key, %(t)s, %(t)s, v.digest
     FROM ev, unnest(%(sinks)s::text[], %(routes)s::text[], %(statuses)s::text[],
-                    %(keys)s::text[]) AS v (sink, route, status, order_key)
+                    %(keys)s::text[], %(digests)s::text[]) AS v (sink, route, status, order_key, digest)
     LEFT JOIN sink_state s ON s.sink = v.sink
     RETURNING status
 ), wake AS (
@@ -106,13 +107,13 @@ ON CONFLICT (sink) DO UPDATE
 SET next_at = GREATEST(r.next_at, EXCLUDED.next_at - %(gap)s) + %(gap)s
 RETURNING next_at - %(gap)s - {NOW}
 """
-PURGE = """
-DELETE FROM events WHERE id IN (
-    SELECT e.id FROM events e WHERE e.received_at < %s AND NOT EXISTS (
+# what purge deletes and count_purgeable counts: one rule for both (as SQLite's _PURGEABLE)
+PURGEABLE = """e.received_at < %s AND NOT EXISTS (
         SELECT 1 FROM deliveries d
-        WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled'))
-    LIMIT %s)
-"""
+        WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))"""
+PURGE = f"DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE {PURGEABLE} LIMIT %s)"
+COUNT_PURGEABLE = f"SELECT COUNT(*) FROM events e WHERE {PURGEABLE}"
+DEAD_LETTERS = "SELECT sink, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY sink"
 SIZE = """
 SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -25,14 +25,16 @@ from service.errors import StorageUnavailable
 from service.store import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Saved
 from service.store import pg_sql as q
 from service.store.pg_batch import Batcher
-from service.store.pg_reads import Conn, Reads
+from service.store.pg_console import PgConsole
+from service.store.pg_digests import PgDigestVerbs
+from service.store.pg_reads import Conn
 from service.store.pg_schema import migrate
 from service.store.pg_url import describe, one_line, split_prepare
 
 log = structlog.get_logger("ponte.postgres")
 
 
-class PostgresStore(Reads):
+class PostgresStore(PgDigestVerbs, PgConsole):
     """The Store on one PostgreSQL database (or one schema of it, by ``search_path``)."""
 
     def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,
@@ -99,7 +101,8 @@ class PostgresStore(Reads):
                 "schema_error": _text(event.schema_error), "body": event.body,
                 "sinks": [d.sink for d in deliveries], "routes": [d.route for d in deliveries],
                 "statuses": [d.status for d in deliveries],
-                "keys": [d.order_key for d in deliveries]}
+                "keys": [d.order_key for d in deliveries],
+                "digests": [d.digest for d in deliveries]}
         row = await self._saves.run(args)
         if row is not None:
             return Saved(row[0], duplicate=False)
@@ -230,6 +233,15 @@ class PostgresStore(Reads):
     async def purge(self, before: float, batch: int) -> int:
         """Delete up to ``batch`` events received before ``before`` with nothing left to send."""
         return await self._count(q.PURGE, (before, batch))
+
+    async def count_purgeable(self, before: float) -> int:
+        """How many events ``purge`` would delete for ``before`` (a dry run)."""
+        row = await self._one(q.COUNT_PURGEABLE, (before,))
+        return int(row[0]) if row else 0
+
+    async def dead_letters(self) -> dict[str, int]:
+        """Per sink: deliveries that failed for good (status ``failed``)."""
+        return {r[0]: int(r[1]) for r in await self._all(q.DEAD_LETTERS, [])}
 
 def _claimed(r: tuple[Any, ...]) -> Claimed:
     return Claimed(id=r[0], event_id=r[1], sink=r[2], route=r[3], attempt_count=r[4], tries=r[5],
