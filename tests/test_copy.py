@@ -28,7 +28,7 @@ async def _fill(store: Store) -> None:
 
 async def _snapshot(store: Store) -> list[Any]:
     page = await store.list_events(Filter(), 100, None)
-    return [await store.get_event(e["event_id"]) for e in page.items]
+    return [await store.get_event(e.event_id) for e in page.items]
 
 
 async def test_copy_keeps_ids_rows_and_moves_sequences(tmp_path: Path, pg_url: str, capsys: Any) -> None:
