@@ -81,7 +81,8 @@ _RESCHEDULED = _obj({"rescheduled": _INT, "skipped": _INT, "sending": _INT})
 _BREAKERS = {"breaker_open_until": {"type": "object", "additionalProperties": _STR,
                                     "description": "sink -> when its breaker lets a try through"}}
 _RESCHEDULED_ONE = _obj(_RESCHEDULED["properties"] | _BREAKERS)
-_AGE = {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)?$"}
+# an age under a century (what parse_duration takes): at most as many digits as each unit allows
+_AGE = {"type": "string", "pattern": "^([0-9]{1,9}(ms|s)|[0-9]{1,7}m|[0-9]{1,5}h|[0-9]{1,4}d?)$"}
 _PURGED = _obj({"purged": _INT, "before": _STR, "older_than_seconds": {"type": "number"},
                 "dry_run": {"type": "boolean"}})
 _STATUS = {"enum": list(DELIVERY_STATUSES)}
@@ -146,7 +147,7 @@ SPEC: dict[str, Any] = {
         "/api/purge": {"post": {
             "summary": "Delete events older than an age (never one with a delivery still waiting)",
             "requestBody": {"required": False, "content": {"application/json": {"schema": _obj(
-                {"older_than": {"anyOf": [_AGE, {"type": "integer", "minimum": 0}]},
+                {"older_than": {"anyOf": [_AGE, {"type": "integer", "minimum": 0, "maximum": 36499}]},
                  "dry_run": {"type": "boolean"}}, []) | {"additionalProperties": False}}}},
             "responses": _ok(_PURGED, 400)}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},
