@@ -115,7 +115,7 @@ async def _mapped(handler: Handler, request: web.Request) -> web.Response:
 
 async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
-    if not raw.strip():
+    if not raw:  # no body; whitespace alone is not JSON (400)
         return {}
     try:
         data = msgspec.json.decode(raw)
@@ -169,7 +169,7 @@ async def replay_event(request: web.Request) -> web.Response:
     done = await ops.replay_event(request.app[STORE], _configured(request), event_id, sinks)
     _wake(request)
     event = await request.app[STORE].get_event(event_id)
-    chosen = sinks or [d["sink"] for d in (event or {}).get("deliveries", [])]
+    chosen = sinks or [d.sink for d in (event.deliveries if event else [])]
     return _json(done.as_dict() | {"breaker_open_until": _breakers(request, chosen)})
 
 
@@ -189,7 +189,7 @@ async def retry_delivery(request: web.Request) -> web.Response:
     done = await ops.retry_delivery(request.app[STORE], _configured(request), delivery_id)
     _wake(request)
     delivery = await request.app[STORE].get_delivery(delivery_id)
-    sinks = [delivery["sink"]] if delivery else []
+    sinks = [delivery.sink] if delivery else []
     return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
 
 

@@ -93,16 +93,15 @@ async def replay_event(store: Store, configured: Collection[str], event_id: int,
     event = await store.get_event(event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
-    if not event["deliveries"]:
+    if not event.deliveries:
         raise Conflict(f"event {event_id} has no deliveries to replay (no route matched it)")
-    own = sorted({d["sink"] for d in event["deliveries"]})
+    own = sorted({d.sink for d in event.deliveries})
     chosen = own if sinks is None else sinks
     stray = [s for s in chosen if s not in own]
     if stray:
         raise NotFound(f"event {event_id} has no delivery to {', '.join(map(repr, stray))} "
                        f"(its sinks: {', '.join(own)})")
-    busy = sorted({d["sink"] for d in event["deliveries"]
-                   if d["sink"] in chosen and d["status"] == "sending"})
+    busy = sorted({d.sink for d in event.deliveries if d.sink in chosen and d.status == "sending"})
     rescheduled = skipped = 0
     for sink in chosen:
         done = await _reschedule(store, Filter(event_id=event_id, sink=sink), set(configured))
@@ -122,11 +121,11 @@ async def retry_delivery(store: Store, configured: Collection[str],
     delivery = await store.get_delivery(delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id}")
-    if delivery["status"] == "sending":
+    if delivery.status == "sending":
         raise Conflict(f"delivery {delivery_id} is being sent right now")
-    if delivery["sink"] not in configured:
-        raise Conflict(f"sink {delivery['sink']!r} is not configured any more")
-    return await _reschedule(store, Filter(event_id=delivery["event_id"], sink=delivery["sink"]),
+    if delivery.sink not in configured:
+        raise Conflict(f"sink {delivery.sink!r} is not configured any more")
+    return await _reschedule(store, Filter(event_id=delivery.event_id, sink=delivery.sink),
                              set(configured))
 
 

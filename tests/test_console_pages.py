@@ -95,11 +95,11 @@ async def test_failed_delivery_retried_from_the_event_page(ui):
     event_id = await sale(ui)
     store = ui.server.app[STORE]
     page = await store.list_deliveries(_flt(event_id=event_id, sink="crm"), 1, None)
-    await _fail(store, page.items[0]["id"])
+    await _fail(store, page.items[0].id)
     csrf = await csrf_of(ui, f"/ui/eventos/{event_id}")
     resp = await ui.post(f"/ui/eventos/{event_id}/reenviar", data={"csrf": csrf, "sink": "crm"})
     assert "Enviadas para a fila: 1" in await resp.text()
-    assert (await store.get_delivery(page.items[0]["id"]))["status"] == "pending"
+    assert (await store.get_delivery(page.items[0].id)).status == "pending"
     assert (await ui.get("/ui/eventos/987654")).status == 404
     assert (await ui.get("/ui/eventos/abc")).status == 400  # not a number: 400, as in the admin API
 
@@ -110,7 +110,7 @@ async def test_failures_grouped_retry_one_and_bulk_replay_with_confirmation(ui):
     ids = [await sale(ui, f"sale-{i}") for i in range(3)]
     for event_id in ids:
         d = (await store.list_deliveries(_flt(event_id=event_id, sink="crm"), 1, None)).items[0]
-        await _fail(store, d["id"], "HTTP 500 from crm")
+        await _fail(store, d.id, "HTTP 500 from crm")
     html = await (await ui.get("/ui/falhas")).text()
     assert "HTTP 500 from crm" in html and ">3<" in html
     csrf = await csrf_of(ui, "/ui/falhas")
@@ -183,7 +183,7 @@ async def test_overview_counts_chart_and_attention(ui):
     store = ui.server.app[STORE]
     event_id = await sale(ui)
     d = (await store.list_deliveries(_flt(event_id=event_id, sink="crm"), 1, None)).items[0]
-    await _fail(store, d["id"], "HTTP 410 Gone")
+    await _fail(store, d.id, "HTTP 410 Gone")
     html = await (await ui.get("/ui/")).text()
     assert "<svg" in html and 'class="bar-events"' in html
     assert "Falhas definitivas · crm" in html and "HTTP 410 Gone" in html
@@ -257,12 +257,12 @@ async def test_retry_one_from_falhas_is_logged_and_paused_deliveries_are_counted
     store = ui.server.app[STORE]
     event_id = await sale(ui)
     d = (await store.list_deliveries(_flt(event_id=event_id, sink="crm"), 1, None)).items[0]
-    await _fail(store, d["id"])
+    await _fail(store, d.id)
     csrf = await csrf_of(ui, "/ui/falhas")
     with capture_logs() as logs:
-        resp = await ui.post(f"/ui/entregas/{d['id']}/tentar", data={"csrf": csrf, "back": "/ui/falhas"})
+        resp = await ui.post(f"/ui/entregas/{d.id}/tentar", data={"csrf": csrf, "back": "/ui/falhas"})
     assert "Enviadas para a fila: 1" in await resp.text()
-    assert any(e["event"] == "console_delivery_retried" and e["delivery_id"] == d["id"] for e in logs)
+    assert any(e["event"] == "console_delivery_retried" and e["delivery_id"] == d.id for e in logs)
     await ui.post("/ui/destinos/crm/desativar", data={"csrf": csrf})
     html = await (await ui.get("/ui/")).text()
     assert "Pausados" in html and "Desativado · crm" in html

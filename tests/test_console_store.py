@@ -25,8 +25,8 @@ async def store(store_url: str) -> AsyncIterator[Store]:
         saved = await store.save_event(event, [NewDelivery("crm", "r"), NewDelivery("arquivo", "r")])
         page = await store.list_deliveries(Filter(event_id=saved.event_id), 10, None)
         for d in page.items:
-            failed = d["sink"] == "crm" and i % 3 == 0
-            await store.record_attempt(_attempt(d["id"], "failed" if failed else "succeeded",
+            failed = d.sink == "crm" and i % 3 == 0
+            await store.record_attempt(_attempt(d.id, "failed" if failed else "succeeded",
                                                 "HTTP 500" if failed else None))
     yield store
     await store.close()
@@ -60,7 +60,7 @@ async def test_sink_outcomes_and_failure_groups(store: Any) -> None:
     groups = await store.failure_groups(1000, 10)
     assert [(g.sink, g.error, g.count) for g in groups] == [("crm", "HTTP 500", 2)]
     failed = await store.list_deliveries(Filter(status="failed"), 10, None)
-    assert groups[0].newest_id == max(d["id"] for d in failed.items)
+    assert groups[0].newest_id == max(d.id for d in failed.items)
 
 
 async def test_scan_events_stops_at_its_scan_size_and_goes_on(store: Any) -> None:
@@ -71,11 +71,11 @@ async def test_scan_events_stops_at_its_scan_size_and_goes_on(store: Any) -> Non
     cursor = page.next
     while cursor is not None:
         page = await store.scan_events(Filter(), "b0@example.com", 50, cursor, 2)
-        found += [i["event_id"] for i in page.items]
+        found += [i.event_id for i in page.items]
         cursor = page.next
     assert found == [1]
     failing = await store.scan_events(Filter(status="failed"), None, 50, None, 100)
-    assert [i["event_id"] for i in failing.items] == [4, 1] and failing.next is None
+    assert [i.event_id for i in failing.items] == [4, 1] and failing.next is None
 
 
 async def test_delivery_summary_and_bounded_count(store: Any) -> None:

@@ -28,7 +28,7 @@ async def _fill(store: Store) -> None:
 
 async def _snapshot(store: Store) -> list[Any]:
     page = await store.list_events(Filter(), 100, None)
-    return [await store.get_event(e["event_id"]) for e in page.items]
+    return [await store.get_event(e.event_id) for e in page.items]
 
 
 async def test_copy_keeps_ids_rows_and_moves_sequences(tmp_path: Path, pg_url: str, capsys: Any) -> None:
@@ -117,7 +117,7 @@ async def test_copy_keeps_digests_groups_and_report_runs(tmp_path: Path, pg_url:
         got = (await target.digest_groups(), await target.get_delivery(digest_id or 0),
                await target.last_report("daily"), await target.counts())
         assert got == want
-        assert got[1] is not None and len(got[1]["digest_events"]) == 3
+        assert got[1] is not None and len(got[1].digest_events) == 3
         assert await target.record_report(ReportRun("daily", 0.0, 86400.0, 1.0, False, None, [])) is None
     finally:
         await target.close()

@@ -113,7 +113,7 @@ def test_report_send_stores_one_delivery_per_sink(tmp_path, capsys, store_url):
             await store.close()
 
     items = asyncio.run(pending())
-    assert [(d["sink"], d["event"], d["route"]) for d in items] == [
+    assert [(d.sink, d.event, d.route) for d in items] == [
         ("mail", "ponte.report", "report:resumo")
     ]
 

@@ -226,9 +226,9 @@ async def test_ten_thousand_events_in_one_window_make_one_digest(tmp_path, store
         counts = await store.counts()
         assert counts == {"digested": 10_000, "pending": 1}
         page = await store.list_deliveries(Filter(status="pending"), 10, None)
-        event = await store.get_event(page.items[0]["event_id"])
-        assert event["event"] == "ponte.digest" and len(event["body"]) < 300_000
-        assert json.loads(event["body"])["data"]["count"] == 10_000
+        event = await store.get_event(page.items[0].event_id)
+        assert event.event == "ponte.digest" and len(event.body) < 300_000
+        assert json.loads(event.body)["data"]["count"] == 10_000
     finally:
         await store.close()
 
@@ -261,9 +261,9 @@ async def test_a_digest_is_retried_and_replayed_like_any_delivery(
         if page.items:
             break
         await asyncio.sleep(0.05)
-    digest = await store.get_delivery(page.items[0]["id"])
-    assert [a["outcome"] for a in digest["attempts"]] == ["retry", "succeeded"]
-    await store.reschedule(Filter(event_id=digest["event_id"]), time.time(), {"crm"})
+    digest = await store.get_delivery(page.items[0].id)
+    assert [a.outcome for a in digest.attempts] == ["retry", "succeeded"]
+    await store.reschedule(Filter(event_id=digest.event_id), time.time(), {"crm"})
     for _ in range(200):
         if len(bodies) == 3:
             break

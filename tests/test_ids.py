@@ -33,7 +33,7 @@ async def test_ids_are_not_reused_after_the_newest_events_are_purged(settings_fo
     assert answer["event_id"] > max(first)
     await wait_for(lambda: _succeeded(store, 1))
     page = await store.list_deliveries(Filter(), 10, None)
-    assert [d["id"] for d in page.items] == [4]  # deliveries 1-3 were purged: 4, not 1
+    assert [d.id for d in page.items] == [4]  # deliveries 1-3 were purged: 4, not 1
 
 
 async def _succeeded(store: Any, n: int) -> bool:
@@ -81,12 +81,12 @@ async def test_a_v3_database_upgrades_keeping_every_row_and_index(tmp_path):
     await store.open()
     try:
         event = await store.get_event(2)
-        assert event is not None and json.loads(event["body"]) == json.loads(_body(2))
-        delivery = event["deliveries"][0]
-        assert (delivery["id"], delivery["status"]) == (2, "pending")
-        assert delivery["last_error"] == "boom"
-        assert delivery["attempts"][0]["response"] == "x"
-        assert delivery["next_attempt_at"] is not None  # an endless Retry-After became due now
+        assert event is not None and json.loads(event.body) == json.loads(_body(2))
+        delivery = event.deliveries[0]
+        assert (delivery.id, delivery.status) == (2, "pending")
+        assert delivery.last_error == "boom"
+        assert delivery.attempts[0].response == "x"
+        assert delivery.next_attempt_at is not None  # an endless Retry-After became due now
         assert (await store.counts()) == {"failed": 1, "pending": 1}
         # the newest event is deleted (as a purge would), then a new one arrives
         await store._writer.run(lambda conn: conn.execute("DELETE FROM events WHERE id = 2"))
@@ -96,7 +96,7 @@ async def test_a_v3_database_upgrades_keeping_every_row_and_index(tmp_path):
             [NewDelivery("arquivo", "tudo")])
         assert saved.event_id == 3
         page = await store.list_deliveries(Filter(), 10, None)
-        assert page.items[0]["id"] == 3
+        assert page.items[0].id == 3
     finally:
         await store.close()
     with sqlite3.connect(path) as conn:
@@ -119,4 +119,4 @@ async def test_long_ids_sharing_a_prefix_are_two_events(settings_for, start):
     assert [a["status"] for a in answers] == ["accepted", "accepted"]
     assert answers[0]["event_id"] != answers[1]["event_id"]
     page = await client.app[STORE].list_events(Filter(), 10, None)
-    assert sorted(e["external_id"] for e in page.items) == sorted(ids)
+    assert sorted(e.external_id for e in page.items) == sorted(ids)

@@ -12,10 +12,19 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from service.errors import StorageUnavailable
-from service.store import AttemptResult, Filter, NewDelivery, NewEvent, Store, open_store
+from service.store import (
+    AttemptRecord,
+    AttemptResult,
+    Filter,
+    NewDelivery,
+    NewEvent,
+    Store,
+    open_store,
+)
 from service.store.digests import DigestClose, DigestGroup, ReportRun
 
 T0 = 1_700_000_000.0
@@ -68,7 +77,7 @@ def result(delivery_id: int, outcome: str = "succeeded", status: str = "succeede
 async def statuses(store: Store) -> dict[int, str]:
     """Every delivery's status by id."""
     page = await store.list_deliveries(Filter(), 1000, None)
-    return {d["id"]: d["status"] for d in page.items}
+    return {d.id: d.status for d in page.items}
 
 
 # --- life cycle -----------------------------------------------------------------------
@@ -108,10 +117,10 @@ async def test_save_event_keeps_everything(store: Store) -> None:
     assert not saved.duplicate
     got = await store.get_event(saved.event_id)
     assert got is not None
-    assert got["body"] == body.decode() and got["headers"] == {"x-signature": "abc"}
-    assert (got["source"], got["external_id"], got["event"]) == ("eduzz", "1", "myeduzz.invoice_paid")
-    assert got["received_at"] == "2023-11-14T22:13:20.000Z"
-    assert [(d["sink"], d["route"], d["status"]) for d in got["deliveries"]] == [
+    assert got.body == body.decode() and got.headers == {"x-signature": "abc"}
+    assert (got.source, got.external_id, got.event) == ("eduzz", "1", "myeduzz.invoice_paid")
+    assert got.received_at == "2023-11-14T22:13:20.000Z"
+    assert [(d.sink, d.route, d.status) for d in got.deliveries] == [
         ("a", "r1", "pending"), ("b", "r2", "pending")]
 
 
@@ -200,11 +209,11 @@ async def test_record_attempt_success_and_retry(store: Store) -> None:
     await store.record_attempt(result(b.id, "retry", "pending", next_at=T0 + 60))
     da, db = await store.get_delivery(a.id), await store.get_delivery(b.id)
     assert da is not None and db is not None
-    assert (da["status"], da["attempt_count"], da["next_attempt_at"]) == ("succeeded", 1, None)
-    assert da["attempts"] == [{"number": 1, "started_at": "2023-11-14T22:13:20.000Z",
-                               "duration_ms": 12.5, "outcome": "succeeded", "status_code": 200,
-                               "error": None, "response": "ok"}]
-    assert (db["status"], db["last_error"], db["next_attempt_at"]) == (
+    assert (da.status, da.attempt_count, da.next_attempt_at) == ("succeeded", 1, None)
+    assert da.attempts == [AttemptRecord(number=1, started_at="2023-11-14T22:13:20.000Z",
+                                         duration_ms=12.5, outcome="succeeded", status_code=200,
+                                         error=None, response="ok")]
+    assert (db.status, db.last_error, db.next_attempt_at) == (
         "pending", "boom", "2023-11-14T22:14:20.000Z")
     assert await store.next_due(["a"]) == T0 + 60
     (again,) = await store.claim_due("a", T0 + 60, 5, False)
@@ -276,10 +285,10 @@ async def test_list_events_pages_newest_first(store: Store) -> None:
     """Newest first, ``limit`` per page, ``next`` cursor until the last page."""
     ids = await seed(store, 5)
     page = await store.list_events(Filter(), 2, None)
-    seen = [e["event_id"] for e in page.items]
+    seen = [e.event_id for e in page.items]
     while page.next is not None:
         page = await store.list_events(Filter(), 2, page.next)
-        seen += [e["event_id"] for e in page.items]
+        seen += [e.event_id for e in page.items]
     assert seen == ids[::-1]
 
 
@@ -290,7 +299,7 @@ async def test_list_events_filters(store: Store) -> None:
     await store.save_event(event("3", name="club.member_created", at=T0 + 20, source="outra"), [])
 
     async def ids(**kw: Any) -> list[str]:
-        return [e["external_id"] for e in (await store.list_events(Filter(**kw), 10, None)).items]
+        return [e.external_id for e in (await store.list_events(Filter(**kw), 10, None)).items]
 
     assert await ids(event="myeduzz.invoice_*") == ["2", "1"]
     assert await ids(event="*refund?d") == ["2"]
@@ -315,7 +324,7 @@ async def test_list_deliveries_filters_and_pages(store: Store) -> None:
 
     async def sinks(**kw: Any) -> list[tuple[str, str]]:
         page = await store.list_deliveries(Filter(**kw), 10, None)
-        return [(d["sink"], d["status"]) for d in page.items]
+        return [(d.sink, d.status) for d in page.items]
 
     assert await sinks(status="failed") == [("b", "failed")]
     assert len(await sinks(sink="a")) == 3
@@ -324,7 +333,7 @@ async def test_list_deliveries_filters_and_pages(store: Store) -> None:
     page = await store.list_deliveries(Filter(), 4, None)
     rest = await store.list_deliveries(Filter(), 4, page.next)
     assert len(page.items) == 4 and len(rest.items) == 2 and rest.next is None
-    assert page.items[0]["id"] > rest.items[0]["id"]
+    assert page.items[0].id > rest.items[0].id
 
 
 # --- operator actions -----------------------------------------------------------------
@@ -339,7 +348,7 @@ async def test_reschedule(store: Store) -> None:
     rescheduled, skipped = await store.reschedule(Filter(), T0 + 50, {"a"})
     assert (rescheduled, skipped) == (1, 2)
     d = await store.get_delivery(done[0].id)
-    assert d is not None and d["status"] == "pending" and d["attempt_count"] == 1
+    assert d is not None and d.status == "pending" and d.attempt_count == 1
     (again,) = await store.claim_due("a", T0 + 50, 5, False)
     assert (again.id, again.tries) == (done[0].id, 0)
     assert await store.reschedule(Filter(sink="a", status="succeeded"), T0, {"a"}) == (0, 0)
@@ -426,15 +435,15 @@ async def test_nul_characters_in_ids_are_stored(store: Store) -> None:
     again = await store.save_event(ev, [NewDelivery("a", "r")])
     assert not first.duplicate and again.duplicate and again.event_id == first.event_id
     got = await store.get_event(first.event_id)
-    assert got is not None and got["body"] == '{"id": "a\\u0000b"}'
-    assert got["external_id"] in ("a\x00b", "a\ufffdb")  # PostgreSQL text cannot hold NUL
+    assert got is not None and got.body == '{"id": "a\\u0000b"}'
+    assert got.external_id in ("a\x00b", "a\ufffdb")  # PostgreSQL text cannot hold NUL
 
 
 async def test_filters_with_nul_find_the_event(store: Store) -> None:
     """A filter value holding NUL is a value like any other, not an error."""
     saved = await store.save_event(event("a\x00b"), [NewDelivery("a", "r")])
     page = await store.list_events(Filter(external_id="a\x00b"), 10, None)
-    assert [e["event_id"] for e in page.items] == [saved.event_id]
+    assert [e.event_id for e in page.items] == [saved.event_id]
     assert len((await store.list_deliveries(Filter(external_id="a\x00b"), 10, None)).items) == 1
 
 
@@ -513,8 +522,9 @@ async def test_close_digest_takes_its_items_in_one_transaction(store: Store) -> 
     assert delivery_id is not None
     assert await store.counts() == {"digested": 3, "pending": 1}
     got = await store.get_delivery(delivery_id)
-    assert got is not None and got["digest_events"] == ids and got["status"] == "pending"
-    assert "digest_events" not in (await store.get_delivery(items[0].id) or {})
+    assert got is not None and got.digest_events == ids and got.status == "pending"
+    plain = await store.get_delivery(items[0].id)
+    assert plain is not None and plain.digest_events is msgspec.UNSET
     [g] = await store.digest_groups()
     assert (g.waiting, g.due_at) == (0, T0 + 120)
     assert [c.id for c in await store.claim_due("a", T0 + 60, 10, False)] == [delivery_id]
@@ -593,7 +603,7 @@ async def test_record_report_sends_a_period_once(store: Store) -> None:
     event_id = await store.record_report(report(T0))
     assert event_id
     got = await store.get_event(event_id)
-    assert got is not None and [(d["sink"], d["status"], d["route"]) for d in got["deliveries"]] == [
+    assert got is not None and [(d.sink, d.status, d.route) for d in got.deliveries] == [
         ("a", "pending", "report:daily"), ("b", "disabled", "report:daily")]
     assert await store.record_report(report(T0, ev="r2")) is None
     assert await store.last_report("daily") == T0

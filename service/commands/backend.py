@@ -1,6 +1,7 @@
 """Where operator commands act: the database itself (``Local``) or a running Ponte's admin
 API (``Remote``, with ``--url`` and ``PONTE_ADMIN_TOKEN``, like ``amtool``). Both answer
-with the admin API's JSON shapes, so the commands print either the same way."""
+with the admin API's JSON shapes (``Local`` turns the store's records into them with
+``msgspec.to_builtins``), so the commands print either the same way."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ class Local:
     async def list_events(self, params: dict[str, Any]) -> dict[str, Any]:
         limit, cursor = ops.page_args(params)
         page = await self.store.list_events(ops.make_filter(params), limit, cursor)
-        return {"items": page.items, "next": page.next}
+        return {"items": msgspec.to_builtins(page.items), "next": page.next}
 
     async def get_event(self, event_id: int) -> dict[str, Any]:
         return _found(await self.store.get_event(event_id), f"no event {event_id}")
@@ -55,7 +56,7 @@ class Local:
     async def list_deliveries(self, params: dict[str, Any]) -> dict[str, Any]:
         limit, cursor = ops.page_args(params)
         page = await self.store.list_deliveries(ops.make_filter(params), limit, cursor)
-        return {"items": page.items, "next": page.next}
+        return {"items": msgspec.to_builtins(page.items), "next": page.next}
 
     async def get_delivery(self, delivery_id: int) -> dict[str, Any]:
         return _found(await self.store.get_delivery(delivery_id), f"no delivery {delivery_id}")
@@ -203,10 +204,12 @@ def _failure(status: int, data: Any, raw: bytes) -> Exception:
     return CliError(f"the admin API answered HTTP {status}: {message}")
 
 
-def _found(record: dict[str, Any] | None, message: str) -> dict[str, Any]:
+def _found(record: msgspec.Struct | None, message: str) -> dict[str, Any]:
+    """The record as the admin API's JSON would decode (the printers see one shape), or 404."""
     if record is None:
         raise ops.NotFound(message)
-    return record
+    data: dict[str, Any] = msgspec.to_builtins(record)
+    return data
 
 
 @asynccontextmanager

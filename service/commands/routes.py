@@ -238,5 +238,4 @@ async def _stored_body(settings: Settings, event_id: int) -> bytes:
         await store.close()
     if event is None:
         raise LookupError(f"no event {event_id}")
-    body: str = event["body"]
-    return body.encode()
+    return event.body.encode()

@@ -7,14 +7,25 @@ All SQL lives in the implementations; the rest of Ponte calls verbs (``save_even
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, get_args
 
 import msgspec
+
+from service.store.records import (
+    AttemptRecord,
+    DeliveryDetail,
+    DeliveryRecord,
+    DeliveryStatus,
+    EventDetail,
+    EventRecord,
+)
 
 if TYPE_CHECKING:
     from service.store.digests import DigestClose, DigestGroup, ReportRun, StoredItem
 
-DELIVERY_STATUSES = ("pending", "sending", "succeeded", "failed", "disabled", "grouped", "digested")
+__all__ = ["AttemptRecord", "DeliveryDetail", "DeliveryRecord", "EventDetail", "EventRecord"]
+
+DELIVERY_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)
 
 
 class NewEvent(msgspec.Struct, frozen=True, gc=False):
@@ -97,11 +108,14 @@ class Filter:
     route: str | None = None
 
 
-@dataclass(slots=True)
-class Page:
-    """One page of a list and the cursor of the next, if any."""
+R = TypeVar("R", EventRecord, DeliveryRecord)
 
-    items: list[dict[str, Any]] = field(default_factory=list)
+
+@dataclass(slots=True)
+class Page(Generic[R]):
+    """One page of a list (``EventRecord``s or ``DeliveryRecord``s) and the next one's cursor."""
+
+    items: list[R] = field(default_factory=list)
     next: str | None = None
 
 
@@ -152,16 +166,18 @@ class Store(Protocol):
     async def next_due(self, sinks: list[str]) -> float | None:
         """The earliest ``next_attempt_at`` of a pending delivery of these sinks, or None."""
 
-    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
         """Events matching ``flt`` (``event`` is a glob), newest first, ``limit`` a page."""
 
-    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+    async def get_event(self, event_id: int) -> EventDetail | None:
         """An event with its raw body, headers, deliveries and their attempts; None if absent."""
 
-    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_deliveries(
+        self, flt: Filter, limit: int, cursor: str | None
+    ) -> Page[DeliveryRecord]:
         """Deliveries matching ``flt``, newest first, ``limit`` a page."""
 
-    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+    async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
         """One delivery with its attempts; None if absent."""
 
     async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:

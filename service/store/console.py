@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.store import Filter, Page
+from service.store.records import EventRecord, event_record
 
 _OUTCOME_SINCE = (
     "SELECT sink, status FROM deliveries INDEXED BY deliveries_status "
@@ -38,7 +39,7 @@ class ConsoleStore(Protocol):
     async def sink_outcomes(self, since: float, cap: int) -> dict[str, tuple[int, int]]: ...
     async def failure_groups(self, cap: int, limit: int) -> list[FailureGroup]: ...
     async def scan_events(self, flt: Filter, contains: str | None, limit: int,
-                          cursor: str | None, scan: int) -> Page: ...
+                          cursor: str | None, scan: int) -> Page[EventRecord]: ...
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]: ...
     async def count_deliveries(self, flt: Filter, cap: int) -> int: ...
 
@@ -98,7 +99,7 @@ class ConsoleQueries:
         return [FailureGroup(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def scan_events(self, flt: Filter, contains: str | None, limit: int,
-                          cursor: str | None, scan: int) -> Page:
+                          cursor: str | None, scan: int) -> Page[EventRecord]:
         """Events newest first matching ``flt`` (``status``: any of their deliveries has it)
         and whose body contains ``contains``, looking at no more than ``scan`` events.
 
@@ -108,10 +109,10 @@ class ConsoleQueries:
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, schema_error, "
                f"{_hit(flt, contains)} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT ?")
         rows = await self._read_all(sql, [*_hit_args(flt, contains), *args, scan])
-        items: list[dict[str, Any]] = []
+        items: list[EventRecord] = []
         for row in rows:
             if row["hit"]:
-                items.append(_event_item(row))
+                items.append(event_record(row))
                 if len(items) == limit:
                     return Page(items, str(row["id"]))
         more = len(rows) == scan
@@ -158,7 +159,3 @@ def _scan_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     return _event_where(flt, cursor)
 
 
-def _event_item(row: sqlite3.Row) -> dict[str, Any]:
-    from service.store.sqlite import _event_item as item
-
-    return item(row)

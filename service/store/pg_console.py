@@ -12,7 +12,7 @@ from service.store import Filter, Page
 from service.store import pg_sql as q
 from service.store.console import FailureGroup
 from service.store.pg_reads import Reads
-from service.store.sqlite import _event_item
+from service.store.records import EventRecord, event_record
 
 _RECEIVED = "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE received_at >= %s LIMIT %s) AS c"
 _BY_STATUS = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = %s "
@@ -80,7 +80,7 @@ class PgConsole(Reads):
         return [FailureGroup(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
     async def scan_events(self, flt: Filter, contains: str | None, limit: int,
-                          cursor: str | None, scan: int) -> Page:
+                          cursor: str | None, scan: int) -> Page[EventRecord]:
         """Events newest first matching ``flt`` (``status``: any of their deliveries has it)
         and whose body contains ``contains``, looking at no more than ``scan`` events.
 
@@ -91,10 +91,10 @@ class PgConsole(Reads):
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
                f"schema_error, {hit} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
         rows = await self._dicts(sql, [*hit_args, *args, scan])
-        items: list[dict[str, Any]] = []
+        items: list[EventRecord] = []
         for row in rows:
             if row["hit"]:
-                items.append(_event_item(row))  # type: ignore[arg-type]
+                items.append(event_record(row))
                 if len(items) == limit:
                     return Page(items, str(row["id"]))
         more = len(rows) == scan

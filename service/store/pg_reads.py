@@ -18,7 +18,18 @@ from service.errors import StorageUnavailable
 from service.store import Filter, Page
 from service.store import pg_sql as q
 from service.store.pg_url import one_line
-from service.store.sqlite import _attempt_item, _delivery_item, _event_item, _page
+from service.store.records import (
+    DeliveryDetail,
+    DeliveryRecord,
+    EventDetail,
+    EventRecord,
+    attempt_record,
+    delivery_detail,
+    delivery_record,
+    event_detail,
+    event_record,
+)
+from service.store.sqlite import _page
 
 _FAULTS = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, PoolClosed)
 Conn = psycopg.AsyncConnection[Any]
@@ -46,45 +57,43 @@ class Reads:
 
     # --- reads ---------------------------------------------------------------------
 
-    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
         """Events, newest first, one page at a time."""
         where, args = q.event_where(flt, cursor)
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
                f"schema_error FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
         rows = await self._dicts(sql, [*args, limit + 1])
-        return _page([_event_item(r) for r in rows], limit)  # type: ignore[arg-type]
+        return _page([event_record(r) for r in rows], limit)
 
-    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+    async def get_event(self, event_id: int) -> EventDetail | None:
         """An event with its raw body, headers, deliveries and every attempt."""
         rows = await self._dicts("SELECT * FROM events WHERE id = %s", [event_id])
         if not rows:
             return None
-        item = _event_item(rows[0])  # type: ignore[arg-type]
-        item["headers"] = msgspec.json.decode(rows[0]["headers"])
-        item["body"] = bytes(rows[0]["body"]).decode("utf-8", errors="replace")
         page = await self.list_deliveries(Filter(event_id=event_id), 1000, None)
-        item["deliveries"] = [await self._with_attempts(d) for d in reversed(page.items)]
-        return item
+        return event_detail(rows[0], [await self._with_attempts(d) for d in reversed(page.items)])
 
-    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_deliveries(
+        self, flt: Filter, limit: int, cursor: str | None
+    ) -> Page[DeliveryRecord]:
         """Deliveries, newest first, one page at a time."""
         where, args = q.delivery_where(flt, cursor)
         sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                f"WHERE {where} ORDER BY d.id DESC LIMIT %s")
-        rows = await self._all(sql, [*args, limit + 1])
-        return _page([_delivery_item(r) for r in rows], limit)  # type: ignore[arg-type]
+        rows = await self._dicts(sql, [*args, limit + 1])
+        return _page([delivery_record(r) for r in rows], limit)
 
-    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+    async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
         """One delivery with its attempts."""
         sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                "WHERE d.id = %s")
-        row = await self._one(sql, [delivery_id])
-        if row is None:
+        rows = await self._dicts(sql, [delivery_id])
+        if not rows:
             return None
-        item = await self._with_attempts(_delivery_item(row))  # type: ignore[arg-type]
-        if row[8] == "ponte.digest":
-            item["digest_events"] = await self.digest_contents(delivery_id)
-        return item
+        delivery = delivery_record(rows[0])
+        if delivery.event == "ponte.digest":
+            return await self._with_attempts(delivery, await self.digest_contents(delivery_id))
+        return await self._with_attempts(delivery)
 
     async def digest_contents(self, delivery_id: int) -> list[int]:
         """The event ids a digest delivery carried (empty for any other delivery)."""
@@ -92,12 +101,13 @@ class Reads:
             "SELECT event_id FROM deliveries WHERE digest_id = %s ORDER BY id", [delivery_id])
         return [r[0] for r in rows]
 
-    async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
+    async def _with_attempts(
+        self, delivery: DeliveryRecord, digest_events: list[int] | msgspec.UnsetType = msgspec.UNSET
+    ) -> DeliveryDetail:
         sql = ("SELECT number, started_at, duration_ms, outcome, status_code, error, response "
                "FROM attempts WHERE delivery_id = %s ORDER BY number")
-        rows = await self._all(sql, [delivery["id"]])
-        delivery["attempts"] = [_attempt_item(r) for r in rows]  # type: ignore[arg-type]
-        return delivery
+        rows = await self._dicts(sql, [delivery.id])
+        return delivery_detail(delivery, [attempt_record(r) for r in rows], digest_events)
 
     async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
         """Every sink's stored disabled flag and reason."""

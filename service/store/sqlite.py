@@ -24,13 +24,24 @@ from service.store import (
     NewDelivery,
     NewEvent,
     Page,
+    R,
     Saved,
 )
 from service.store.console import ConsoleQueries
+from service.store.records import (
+    DeliveryDetail,
+    DeliveryRecord,
+    EventDetail,
+    EventRecord,
+    attempt_record,
+    delivery_detail,
+    delivery_record,
+    event_detail,
+    event_record,
+)
 from service.store.schema import LATEST, MIGRATIONS
 from service.store.sqlite_digests import DigestVerbs
 from service.store.writer import Writer, is_unavailable, unavailable
-from service.timeparse import iso
 
 _json = msgspec.json.encode
 
@@ -167,7 +178,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
 
     # --- operations ----------------------------------------------------------------
 
-    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
         """Events, newest first, one page at a time."""
         where, args = _event_where(flt, cursor)
         sql = (
@@ -175,21 +186,19 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
             f"FROM events e WHERE {where} ORDER BY id DESC LIMIT ?"
         )
         rows = await self._read_all(sql, [*args, limit + 1])
-        return _page([_event_item(r) for r in rows], limit)
+        return _page([event_record(r) for r in rows], limit)
 
-    async def get_event(self, event_id: int) -> dict[str, Any] | None:
+    async def get_event(self, event_id: int) -> EventDetail | None:
         """An event with its raw body, headers, deliveries and every attempt."""
         row = await self._read_one("SELECT * FROM events WHERE id = ?", [event_id])
         if row is None:
             return None
-        item = _event_item(row)
-        item["headers"] = msgspec.json.decode(row["headers"])
-        item["body"] = bytes(row["body"]).decode("utf-8", errors="replace")
         page = await self.list_deliveries(Filter(event_id=event_id), 1000, None)
-        item["deliveries"] = [await self._with_attempts(d) for d in reversed(page.items)]
-        return item
+        return event_detail(row, [await self._with_attempts(d) for d in reversed(page.items)])
 
-    async def list_deliveries(self, flt: Filter, limit: int, cursor: str | None) -> Page:
+    async def list_deliveries(
+        self, flt: Filter, limit: int, cursor: str | None
+    ) -> Page[DeliveryRecord]:
         """Deliveries, newest first, one page at a time."""
         where, args = _delivery_where(flt, cursor)
         sql = (
@@ -197,28 +206,29 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
             f"WHERE {where} ORDER BY d.id DESC LIMIT ?"
         )
         rows = await self._read_all(sql, [*args, limit + 1])
-        return _page([_delivery_item(r) for r in rows], limit)
+        return _page([delivery_record(r) for r in rows], limit)
 
-    async def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
-        """One delivery with its attempts."""
+    async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
+        """One delivery with its attempts (a digest's: and the events it carried)."""
         sql = (f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                "WHERE d.id = ?")
         row = await self._read_one(sql, [delivery_id])
         if row is None:
             return None
-        item = await self._with_attempts(_delivery_item(row))
-        if row[8] == "ponte.digest":
-            item["digest_events"] = await self.digest_contents(delivery_id)
-        return item
+        delivery = delivery_record(row)
+        if delivery.event == "ponte.digest":
+            return await self._with_attempts(delivery, await self.digest_contents(delivery_id))
+        return await self._with_attempts(delivery)
 
-    async def _with_attempts(self, delivery: dict[str, Any]) -> dict[str, Any]:
+    async def _with_attempts(
+        self, delivery: DeliveryRecord, digest_events: list[int] | msgspec.UnsetType = msgspec.UNSET
+    ) -> DeliveryDetail:
         sql = (
             "SELECT number, started_at, duration_ms, outcome, status_code, error, response "
             "FROM attempts WHERE delivery_id = ? ORDER BY number"
         )
-        rows = await self._read_all(sql, [delivery["id"]])
-        delivery["attempts"] = [_attempt_item(r) for r in rows]
-        return delivery
+        rows = await self._read_all(sql, [delivery.id])
+        return delivery_detail(delivery, [attempt_record(r) for r in rows], digest_events)
 
     async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:
         """Make matching deliveries pending now with a fresh retry budget.
@@ -560,34 +570,11 @@ def _common(flt: Filter, cursor: str | None, id_column: str, clauses: list[str],
         args.append(int(cursor))
 
 
-def _page(items: list[dict[str, Any]], limit: int) -> Page:
+def _page(items: list[R], limit: int) -> Page[R]:
     if len(items) > limit:
-        return Page(items[:limit], str(items[limit - 1]["id" if "id" in items[0] else "event_id"]))
+        last = items[limit - 1]
+        return Page(items[:limit], str(last.event_id if isinstance(last, EventRecord) else last.id))
     return Page(items, None)
-
-
-def _event_item(r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "event_id": r["id"], "source": r["source"], "external_id": r["external_id"],
-        "event": r["event"], "sent_date": r["sent_date"], "received_at": iso(r["received_at"]),
-        "status": r["status"], "schema_error": r["schema_error"],
-    }
-
-
-def _delivery_item(r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": r[0], "event_id": r[1], "sink": r[2], "route": r[3], "status": r[4],
-        "attempt_count": r[5], "next_attempt_at": iso(r[6]) if r[4] == "pending" else None,
-        "last_error": r[7], "event": r[8], "source": r[9], "external_id": r[10],
-        "created_at": iso(r[11]), "updated_at": iso(r[12]),
-    }
-
-
-def _attempt_item(r: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "number": r[0], "started_at": iso(r[1]), "duration_ms": round(r[2], 1), "outcome": r[3],
-        "status_code": r[4], "error": r[5], "response": r[6],
-    }
 
 
 def _size(path: str) -> int:

@@ -11,7 +11,7 @@ from aiohttp import web
 from service import operations as ops
 from service.filters import brl
 from service.keys import WAKE
-from service.store import DELIVERY_STATUSES, Page
+from service.store import DELIVERY_STATUSES, EventDetail, EventRecord, Page
 from service.ui import console_store, log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
@@ -36,7 +36,7 @@ def _filters(request: web.Request) -> dict[str, str]:
     return {k: request.query[k].strip() for k in FILTERS if request.query.get(k, "").strip()}
 
 
-async def _list(request: web.Request, params: dict[str, str], cursor: str | None, limit: int) -> Page:
+async def _list(request: web.Request, params: dict[str, str], cursor: str | None, limit: int) -> Page[EventRecord]:
     """One page of events through the store's own list, or a bounded scan for e-mail/status."""
     flt = ops.make_filter({k: v for k, v in params.items() if k != "email"})
     if params.get("email") or params.get("status"):
@@ -44,15 +44,17 @@ async def _list(request: web.Request, params: dict[str, str], cursor: str | None
     return await store_of(request).list_events(flt, limit, cursor)
 
 
-async def _with_summary(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    summary = await console_store(request).delivery_summary([i["event_id"] for i in items])
-    return [{**item, "deliveries": summary.get(item["event_id"], {})} for item in items]
+async def _with_summary(request: web.Request, items: list[EventRecord]) -> list[dict[str, Any]]:
+    """The rows of the list: each event's fields and its deliveries counted by status."""
+    summary = await console_store(request).delivery_summary([i.event_id for i in items])
+    return [msgspec.structs.asdict(item) | {"deliveries": summary.get(item.event_id, {})}
+            for item in items]
 
 
 async def eventos(request: web.Request) -> web.Response:
     """``GET /ui/eventos``: filters, cursor paging; the first page updates itself."""
     params = _filters(request)
-    error, page = None, Page()
+    error, page = None, Page[EventRecord]()
     try:
         _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
         page = await _list(request, params, cursor, PAGE)
@@ -75,15 +77,15 @@ async def novos(request: web.Request) -> web.Response:
         page = await _list(request, _filters(request), None, PAGE)
     except ops.BadRequest as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    fresh = [i for i in page.items if i["event_id"] > int(after)]
+    fresh = [i for i in page.items if i.event_id > int(after)]
     items = await _with_summary(request, fresh)
     response = render(request, "_event_rows.html", items=items)
-    response.headers["X-Ponte-Newest"] = str(max([int(after), *(i["event_id"] for i in fresh)]))
+    response.headers["X-Ponte-Newest"] = str(max([int(after), *(i.event_id for i in fresh)]))
     response.headers["X-Ponte-More"] = "1" if fresh and len(fresh) == len(page.items) == PAGE else "0"
     return response
 
 
-async def _event(request: web.Request) -> dict[str, Any]:
+async def _event(request: web.Request) -> EventDetail:
     event_id = ops.parse_id(request.match_info["id"], "event")
     event = await store_of(request).get_event(event_id)
     if event is None:
@@ -100,11 +102,11 @@ async def evento(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=str(exc)) from None
     show = request.query.get("mostrar") == "1"
     if show:
-        log.info("console_personal_data_shown", event_id=event["event_id"], client=request.remote)
-    body, cut, price = _shown_body(event["body"], show)
+        log.info("console_personal_data_shown", event_id=event.event_id, client=request.remote)
+    body, cut, price = _shown_body(event.body, show)
     configured = set(settings_of(request).config.sinks)
     return render(request, "evento.html", event=event, body=body, cut=cut, show=show, price=price,
-                  size=len(event["body"].encode()), configured=configured)
+                  size=len(event.body.encode()), configured=configured)
 
 
 def _shown_body(raw: str, show: bool) -> tuple[str, bool, str]:
@@ -128,9 +130,9 @@ async def corpo(request: web.Request) -> web.Response:
         event = await _event(request)
     except ops.NotFound as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
-    log.info("console_body_downloaded", event_id=event["event_id"], client=request.remote)
-    return web.Response(body=event["body"].encode(), content_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="evento-{event["event_id"]}.json"'})
+    log.info("console_body_downloaded", event_id=event.event_id, client=request.remote)
+    return web.Response(body=event.body.encode(), content_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="evento-{event.event_id}.json"'})
 
 
 async def reenviar(request: web.Request) -> web.StreamResponse:
