@@ -37,16 +37,15 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/api/sinks/{name}/disable", disable_sink), ("POST", "/api/reload", reload),
         ("GET", "/api/openapi.json", openapi), ("POST", "/api/purge", purge),
     ]
+    api = web.Application(middlewares=[_one_shape])  # a sub-app: webhooks skip the middleware
     for method, path, handler in routes:
-        app.router.add_route(method, path, _guarded(handler))
-    app.middlewares.append(_one_shape)
+        api.router.add_route(method, path.removeprefix("/api"), _guarded(handler))
+    app.add_subapp("/api/", api)
 
 
 @web.middleware
 async def _one_shape(request: web.Request, handler: StreamHandler) -> web.StreamResponse:
     """Every /api/ error is ``{"error": "..."}``: aiohttp's own 404/405/413 and a 500 included."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -74,7 +73,7 @@ def _error(status: int, message: str) -> web.Response:
 
 def _guarded(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.Response:
-        token = request.app[HOLDER].settings.config.server.admin_token
+        token = request.config_dict[HOLDER].settings.config.server.admin_token
         if not token:
             return _error(404, "the admin API is off: set server.admin_token to turn it on")
         refused = _refused(request, token)
@@ -148,12 +147,12 @@ async def _one(request: web.Request, getter: Any, what: str) -> web.Response:
 
 async def list_events(request: web.Request) -> web.Response:
     """``GET /api/events``."""
-    return await _page(request, request.app[STORE].list_events)
+    return await _page(request, request.config_dict[STORE].list_events)
 
 
 async def get_event(request: web.Request) -> web.Response:
     """``GET /api/events/<id>``: raw body, deliveries and every attempt."""
-    return await _one(request, request.app[STORE].get_event, "event")
+    return await _one(request, request.config_dict[STORE].get_event, "event")
 
 
 async def replay_event(request: web.Request) -> web.Response:
@@ -166,29 +165,29 @@ async def replay_event(request: web.Request) -> web.Response:
     sinks = body.get("sinks")
     if sinks is not None and not (isinstance(sinks, list) and all(isinstance(s, str) for s in sinks)):
         raise ops.BadRequest("sinks must be a list of sink names")
-    done = await ops.replay_event(request.app[STORE], _configured(request), event_id, sinks)
+    done = await ops.replay_event(request.config_dict[STORE], _configured(request), event_id, sinks)
     _wake(request)
-    event = await request.app[STORE].get_event(event_id)
+    event = await request.config_dict[STORE].get_event(event_id)
     chosen = sinks or [d.sink for d in (event.deliveries if event else [])]
     return _json(done.as_dict() | {"breaker_open_until": _breakers(request, chosen)})
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
     """``GET /api/deliveries``."""
-    return await _page(request, request.app[STORE].list_deliveries)
+    return await _page(request, request.config_dict[STORE].list_deliveries)
 
 
 async def get_delivery(request: web.Request) -> web.Response:
     """``GET /api/deliveries/<id>`` with its attempts."""
-    return await _one(request, request.app[STORE].get_delivery, "delivery")
+    return await _one(request, request.config_dict[STORE].get_delivery, "delivery")
 
 
 async def retry_delivery(request: web.Request) -> web.Response:
     """``POST /api/deliveries/<id>/retry``."""
     delivery_id = ops.parse_id(request.match_info["id"], "delivery")
-    done = await ops.retry_delivery(request.app[STORE], _configured(request), delivery_id)
+    done = await ops.retry_delivery(request.config_dict[STORE], _configured(request), delivery_id)
     _wake(request)
-    delivery = await request.app[STORE].get_delivery(delivery_id)
+    delivery = await request.config_dict[STORE].get_delivery(delivery_id)
     sinks = [delivery.sink] if delivery else []
     return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
 
@@ -196,7 +195,7 @@ async def retry_delivery(request: web.Request) -> web.Response:
 async def bulk_replay(request: web.Request) -> web.Response:
     """``POST /api/replay`` with a filter body; an empty filter needs ``"all": true``."""
     body = await _body(request)
-    done = await ops.bulk_replay(request.app[STORE], _configured(request), body)
+    done = await ops.bulk_replay(request.config_dict[STORE], _configured(request), body)
     _wake(request)
     sinks = [body["sink"]] if isinstance(body.get("sink"), str) else sorted(_configured(request))
     return _json(done.as_dict() | {"breaker_open_until": _breakers(request, sinks)})
@@ -204,19 +203,19 @@ async def bulk_replay(request: web.Request) -> web.Response:
 
 async def purge(request: web.Request) -> web.Response:
     """``POST /api/purge`` (``{"older_than": "30d", "dry_run": true}``, both optional)."""
-    retention_days = request.app[HOLDER].settings.config.storage.retention_days
-    return _json(await ops.purge(request.app[STORE], await _body(request), retention_days))
+    retention_days = request.config_dict[HOLDER].settings.config.storage.retention_days
+    return _json(await ops.purge(request.config_dict[STORE], await _body(request), retention_days))
 
 
 def _configured(request: web.Request) -> set[str]:
-    return set(request.app[HOLDER].settings.config.sinks)
+    return set(request.config_dict[HOLDER].settings.config.sinks)
 
 
 def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
     """For each of ``sinks`` whose circuit breaker is open: when it lets a try through."""
     from service.timeparse import iso
 
-    worker = request.app.get(WORKER)
+    worker = request.config_dict.get(WORKER)
     lanes = worker.lanes if worker is not None else {}
     now = time.time()
     return {s: iso(lanes[s].breaker.open_until) for s in dict.fromkeys(sinks)
@@ -226,7 +225,7 @@ def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
 def _wake(request: web.Request) -> None:
     from service.keys import WAKE
 
-    request.app[WAKE].set()
+    request.config_dict[WAKE].set()
 
 
 # --- sinks and config ------------------------------------------------------------------
@@ -234,9 +233,9 @@ def _wake(request: web.Request) -> None:
 
 async def list_sinks(request: web.Request) -> web.Response:
     """``GET /api/sinks``: configured sinks with state, breaker and backlog."""
-    store = request.app[STORE]
-    worker = request.app.get(WORKER)
-    rows = ops.sink_rows(request.app[HOLDER].settings, await store.sink_states(), await store.backlog(),
+    store = request.config_dict[STORE]
+    worker = request.config_dict.get(WORKER)
+    rows = ops.sink_rows(request.config_dict[HOLDER].settings, await store.sink_states(), await store.backlog(),
                          worker.lanes if worker is not None else {})
     return _json({"items": rows, "next": None})
 
@@ -252,7 +251,8 @@ async def disable_sink(request: web.Request) -> web.Response:
 
 
 async def _set_sink(request: web.Request, *, disabled: bool) -> web.Response:
-    done = await ops.set_sink_disabled(request.app[STORE], request.app[HOLDER], request.app.get(WORKER),
+    app = request.config_dict
+    done = await ops.set_sink_disabled(app[STORE], app[HOLDER], app.get(WORKER),
                                        request.match_info["name"], disabled=disabled)
     return _json(done)
 
@@ -261,7 +261,7 @@ async def reload(request: web.Request) -> web.Response:
     """``POST /api/reload``: 422 with the errors when the new config is invalid."""
     from service.reload import reload_from_file
 
-    errors = await reload_from_file(request.app)
+    errors = await reload_from_file(request.config_dict)
     if errors:
         error = "the new config is invalid; the old one keeps running"
         return _json({"status": "refused", "error": error, "errors": errors}, 422)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
+from aiohttp.helpers import ChainMapProxy
 
 from service.cluster import Coordinated
 from service.config import Config
@@ -22,7 +23,9 @@ log = structlog.get_logger("ponte.reload")
 RESTART_ONLY = ("server.host", "server.port", "server.max_body_bytes", "storage.url")
 
 
-async def reload_from_file(app: web.Application, *, tell_others: bool = True) -> list[str]:
+async def reload_from_file(
+    app: web.Application | ChainMapProxy, *, tell_others: bool = True
+) -> list[str]:
     """Reload from the file the running config came from; return the errors ([] on success).
 
     With replicas on a shared database, the others are told to reload too (``tell_others``).

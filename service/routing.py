@@ -106,7 +106,7 @@ def plan(routes: list[CompiledRoute], event: str, doc: dict[str, Any],
     ``source`` is the name of the source that received the event (None: not known)."""
     planned: dict[str, Planned] = {}
     for route in routes:
-        if (route.takes_source(source) and route.matches_event(event)
+        if (route.matches_event(event) and route.takes_source(source)  # cheapest test first
                 and (route.match is None or route.match(doc))):
             for target in route.targets:
                 if target.sink not in planned:
