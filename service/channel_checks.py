@@ -14,7 +14,6 @@ from typing import Any
 from service.config import Config, GoogleSheetsConfig, SinkConfig, WhatsAppConfig
 from service.errors import ConfigError
 from service.phones import PhoneError, to_e164
-from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
 from service.sinks.whatsapp import compile_recipients, recipient_template
 from service.templates import compile_template
 
@@ -63,6 +62,8 @@ def _check_recipients(cfg: WhatsAppConfig, at: str, errors: list[str]) -> None:
 
 
 def _check_key(cfg: GoogleSheetsConfig, at: str, errors: list[str]) -> None:
+    from service.sinks.google_auth import ServiceAccountKeyError, build_credentials  # heavy: lazily
+
     try:
         build_credentials(cfg.credentials)
     except ServiceAccountKeyError as exc:

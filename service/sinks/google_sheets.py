@@ -28,7 +28,6 @@ import msgspec
 from service.config import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
-from service.sinks.google_auth import ServiceAccountKeyError, TokenSource, build_credentials
 from service.sinks.http import Reply, check_status, post, snippet, transport_errors
 
 ID_HEADER = "ID do evento"
@@ -125,12 +124,15 @@ class GoogleSheetsSender:
         self.http = http
         self.timeout = timeout
         self.label = f"google_sheets sink {name!r}"
+        # google-auth (and requests) load only when a sheet is configured: ~85 ms, ~10 MiB
+        from service.sinks.google_auth import ServiceAccountKeyError, TokenSource, build_credentials
+
         try:
             credentials = build_credentials(cfg.credentials)
         except ServiceAccountKeyError as exc:
             raise ConfigError([f"sinks.{name}.credentials: {exc}"]) from None
         self.account = credentials.service_account_email
-        self.tokens = TokenSource(credentials, self.label, timeout)
+        self.tokens: TokenSource = TokenSource(credentials, self.label, timeout)
         self.base = f"{cfg.api_url.rstrip('/')}/spreadsheets/{cfg.spreadsheet_id}/values"
         self.secrets = [cfg.credentials]
         self.id_column: int | None = None  # where the sheet keeps event ids; None: not read yet
