@@ -12,6 +12,7 @@ import fnmatch
 from typing import Any
 
 from service.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.conditions import where_leaves
 from service.config import Config, message_kind
 from service.config import sink_kind as sink_kind  # re-exported: it lived here before
 from service.eduzz import catalogue
@@ -88,16 +89,10 @@ def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str
 
 
 def _check_where(where: Any, at: str, events: list[str] | None, errors: list[str]) -> None:
-    if events is None or not isinstance(where, dict):
+    if events is None:
         return
-    for key, value in where.items():
-        if key in ("any", "all") and isinstance(value, list):
-            for n, part in enumerate(value):
-                _check_where(part, f"{at}.{key}[{n}]", events, errors)
-        elif key == "not":
-            _check_where(value, f"{at}.not", events, errors)
-        else:
-            _check_path(str(key), f"{at}.{key}", events, errors)
+    for path, _, where_at in where_leaves(where, at):
+        _check_path(path, where_at, events, errors)
 
 
 def _check_fields(fields: frozenset[str], at: str, events: list[str] | None, errors: list[str]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,3 +293,17 @@ def getter(path: tuple[str, ...]) -> Callable[[Any], Any]:
         return node
 
     return get
+
+
+def where_leaves(where: Any, at: str) -> Iterator[tuple[str, Any, str]]:
+    """Each (path, condition, YAML path) of a ``where`` mapping, through ``any``/``all``/``not``."""
+    if not isinstance(where, dict):
+        return
+    for key, value in where.items():
+        if key in ("any", "all") and isinstance(value, list):
+            for n, part in enumerate(value):
+                yield from where_leaves(part, f"{at}.{key}[{n}]")
+        elif key == "not":
+            yield from where_leaves(value, f"{at}.not")
+        else:
+            yield str(key), value, f"{at}.{key}"

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec.inspect as mi
 
+from service.conditions import where_leaves
 from service.config import Config, EduzzSourceConfig
 from service.eduzz import catalogue
 
@@ -83,16 +84,9 @@ def _known_events(globs: list[str]) -> list[str]:
 
 
 def _check_where(where: Any, at: str, events: list[str], errors: list[str]) -> None:
-    if not isinstance(where, dict):
-        return
-    for key, value in where.items():
-        if key in ("any", "all") and isinstance(value, list):
-            for n, part in enumerate(value):
-                _check_where(part, f"{at}.{key}[{n}]", events, errors)
-        elif key == "not":
-            _check_where(value, f"{at}.not", events, errors)
-        elif _is_number_field(str(key), events):
-            _check_operands(value, f"{at}.{key}", errors)
+    for path, value, where_at in where_leaves(where, at):
+        if _is_number_field(path, events):
+            _check_operands(value, where_at, errors)
 
 
 def _check_operands(value: Any, at: str, errors: list[str]) -> None:

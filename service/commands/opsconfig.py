@@ -35,13 +35,7 @@ class OpsConfig:
 
 def load_ops_config(path: str) -> OpsConfig:
     """Read ``path``; only ``storage`` must be valid (other sections may be broken or unset)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    raw = read_yaml(text, path, strict_keys=False)
-    if not isinstance(raw, dict):
-        raise ConfigError([f"{path}: expected a mapping of sections"])
+    raw = _sections(path)
     storage = parse_config({"storage": raw.get("storage")}, path=path).storage
     sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
     return OpsConfig(
@@ -102,13 +96,7 @@ def preview_settings(path: str, sink: str) -> Settings:
     Routes keep their order, ``stop`` and targets, so the plan is the real one."""
     from service.runtime import build_settings
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    raw = read_yaml(text, path, strict_keys=False)
-    if not isinstance(raw, dict):
-        raise ConfigError([f"{path}: expected a mapping of sections"])
+    raw = _sections(path)
     sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
     if sink not in sinks:
         raise ConfigError([f"sinks: no sink {sink!r} in {path}"])
@@ -116,3 +104,15 @@ def preview_settings(path: str, sink: str) -> Settings:
     kept = {k: v for k, v in raw.items() if k not in ("server", "sources", "sinks")}
     kept["sinks"] = {name: cfg if name == sink else stand_in for name, cfg in sinks.items()}
     return build_settings(parse_config(kept, path=path))
+
+
+def _sections(path: str) -> dict[str, Any]:
+    """The config file's top-level mapping, ``${VAR}``s not yet expanded; ConfigError if not one."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
+    raw = read_yaml(text, path, strict_keys=False)
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: expected a mapping of sections"])
+    return raw

@@ -9,6 +9,7 @@ them as ``ConsoleQueries`` (mixed into ``SQLiteStore``); other stores implement
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -109,14 +110,7 @@ class ConsoleQueries:
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, schema_error, "
                f"{_hit(flt, contains)} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT ?")
         rows = await self._read_all(sql, [*_hit_args(flt, contains), *args, scan])
-        items: list[EventRecord] = []
-        for row in rows:
-            if row["hit"]:
-                items.append(event_record(row))
-                if len(items) == limit:
-                    return Page(items, str(row["id"]))
-        more = len(rows) == scan
-        return Page(items, str(rows[-1]["id"]) if more else None)
+        return scanned_page(rows, limit, scan)
 
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]:
         """For each event: how many of its deliveries are in each status."""
@@ -159,3 +153,14 @@ def _scan_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     return _event_where(flt, cursor)
 
 
+def scanned_page(rows: Sequence[Any], limit: int, scan: int) -> Page[EventRecord]:
+    """A page of the scanned event rows whose ``hit`` is true; ``next`` goes on from where the
+    page ended, or from the last row scanned when the scan stopped at ``scan`` rows."""
+    items: list[EventRecord] = []
+    for row in rows:
+        if row["hit"]:
+            items.append(event_record(row))
+            if len(items) == limit:
+                return Page(items, str(row["id"]))
+    more = len(rows) == scan
+    return Page(items, str(rows[-1]["id"]) if more else None)

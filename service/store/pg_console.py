@@ -10,9 +10,9 @@ from typing import Any
 
 from service.store import Filter, Page
 from service.store import pg_sql as q
-from service.store.console import FailureGroup
+from service.store.console import FailureGroup, scanned_page
 from service.store.pg_reads import Reads
-from service.store.records import EventRecord, event_record
+from service.store.records import EventRecord
 
 _RECEIVED = "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE received_at >= %s LIMIT %s) AS c"
 _BY_STATUS = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = %s "
@@ -91,14 +91,7 @@ class PgConsole(Reads):
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
                f"schema_error, {hit} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
         rows = await self._dicts(sql, [*hit_args, *args, scan])
-        items: list[EventRecord] = []
-        for row in rows:
-            if row["hit"]:
-                items.append(event_record(row))
-                if len(items) == limit:
-                    return Page(items, str(row["id"]))
-        more = len(rows) == scan
-        return Page(items, str(rows[-1]["id"]) if more else None)
+        return scanned_page(rows, limit, scan)
 
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]:
         """For each event: how many of its deliveries are in each status."""
