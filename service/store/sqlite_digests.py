@@ -39,7 +39,7 @@ class DigestVerbs:
         """Commit one digest; its delivery id, or None if an item changed meanwhile (redo later)."""
         try:
             return await self._writer.run(lambda conn: sql.close(conn, close))
-        except sql.DigestRace:
+        except (sql.DigestRace, sqlite3.IntegrityError):  # changed, or closed by another closer
             return None
 
     async def events_between(
