@@ -14,15 +14,6 @@ JSON = "application/json; charset=utf-8"
 CHAT_CONFIGS = (TelegramConfig, DiscordConfig, TeamsConfig)
 
 
-def json_object(text: str) -> dict[str, Any]:
-    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object."""
-    try:
-        answer = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
 def seconds(value: Any) -> float | None:
     """A non-negative number of seconds from a JSON value, else None."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0

@@ -21,10 +21,11 @@ from service.chatformat import clip_plain, escape_markdown
 from service.config import DiscordConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
-from service.sinks.chat import JSON, json_object, seconds, structured
+from service.sinks.chat import JSON, seconds, structured
 from service.sinks.http import (
     Reply,
     check_status,
+    json_object,
     parse_retry_after,
     post,
     snippet,

@@ -28,7 +28,7 @@ import msgspec
 from service.config import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
-from service.sinks.http import Reply, check_status, post, snippet, transport_errors
+from service.sinks.http import Reply, check_status, json_object, post, snippet, transport_errors
 
 ID_HEADER = "ID do evento"
 CELL_LIMIT = 50_000  # characters in one cell (Sheets)
@@ -220,28 +220,20 @@ class GoogleSheetsSender:
         check_status(self.label, Reply(status, said, reply.retry_after), self.secrets)
 
 
-def _json(text: str) -> dict[str, Any]:
-    try:
-        value = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _values(text: str) -> list[list[Any]]:
-    values = _json(text).get("values")
+    values = json_object(text).get("values")
     return values if isinstance(values, list) and all(isinstance(v, list) for v in values) else []
 
 
 def _error_message(text: str) -> str:
-    error = _json(text).get("error")
+    error = json_object(text).get("error")
     if isinstance(error, dict):
         return f"{error.get('status', '')}: {error.get('message', '')}".strip(": ")
     return text
 
 
 def _updated(text: str) -> str:
-    updates = _json(text).get("updates")
+    updates = json_object(text).get("updates")
     if isinstance(updates, dict):
         rows, where = updates.get("updatedRows", "?"), updates.get("updatedRange", "?")
         return f"appended {rows} row(s) at {where}"

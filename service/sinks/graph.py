@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
-
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks.http import Reply, check_status, parse_retry_after, snippet
+from service.sinks.http import Reply, check_status, json_object, parse_retry_after, snippet
 
 RATE_LIMITS = frozenset({4, 80007, 130429, 131048, 131056})
 TRANSIENT = frozenset({1, 2, 131000, 131016, 133004})
@@ -39,15 +37,15 @@ HINTS = {
 
 def check_graph_reply(label: str, reply: Reply, secrets: Iterable[str] = ()) -> str:
     """The sent message's id on success; otherwise raise the SinkError its code calls for."""
-    answer = _json(reply.text)
+    answer = json_object(reply.text)
     if 200 <= reply.status < 300:
-        messages = answer.get("messages") if answer else None
+        messages = answer.get("messages")
         if isinstance(messages, list) and messages and isinstance(messages[0], dict):
             return str(messages[0].get("id", ""))
         raise PermanentSinkError(
             f"{label}: unexpected answer from the Graph API", status_code=reply.status
         )
-    error = answer.get("error") if answer else None
+    error = answer.get("error")
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         check_status(label, reply, secrets)  # not the Graph API's shape: by HTTP status
         raise PermanentSinkError(f"{label}: HTTP {reply.status}", status_code=reply.status)
@@ -82,10 +80,3 @@ def _describe(error: dict[str, Any], secrets: Iterable[str]) -> str:
     both = f"{message} ({details})" if details and details not in message else message
     return snippet(both, secrets) or "no message"
 
-
-def _json(text: str) -> dict[str, Any] | None:
-    try:
-        value = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -20,9 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import msgspec
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.retry import MAX_RETRY_AFTER
@@ -169,3 +171,12 @@ def transport_errors(label: str, timeout: float) -> Iterator[None]:
 
 def _os_reason(exc: OSError) -> str:
     return os.strerror(exc.errno) if exc.errno and exc.errno > 0 else type(exc).__name__
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object."""
+    try:
+        answer = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return {}
+    return answer if isinstance(answer, dict) else {}

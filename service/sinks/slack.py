@@ -16,7 +16,15 @@ from service.config import SlackConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.filters import slack_escape
 from service.sinks.base import Outgoing, SendResult, excerpt
-from service.sinks.http import Reply, check_status, parse_retry_after, post, snippet, url_secrets
+from service.sinks.http import (
+    Reply,
+    check_status,
+    json_object,
+    parse_retry_after,
+    post,
+    snippet,
+    url_secrets,
+)
 
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "service_unavailable", "request_timeout", "fatal_error"}
@@ -105,8 +113,5 @@ class SlackSender:
 
 
 def _decode_api(text: str) -> dict[str, Any] | None:
-    try:
-        answer = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return None
-    return answer if isinstance(answer, dict) and "ok" in answer else None
+    answer = json_object(text)
+    return answer if "ok" in answer else None

@@ -25,8 +25,8 @@ from service.chatformat import clip_plain, escape_teams
 from service.config import TeamsConfig
 from service.errors import PermanentSinkError, SinkGoneError
 from service.sinks.base import Outgoing, SendResult
-from service.sinks.chat import JSON, json_object, structured
-from service.sinks.http import Reply, check_status, post, snippet, url_secrets
+from service.sinks.chat import JSON, structured
+from service.sinks.http import Reply, check_status, json_object, post, snippet, url_secrets
 
 SIZE_LIMIT = 28_000  # bytes of the whole request body
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"

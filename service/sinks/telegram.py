@@ -13,6 +13,7 @@ every answer, error and log line. The API answers ``{"ok": true, "result": {...}
 
 from __future__ import annotations
 
+import html
 from typing import Any, NoReturn
 
 import aiohttp
@@ -22,10 +23,11 @@ from service.chatformat import cut_html
 from service.config import TelegramConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
-from service.sinks.chat import JSON, json_object, seconds
+from service.sinks.chat import JSON, seconds
 from service.sinks.http import (
     Reply,
     check_status,
+    json_object,
     parse_retry_after,
     post,
     snippet,
@@ -43,7 +45,8 @@ def build_payload(cfg: TelegramConfig, out: Outgoing) -> dict[str, Any]:
     """The ``sendMessage`` body: the HTML ``text`` cut to 4,096, link previews off by default."""
     text = str((out.message or {}).get("text") or "").strip()
     if not text:
-        text = f"Ponte: evento <code>{_escape(out.event)}</code> recebido de {_escape(out.source)}"
+        event, source = (html.escape(v, quote=False) for v in (out.event, out.source))
+        text = f"Ponte: evento <code>{event}</code> recebido de {source}"
     payload: dict[str, Any] = {
         "chat_id": cfg.chat_id,
         "text": cut_html(text, TEXT_LIMIT),
@@ -53,10 +56,6 @@ def build_payload(cfg: TelegramConfig, out: Outgoing) -> dict[str, Any]:
     if cfg.message_thread_id is not None:
         payload["message_thread_id"] = cfg.message_thread_id
     return payload
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class TelegramSender:
