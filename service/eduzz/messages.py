@@ -19,18 +19,16 @@ from typing import Any
 
 from service.config import DEFAULT_TIMEZONE
 from service.eduzz import catalogue
+from service.eduzz.message_parts import SHOW, WHEN
+from service.eduzz.message_parts import summary as _summary
+from service.eduzz.message_parts import value as _value
 from service.eduzz.messages_chat import CHAT_BUILDERS, CHAT_GENERIC_BUILDERS
 from service.eduzz.messages_specs import SPECS, Field, Spec
 from service.templates import CompiledTemplate, compile_template
 
-VALUE_LIMIT = 300  # characters of one field value (Slack allows 2000)
-ITEM_LIMIT = 100  # characters of one summary item
 TEXT_LIMIT = 2900  # characters of a Slack text (Slack allows 3000)
 GENERIC_LINES = 15  # data fields listed by the generic Slack message
-WHEN = "(sentDate or data.sentDate or received_at) | datetime"
 GENERIC_TITLES = {"ping": "verificação da URL (teste)", "test.event_one": "evento de teste"}
-SHOW = ("(value | tojson) if value is mapping or (value is iterable and value is not string) "
-        "else value")
 
 
 def builtin_template(
@@ -79,21 +77,8 @@ def _generic(title: str, kind: str, timezone: str) -> CompiledTemplate:
 # --- template pieces --------------------------------------------------------------------
 
 
-def _value(source: str, limit: int = VALUE_LIMIT) -> str:
-    """A field value: clipped after escaping, "—" when empty."""
-    body = source if "{{" in source or "{%" in source else f"{{{{ {source} }}}}"
-    return f"{{% filter clip({limit}) | default('—', true) %}}{body}{{% endfilter %}}"
-
-
-def _summary(spec: Spec, first: str = ": ") -> str:
-    """The summary items that are not empty, joined with " · "."""
-    items = ", ".join(f"(({item}) | clip({ITEM_LIMIT}))" for item in spec.summary)
-    return (f"{{% for s in [{items}] | select %}}{{{{ '{first}' if loop.first else ' · ' }}}}"
-            "{{ s }}{% endfor %}")  # fmt: skip
-
-
 def _one_line(spec: Spec, limit: int = TEXT_LIMIT) -> str:
-    text = f"{spec.emoji} {spec.headline}{_summary(spec)}"
+    text = f"{spec.emoji} {spec.headline}{_summary(spec, first=': ')}"
     return f"{{% filter clip({limit}) %}}{text}{{% endfilter %}}"
 
 

@@ -14,14 +14,12 @@ import html
 from typing import Any
 
 from service.chatformat import escape_markdown, escape_teams
+from service.eduzz.message_parts import SHOW, WHEN
+from service.eduzz.message_parts import summary as _summary
+from service.eduzz.message_parts import value as _value
 from service.eduzz.messages_specs import SPECS, Field, Spec
 
-VALUE_LIMIT = 300
-ITEM_LIMIT = 100
 TELEGRAM_VALUE_LIMIT = 200
-WHEN = "(sentDate or data.sentDate or received_at) | datetime"
-SHOW = ("(value | tojson) if value is mapping or (value is iterable and value is not string) "
-        "else value")  # fmt: skip
 GREEN, RED, AMBER, BLUE = 0x2ECC71, 0xE74C3C, 0xF1C40F, 0x3498DB
 _COLOURS = (
     (RED, ("cancel", "chargeback", "refund", "expired", "error", "abandon", "inactive", "deleted")),
@@ -40,19 +38,6 @@ def colour(event: str) -> int:
 
 
 # --- pieces ----------------------------------------------------------------------------
-
-
-def _value(source: str, limit: int = VALUE_LIMIT) -> str:
-    """A field value clipped (after escaping, entity-safe), "—" when empty."""
-    body = source if "{{" in source or "{%" in source else f"{{{{ {source} }}}}"
-    return f"{{% filter clip({limit}) | default('—', true) %}}{body}{{% endfilter %}}"
-
-
-def _summary(spec: Spec, first: str = "") -> str:
-    """The summary items that are not empty, joined with " · "."""
-    items = ", ".join(f"(({item}) | clip({ITEM_LIMIT}))" for item in spec.summary)
-    return (f"{{% for s in [{items}] | select %}}{{{{ '{first}' if loop.first else ' · ' }}}}"
-            "{{ s }}{% endfor %}")  # fmt: skip
 
 
 def _footer(ids: tuple[Field, ...], code: tuple[str, str] = ("", "")) -> str:

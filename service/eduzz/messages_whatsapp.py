@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.eduzz import message_parts as parts
 from service.eduzz import messages as m
 from service.eduzz.messages_specs import Spec
 from service.whatsapp_format import TEXT_LIMIT
@@ -41,10 +42,10 @@ def _clipped(text: str, limit: int = TEXT_LIMIT) -> str:
 
 def whatsapp(spec: Spec) -> dict[str, Any]:
     """Free text: bold headline, summary, one ``*Label:* value`` line per field, link, footer."""
-    lines = "\n".join(f"*{label}:* {m._value(e)}" for label, e in spec.fields)
+    lines = "\n".join(f"*{label}:* {parts.value(e)}" for label, e in spec.fields)
     link = f"\n\n{m._link(spec.link, slack=False)}" if spec.link else ""
     footer = m._footer(spec.ids, code=False)
-    head = f"*{spec.emoji} {spec.headline}*\n{m._summary(spec, first='')}"
+    head = f"*{spec.emoji} {spec.headline}*\n{parts.summary(spec)}"
     text = f"{head}\n\n{lines}{link}\n\n{footer}"
     return {"text": _clipped(text)}
 
