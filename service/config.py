@@ -34,10 +34,16 @@ def parse_duration(value: object) -> Duration:
     """Turn ``"5s"``/``"1m"``/a number of seconds into a Duration, or raise ValueError."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < _FOREVER:
         return Duration(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None or float(match[1]) * _UNITS[match[2]] >= _FOREVER:
+    seconds = duration_seconds(value) if isinstance(value, str) else None
+    if seconds is None or seconds >= _FOREVER:
         raise ValueError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 1m, 2h, 1d)")
-    return Duration(float(match[1]) * _UNITS[match[2]])
+    return Duration(seconds)
+
+
+def duration_seconds(text: str) -> float | None:
+    """The seconds in ``"500ms"``/``"5s"``/``"2h"``/``"7d"``, however many; None if not one."""
+    match = _DURATION.match(text)
+    return float(match[1]) * _UNITS[match[2]] if match else None
 
 
 def _dec_hook(type_: type, obj: Any) -> Any:

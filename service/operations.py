@@ -50,12 +50,10 @@ def make_filter(params: dict[str, Any]) -> Filter:
 def page_args(params: dict[str, Any]) -> tuple[int, str | None]:
     """``limit`` (1–500, default 50) and ``cursor`` from request parameters."""
     raw = params.get("limit", "50")
-    raw = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw  # CLI: an int
     limit = int(raw) if _is_number(raw) else 0
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be a whole number from 1 to 500")
-    given = params.get("cursor") or None
-    cursor: str | None = str(given) if isinstance(given, int) else given  # CLI: an int
+    cursor = params.get("cursor") or None
     if cursor is not None and not (_is_number(cursor) and int(cursor) <= MAX_ID):
         raise BadRequest("invalid cursor: use the `next` of the previous page")
     return limit, cursor

@@ -3,23 +3,18 @@ the one way Ponte writes a time (``iso``: ISO-8601 UTC with milliseconds, ``…Z
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 
-from service.config import parse_duration
-
-_AGE = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s|m|h|d)")
+from service.config import duration_seconds
 
 
 def parse_when(text: str, *, now: float | None = None) -> float:
     """A unix time from ISO-8601 or from an age like ``90m``/``24h``/``7d`` (meaning "ago")."""
     text = text.strip()
-    try:
-        return (time.time() if now is None else now) - parse_duration(text)
-    except ValueError:
-        if _AGE.fullmatch(text):  # an age longer than durations may be: since the epoch
-            return 0.0
+    age = duration_seconds(text)
+    if age is not None:  # an age reaching before 1970 (a century, say) means since the epoch
+        return max(0.0, (time.time() if now is None else now) - age)
     try:
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:

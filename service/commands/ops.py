@@ -139,7 +139,8 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         "limit",
         "cursor",
     )
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    # query parameters as text, as the admin API receives them, for both backends
+    return {k: str(getattr(args, k)) for k in keys if getattr(args, k, None) is not None}
 
 
 # --- running -----------------------------------------------------------------------------
