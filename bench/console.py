@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchlib import machine  # noqa: E402 - after sys.path
 from service.app import create_app  # noqa: E402 - after sys.path
-from service.config import parse_config  # noqa: E402 - after sys.path
-from service.runtime import build_settings  # noqa: E402 - after sys.path
-from service.store.sqlite import SQLiteStore  # noqa: E402 - after sys.path
+from service.config.schema import parse_config  # noqa: E402 - after sys.path
+from service.config.settings import build_settings  # noqa: E402 - after sys.path
+from service.store.sqlite.store import SQLiteStore  # noqa: E402 - after sys.path
 
 TOKEN = "bench-token"
 EVENTS = ("myeduzz.invoice_paid", "myeduzz.invoice_opened", "myeduzz.invoice_refunded",

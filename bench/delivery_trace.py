@@ -54,8 +54,8 @@ def _kind(job: Any) -> str:
 
 
 def install() -> None:
-    from service.store import sqlite as store_sqlite
-    from service.store import writer as w
+    from service.store.sqlite import store as store_sqlite
+    from service.store.sqlite import writer as w
 
     def _commit(self: Any, jobs: list[Any]) -> list[tuple[bool, Any]]:
         conn = self._conn
@@ -127,9 +127,9 @@ EXPERIMENTS = {
 
 
 def install_experiments(names: list[str]) -> None:
-    from service import worker as worker_mod
-    from service.store import sqlite as store_sqlite
-    from service.store import writer as w
+    from service.delivery import worker as worker_mod
+    from service.store.sqlite import store as store_sqlite
+    from service.store.sqlite import writer as w
 
     unknown = set(names) - set(EXPERIMENTS)
     if unknown:

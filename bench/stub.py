@@ -26,10 +26,10 @@ PARTS = ("store", "schema", "routing", "metrics")
 
 def stub(parts: set[str]) -> None:
     """Replace the named parts of the request path with no-ops."""
-    from service import ingest
-    from service.metrics import Metrics
+    from service.ingest import handler as ingest
+    from service.operate.metrics import Metrics
     from service.store import Saved
-    from service.store.sqlite import SQLiteStore
+    from service.store.sqlite.store import SQLiteStore
 
     if "store" in parts:
         ids = itertools.count(1)

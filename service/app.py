@@ -9,15 +9,16 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from service import ingest, retention
-from service.cluster import Cluster, Coordinated
+from service.batches.scheduler import scheduler_ctx
+from service.config.settings import Holder, Settings
+from service.delivery.cluster import Cluster, Coordinated
+from service.delivery.worker import Worker
+from service.ingest import handler as ingest
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
-from service.metrics import Metrics
-from service.runtime import Holder, Settings
-from service.scheduler import scheduler_ctx
+from service.operate import retention
+from service.operate.metrics import Metrics
 from service.store import Store, open_store
-from service.store.pg_url import redact
-from service.worker import Worker
+from service.store.postgres.url import redact
 
 log = structlog.get_logger("ponte.app")
 
@@ -39,7 +40,8 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
 
 
 def _add_routes(app: web.Application) -> None:
-    from service import api, ui
+    from service import ui
+    from service.operate import api
 
     app.router.add_post("/webhooks/{source}", ingest.receive, expect_handler=ingest.expect_continue)
     app.router.add_get("/webhooks/{source}", ingest.probe)
@@ -86,7 +88,7 @@ def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
     store = app[STORE]
     if not isinstance(store, Coordinated):
         return None
-    from service.reload import reload_from_file
+    from service.operate.reload import reload_from_file
 
     cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
                       reload=lambda: reload_from_file(app, tell_others=False))

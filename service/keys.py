@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from service.metrics import Metrics
-    from service.runtime import Holder
+    from service.config.settings import Holder
+    from service.delivery.worker import Worker
+    from service.operate.metrics import Metrics
     from service.store import Store
-    from service.worker import Worker
 
 HOLDER: web.AppKey[Holder] = web.AppKey("holder")
 STORE: web.AppKey[Store] = web.AppKey("store")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from service.config import duration_seconds
+from service.config.schema import duration_seconds
 
 
 def parse_when(text: str, *, now: float | None = None) -> float:

@@ -13,8 +13,8 @@ import structlog
 from pgkit import parametrize_backends, pg_url, store_url  # noqa: F401 - fixtures
 
 from service.app import create_app
-from service.config import parse_config
-from service.runtime import Settings, build_settings
+from service.config.schema import parse_config
+from service.config.settings import Settings, build_settings
 
 SECRET = "test-secret"
 FIXTURES = Path(__file__).resolve().parent.parent / "service" / "eduzz" / "fixtures"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from service.app import create_app
-from service.runtime import Settings
-from service.scheduler import CLOCK, SCHEDULER
+from service.batches.scheduler import CLOCK, SCHEDULER
+from service.config.settings import Settings
 
 
 class FakeClock:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from multidict import CIMultiDict
 
-from service.config import (
+from service.config.schema import (
     DiscordConfig,
     EmailConfig,
     GoogleSheetsConfig,

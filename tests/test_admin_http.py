@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import base_config, fixture_body, post_signed
-from service.runtime import load_settings
+from service.config.settings import load_settings
 
 TOKEN = "admin-token-123"
 
@@ -55,8 +55,8 @@ async def test_refusals_are_logged_as_missing_or_mismatch_never_the_value(api, c
     """The 401 log line names the reason; the token sent is never in it."""
     import structlog
 
-    from service import api as admin_api
     from service import logs
+    from service.operate import api as admin_api
 
     logs.configure(json=True)
     # a logger first used under another test's configuration stays cached: take a fresh one

@@ -170,7 +170,7 @@ async def test_sinks_enable_disable(api):
 async def test_reload_refuses_a_broken_file_and_keeps_the_old_config(tmp_path, start):
     """POST /api/reload answers 422 with the errors and the old config keeps running."""
     from conftest import SECRET
-    from service.runtime import load_settings
+    from service.config.settings import load_settings
 
     path = tmp_path / "ponte.yaml"
     good = (f"server: {{admin_token: {TOKEN}}}\nstorage: {{url: 'sqlite:///{tmp_path}/ponte.db'}}\n"
@@ -224,7 +224,7 @@ def test_ingest_histogram_counts_each_request_in_its_bucket_and_above():
     """The hand-kept ingest histogram renders as a Prometheus cumulative histogram."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from service.metrics import Metrics
+    from service.operate.metrics import Metrics
 
     m = Metrics()
     for seconds in (0.0004, 0.0005, 0.003, 0.3, 30.0):

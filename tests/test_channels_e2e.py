@@ -17,8 +17,8 @@ from fake_google import SPREADSHEET, FakeGoogle, make_key, write_key
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
 from conftest import fixture_body, post_signed
-from service.config import StorageConfig, load_config
-from service.runtime import build_settings
+from service.config.schema import StorageConfig, load_config
+from service.config.settings import build_settings
 from test_delivery import db, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +232,7 @@ async def test_the_evolution_recipe_works_end_to_end(
 
 
 def _duration(type_: type, obj: Any) -> Any:
-    from service.config import parse_duration
+    from service.config.schema import parse_duration
 
     return parse_duration(obj)
 

@@ -7,7 +7,7 @@ from chat_fakes import telegram_text_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.chatformat import clip_plain, cut_html, escape_markdown, escape_teams, utf16_len
+from service.render.chatformat import clip_plain, cut_html, escape_markdown, escape_teams, utf16_len
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_cut_html_keeps_any_valid_message_valid(tokens: list[str], limit: int) -
 @pytest.mark.parametrize("limit", range(1, 14))
 def test_clip_in_telegram_html_never_cuts_an_entity(limit: int) -> None:
     """``{% filter clip(n) %}`` over escaped output drops a half entity instead of keeping it."""
-    from service.templates import compile_template
+    from service.render.templates import compile_template
 
     source = f"{{% filter clip({limit}) %}}{{{{ data.x }}}}{{% endfilter %}}"
     text = compile_template({"text": source}, kind="telegram").render({"data": {"x": "a&b<c>&&"}})

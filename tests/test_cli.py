@@ -13,7 +13,7 @@ import yaml
 
 from conftest import SECRET, base_config, fixture_body, post_signed
 from service.__main__ import main
-from service.runtime import load_settings
+from service.config.settings import load_settings
 
 
 def write_config(tmp_path: Path, **sections: Any) -> str:

@@ -20,7 +20,7 @@ from aiohttp import web
 from conftest import base_config, post_signed
 from service.__main__ import _parser, main
 from service.app import create_app
-from service.runtime import load_settings
+from service.config.settings import load_settings
 
 TOKEN = "cli-admin-token"
 PONTE = [sys.executable, "-m", "service"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from service.__main__ import main
-from service.config import load_config, parse_config, parse_duration
+from service.config.schema import load_config, parse_config, parse_duration
+from service.config.settings import load_settings
 from service.errors import ConfigError
-from service.runtime import load_settings
 
 BAD = sorted((Path(__file__).parent / "configs" / "bad").glob("*.yaml"))
 ROOT = Path(__file__).resolve().parent.parent

@@ -176,7 +176,7 @@ async def test_guard_counts_failures_per_client_and_forgets_old_ones():
 
 def test_password_check_refuses_empty_secrets():
     """An empty given password never matches, even if a secret is unset."""
-    from service.config import ServerConfig
+    from service.config.schema import ServerConfig
 
     server = ServerConfig(admin_token="t", ui_password=None)
     assert security.password_ok(server, "t")

@@ -21,8 +21,8 @@ from console_helpers import TOKEN
 
 from service.app import create_app
 from service.commands.simulate import build_body, signed_headers
-from service.config import parse_config
-from service.runtime import build_settings
+from service.config.schema import parse_config
+from service.config.settings import build_settings
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -12,8 +12,8 @@ from msgspec.structs import replace
 from structlog.testing import capture_logs
 
 from conftest import fixture_body, post_signed
+from service.config.settings import build_settings
 from service.keys import HOLDER, STORE
-from service.runtime import build_settings
 from service.store import NewDelivery, NewEvent
 
 FAST = {"max_attempts": 1, "retry_schedule": ["1h"], "timeout": "1s"}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from service.config import parse_config
-from service.runtime import build_settings
+from service.config.schema import parse_config
+from service.config.settings import build_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -12,7 +12,7 @@ import yaml
 from digestkit import paid_body
 
 from service.__main__ import main
-from service.runtime import load_settings
+from service.config.settings import load_settings
 from service.store import Filter, NewEvent, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,8 +140,8 @@ def test_examples_use_when_busy_for_chat_and_a_daily_report(monkeypatch):
 
 def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys, store_url):
     """ponte deliveries ID of a digest lists its events; --status grouped/digested filter."""
-    from service.ingest import plan_deliveries
-    from service.scheduler import close_due
+    from service.batches.scheduler import close_due
+    from service.ingest.handler import plan_deliveries
 
     config = _config(tmp_path, store_url)
     settings = load_settings(str(config))

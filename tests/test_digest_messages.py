@@ -9,12 +9,12 @@ import msgspec
 import pytest
 from digestkit import paid_body
 
-from service.batch_messages import LAYOUTS, render_batch
-from service.config import Base
-from service.digest_build import DigestBuilder
-from service.digests import Rule, digest_problem
-from service.store.digests import StoredItem
-from service.summary import summarize
+from service.batches.digest_build import DigestBuilder
+from service.batches.digests import Rule, digest_problem
+from service.batches.summary import summarize
+from service.config.schema import Base
+from service.render.batch_messages import LAYOUTS, render_batch
+from service.store.sqlite.digests import StoredItem
 
 KINDS = sorted(LAYOUTS)
 
@@ -153,8 +153,8 @@ def test_sinks_that_cannot_take_a_digest():
 
 def test_check_names_the_path_of_a_digest_a_sink_cannot_take():
     """The config check reports routes[i].to[j].digest for a sink that cannot take digests."""
-    from service.config import DigestConfig, Duration, RouteConfig, TargetConfig
-    from service.digests import check_digest_targets
+    from service.batches.digests import check_digest_targets
+    from service.config.schema import DigestConfig, Duration, RouteConfig, TargetConfig
 
     target = TargetConfig(sink="planilha", digest=DigestConfig(wait=Duration(30)))
     route = RouteConfig(name="planilha", events=["myeduzz.invoice_paid"], to=[target])

@@ -10,11 +10,11 @@ from aiohttp import web
 from digestkit import FakeClock, lines, paid_body, start_app, tick
 
 from conftest import post_signed
-from service.config import parse_config
-from service.ingest import plan_deliveries
+from service.batches.scheduler import close_due
+from service.config.schema import parse_config
+from service.config.settings import build_settings
+from service.ingest.handler import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER
-from service.runtime import build_settings
-from service.scheduler import close_due
 from service.store import Filter, NewEvent, open_store
 
 
@@ -317,9 +317,9 @@ async def test_reload_that_changes_the_digest_keeps_each_item_on_its_own_rule(
 
 async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_path, store_url):
     """If an item leaves 'grouped' mid-close, nothing is committed; the next pass sends the rest."""
-    from service.digests import parse_key
-    from service.scheduler import digest_doc
-    from service.store.digests import DigestClose
+    from service.batches.digests import parse_key
+    from service.batches.scheduler import digest_doc
+    from service.store.sqlite.digests import DigestClose
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
     store = open_store(store_url)

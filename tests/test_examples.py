@@ -15,11 +15,11 @@ import pytest
 from fake_google import key_json, make_key
 
 from service.__main__ import main
-from service.checks import checked_events
-from service.config import EmailConfig, WebhookConfig
+from service.config.checks import checked_events
+from service.config.schema import EmailConfig, WebhookConfig
+from service.config.settings import Settings, load_settings
 from service.eduzz import catalogue
-from service.routing import plan
-from service.runtime import Settings, load_settings
+from service.routing.routes import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "config" / "examples"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from service.__main__ import main
-from service.exposure import is_loopback, is_placeholder
+from service.config.exposure import is_loopback, is_placeholder
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = "dev-secret-change-me"

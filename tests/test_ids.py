@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from conftest import post_signed
-from service import retention
 from service.keys import STORE
+from service.operate import retention
 from service.store import Filter, NewDelivery, NewEvent
-from service.store.schema import LATEST, MIGRATIONS
-from service.store.sqlite import SQLiteStore
+from service.store.sqlite.schema import LATEST, MIGRATIONS
+from service.store.sqlite.store import SQLiteStore
 from test_delivery import wait_for
 
 

@@ -13,7 +13,7 @@ from pgkit import query
 from conftest import SECRET, fixture_body, post_signed, sign
 from service.eduzz.catalogue import EVENT_NAMES
 from service.keys import STORE
-from service.store.sqlite import SQLiteStore
+from service.store.sqlite.store import SQLiteStore
 
 
 def rows(tmp_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -258,7 +258,7 @@ async def test_hmac_source_with_prefix_and_base64(tmp_path, settings_for, start)
 
 async def test_an_older_database_is_upgraded(tmp_path):
     """A file at schema v1 is migrated to the latest version on open, its rows kept."""
-    from service.store.schema import LATEST, MIGRATIONS
+    from service.store.sqlite.schema import LATEST, MIGRATIONS
 
     path = tmp_path / "ponte.db"
     with sqlite3.connect(path) as conn:

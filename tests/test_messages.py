@@ -10,9 +10,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.eduzz import messages
-from service.eduzz.messages import builtin_template
-from service.eduzz.messages_specs import SPECS
+from service.render.builtin import messages
+from service.render.builtin.messages import builtin_template
+from service.render.builtin.specs import SPECS
 
 EDUZZ = Path(messages.__file__).parent
 FIXTURES = sorted(p.stem for p in (EDUZZ / "fixtures").glob("*.json"))

@@ -10,9 +10,9 @@ import msgspec
 import pytest
 from chat_fakes import TEAMS_LIMIT, discord_errors, teams_errors, telegram_text_error
 
-from service.config import TelegramConfig
-from service.eduzz.messages_chat import AMBER, GREEN, RED, colour
-from service.eduzz.messages_specs import SPECS
+from service.config.schema import TelegramConfig
+from service.render.builtin.chat import AMBER, GREEN, RED, colour
+from service.render.builtin.specs import SPECS
 from service.sinks import discord, teams, telegram
 from sink_contract import outgoing
 from test_messages import FIXTURES, load, render
@@ -192,7 +192,7 @@ def _strings(node: Any) -> list[str]:
 def test_author_templates_escape_payload_values_per_channel() -> None:
     """A route's own template: HTML-escaped for Telegram, Markdown-escaped for Discord and
     Teams, and URL keys left as they are."""
-    from service.templates import compile_template
+    from service.render.templates import compile_template
 
     context = {"data": {"name": "<b>@everyone**</b>", "link": "https://e.com/a_b"}}
     tg = compile_template({"text": "<b>{{ data.name }}</b>"}, kind="telegram").render(context)

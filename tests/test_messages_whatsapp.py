@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.eduzz.messages_specs import SPECS
-from service.phones import PhoneError, mask, to_e164
-from service.whatsapp_format import TEXT_LIMIT, whatsapp_escape
+from service.render.builtin.specs import SPECS
+from service.render.phones import PhoneError, mask, to_e164
+from service.render.whatsapp_format import TEXT_LIMIT, whatsapp_escape
 from test_messages import FIXTURES, load, poison, render
 
 HEADERS = ["Data", "Evento", "Comprador", "E-mail", "Produto", "Valor (R$)", "Pagamento", "Status",

@@ -8,7 +8,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import base_config, post_signed
-from service.runtime import load_settings
+from service.config.settings import load_settings
 from test_delivery import Endpoint, db, serve, wait_for
 
 TOKEN = "metrics-token"

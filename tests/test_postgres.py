@@ -12,11 +12,11 @@ import psycopg
 import pytest
 
 from service.__main__ import main
-from service.config import parse_config
+from service.config.schema import parse_config
 from service.errors import StorageCorrupt, StorageUnavailable
 from service.store import NewDelivery, NewEvent, open_store
-from service.store.pg_schema import LATEST
-from service.store.postgres import PostgresStore
+from service.store.postgres.schema import LATEST
+from service.store.postgres.store import PostgresStore
 
 
 def _event(external_id: str = "e1", received_at: float | None = None) -> NewEvent:
@@ -175,7 +175,7 @@ async def test_prepare_threshold_none_turns_prepared_statements_off(pg_url: str)
 
 async def test_group_commit_fails_only_the_bad_write(store: PostgresStore) -> None:
     """In a batch where one write fails, the others commit and only that caller gets the error."""
-    from service.store.pg_batch import Batcher
+    from service.store.postgres.batch import Batcher
 
     batcher = Batcher("SELECT 10 / %(d)s", store._conn, lambda a: a["d"])
     batcher.start()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from conftest import fixture_body, post_signed
-from service import retention
 from service.keys import STORE
+from service.operate import retention
 
 AUTH = {"Authorization": "Bearer adm"}
 

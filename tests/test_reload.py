@@ -20,8 +20,8 @@ import yaml
 from pgkit import query
 
 from conftest import base_config, post_signed, sign
-from service import retention
 from service.keys import STORE
+from service.operate import retention
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 
 from conftest import SECRET, fixture_body, post_signed
-from service import worker as worker_module
 from service.__main__ import main
+from service.config.settings import load_settings
+from service.delivery import worker as worker_module
 from service.keys import HOLDER, STORE
-from service.runtime import load_settings
 from test_delivery import wait_for
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from conftest import post_signed
-from service.cluster import SharedRate, leading, shared_rate
-from service.lanes import RateLimit
+from service.delivery.cluster import SharedRate, leading, shared_rate
+from service.delivery.lanes import RateLimit
 from service.store import NewDelivery, NewEvent
-from service.store.postgres import PostgresStore
+from service.store.postgres.store import PostgresStore
 
 
 def _event(n: int) -> NewEvent:
@@ -122,7 +122,7 @@ async def test_one_leader_at_a_time(pair: tuple[PostgresStore, PostgresStore]) -
 async def test_the_scheduler_runs_on_the_leader_only(
         pair: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch) -> None:
     """Digests and reports: a replica's scheduler passes while another holds ``scheduler``."""
-    from service import scheduler as sched
+    from service.batches import scheduler as sched
 
     monkeypatch.setattr(sched, "TICK", 0.05)
     a, b = pair
@@ -215,8 +215,8 @@ async def _until(check: Any, what: str) -> None:
 async def test_disable_and_reload_reach_the_other_replica(pg_url, tmp_path, start):
     """A sink disabled, or a config reloaded, through one replica's API: the other follows."""
     from conftest import base_config
+    from service.config.settings import load_settings
     from service.keys import HOLDER
-    from service.runtime import load_settings
 
     raw = base_config(tmp_path, storage={"url": pg_url}, server={"admin_token": "t"})
     path = tmp_path / "ponte.yaml"

@@ -12,10 +12,10 @@ import pytest
 from digestkit import FakeClock, lines, paid_body, start_app, tick
 
 from conftest import post_signed
-from service.config import parse_config
+from service.batches.reports import calendar_day, last_period, parse_at
+from service.config.schema import parse_config
+from service.config.settings import build_settings
 from service.errors import ConfigError
-from service.reports import calendar_day, last_period, parse_at
-from service.runtime import build_settings
 
 SP = ZoneInfo("America/Sao_Paulo")
 NY = ZoneInfo("America/New_York")
@@ -87,7 +87,7 @@ def test_calendar_days():
 
 def test_the_day_before_a_calendar_day_keeps_its_hours():
     """--period today: yesterday up to the same hour; a whole day: the whole day before."""
-    from service.reports import previous
+    from service.batches.reports import previous
 
     now = ts(SP, 2026, 11, 30, 15, 0)
     today = previous(calendar_day("today", SP, now), "day", parse_at("20:00"), SP)
@@ -279,9 +279,9 @@ async def test_a_custom_report_template_gets_figures_and_items(tmp_path, aiohttp
 
 async def test_one_failing_report_does_not_hold_back_the_others(tmp_path):
     """Storage trouble on one report's row is logged; the next report is still sent."""
+    from service.batches.report_run import run_due
     from service.errors import StorageUnavailable
-    from service.report_run import run_due
-    from service.store.sqlite import SQLiteStore
+    from service.store.sqlite.store import SQLiteStore
 
     raw = _raw(tmp_path, at="20:00")
     raw["reports"].insert(0, {**raw["reports"][0], "name": "quebrado"})

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from conftest import fixture_body, post_signed
-from service.retry import MAX_RETRY_AFTER, next_delay
+from service.delivery.retry import MAX_RETRY_AFTER, next_delay
 from service.sinks.http import parse_retry_after
 from test_delivery import Endpoint, db, serve, wait_for
 
@@ -60,7 +60,7 @@ def test_next_delay_caps_an_endless_retry_after_but_keeps_a_longer_schedule_step
 @pytest.mark.parametrize("value", ["9" * 400 + "d", 10**400, "36500d"])
 def test_an_endless_retry_schedule_step_is_a_config_error(value):
     """A century or more (400 nines are an infinite float) is refused with its path."""
-    from service.config import parse_config
+    from service.config.schema import parse_config
     from service.errors import ConfigError
 
     with pytest.raises(ConfigError) as info:

@@ -11,10 +11,10 @@ import yaml
 
 from conftest import base_config, fixture_body, post_signed
 from service.__main__ import main
-from service.config import parse_config
+from service.config.schema import parse_config
+from service.config.settings import build_settings
 from service.errors import ConfigError
-from service.routing import compile_routes, explain, plan
-from service.runtime import build_settings
+from service.routing.routes import compile_routes, explain, plan
 from test_delivery import db
 
 SOURCES = {"eduzz-loja": {"type": "eduzz", "secrets": ["s-loja"]},

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.conditions import compile_where, predicate
-from service.config import parse_config
+from service.config.schema import parse_config
 from service.errors import ConfigError
-from service.routing import compile_routes, explain, plan
+from service.routing.conditions import compile_where, predicate
+from service.routing.routes import compile_routes, explain, plan
 
 DOC: dict[str, Any] = {
     "id": "e1",

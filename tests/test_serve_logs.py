@@ -155,7 +155,8 @@ async def test_webhook_401_log_lines_say_missing_or_mismatch_never_the_value(set
     """A refused signature is logged with auth "missing" or "mismatch"; the value sent is not."""
     import structlog
 
-    from service import ingest, logs
+    from service import logs
+    from service.ingest import handler as ingest
 
     logs.configure(json=True)
     # a logger first used under another test's configuration stays cached: take a fresh one

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from service.config import EmailConfig
-from service.runtime import load_settings
+from service.config.schema import EmailConfig
+from service.config.settings import load_settings
 from service.sinks.email import EmailSender
 from sink_contract import HOST, SmtpRecorder, free_port, outgoing
 from test_examples import KEY_PEM, KEY_VARS, key_json

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import FileConfig
+from service.config.schema import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.file import FileSender
 from sink_contract import BODY, outgoing

@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 from fake_google import SPREADSHEET, FakeGoogle, key_json, make_key, write_key
 
-from service.config import GoogleSheetsConfig
+from service.config.schema import GoogleSheetsConfig
 from service.errors import (
     ConfigError,
     PermanentSinkError,

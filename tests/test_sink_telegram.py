@@ -11,9 +11,9 @@ import pytest
 import structlog
 from chat_fakes import RETRY_AFTER, TelegramFake, telegram_text_error
 
-from service.chatformat import cut_html, utf16_len
-from service.config import parse_config
+from service.config.schema import parse_config
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
+from service.render.chatformat import cut_html, utf16_len
 from service.sinks import Sink
 from sink_contract import (
     HOST,
@@ -98,7 +98,7 @@ async def test_hostile_values_arrive_inert(
     aiohttp_server: Any, http: aiohttp.ClientSession
 ) -> None:
     """A buyer name full of HTML, Markdown and mentions shows as text in the built-in message."""
-    from service.eduzz.messages import builtin_template
+    from service.render.builtin.messages import builtin_template
 
     fake, sink = await telegram(aiohttp_server, http)
     evil = "@everyone <b>x</b> <script>alert(1)</script> **y** & </i>"

@@ -11,7 +11,7 @@ import pytest
 import structlog
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
-from service.config import WhatsAppConfig, WhatsAppTemplateConfig
+from service.config.schema import WhatsAppConfig, WhatsAppTemplateConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.sinks import build_sink
 from service.sinks.whatsapp import WhatsAppSender

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 import structlog
 
-from service.config import EmailConfig, FileConfig, SlackConfig, WebhookConfig, sink_kind
+from service.config.schema import EmailConfig, FileConfig, SlackConfig, WebhookConfig, sink_kind
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks import Sink, build_sink
 from service.sinks.email import EmailSender

@@ -12,7 +12,7 @@ import structlog
 from logcapture import fresh_loggers  # noqa: F401 - a fixture
 
 from conftest import fixture_body, post_signed
-from service import worker as worker_module
+from service.delivery import worker as worker_module
 from service.keys import STORE, WORKER
 from test_delivery import wait_for
 

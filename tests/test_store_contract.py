@@ -25,7 +25,7 @@ from service.store import (
     Store,
     open_store,
 )
-from service.store.digests import DigestClose, DigestGroup, ReportRun
+from service.store.sqlite.digests import DigestClose, DigestGroup, ReportRun
 
 T0 = 1_700_000_000.0
 Factory = Callable[[], Store]

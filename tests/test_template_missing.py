@@ -8,7 +8,7 @@ import pytest
 
 from conftest import post_signed
 from service.errors import TemplateError
-from service.templates import compile_template
+from service.render.templates import compile_template
 from test_delivery import FAST, Endpoint, db, serve, wait_for, webhook_sinks
 
 CONTEXT = {"event": "acme.x", "data": {"price": {"value": 10.5}, "tags": {"b": 2, "a": 1}}}

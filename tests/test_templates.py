@@ -7,9 +7,9 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from service import filters
 from service.errors import ConfigError, TemplateError
-from service.templates import compile_template
+from service.render import filters
+from service.render.templates import compile_template
 
 EVIL = "<!channel> & <https://evil.example|clique>"
 

@@ -32,9 +32,12 @@ if str(ROOT) not in sys.path:  # `python tools/gen_docs.py` from a checkout, ins
 import msgspec
 import msgspec.inspect as mi
 
-from service import checks, conditions, config, templates
+from service.config import checks
+from service.config import schema as config
 from service.eduzz import catalogue
-from service.eduzz.messages import builtin_template
+from service.render import templates
+from service.render.builtin.messages import builtin_template
+from service.routing import conditions
 
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
 EVENTS_DOC = ROOT / "docs" / "events.md"

@@ -14,8 +14,9 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 
-from service import operations as ops
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, service_running
+from service.errors import BadRequest, Conflict, NotFound
+from service.operate import operations as ops
 from service.store import Store, open_store
 
 TOKEN_ENV = "PONTE_ADMIN_TOKEN"
@@ -97,7 +98,7 @@ class Local:
     async def set_sink(self, name: str, enabled: bool) -> dict[str, Any]:
         """Store the sink's state; a running service applies it at its next reload."""
         if name not in self.cfg.sinks:
-            raise ops.NotFound(f"no sink {name!r} in {self.cfg.path}")
+            raise NotFound(f"no sink {name!r} in {self.cfg.path}")
         reason = None if enabled else "disabled by an operator"
         changed = await self.store.set_sink_disabled(name, not enabled, reason)
         note = (
@@ -198,7 +199,7 @@ def _failure(status: int, data: Any, raw: bytes) -> Exception:
             f"the admin API refused the token (HTTP {status}): {TOKEN_ENV} must hold the "
             "service's server.admin_token"
         )
-    kinds: dict[int, type[Exception]] = {400: ops.BadRequest, 404: ops.NotFound, 409: ops.Conflict}
+    kinds: dict[int, type[Exception]] = {400: BadRequest, 404: NotFound, 409: Conflict}
     if status in kinds:
         return kinds[status](message)
     return CliError(f"the admin API answered HTTP {status}: {message}")
@@ -207,7 +208,7 @@ def _failure(status: int, data: Any, raw: bytes) -> Exception:
 def _found(record: msgspec.Struct | None, message: str) -> dict[str, Any]:
     """The record as the admin API's JSON would decode (the printers see one shape), or 404."""
     if record is None:
-        raise ops.NotFound(message)
+        raise NotFound(message)
     data: dict[str, Any] = msgspec.to_builtins(record)
     return data
 

@@ -14,12 +14,11 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from service import operations as ops
 from service.commands import backend, show
 from service.commands.opsconfig import best_effort_timezone, load_ops_config
 from service.commands.output import emit_json, local_time
-from service.config import resolve_path
-from service.errors import ConfigError
+from service.config.schema import resolve_path
+from service.errors import BadRequest, ConfigError, Conflict, NotFound
 from service.store import DELIVERY_STATUSES
 
 Body = Callable[[backend.Backend, str], Awaitable[int]]
@@ -149,7 +148,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace, body: Body) -> int:
     try:
         return asyncio.run(_with_backend(args, body))
-    except (ops.BadRequest, ops.NotFound, ops.Conflict) as exc:
+    except (BadRequest, NotFound, Conflict) as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

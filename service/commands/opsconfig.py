@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.config import MessagesConfig, StorageConfig, parse_config
-from service.configsource import read_yaml
+from service.config.schema import MessagesConfig, StorageConfig, parse_config
+from service.config.source import read_yaml
 from service.errors import ConfigError
 
 if TYPE_CHECKING:
-    from service.runtime import Settings
+    from service.config.settings import Settings
 
 
 class CliError(Exception):
@@ -94,7 +94,7 @@ def preview_settings(path: str, sink: str) -> Settings:
     """Settings for previewing ``sink``: every other sink is stood in for by a file sink, and
     ``server`` and ``sources`` are left out, so their variables and mistakes do not matter.
     Routes keep their order, ``stop`` and targets, so the plan is the real one."""
-    from service.runtime import build_settings
+    from service.config.settings import build_settings
 
     raw = _sections(path)
     sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}

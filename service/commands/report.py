@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from service.batches.report_run import SOURCE, report_doc, report_zone, send_report
+from service.batches.reports import REPORT_EVENT, Period, calendar_day, last_period, parse_at
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config import ReportConfig, message_kind
-from service.messages import message_for
-from service.report_run import SOURCE, report_doc, report_zone, send_report
-from service.reports import REPORT_EVENT, Period, calendar_day, last_period, parse_at
-from service.runtime import Settings
+from service.config.schema import ReportConfig, message_kind
+from service.config.settings import Settings
+from service.render.messages import message_for
 from service.store import Claimed, Store, open_store
 
 

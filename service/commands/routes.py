@@ -12,18 +12,18 @@ from typing import Any
 import msgspec
 import yaml
 
-from service.channel_preview import sent_extras
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config import message_kind, resolve_path
-from service.digest_preview import digest_preview
+from service.config.schema import message_kind, resolve_path
+from service.config.settings import Settings
 from service.eduzz import catalogue
-from service.envelope import decode
 from service.errors import ConfigError, EnvelopeError, TemplateError
-from service.messages import message_for
-from service.routing import explain, plan
-from service.runtime import Settings
+from service.ingest.envelope import decode
+from service.operate.channel_preview import sent_extras
+from service.operate.digest_preview import digest_preview
+from service.render.messages import message_for
+from service.routing.routes import explain, plan
 from service.sinks.preview import request_body
 from service.store import Claimed, open_store
 

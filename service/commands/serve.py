@@ -13,11 +13,11 @@ import structlog
 from aiohttp import web
 
 from service import logs
-from service.checks import config_warnings
-from service.config import resolve_path
+from service.config.checks import config_warnings
+from service.config.exposure import exposure_problems
+from service.config.schema import resolve_path
+from service.config.settings import Settings, load_settings
 from service.errors import ConfigError, StorageCorrupt, StorageUnavailable
-from service.exposure import exposure_problems
-from service.runtime import Settings, load_settings
 
 
 def load_or_report(args: argparse.Namespace) -> Settings | None:
@@ -81,7 +81,7 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     from service.app import create_app
     from service.keys import HOLDER
-    from service.reload import reload_from_file
+    from service.operate.reload import reload_from_file
 
     server = settings.config.server
     host, port = args.host or server.host, args.port or server.port

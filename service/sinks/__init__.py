@@ -10,7 +10,7 @@ from typing import assert_never
 
 import aiohttp
 
-from service.config import (
+from service.config.schema import (
     DiscordConfig,
     EmailConfig,
     FileConfig,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from service.config import DiscordConfig, TeamsConfig, TelegramConfig
+from service.config.schema import DiscordConfig, TeamsConfig, TelegramConfig
 from service.errors import PermanentSinkError
 
 JSON = "application/json; charset=utf-8"

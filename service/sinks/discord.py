@@ -17,9 +17,9 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from service.chatformat import clip_plain, escape_markdown
-from service.config import DiscordConfig
+from service.config.schema import DiscordConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.render.chatformat import clip_plain, escape_markdown
 from service.sinks.base import Outgoing, SendResult
 from service.sinks.chat import JSON, seconds, structured
 from service.sinks.http import (

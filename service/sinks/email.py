@@ -20,9 +20,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 import aiosmtplib
 import structlog
 
-from service.config import EmailConfig
+from service.config.schema import EmailConfig
 from service.errors import PermanentSinkError, SinkError, TransientSinkError
-from service.filters import one_line
+from service.render.filters import one_line
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import snippet
 

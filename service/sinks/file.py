@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from service.config import FileConfig
+from service.config.schema import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.base import Outgoing, SendResult
 

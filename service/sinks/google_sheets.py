@@ -25,7 +25,7 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 
-from service.config import GoogleSheetsConfig
+from service.config.schema import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Outgoing, SendResult
 from service.sinks.http import Reply, check_status, json_object, post, snippet, transport_errors

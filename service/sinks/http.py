@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 
+from service.delivery.retry import MAX_RETRY_AFTER
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.retry import MAX_RETRY_AFTER
 
 BODY_LIMIT = 64 * 1024
 SNIPPET = 200

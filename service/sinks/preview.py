@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.config import DiscordConfig, SinkConfig, TeamsConfig, TelegramConfig
+from service.config.schema import DiscordConfig, SinkConfig, TeamsConfig, TelegramConfig
 from service.errors import PermanentSinkError
 from service.sinks import discord, teams, telegram
 from service.sinks.base import Outgoing

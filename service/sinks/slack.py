@@ -12,9 +12,9 @@ from typing import Any, NoReturn
 import aiohttp
 import msgspec
 
-from service.config import SlackConfig
+from service.config.schema import SlackConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.filters import slack_escape
+from service.render.filters import slack_escape
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import (
     Reply,

@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import msgspec
 
-from service.chatformat import clip_plain, escape_teams
-from service.config import TeamsConfig
+from service.config.schema import TeamsConfig
 from service.errors import PermanentSinkError, SinkGoneError
+from service.render.chatformat import clip_plain, escape_teams
 from service.sinks.base import Outgoing, SendResult
 from service.sinks.chat import JSON, structured
 from service.sinks.http import Reply, check_status, json_object, post, snippet, url_secrets

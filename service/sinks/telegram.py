@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 import aiohttp
 import msgspec
 
-from service.chatformat import cut_html
-from service.config import TelegramConfig
+from service.config.schema import TelegramConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.render.chatformat import cut_html
 from service.sinks.base import Outgoing, SendResult
 from service.sinks.chat import JSON, seconds
 from service.sinks.http import (

@@ -19,7 +19,7 @@ import msgspec
 from multidict import CIMultiDict
 
 import service
-from service.config import WebhookConfig, whsec_key
+from service.config.schema import WebhookConfig, whsec_key
 from service.errors import ConfigError, PermanentSinkError
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.http import check_status, header_secrets, post, snippet, url_secrets

@@ -19,14 +19,14 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from service.config import WhatsAppConfig
+from service.config.schema import WhatsAppConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
-from service.phones import PhoneError, mask, to_e164
+from service.render.phones import PhoneError, mask, to_e164
+from service.render.templates import CompiledTemplate, compile_template
+from service.render.whatsapp_format import clip_text, whatsapp_escape
 from service.sinks.base import Outgoing, SendResult, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
-from service.templates import CompiledTemplate, compile_template
-from service.whatsapp_format import clip_text, whatsapp_escape
 
 PROGRESS_LIMIT = 10_000  # deliveries whose per-recipient progress is remembered
 PARAMETER_LIMIT = 1024  # characters of one template body parameter

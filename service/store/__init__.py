@@ -21,7 +21,7 @@ from service.store.records import (
 )
 
 if TYPE_CHECKING:
-    from service.store.digests import DigestClose, DigestGroup, ReportRun, StoredItem
+    from service.store.sqlite.digests import DigestClose, DigestGroup, ReportRun, StoredItem
 
 __all__ = ["AttemptRecord", "DeliveryDetail", "DeliveryRecord", "EventDetail", "EventRecord"]
 
@@ -241,9 +241,9 @@ def open_store(url: str, *, exclusive: bool = False, lease: float = 30.0) -> Sto
     ``lease`` is how long a claim stays theirs without renewal.
     """
     if url.startswith(("postgresql://", "postgres://")):
-        from service.store.postgres import PostgresStore
+        from service.store.postgres.store import PostgresStore
 
         return PostgresStore(url, exclusive=exclusive, lease=lease)
-    from service.store.sqlite import SQLiteStore
+    from service.store.sqlite.store import SQLiteStore
 
     return SQLiteStore(url.removeprefix("sqlite:///"), exclusive=exclusive)

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from service.errors import StorageCorrupt, StorageUnavailable
-from service.store.pg_url import describe, one_line
+from service.store.postgres.url import describe, one_line
 
 TABLES: dict[str, tuple[str, ...]] = {
     "events": ("id", "source", "external_id", "event", "sent_date", "received_at", "status",

@@ -14,11 +14,11 @@ import jinja2
 import structlog
 from aiohttp import web
 
-from service import operations as ops
+from service.config.settings import Settings
+from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, STORE
-from service.runtime import Settings
 from service.store import Store
-from service.store.console import ConsoleStore
+from service.store.sqlite.console import ConsoleStore
 from service.ui import i18n, security
 
 HERE = Path(__file__).resolve().parent
@@ -86,8 +86,8 @@ async def _checked(request: web.Request, handler: Any, session: security.Session
                                 text=words("Sessão expirada ou formulário inválido. Recarregue a página."))
     try:
         response: web.StreamResponse = await handler(request)
-    except (ops.BadRequest, ops.NotFound, ops.Conflict) as exc:  # the verbs' errors, as the API maps them
-        status = 400 if isinstance(exc, ops.BadRequest) else 404 if isinstance(exc, ops.NotFound) else 409
+    except (BadRequest, NotFound, Conflict) as exc:  # the verbs' errors, as the API maps them
+        status = 400 if isinstance(exc, BadRequest) else 404 if isinstance(exc, NotFound) else 409
         return web.Response(status=status, text=str(exc), content_type="text/plain")
     return response
 

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 import msgspec
 from aiohttp import web
 
-from service import operations as ops
-from service.filters import brl
+from service.errors import BadRequest, Conflict, NotFound
 from service.keys import WAKE
+from service.operate import operations as ops
+from service.render.filters import brl
 from service.store import DELIVERY_STATUSES, EventDetail, EventRecord, Page
 from service.ui import console_store, log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
@@ -58,7 +59,7 @@ async def eventos(request: web.Request) -> web.Response:
     try:
         _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
         page = await _list(request, params, cursor, PAGE)
-    except ops.BadRequest as exc:
+    except BadRequest as exc:
         error, cursor = str(exc), None
     items = await _with_summary(request, page.items)
     query = urlencode(params)
@@ -75,7 +76,7 @@ async def novos(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="after must be an event id")
     try:
         page = await _list(request, _filters(request), None, PAGE)
-    except ops.BadRequest as exc:
+    except BadRequest as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     fresh = [i for i in page.items if i.event_id > int(after)]
     items = await _with_summary(request, fresh)
@@ -98,7 +99,7 @@ async def evento(request: web.Request) -> web.Response:
     every delivery with its attempts."""
     try:
         event = await _event(request)
-    except ops.NotFound as exc:
+    except NotFound as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
     show = request.query.get("mostrar") == "1"
     if show:
@@ -128,7 +129,7 @@ async def corpo(request: web.Request) -> web.Response:
     """``GET /ui/eventos/<id>/corpo``: the raw body as a download (logged: it is personal data)."""
     try:
         event = await _event(request)
-    except ops.NotFound as exc:
+    except NotFound as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
     log.info("console_body_downloaded", event_id=event.event_id, client=request.remote)
     return web.Response(body=event.body.encode(), content_type="application/octet-stream", headers={
@@ -144,7 +145,7 @@ async def reenviar(request: web.Request) -> web.StreamResponse:
         event_id = ops.parse_id(request.match_info["id"], "event")
         done = await ops.replay_event(store_of(request), set(settings_of(request).config.sinks), event_id,
                                       [sink] if sink else None)
-    except (ops.BadRequest, ops.NotFound, ops.Conflict) as exc:
+    except (BadRequest, NotFound, Conflict) as exc:
         notice(request, "error", str(exc))
     else:
         request.config_dict[WAKE].set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.filters import mask_email
+from service.render.filters import mask_email
 
 PERSONAL_KEYS = frozenset({
     "email", "phone", "phone2", "cellphone", "document", "cpf", "cnpj", "address", "street",

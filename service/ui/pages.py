@@ -7,18 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from service import operations as ops
+from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, WAKE, WORKER
+from service.operate import operations as ops
 from service.store import Filter
-from service.ui import (
-    console_store,
-    log,
-    notice,
-    render,
-    settings_of,
-    store_of,
-    zone_of,
-)
+from service.ui import console_store, log, notice, render, settings_of, store_of, zone_of
 from service.ui.chart import hourly_chart
 from service.ui.i18n import age, choose, translator
 
@@ -102,7 +95,7 @@ async def set_sink(request: web.Request) -> web.StreamResponse:
     try:
         done = await ops.set_sink_disabled(store_of(request), request.config_dict[HOLDER],
                                            request.config_dict.get(WORKER), name, disabled=disabled)
-    except ops.NotFound as exc:
+    except NotFound as exc:
         notice(request, "error", str(exc))
     else:
         log.info("console_sink_changed", sink=name, disabled=disabled)
@@ -128,7 +121,7 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
     try:
         delivery_id = ops.parse_id(request.match_info["id"], "delivery")
         done = await ops.retry_delivery(store_of(request), set(settings_of(request).config.sinks), delivery_id)
-    except (ops.BadRequest, ops.NotFound, ops.Conflict) as exc:
+    except (BadRequest, NotFound, Conflict) as exc:
         notice(request, "error", str(exc))
     else:
         request.config_dict[WAKE].set()
@@ -144,7 +137,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     params["status"] = "failed"
     try:
         flt = ops.make_filter(params)
-    except ops.BadRequest as exc:
+    except BadRequest as exc:
         notice(request, "error", str(exc))
         raise web.HTTPSeeOther("/ui/falhas") from None
     if form.get("confirmed") != "1":

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from service.config import ServerConfig
+from service.config.schema import ServerConfig
 
 COOKIE = "ponte_console"
 SESSION_SECONDS = 8 * 3600

@@ -288,8 +288,8 @@ def mutated_fixture(draw: Any) -> tuple[str, dict[str, Any]]:
 
 def render_builtin(event: str, doc: dict[str, Any]) -> None:
     """Render the built-in Slack, email and file messages of ``event`` for ``doc``."""
-    from service.eduzz.messages import builtin_template
-    from service.messages import context_for
+    from service.render.builtin.messages import builtin_template
+    from service.render.messages import context_for
     from service.store import Claimed
 
     body = json.dumps(doc).encode()

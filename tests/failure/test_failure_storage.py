@@ -21,7 +21,7 @@ import pytest
 
 from conftest import post_signed
 from failkit import Ponte, event_body, free_port, post_event, query, until, write_config
-from service.store.sqlite import SQLiteStore
+from service.store.sqlite.store import SQLiteStore
 from test_delivery import db
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,146 @@
+"""Load-time checks: templates compile, and fields exist on the Eduzz events a route can match.
+
+A route whose globs all name known Eduzz events (``myeduzz.invoice_paid``,
+``myeduzz.invoice_*``) has its ``where`` paths and template fields checked against the
+catalogue: ``data.pricee.value`` is a config error with a "did you mean". Routes on
+unknown events or app-wide globs (``*``, ``*.created``) are not checked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from service.batches.reports import compile_reports
+from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.config.lint import lint_warnings, route_errors
+from service.config.schema import Config, message_kind
+from service.eduzz import catalogue
+from service.errors import ConfigError
+from service.render.templates import CompiledTemplate, compile_template
+from service.routing.conditions import where_leaves
+from service.sinks.chat import CHAT_CONFIGS, chat_warnings
+
+TEMPLATE_KEYS = {
+    "slack": {"text", "blocks"},
+    "email": {"subject", "text", "html"},
+    "webhook": {"body", "headers"},
+    "whatsapp": {"text", "parameters"},
+    "google_sheets": {"columns"},
+    "telegram": {"text"},
+    "discord": {"content", "embeds"},
+    "teams": {"card"},
+}
+_ENVELOPE = ("id", "event", "sentDate", "data")
+
+
+def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], CompiledTemplate]:
+    """Compile every route template; append every problem to ``errors`` as ``path: message``."""
+    templates: dict[tuple[str, str], CompiledTemplate] = {}
+    check_channel_sinks(config, errors)
+    for i, route in enumerate(config.routes):
+        events = checked_events(route.events)
+        _check_where(route.where, f"routes[{i}].where", events, errors)
+        for j, target in enumerate(route.targets):
+            sink = config.sinks.get(target.sink)
+            if (recipients := recipient_fields(sink, target.sink)) is not None:
+                found: list[str] = []  # a sink's own fields, once per problem however many routes
+                _check_fields(recipients[0], recipients[1], events, found)
+                errors.extend(e for e in found if e not in errors)
+            tree, at, fields_at = target.template, f"routes[{i}].to[{j}].template", ""
+            if tree is None and (own := sink_template(sink)) is not None:
+                at = f"sinks.{target.sink}"  # the sink's own template (a sheet's columns)
+                tree, fields_at = own[0], f"{at}.{own[1]}"
+            if tree is None or sink is None:
+                continue
+            compiled = _compile(tree, message_kind(sink), config.messages.timezone, at, errors)
+            if compiled is not None:
+                templates[(route.name, target.sink)] = compiled
+                if target.digest is None or target.digest.when_busy:  # else it renders digests
+                    _check_fields(compiled.fields, fields_at or at, events, errors)
+    compile_reports(config, templates, errors)
+    route_errors(config, errors)
+    return templates
+
+
+def checked_events(globs: list[str]) -> list[str] | None:
+    """The catalogue events a route can match, or None when it may match events we don't know."""
+    matched: set[str] = set()
+    for glob in globs:
+        app = glob.split(".", 1)[0]
+        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
+        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
+            return None
+        matched.update(hits)
+    return sorted(matched)
+
+
+def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:
+    allowed = TEMPLATE_KEYS.get(kind)
+    if allowed is not None:
+        for key in sorted(set(tree) - allowed):
+            errors.append(f"{at}.{key}: a {kind} template takes {', '.join(sorted(allowed))}")
+    try:
+        return compile_template(tree, kind=kind, timezone=tz, where=at)
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+def _check_where(where: Any, at: str, events: list[str] | None, errors: list[str]) -> None:
+    if events is None:
+        return
+    for path, _, where_at in where_leaves(where, at):
+        _check_path(path, where_at, events, errors)
+
+
+def _check_fields(fields: frozenset[str], at: str, events: list[str] | None, errors: list[str]) -> None:
+    if events is None:
+        return
+    for path in sorted(fields):
+        if path.split(".", 1)[0] in _ENVELOPE:
+            _check_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
+
+
+def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> None:
+    if path.split(".", 1)[0] not in _ENVELOPE:
+        errors.append(f"{at}: paths start at the envelope: id, event, sentDate or data.…")
+        return
+    if any(catalogue.path_exists(event, path) for event in events):
+        return
+    hint = next((s for e in events if (s := catalogue.suggest(e, path))), None)
+    names = events[0] if len(events) == 1 else f"{len(events)} events"
+    close = f" (did you mean {hint!r}?)" if hint else ""
+    errors.append(f"{at}: {path!r} does not exist on {names}{close}")
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Things that are valid but probably not what the author meant."""
+    found: list[str] = lint_warnings(config)
+    for name, source in config.sources.items():
+        if not [s for s in source.secrets if s]:
+            found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
+    used = {t.sink for route in config.routes for t in route.targets}
+    found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
+    for name, cfg in config.sinks.items():
+        if isinstance(cfg, CHAT_CONFIGS):
+            found += chat_warnings(name, cfg)
+    for i, route in enumerate(config.routes):
+        found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
+                  for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
+    return found
+
+
+_APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
+
+
+def _unknown_eduzz_glob(glob: str) -> bool:
+    app = glob.split(".", 1)[0]
+    if app not in _APPS:
+        return False
+    return not any(fnmatch.fnmatchcase(e, glob) for e in catalogue.EVENT_NAMES)
+
+
+def _closest_event(glob: str) -> str:
+    found = catalogue.closest_event(glob)
+    return f" (did you mean {found!r}?)" if found else ""

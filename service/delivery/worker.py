@@ -1,0 +1,338 @@
+"""The delivery worker: claim due deliveries, render, send, record every attempt.
+
+Runs inside ``ponte serve``. It is woken at once when ingest commits new deliveries and
+otherwise sleeps until the next retry is due (at most ``SCAN`` seconds). Each sink has
+its own lane (concurrency, rate limit, circuit breaker), so a failing sink never holds
+back another. Only the sink knows whether a failure is worth retrying: it says so with
+the type of the error it raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import structlog
+
+from service.config.schema import message_kind
+from service.config.settings import Holder, Settings
+from service.delivery.cluster import shared_rate
+from service.delivery.lanes import Lane
+from service.delivery.opevents import SOURCE as OP_SOURCE
+from service.delivery.opevents import emit
+from service.delivery.retry import next_delay
+from service.errors import (
+    PermanentSinkError,
+    SinkGoneError,
+    StorageUnavailable,
+    TemplateError,
+    TransientSinkError,
+)
+from service.operate.metrics import Metrics
+from service.render.messages import message_for
+from service.sinks import build_sink
+from service.sinks.base import Outgoing
+from service.store import AttemptResult, Claimed, Store
+
+log = structlog.get_logger("ponte.worker")
+SCAN = 1.0
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 5.0
+
+
+class Worker:
+    """Moves deliveries from ``pending`` to ``succeeded`` or ``failed``."""
+
+    def __init__(self, holder: Holder, store: Store, wake: asyncio.Event, metrics: Metrics,
+                 http: aiohttp.ClientSession) -> None:
+        self.holder = holder
+        self.store = store
+        self.wake = wake
+        self.metrics = metrics
+        self.http = http
+        self.lanes: dict[str, Lane] = {}
+        self._timeout: float | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self.failures = 0  # rounds failed in a row (storage refusing writes)
+        self.backoff = 0.0  # the last wait after a failed round
+
+    # --- life cycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover what a crash left ``sending``, build the lanes, start the loop."""
+        recovered = await self.store.recover()
+        if recovered:
+            log.warning("deliveries_recovered", count=recovered)
+        await self.apply(self.holder.settings)
+        self._task = asyncio.create_task(self._run(), name="ponte-worker")
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming, let in-flight deliveries finish within ``grace``, release the rest."""
+        self._stopping.set()
+        self.wake.set()
+        if self._task is not None:
+            await self._task
+        tasks = {t for lane in self.lanes.values() for t in lane.tasks}
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*(lane.sink.close() for lane in self.lanes.values()), *self._closing)
+
+    async def apply(self, settings: Settings) -> None:
+        """Rebuild lanes for a new config: changed sinks get a new client, others keep theirs."""
+        self.install(settings, await self.prepare(settings))
+
+    async def prepare(self, settings: Settings) -> dict[str, Lane]:
+        """Build the lanes ``settings`` needs, changing nothing yet (a reload may still refuse).
+
+        Raises whatever building a sink raises, after closing the sinks built so far.
+        """
+        states = await self.store.sink_states()
+        timeout = settings.config.delivery.timeout
+        lanes: dict[str, Lane] = {}
+        try:
+            for name, cfg in settings.config.sinks.items():
+                old = self.lanes.get(name)
+                if old is not None and old.cfg == cfg and timeout == self._timeout:
+                    lanes[name] = old
+                    continue
+                lane = Lane.build(name, cfg, build_sink(name, cfg, http=self.http, timeout=timeout))
+                lane.rate = shared_rate(self.store, name, lane.rate)  # cluster-wide on PostgreSQL
+                lanes[name] = lane
+        except Exception:
+            await asyncio.gather(*(lane.sink.close() for name, lane in lanes.items()
+                                   if lane is not self.lanes.get(name)))
+            raise
+        for name, lane in lanes.items():
+            disabled, reason = states.get(name, (False, None))
+            lane.disabled_reason = (reason or "disabled by an operator") if disabled else None
+        return lanes
+
+    def install(self, settings: Settings, lanes: dict[str, Lane]) -> None:
+        """Switch to lanes from ``prepare``; replaced lanes finish their sends, then close."""
+        self._timeout = settings.config.delivery.timeout
+        for name, old in self.lanes.items():
+            if lanes.get(name) is not old:  # its in-flight sends finish on the old client
+                self._close_later(old)
+        self.lanes = lanes
+        self.holder.mark_disabled(frozenset(n for n, lane in lanes.items() if lane.disabled_reason))
+        self.wake.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _close_later(self, lane: Lane) -> None:
+        async def close() -> None:
+            if lane.tasks:
+                await asyncio.wait(set(lane.tasks))
+            await lane.sink.close()
+
+        self._spawn(close())
+
+    # --- the loop ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.wake.clear()
+            try:
+                claimed = await self._dispatch()
+            except Exception as exc:  # noqa: BLE001 - storage trouble must not kill the worker
+                await self._back_off(exc)
+                continue
+            if self.failures:
+                log.info("worker_resumed", after_failures=self.failures)
+                self.failures = 0
+            if not claimed:
+                await self._sleep()
+
+    async def _back_off(self, exc: Exception) -> None:
+        """Wait longer after each failed round (``BACKOFF_FIRST`` doubling up to ``BACKOFF_MAX``).
+
+        Storage that refuses writes (full disk, EIO, read-only) is logged once when it
+        starts; the worker keeps trying and says ``worker_resumed`` when it works again.
+        """
+        self.failures += 1
+        if self.failures == 1:
+            if isinstance(exc, StorageUnavailable):
+                log.error("worker_storage_failing", error=str(exc))
+            else:
+                log.error("worker_dispatch_failed", exc_info=exc)
+        self.backoff = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(self.failures - 1, 16))
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=self.backoff)
+        except TimeoutError:
+            pass
+
+    async def _sleep(self) -> None:
+        delay = SCAN
+        try:
+            due = await self.store.next_due([n for n, lane in self.lanes.items() if lane.capacity(time.time())])
+        except Exception:  # noqa: BLE001
+            due = None
+        if due is not None:
+            delay = min(SCAN, max(0.0, due - time.time()))
+        try:
+            await asyncio.wait_for(self.wake.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+    async def _dispatch(self) -> int:
+        """Claim for every lane with room; return how many deliveries were started."""
+        now = time.time()
+        started = 0
+        limit = self.holder.settings.config.delivery.concurrency
+        for lane in list(self.lanes.values()):
+            in_flight = sum(lane.inflight for lane in self.lanes.values())
+            room = min(lane.capacity(now), limit - in_flight)
+            if room <= 0 or self._stopping.is_set():
+                continue
+            ordered = lane.cfg.ordered_by is not None
+            batch = await self.store.claim_due(lane.name, now, room, ordered)
+            lane.more = len(batch) == room
+            for claimed in batch:
+                self._start(lane, claimed)
+            started += len(batch)
+        return started
+
+    def _start(self, lane: Lane, claimed: Claimed) -> None:
+        lane.inflight += 1
+        task = asyncio.create_task(self._deliver(lane, claimed))
+        lane.tasks.add(task)
+        task.add_done_callback(lambda t: self._done(lane, t))
+
+    def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
+        lane.inflight -= 1
+        lane.tasks.discard(task)
+        if lane.more:  # the last claim filled the lane: more may be waiting for this slot
+            self.wake.set()
+
+    # --- one delivery --------------------------------------------------------------
+
+    async def _deliver(self, lane: Lane, claimed: Claimed) -> None:
+        try:
+            await lane.rate.wait()
+            result = await self._attempt(lane, claimed)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.store.release([claimed.id]))
+            raise
+        await self._record(result)
+        await self._after(lane, claimed, result)
+
+    async def _record(self, result: AttemptResult) -> None:
+        """Keep trying to record an attempt while storage is failing (full disk, I/O error).
+
+        Given up only at shutdown: the delivery then stays ``sending`` and is retried at
+        the next start, like after a crash.
+        """
+        delay = 0.2
+        while True:
+            try:
+                await self.store.record_attempt(result)
+                return
+            except Exception as exc:  # noqa: BLE001 - storage trouble; try again
+                if delay == 0.2:  # once per delivery, not once per try
+                    log.warning("attempt_record_failed", delivery_id=result.delivery_id,
+                                error=str(exc))
+                if self._stopping.is_set():
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _attempt(self, lane: Lane, claimed: Claimed) -> AttemptResult:
+        settings = self.holder.settings
+        started = time.time()
+        clock = time.perf_counter()
+        try:
+            outgoing = self._outgoing(settings, lane, claimed)
+            answer = await lane.sink.send(outgoing)
+        except TransientSinkError as exc:
+            return self._retry(settings, lane, claimed, started, clock, exc)
+        except SinkGoneError as exc:
+            await self._disable(lane, exc.reason, claimed)
+            return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
+        except (PermanentSinkError, TemplateError) as exc:
+            code = getattr(exc, "status_code", None)
+            return _result(claimed, started, clock, "failed", "failed", started, code, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug in a sink is retried, not fatal
+            log.exception("sink_crashed", sink=lane.name, delivery_id=claimed.id)
+            wrapped = TransientSinkError(f"{lane.name}: unexpected {type(exc).__name__}")
+            return self._retry(settings, lane, claimed, started, clock, wrapped)
+        lane.breaker.success()
+        return _result(claimed, started, clock, "succeeded", "succeeded", started,
+                       answer.status_code, None, answer.response)
+
+    def _outgoing(self, settings: Settings, lane: Lane, claimed: Claimed) -> Outgoing:
+        message = message_for(settings, claimed, message_kind(lane.cfg))
+        return Outgoing(
+            delivery_id=claimed.id, event_id=claimed.event_id, event=claimed.event,
+            source=claimed.source, body=claimed.body, message=message,
+            attempt=claimed.attempt_count + 1,
+        )
+
+    def _retry(self, settings: Settings, lane: Lane, claimed: Claimed, started: float,
+               clock: float, exc: TransientSinkError) -> AttemptResult:
+        opened = lane.breaker.failure(time.time())
+        if opened:
+            log.warning("breaker_opened", sink=lane.name, cooldown_s=lane.breaker.cooldown)
+            data = {"sink": lane.name, "failures": lane.breaker.failures,
+                    "cooldown_seconds": float(lane.breaker.cooldown), "error": str(exc)}
+            self._spawn(self._notify(claimed, "ponte.breaker_opened", data))
+        delivery = settings.config.delivery
+        tries = claimed.tries + 1
+        if tries >= delivery.max_attempts:
+            return _result(claimed, started, clock, "failed", "failed", started, exc.status_code, str(exc))
+        delay = next_delay(delivery.retry_schedule, tries, retry_after=exc.retry_after)
+        return _result(claimed, started, clock, "retry", "pending", started + delay,
+                       exc.status_code, str(exc))
+
+    async def _after(self, lane: Lane, claimed: Claimed, result: AttemptResult) -> None:
+        self.metrics.observe_attempt(lane.name, result.outcome, result.duration_ms / 1000)
+        log.info("delivery_attempted", delivery_id=claimed.id, event_id=claimed.event_id,
+                 webhook_event=claimed.event, sink=lane.name, attempt=claimed.attempt_count + 1,
+                 outcome=result.outcome, status_code=result.status_code,
+                 duration_ms=round(result.duration_ms, 1), error=result.error)
+        if result.outcome == "failed":
+            await self._notify(claimed, "ponte.delivery_failed", {
+                "delivery_id": claimed.id, "event_id": claimed.event_id, "event": claimed.event,
+                "sink": lane.name, "route": claimed.route, "attempts": claimed.attempt_count + 1,
+                "error": result.error, "status_code": result.status_code,
+            })
+
+    async def refresh_sinks(self) -> None:
+        """Re-read the sink flags (another replica may have disabled or enabled one)."""
+        await self.apply(self.holder.settings)
+
+    async def operator_disabled(self, sink: str) -> None:
+        """An operator disabled ``sink``: tell the routes (``ponte.sink_disabled``)."""
+        await self._notify(None, "ponte.sink_disabled", {"sink": sink, "reason": "disabled by an operator"})
+
+    async def _notify(self, claimed: Claimed | None, name: str, data: dict[str, Any]) -> None:
+        """Emit an operational event, unless this delivery was itself one (no loops)."""
+        if claimed is not None and claimed.source == OP_SOURCE:
+            return
+        await emit(self.store, self.holder.settings, self.wake, name, data)
+
+    async def _disable(self, lane: Lane, reason: str, claimed: Claimed) -> None:
+        lane.disabled_reason = reason
+        self.holder.mark_disabled(self.holder.settings.disabled_sinks | {lane.name})
+        await self.store.set_sink_disabled(lane.name, True, reason)
+        log.warning("sink_disabled", sink=lane.name, reason=reason)
+        await self._notify(claimed, "ponte.sink_disabled", {"sink": lane.name, "reason": reason})
+
+
+def _result(claimed: Claimed, started: float, clock: float, outcome: str, status: str,
+            next_at: float, code: int | None, error: str | None, response: str | None = None
+            ) -> AttemptResult:
+    return AttemptResult(
+        delivery_id=claimed.id, started_at=started,
+        duration_ms=(time.perf_counter() - clock) * 1000, outcome=outcome, status=status,
+        next_attempt_at=next_at, status_code=code, error=error, response=response,
+    )

@@ -1,0 +1,575 @@
+"""The SQLite Store: WAL, ``synchronous=FULL``, one writer thread with group commit, one reader.
+
+Writes go through ``Writer`` (one shared transaction per batch, a SAVEPOINT per job).
+Reads use an aiosqlite connection of their own; WAL lets them run beside the writer.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from service.errors import StorageCorrupt, StorageUnavailable
+from service.store import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Page, R, Saved
+from service.store.records import (
+    DeliveryDetail,
+    DeliveryRecord,
+    EventDetail,
+    EventRecord,
+    attempt_record,
+    delivery_detail,
+    delivery_record,
+    event_detail,
+    event_record,
+)
+from service.store.sqlite.console import ConsoleQueries
+from service.store.sqlite.digest_verbs import DigestVerbs
+from service.store.sqlite.schema import LATEST, MIGRATIONS
+from service.store.sqlite.writer import Writer, is_unavailable, unavailable
+
+_json = msgspec.json.encode
+
+_CLAIM = """
+UPDATE deliveries SET status = 'sending', updated_at = :now
+WHERE id IN (
+    SELECT d.id FROM deliveries d INDEXED BY deliveries_claim
+    WHERE d.sink = :sink AND d.status = 'pending' AND d.next_attempt_at <= :now {ordered}
+    ORDER BY d.tries > 0, d.next_attempt_at, d.id
+    LIMIT :limit
+)
+RETURNING id
+"""
+_ORDERED = """AND NOT EXISTS (
+        SELECT 1 FROM deliveries p WHERE p.sink = d.sink AND p.order_key = d.order_key
+        AND p.id < d.id AND p.status IN ('pending', 'sending'))"""
+_CLAIMED_ROWS = """
+SELECT d.id, d.event_id, d.sink, d.route, d.attempt_count, d.tries,
+       e.source, e.event, e.external_id, e.sent_date, e.received_at, e.body
+FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({ids})
+ORDER BY d.tries > 0, d.next_attempt_at, d.id
+"""
+_DELIVERY_COLUMNS = (
+    "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
+    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
+)
+
+
+class SQLiteStore(DigestVerbs, ConsoleQueries):
+    """The Store on one SQLite file."""
+
+    def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
+        self.path = path
+        self._max_pages = max_pages
+        self._exclusive = exclusive
+        self._lock: int | None = None
+        self._writer = Writer(self._connect)
+        self._reader: aiosqlite.Connection | None = None
+
+    # --- life cycle ----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create or upgrade the database file, then start the writer and the reader."""
+        parent = Path(self.path).parent
+        try:
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot create {parent}: {exc.strerror}") from None
+        _private(self.path)
+        if self._exclusive:
+            self._lock = _lock(self.path)
+        await self._writer.start()
+        self._reader = await aiosqlite.connect(self.path)
+        self._reader.row_factory = sqlite3.Row
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def close(self) -> None:
+        """Commit what is queued and close both connections."""
+        await self._writer.stop()
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _check_ownership(conn)  # before any PRAGMA: a foreign file is left as it was
+            _configure(conn, self._max_pages)
+            _migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            if is_unavailable(exc):
+                raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
+            raise StorageCorrupt(f"{self.path} is not a usable Ponte database: {exc}") from None
+        except StorageCorrupt as exc:
+            raise StorageCorrupt(f"{self.path}: {exc}") from None
+        return conn
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers a query and takes writes.
+
+        While the last write failed (full disk, read-only file), a small probe write
+        decides: ready again as soon as one succeeds.
+        """
+        try:
+            await self._read_one("SELECT 1")
+        except (sqlite3.Error, ValueError) as exc:
+            raise unavailable(exc) from None
+        if self._writer.failing is not None:
+            await self._writer.run(_probe)
+
+    # --- ingest --------------------------------------------------------------------
+
+    async def save_event(self, event: NewEvent, deliveries: list[NewDelivery]) -> Saved:
+        """Store the event and its deliveries in one transaction, or find the original."""
+        return await self._writer.run(SaveJob(event, deliveries))
+
+    # --- worker --------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Put deliveries a crash left ``sending`` back to ``pending``; return how many."""
+        now = time.time()
+        sql = "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'"
+        return await self._writer.run(lambda conn: conn.execute(sql, (now,)).rowcount)
+
+    async def claim_due(self, sink: str, now: float, limit: int, ordered: bool) -> list[Claimed]:
+        """Mark up to ``limit`` due deliveries of ``sink`` as sending and return them."""
+        sql = _CLAIM.format(ordered=_ORDERED if ordered else "")
+        args = {"sink": sink, "now": now, "limit": limit}
+        return await self._writer.run(lambda conn: _claim(conn, sql, args))
+
+    async def record_attempt(self, result: AttemptResult) -> None:
+        """Keep the attempt and move its delivery to its new status, in one transaction."""
+        await self._writer.run(lambda conn: _record(conn, result))
+
+    async def release(self, delivery_ids: list[int]) -> None:
+        """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
+        sql = "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'"
+        rows = [(i,) for i in delivery_ids]
+        await self._writer.run(lambda conn: conn.executemany(sql, rows).rowcount)
+
+    async def next_due(self, sinks: list[str]) -> float | None:
+        """The earliest ``next_attempt_at`` of a pending delivery of these sinks."""
+        if not sinks:
+            return None
+        # one MIN per (sink, first try or retry): each is a single step down deliveries_claim
+        one = ("SELECT MIN(next_attempt_at) AS due FROM deliveries INDEXED BY deliveries_claim "
+               "WHERE sink = ? AND status = 'pending' AND (tries > 0) = ?")
+        sql = f"SELECT MIN(due) FROM ({' UNION ALL '.join([one] * (2 * len(sinks)))})"
+        row = await self._read_one(sql, [v for sink in sinks for retry in (0, 1) for v in (sink, retry)])
+        return row[0] if row else None
+
+    # --- operations ----------------------------------------------------------------
+
+    async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
+        """Events, newest first, one page at a time."""
+        where, args = _event_where(flt, cursor)
+        sql = (
+            "SELECT id, source, external_id, event, sent_date, received_at, status, schema_error "
+            f"FROM events e WHERE {where} ORDER BY id DESC LIMIT ?"
+        )
+        rows = await self._read_all(sql, [*args, limit + 1])
+        return _page([event_record(r) for r in rows], limit)
+
+    async def get_event(self, event_id: int) -> EventDetail | None:
+        """An event with its raw body, headers, deliveries and every attempt."""
+        row = await self._read_one("SELECT * FROM events WHERE id = ?", [event_id])
+        if row is None:
+            return None
+        page = await self.list_deliveries(Filter(event_id=event_id), 1000, None)
+        return event_detail(row, [await self._with_attempts(d) for d in reversed(page.items)])
+
+    async def list_deliveries(
+        self, flt: Filter, limit: int, cursor: str | None
+    ) -> Page[DeliveryRecord]:
+        """Deliveries, newest first, one page at a time."""
+        where, args = _delivery_where(flt, cursor)
+        sql = (
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+            f"WHERE {where} ORDER BY d.id DESC LIMIT ?"
+        )
+        rows = await self._read_all(sql, [*args, limit + 1])
+        return _page([delivery_record(r) for r in rows], limit)
+
+    async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
+        """One delivery with its attempts (a digest's: and the events it carried)."""
+        sql = (f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
+               "WHERE d.id = ?")
+        row = await self._read_one(sql, [delivery_id])
+        if row is None:
+            return None
+        delivery = delivery_record(row)
+        if delivery.event == "ponte.digest":
+            return await self._with_attempts(delivery, await self.digest_contents(delivery_id))
+        return await self._with_attempts(delivery)
+
+    async def _with_attempts(
+        self, delivery: DeliveryRecord, digest_events: list[int] | msgspec.UnsetType = msgspec.UNSET
+    ) -> DeliveryDetail:
+        sql = (
+            "SELECT number, started_at, duration_ms, outcome, status_code, error, response "
+            "FROM attempts WHERE delivery_id = ? ORDER BY number"
+        )
+        rows = await self._read_all(sql, [delivery.id])
+        return delivery_detail(delivery, [attempt_record(r) for r in rows], digest_events)
+
+    async def reschedule(self, flt: Filter, now: float, sinks: set[str]) -> tuple[int, int]:
+        """Make matching deliveries pending now with a fresh retry budget.
+
+        Deliveries of sinks not in ``sinks`` (removed from the config) are left alone.
+        Returns (rescheduled, skipped).
+        """
+        where, args = _delivery_where(flt, None)
+        return await self._writer.run(lambda conn: _reschedule(conn, where, args, now, sinks))
+
+    async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int:
+        """Disable a sink (its pending deliveries become ``disabled``) or enable it again.
+
+        Returns how many deliveries changed status.
+        """
+        sql = (
+            "INSERT INTO sink_state (sink, disabled, reason, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sink) DO UPDATE SET disabled = excluded.disabled, "
+            "reason = excluded.reason, updated_at = excluded.updated_at"
+        )
+        now = time.time()
+        args = (sink, int(disabled), reason, now)
+        flip = ("UPDATE deliveries SET status = 'disabled', updated_at = ? WHERE sink = ? AND status = 'pending'"
+                if disabled else
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? "
+                "WHERE sink = ? AND status = 'disabled'")
+        flip_args = (now, sink) if disabled else (now, now, sink)
+
+        def job(conn: sqlite3.Connection) -> int:
+            conn.execute(sql, args)
+            return conn.execute(flip, flip_args).rowcount
+
+        return await self._writer.run(job)
+
+    async def sink_states(self) -> dict[str, tuple[bool, str | None]]:
+        """Every sink's stored disabled flag and reason."""
+        rows = await self._read_all("SELECT sink, disabled, reason FROM sink_state", [])
+        return {r["sink"]: (bool(r["disabled"]), r["reason"]) for r in rows}
+
+    async def backlog(self) -> list[tuple[str, int, float | None]]:
+        """Per sink: deliveries not yet done (pending or sending) and the oldest one's creation."""
+        sql = (
+            # by status first: the work follows the backlog, not the whole table
+            "SELECT sink, COUNT(*), MIN(created_at) FROM deliveries INDEXED BY deliveries_status "
+            "WHERE status IN ('pending', 'sending') GROUP BY sink"
+        )
+        return [(r[0], r[1], r[2]) for r in await self._read_all(sql, [])]
+
+    async def dead_letters(self) -> dict[str, int]:
+        """Per sink: deliveries that failed for good (status ``failed``)."""
+        sql = "SELECT sink, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY sink"
+        return {r[0]: r[1] for r in await self._read_all(sql, [])}
+
+    async def purge(self, before: float, batch: int) -> int:
+        """Delete up to ``batch`` events received before ``before`` with nothing waiting
+        (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
+        return await self._writer.run(lambda conn: _purge(conn, before, batch))
+
+    async def count_purgeable(self, before: float) -> int:
+        """How many events ``purge`` would delete for ``before`` (a dry run)."""
+        row = await self._read_one(f"SELECT COUNT(*) FROM events e WHERE {_PURGEABLE}", [before])
+        return int(row[0]) if row else 0
+
+    async def size_bytes(self) -> int:
+        """The size of the database file and its WAL."""
+        return sum(_size(self.path + suffix) for suffix in ("", "-wal"))
+
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status (for status pages and tests)."""
+        rows = await self._read_all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
+        return {r[0]: r[1] for r in rows}
+
+    # --- reading -------------------------------------------------------------------
+
+    async def _read_all(self, sql: str, args: list[Any]) -> list[sqlite3.Row]:
+        if self._reader is None:
+            raise StorageUnavailable("database is closed")
+        async with self._reader.execute(sql, args) as cur:
+            return list(await cur.fetchall())
+
+    async def _read_one(self, sql: str, args: list[Any] | None = None) -> sqlite3.Row | None:
+        rows = await self._read_all(sql, args or [])
+        return rows[0] if rows else None
+
+
+# --- connection set-up ------------------------------------------------------------------
+
+
+def _lock(path: str) -> int:
+    """Hold ``<path>.lock`` so a second ``ponte serve`` on the same file refuses to start.
+
+    Two services on one database would both recover and send the same deliveries.
+    The kernel drops the lock when the process dies, so a crash never leaves it behind.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot open {path}.lock: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StorageUnavailable(f"another Ponte is already serving {path}") from None
+    return fd
+
+
+def _private(path: str) -> None:
+    """Create a missing database file 0600 (it holds buyers' personal data); SQLite gives
+    its -wal and -shm files the same mode. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # it exists, or cannot be created here: then sqlite3.connect says why
+
+
+def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if max_pages is not None:
+        conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+
+def _check_ownership(conn: sqlite3.Connection) -> None:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "schema_version" not in tables:
+        raise StorageCorrupt("the file holds tables that are not Ponte's (a foreign database)")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    if current > LATEST:
+        raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
+    if current == LATEST:
+        return
+    # Table rebuilds drop and recreate tables: with foreign keys on, dropping ``events``
+    # would cascade into the deliveries still to be copied. Off for the migration only.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(current + 1, LATEST + 1):
+            conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
+                               f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise StorageCorrupt("rows that point at missing rows after the schema upgrade")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+# --- write jobs (run on the writer thread) --------------------------------------------
+
+_EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
+_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
+                       "updated_at, digest)")
+_ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
+
+
+class SaveJob:
+    """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
+
+    __slots__ = ("deliveries", "event", "row")
+
+    def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
+        self.event = event
+        self.deliveries = deliveries
+        # built by the caller (the event loop), so the writer thread holds the GIL less
+        self.row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
+                    event.status, _json(event.headers), event.schema_error, event.body)
+
+    def __call__(self, conn: sqlite3.Connection) -> Saved:
+        return self.many(conn, [self])[0]
+
+    @staticmethod
+    def many(conn: sqlite3.Connection, jobs: list[SaveJob]) -> list[Saved]:
+        """Insert a batch's events in one statement per 500, then all their deliveries."""
+        ids: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(jobs), _ROWS):
+            ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
+        saved, rows = [], []
+        for job in jobs:
+            ev = job.event
+            key = (ev.source, ev.external_id, ev.event)
+            event_id = ids.pop(key, None)  # popped: a second copy in this batch is a duplicate
+            if event_id is None:
+                saved.append(_existing(conn, ev))
+                continue
+            t = ev.received_at
+            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t, d.digest)
+                     for d in job.deliveries]
+            saved.append(Saved(event_id, duplicate=False))
+        for start in range(0, len(rows), _ROWS):
+            chunk = rows[start:start + _ROWS]
+            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
+                         list(chain.from_iterable(chunk)))
+        return saved
+
+
+def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[str, str, str], int]:
+    """Insert the events not stored yet, in one statement; return their ids by key.
+
+    Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
+    the keys already stored, one INSERT adds the rest. With one writer, SQLite gives the
+    n new rows of one INSERT the n ids up to ``lastrowid``, in order (AUTOINCREMENT too).
+    """
+    keys = [row[:3] for row in (job.row for job in jobs)]
+    stored = _stored_keys(conn, keys)
+    fresh: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for key, job in zip(keys, jobs, strict=True):
+        if key not in stored and key not in fresh:
+            fresh[key] = job.row
+    if not fresh:
+        return {}
+    marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(fresh))
+    args = list(chain.from_iterable(fresh.values()))
+    last = conn.execute(f"INSERT INTO events {_EVENT_COLUMNS} VALUES {marks}", args).lastrowid
+    assert last is not None
+    first = last - len(fresh) + 1
+    return {key: first + i for i, key in enumerate(fresh)}
+
+
+def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    marks = ",".join(["(?, ?, ?)"] * len(keys))
+    rows = conn.execute(  # a join, so each key is an index search (an IN (VALUES …) would scan)
+        f"SELECT e.source, e.external_id, e.event FROM (VALUES {marks}) AS v JOIN events e "
+        "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
+        [v for key in keys for v in key],
+    ).fetchall()
+    return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
+    row = conn.execute(
+        "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
+        (ev.source, ev.external_id, ev.event),
+    ).fetchone()
+    return Saved(row[0], duplicate=True)
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """A write that changes nothing but still needs the disk (it rewrites one page)."""
+    conn.execute("UPDATE schema_version SET version = version")
+
+
+def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
+    ids = [r[0] for r in conn.execute(sql, args).fetchall()]
+    if not ids:
+        return []
+    rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
+    # mypy cannot know a row's length: the 11 columns before the body are Claimed's fields
+    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
+
+
+def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:
+    number = conn.execute(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
+        "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
+        "updated_at = ? WHERE id = ? RETURNING attempt_count",
+        (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id),
+    ).fetchone()
+    if number is None:  # purged meanwhile: nothing left to record against
+        return
+    conn.execute(
+        "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
+        "status_code, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (r.delivery_id, number[0], r.started_at, r.duration_ms, r.outcome, r.status_code,
+         r.error, r.response),
+    )
+
+
+def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float,
+                sinks: set[str]) -> tuple[int, int]:
+    rows = conn.execute(
+        f"SELECT d.id, d.sink FROM deliveries d JOIN events e ON e.id = d.event_id "
+        f"WHERE {where} AND d.status != 'sending'", args
+    ).fetchall()
+    ids = [(now, now, r[0]) for r in rows if r[1] in sinks]
+    conn.executemany(
+        "UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = ?, "
+        "updated_at = ? WHERE id = ?", ids
+    )
+    return len(ids), len(rows) - len(ids)
+
+
+# what purge deletes and count_purgeable counts: one rule for both
+_PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))")
+
+
+def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
+    ids = [r[0] for r in conn.execute(
+        f"SELECT id FROM events e WHERE {_PURGEABLE} LIMIT ?", (before, batch),
+    ).fetchall()]
+    conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
+    return len(ids)
+
+
+# --- filters and rows -------------------------------------------------------------------
+
+
+def _event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
+    clauses, args = ["1 = 1"], []
+    for column, value in (("e.source", flt.source), ("e.external_id", flt.external_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    _common(flt, cursor, "e.id", clauses, args)
+    return " AND ".join(clauses), args
+
+
+def _delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
+    clauses, args = ["1 = 1"], []
+    pairs = (("e.source", flt.source), ("e.external_id", flt.external_id), ("d.status", flt.status),
+             ("d.sink", flt.sink), ("d.event_id", flt.event_id), ("d.route", flt.route))
+    for column, value in pairs:
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    _common(flt, cursor, "d.id", clauses, args)
+    return " AND ".join(clauses), args
+
+
+def _common(flt: Filter, cursor: str | None, id_column: str, clauses: list[str], args: list[Any]) -> None:
+    if flt.event is not None:
+        clauses.append("e.event GLOB ?")
+        args.append(flt.event)
+    if flt.since is not None:
+        clauses.append("e.received_at >= ?")
+        args.append(flt.since)
+    if flt.until is not None:
+        clauses.append("e.received_at < ?")
+        args.append(flt.until)
+    if cursor is not None:
+        clauses.append(f"{id_column} < ?")
+        args.append(int(cursor))
+
+
+def _page(items: list[R], limit: int) -> Page[R]:
+    if len(items) > limit:
+        last = items[limit - 1]
+        return Page(items[:limit], str(last.event_id if isinstance(last, EventRecord) else last.id))
+    return Page(items, None)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
