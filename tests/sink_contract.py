@@ -40,8 +40,8 @@ from service.config.schema import (
     WhatsAppConfig,
 )
 from service.errors import SinkError
-from service.sinks import Sink, build_sink
-from service.sinks.base import Outgoing
+from service.sinks.base import Outgoing, Sink
+from service.sinks.registry import build_sink
 
 TIMEOUT = 0.3
 HOST = "127.0.0.1"

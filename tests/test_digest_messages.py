@@ -13,7 +13,8 @@ from service.batches.digest_build import DigestBuilder
 from service.batches.digests import Rule, digest_problem
 from service.batches.summary import summarize
 from service.config.schema import Base
-from service.render.batch_messages import LAYOUTS, render_batch
+from service.render.batch_messages import render_batch
+from service.render.formats import LAYOUTS
 from service.store.sqlite.digests import StoredItem
 
 KINDS = sorted(LAYOUTS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service.render.builtin import messages
+from service import eduzz as messages
 from service.render.builtin.messages import builtin_template
 from service.render.builtin.specs import SPECS
 

@@ -9,7 +9,7 @@ import pytest
 from chat_fakes import RETRY_AFTER, DiscordFake, discord_errors
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
+from service.sinks.base import Sink
 from service.sinks.discord import build_payload, embed_chars
 from sink_contract import (
     DISCORD_TOKEN,

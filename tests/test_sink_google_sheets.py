@@ -22,8 +22,8 @@ from service.errors import (
     SinkGoneError,
     TransientSinkError,
 )
-from service.sinks import build_sink
 from service.sinks.google_sheets import ID_HEADER, GoogleSheetsSender, column_letter
+from service.sinks.registry import build_sink
 from sink_contract import (
     HOST,
     free_port,

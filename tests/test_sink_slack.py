@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
+from service.sinks.base import Sink
 from sink_contract import (
     BOT_TOKEN,
     HOST,

@@ -9,7 +9,7 @@ import msgspec
 from chat_fakes import RETRY_AFTER, TEAMS_LIMIT, TeamsFake, teams_errors
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink
+from service.sinks.base import Sink
 from service.sinks.teams import CUT_NOTE, build_payload
 from sink_contract import (
     HOST,

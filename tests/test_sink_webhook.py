@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 
 import service
 from service.errors import ConfigError, PermanentSinkError
-from service.sinks import Sink
+from service.sinks.base import Sink
 from service.sinks.webhook import signature
 from sink_contract import (
     HOST,

@@ -13,7 +13,7 @@ from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
 from service.config.schema import WhatsAppConfig, WhatsAppTemplateConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
-from service.sinks import build_sink
+from service.sinks.registry import build_sink
 from service.sinks.whatsapp import WhatsAppSender
 from sink_contract import (
     HOST,

@@ -14,10 +14,11 @@ import structlog
 
 from service.config.schema import EmailConfig, FileConfig, SlackConfig, WebhookConfig, sink_kind
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks import Sink, build_sink
+from service.sinks.base import Sink
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
 from service.sinks.http import Reply, check_status, parse_retry_after, redact, url_secrets
+from service.sinks.registry import build_sink
 from service.sinks.slack import SlackSender
 from service.sinks.webhook import WebhookSender
 from sink_contract import (  # noqa: F401 - fixtures

@@ -32,11 +32,11 @@ if str(ROOT) not in sys.path:  # `python tools/gen_docs.py` from a checkout, ins
 import msgspec
 import msgspec.inspect as mi
 
-from service.config import checks
 from service.config import schema as config
 from service.eduzz import catalogue
 from service.render import templates
 from service.render.builtin.messages import builtin_template
+from service.render.formats import FORMATS
 from service.routing import conditions
 
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
@@ -503,16 +503,17 @@ def _accepts(op: str, arg: Any) -> bool:
 
 
 def template_keys_section() -> list[str]:
-    keys = {(kind, key) for kind, names in checks.TEMPLATE_KEYS.items() for key in names}
+    template_keys = {f.name: f.template_keys for f in FORMATS.values() if f.template_keys is not None}
+    keys = {(kind, key) for kind, names in template_keys.items() for key in names}
     if keys != set(TEMPLATE_KEY_MEANINGS):
-        raise DocError(f"service.checks.TEMPLATE_KEYS {sorted(keys)} != documented {sorted(TEMPLATE_KEY_MEANINGS)}")
+        raise DocError(f"service.render.formats template keys {sorted(keys)} != documented {sorted(TEMPLATE_KEY_MEANINGS)}")
     rows = ["| Sink type | Key | Meaning |", "|---|---|---|"]
-    for kind, names in checks.TEMPLATE_KEYS.items():
+    for kind, names in template_keys.items():
         for key in sorted(names, key=lambda k: [*TEMPLATE_KEY_MEANINGS].index((kind, k))):
             rows.append(f"| `{kind}` | `{key}` | {TEMPLATE_KEY_MEANINGS[(kind, key)]} |")
     sink_types = [tag(t) for t in members(config.SinkConfig)]
     for kind in sink_types:
-        if kind not in checks.TEMPLATE_KEYS:
+        if kind not in template_keys:
             rows.append(f"| `{kind}` | any | The rendered tree is written as the line's `message` "
                         "(with `format: slack`, `email`, `webhook`, `whatsapp` or `google_sheets`: that type's keys). |")
     return rows

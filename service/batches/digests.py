@@ -21,12 +21,11 @@ from typing import Any
 import msgspec
 
 from service.routing.conditions import MISSING, getter
+from service.sinks.registry import KINDS
+from service.sinks.whatsapp import recipient_template
 from service.store import NewDelivery
 
 DIGEST_EVENT = "ponte.digest"
-DIGEST_KINDS = frozenset(
-    {"slack", "email", "webhook", "file", "telegram", "discord", "teams", "whatsapp"}
-)
 DEFAULT_WAIT = 30.0
 DEFAULT_INTERVAL = 120.0
 _BUSY = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
@@ -134,7 +133,8 @@ def check_digest_targets(routes: list[Any], sinks: dict[str, Any], errors: list[
 def digest_problem(sink: Any) -> str | None:
     """Why a sink config cannot take a digest, or None."""
     kind = str(type(sink).__struct_config__.tag)
-    if kind not in DIGEST_KINDS:
+    record = KINDS.get(kind)
+    if record is None or not record.digests:
         return f"a {kind} sink takes one row or message per event, not a digest"
     if kind == "whatsapp" and any(_per_buyer(str(n)) for n in getattr(sink, "to", None) or []):
         return "a whatsapp sink that writes to each buyer's number cannot take a digest"
@@ -147,8 +147,6 @@ def digest_problem(sink: Any) -> str | None:
 
 def _per_buyer(entry: str) -> bool:
     """A ``to`` entry read from each event (a template or a bare path), not a fixed number."""
-    from service.sinks.whatsapp import recipient_template
-
     return "{{" in recipient_template(entry)
 
 

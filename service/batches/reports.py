@@ -150,9 +150,9 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
     A report's deliveries have the route ``report:<name>``, so the usual template lookup
     finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
     """
-    from service.config.checks import TEMPLATE_KEYS
     from service.config.schema import message_kind
     from service.errors import ConfigError
+    from service.render.formats import FORMATS
     from service.render.templates import compile_template
     from service.routing.conditions import compile_where
 
@@ -163,7 +163,8 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
             if sink is None:
                 continue
             kind, at = message_kind(sink), f"reports[{i}].template"
-            allowed = TEMPLATE_KEYS.get(kind, set(report.template))
+            fmt = FORMATS.get(kind)
+            allowed = fmt.template_keys if fmt and fmt.template_keys else set(report.template)
             errors += [
                 f"{at}.{k}: a {kind} template takes {', '.join(sorted(allowed))}"
                 for k in sorted(set(report.template) - allowed)

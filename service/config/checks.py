@@ -17,20 +17,11 @@ from service.config.lint import lint_warnings, route_errors
 from service.config.schema import Config, message_kind
 from service.eduzz import catalogue
 from service.errors import ConfigError
+from service.render.formats import FORMATS
 from service.render.templates import CompiledTemplate, compile_template
 from service.routing.conditions import where_leaves
 from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 
-TEMPLATE_KEYS = {
-    "slack": {"text", "blocks"},
-    "email": {"subject", "text", "html"},
-    "webhook": {"body", "headers"},
-    "whatsapp": {"text", "parameters"},
-    "google_sheets": {"columns"},
-    "telegram": {"text"},
-    "discord": {"content", "embeds"},
-    "teams": {"card"},
-}
 _ENVELOPE = ("id", "event", "sentDate", "data")
 
 
@@ -76,7 +67,11 @@ def checked_events(globs: list[str]) -> list[str] | None:
 
 
 def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:
-    allowed = TEMPLATE_KEYS.get(kind)
+    fmt = FORMATS.get(kind)
+    if fmt is None:
+        errors.append(f"{at}: the {kind!r} sink type has no message format (service.render.formats)")
+        return None
+    allowed = fmt.template_keys
     if allowed is not None:
         for key in sorted(set(tree) - allowed):
             errors.append(f"{at}.{key}: a {kind} template takes {', '.join(sorted(allowed))}")

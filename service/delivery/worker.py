@@ -32,8 +32,8 @@ from service.errors import (
 )
 from service.operate.metrics import Metrics
 from service.render.messages import message_for
-from service.sinks import build_sink
 from service.sinks.base import Outgoing
+from service.sinks.registry import build_sink
 from service.store import AttemptResult, Claimed, Store
 
 log = structlog.get_logger("ponte.worker")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from service.render.builtin.messages import catalogue_titles
+from service.render.builtin.parts import catalogue_titles
 from service.render.builtin.specs import SPECS
 from service.render.filters import brl, moment_filter, number
 

@@ -24,15 +24,8 @@ Render context, built by the caller for each delivery::
     event_id     Ponte's id of the stored event
     received_at  when Ponte received it (ISO-8601 string or datetime)
 
-Escaping (of ``{{ }}`` output only, never of the text the author wrote), by ``kind``:
-slack -- ``& < >`` become entities, so a payload cannot ping ``<!channel>`` or add a link
-(``slack_link`` builds safe links); email -- leaves under an ``html`` key are
-HTML-autoescaped and the ``subject`` leaf gets control characters (CR, LF ...) replaced by
-spaces; whatsapp -- markup characters made inert (``service.whatsapp_format``);
-telegram -- every leaf is HTML-autoescaped (Telegram's HTML parse mode);
-discord, teams -- Markdown specials get a backslash (``chatformat.escape_markdown``,
-``escape_teams``), except under ``url``-like keys;
-webhook, file, google_sheets -- none (Sheets rows are sent RAW: never read as formulas).
+Escaping (of ``{{ }}`` output only) is the format's: ``kind`` names a format of
+``service.render.formats``, whose ``Escaping`` (``service.render.escaping``) says what it does.
 
 Filters, besides Jinja's own (``tojson``, ``join``, ``map``, ``default`` ...)::
 
@@ -68,15 +61,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.config.schema import DEFAULT_TIMEZONE
 from service.errors import ConfigError, TemplateError
-from service.render.chatformat import escape_markdown, escape_teams
+from service.render.escaping import Escaping, Finalize
 from service.render.filters import FILTERS, SlackText, moment_filter, one_line, slack_escape
+from service.render.formats import FORMATS
 from service.render.phones import e164_or_empty
-from service.render.whatsapp_format import whatsapp_escape, whatsapp_finalize
-
-KINDS = ("slack", "email", "webhook", "file", "whatsapp", "google_sheets", "telegram", "discord",
-         "teams")
-MARKDOWN_KINDS = ("discord", "teams")
-
+from service.render.whatsapp_format import whatsapp_escape
 
 # --- the sandbox ---------------------------------------------------------------------
 
@@ -171,27 +160,6 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return self.undefined(obj=obj, name=key)
 
 
-def _slack_finalize(value: Any) -> Any:
-    if isinstance(value, SlackText):
-        return value
-    return slack_escape("" if value is None else str(value))
-
-
-def _plain_finalize(value: Any) -> Any:
-    return "" if value is None else value
-
-
-_FINALIZE = {"slack": _slack_finalize, "whatsapp": whatsapp_finalize}
-
-
-def _discord_finalize(value: Any) -> Any:
-    return escape_markdown("" if value is None else str(value))
-
-
-def _teams_finalize(value: Any) -> Any:
-    return escape_teams("" if value is None else str(value))
-
-
 def _is_link_key(keys: tuple[str, ...]) -> bool:
     """Leaves under ``url``-like keys (``url``, ``iconUrl``) and colours are not Markdown."""
     last = keys[-1].lower() if keys else ""
@@ -199,10 +167,7 @@ def _is_link_key(keys: tuple[str, ...]) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _environment(kind: str, timezone: str, html: bool, markdown: bool = False) -> _Sandbox:
-    finalize = _FINALIZE.get(kind, _plain_finalize)
-    if markdown:
-        finalize = _teams_finalize if kind == "teams" else _discord_finalize
+def _environment(finalize: Finalize, timezone: str, html: bool) -> _Sandbox:
     env = _Sandbox(undefined=_Undefined, autoescape=html, finalize=finalize)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False,
                                          "default": _json_default}
@@ -302,15 +267,16 @@ def compile_template(
     where: str = "template",
 ) -> CompiledTemplate:
     """Compile every string leaf once; ConfigError lists every leaf's syntax error."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown template kind {kind!r} (one of {', '.join(KINDS)})")
+    fmt = FORMATS.get(kind)
+    if fmt is None:
+        raise ValueError(f"unknown template kind {kind!r} (one of {', '.join(FORMATS)})")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError([f"{where}: unknown time zone {timezone!r}"]) from None
     errors: list[str] = []
     fields: set[str] = set()
-    compiled = _compile(tree, where, (), _Job(kind, timezone, errors, fields))
+    compiled = _compile(tree, where, (), _Job(kind, fmt.escaping, timezone, errors, fields))
     if errors:
         raise ConfigError(errors)
     return CompiledTemplate(compiled, frozenset(fields), kind, where)
@@ -319,6 +285,7 @@ def compile_template(
 @dataclass(frozen=True, slots=True)
 class _Job:
     kind: str
+    escaping: Escaping
     timezone: str
     errors: list[str]
     fields: set[str]
@@ -335,23 +302,23 @@ def _compile(node: Any, path: str, keys: tuple[str, ...], job: _Job) -> Any:
 
 
 def _compile_leaf(source: str, path: str, keys: tuple[str, ...], job: _Job) -> _Leaf | None:
-    email = job.kind == "email"
-    html = (email and "html" in keys) or job.kind == "telegram"
-    markdown = job.kind in MARKDOWN_KINDS and not _is_link_key(keys)
-    env = _environment(job.kind, job.timezone, html, markdown)
+    esc = job.escaping
+    html = esc.html or (esc.html_key is not None and esc.html_key in keys)
+    link = esc.link_finalize is not None and _is_link_key(keys)
+    env = _environment(esc.link_finalize if link else esc.finalize, job.timezone, html)
     try:
         ast = env.parse(source)
         _check_names(ast, env)
         paths = _paths(ast, env)  # before compiling: the optimizer rewrites the tree
-        inner = None if email else _single_expression(ast, source)
+        inner = _single_expression(ast, source) if esc.natives else None
         native = env.compile_expression(inner, False) if inner is not None else None
         template = env.from_string(ast)
     except jx.TemplateSyntaxError as exc:
         job.errors.append(f"{path}: template syntax error at line {exc.lineno}: {exc.message}")
         return None
     job.fields.update(paths)
-    subject = email and keys[-1:] == ("subject",)
-    return _Leaf(path, template, native, job.kind == "slack", subject)
+    subject = esc.one_line_key is not None and keys[-1:] == (esc.one_line_key,)
+    return _Leaf(path, template, native, esc.slack, subject)
 
 
 def _check_names(ast: nodes.Template, env: _Sandbox) -> None:

@@ -20,7 +20,8 @@ from yarl import URL
 from service.config.schema import DiscordConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.chatformat import clip_plain, escape_markdown
-from service.sinks.base import Outgoing, SendResult
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 from service.sinks.chat import JSON, seconds, structured
 from service.sinks.http import (
     Reply,
@@ -197,3 +198,10 @@ def _first_error(node: Any, path: list[str]) -> str:
         if found := _first_error(child, [*path, str(key)]):
             return found
     return ""
+
+
+def _build(name: str, cfg: DiscordConfig, ctx: Context) -> DiscordSender:
+    return DiscordSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(DiscordConfig, _build, format=FORMATS["discord"], digests=True)

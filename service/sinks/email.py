@@ -23,7 +23,8 @@ import structlog
 from service.config.schema import EmailConfig
 from service.errors import PermanentSinkError, SinkError, TransientSinkError
 from service.render.filters import one_line
-from service.sinks.base import Outgoing, SendResult, excerpt
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.http import snippet
 
 log = structlog.get_logger()
@@ -135,3 +136,10 @@ class EmailSender:
             case aiosmtplib.SMTPException() | ValueError():
                 return PermanentSinkError(f"{self.label}: {self._snippet(str(exc))}")
         return TransientSinkError(f"{self.label}: connection failed ({type(exc).__name__})")
+
+
+def _build(name: str, cfg: EmailConfig, ctx: Context) -> EmailSender:
+    return EmailSender(name, cfg, timeout=ctx.timeout)
+
+
+KIND = SinkKind(EmailConfig, _build, format=FORMATS["email"], digests=True)

@@ -18,7 +18,7 @@ import msgspec
 
 from service.config.schema import FileConfig
 from service.errors import TransientSinkError
-from service.sinks.base import Outgoing, SendResult
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
@@ -122,3 +122,10 @@ class FileSender:
         """Wait for a write in progress; the file is opened per write, so nothing else to do."""
         async with self._lock:
             pass
+
+
+def _build(name: str, cfg: FileConfig, ctx: Context) -> FileSender:
+    return FileSender(name, cfg)
+
+
+KIND = SinkKind(FileConfig, _build, format=None, digests=True)

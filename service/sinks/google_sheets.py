@@ -27,7 +27,8 @@ import msgspec
 
 from service.config.schema import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
-from service.sinks.base import Outgoing, SendResult
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 from service.sinks.http import Reply, check_status, json_object, post, snippet, transport_errors
 
 ID_HEADER = "ID do evento"
@@ -238,3 +239,10 @@ def _updated(text: str) -> str:
         rows, where = updates.get("updatedRows", "?"), updates.get("updatedRange", "?")
         return f"appended {rows} row(s) at {where}"
     return "appended"
+
+
+def _build(name: str, cfg: GoogleSheetsConfig, ctx: Context) -> GoogleSheetsSender:
+    return GoogleSheetsSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(GoogleSheetsConfig, _build, format=FORMATS["google_sheets"], digests=False)

@@ -15,7 +15,8 @@ import msgspec
 from service.config.schema import SlackConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.filters import slack_escape
-from service.sinks.base import Outgoing, SendResult, excerpt
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.http import (
     Reply,
     check_status,
@@ -115,3 +116,10 @@ class SlackSender:
 def _decode_api(text: str) -> dict[str, Any] | None:
     answer = json_object(text)
     return answer if "ok" in answer else None
+
+
+def _build(name: str, cfg: SlackConfig, ctx: Context) -> SlackSender:
+    return SlackSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(SlackConfig, _build, format=FORMATS["slack"], digests=True)

@@ -24,7 +24,8 @@ import msgspec
 from service.config.schema import TeamsConfig
 from service.errors import PermanentSinkError, SinkGoneError
 from service.render.chatformat import clip_plain, escape_teams
-from service.sinks.base import Outgoing, SendResult
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 from service.sinks.chat import JSON, structured
 from service.sinks.http import Reply, check_status, json_object, post, snippet, url_secrets
 
@@ -133,3 +134,10 @@ class TeamsSender:
             raise SinkGoneError(detail, status_code=reply.status, reason=GONE[reply.status])
         check_status(self.label, Reply(reply.status, text, reply.retry_after), self.secrets)
         raise PermanentSinkError(detail, status_code=reply.status)
+
+
+def _build(name: str, cfg: TeamsConfig, ctx: Context) -> TeamsSender:
+    return TeamsSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(TeamsConfig, _build, format=FORMATS["teams"], digests=True)

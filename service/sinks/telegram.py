@@ -22,7 +22,8 @@ import msgspec
 from service.config.schema import TelegramConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.chatformat import cut_html
-from service.sinks.base import Outgoing, SendResult
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 from service.sinks.chat import JSON, seconds
 from service.sinks.http import (
     Reply,
@@ -110,3 +111,10 @@ class TelegramSender:
         raise PermanentSinkError(
             f"{self.label}: unexpected answer from the Bot API", status_code=status
         )
+
+
+def _build(name: str, cfg: TelegramConfig, ctx: Context) -> TelegramSender:
+    return TelegramSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(TelegramConfig, _build, format=FORMATS["telegram"], digests=True)

@@ -21,7 +21,8 @@ from multidict import CIMultiDict
 import service
 from service.config.schema import WebhookConfig, whsec_key
 from service.errors import ConfigError, PermanentSinkError
-from service.sinks.base import Outgoing, SendResult, excerpt
+from service.render.formats import FORMATS
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.http import check_status, header_secrets, post, snippet, url_secrets
 
 USER_AGENT = f"Ponte/{service.__version__}"
@@ -126,3 +127,10 @@ class WebhookSender:
             headers["webhook-timestamp"] = str(now)
             headers["webhook-signature"] = signature(self.key, msg_id, now, body)
         return headers
+
+
+def _build(name: str, cfg: WebhookConfig, ctx: Context) -> WebhookSender:
+    return WebhookSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(WebhookConfig, _build, format=FORMATS["webhook"], digests=True)

@@ -21,10 +21,11 @@ import msgspec
 
 from service.config.schema import WhatsAppConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
+from service.render.formats import FORMATS
 from service.render.phones import PhoneError, mask, to_e164
 from service.render.templates import CompiledTemplate, compile_template
 from service.render.whatsapp_format import clip_text, whatsapp_escape
-from service.sinks.base import Outgoing, SendResult, excerpt
+from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
 
@@ -184,3 +185,10 @@ class WhatsAppSender:
                 text, status_code=worst.status_code, retry_after=worst.retry_after
             )
         return PermanentSinkError(text, status_code=worst.status_code)
+
+
+def _build(name: str, cfg: WhatsAppConfig, ctx: Context) -> WhatsAppSender:
+    return WhatsAppSender(name, cfg, http=ctx.http, timeout=ctx.timeout)
+
+
+KIND = SinkKind(WhatsAppConfig, _build, format=FORMATS["whatsapp"], digests=True)

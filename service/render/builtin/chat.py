@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from service.render.builtin.parts import SHOW, WHEN
+from service.render.builtin.parts import SHOW, WHEN, Builders
 from service.render.builtin.parts import summary as _summary
 from service.render.builtin.parts import value as _value
 from service.render.builtin.specs import SPECS, Field, Spec
@@ -174,6 +174,6 @@ def spec_event(spec: Spec) -> str:
 
 
 _EVENT_OF = {id(spec): name for name, spec in SPECS.items()}
-CHAT_BUILDERS = {"telegram": telegram, "discord": discord, "teams": teams}
-CHAT_GENERIC_BUILDERS = {"telegram": telegram_generic, "discord": discord_generic,
-                         "teams": teams_generic}  # fmt: skip
+TELEGRAM = Builders(telegram, telegram_generic)
+DISCORD = Builders(discord, discord_generic)
+TEAMS = Builders(teams, teams_generic)

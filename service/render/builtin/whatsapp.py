@@ -1,4 +1,4 @@
-"""Built-in messages for the whatsapp and google_sheets sinks (registered in ``messages``).
+"""Built-in messages for the whatsapp and google_sheets sinks (the whatsapp and google_sheets formats).
 
 whatsapp -> ``{"text"}``: free text in WhatsApp's own markup (``*bold*`` labels), the
 same facts as the Slack message, at most 4,096 characters; payload text is made inert by
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.render.builtin import messages as m
 from service.render.builtin import parts
+from service.render.builtin.parts import GENERIC_LINES, Builders
 from service.render.builtin.specs import Spec
 from service.render.whatsapp_format import TEXT_LIMIT
 
@@ -43,8 +43,8 @@ def _clipped(text: str, limit: int = TEXT_LIMIT) -> str:
 def whatsapp(spec: Spec) -> dict[str, Any]:
     """Free text: bold headline, summary, one ``*Label:* value`` line per field, link, footer."""
     lines = "\n".join(f"*{label}:* {parts.value(e)}" for label, e in spec.fields)
-    link = f"\n\n{m._link(spec.link, slack=False)}" if spec.link else ""
-    footer = m._footer(spec.ids, code=False)
+    link = f"\n\n{parts.link(spec.link, slack=False)}" if spec.link else ""
+    footer = parts.footer(spec.ids, code=False)
     head = f"*{spec.emoji} {spec.headline}*\n{parts.summary(spec)}"
     text = f"{head}\n\n{lines}{link}\n\n{footer}"
     return {"text": _clipped(text)}
@@ -54,8 +54,8 @@ def generic_whatsapp(title: str) -> dict[str, Any]:
     """An event without a spec: its name, title and first data fields."""
     intro = f"\n_{title}_" if title else ""
     head = "*📨 Evento {{ event | clip(100) }}*"
-    body = m._lines(m.GENERIC_LINES, 100, key="*", key_end=":*")
-    return {"text": _clipped(f"{head}{intro}\n\n{body}\n\n{m._footer((), code=False)}")}
+    body = parts.lines(GENERIC_LINES, 100, key="*", key_end=":*")
+    return {"text": _clipped(f"{head}{intro}\n\n{body}\n\n{parts.footer((), code=False)}")}
 
 
 def _out(expression: str) -> str:
@@ -80,5 +80,5 @@ def generic_sheets(title: str) -> dict[str, Any]:
     return _columns(title.replace("{", "") or "{{ event }}")
 
 
-BUILDERS = {"whatsapp": whatsapp, "google_sheets": sheets}
-GENERIC_BUILDERS = {"whatsapp": generic_whatsapp, "google_sheets": generic_sheets}
+WHATSAPP = Builders(whatsapp, generic_whatsapp)
+SHEETS = Builders(sheets, generic_sheets)
