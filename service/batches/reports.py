@@ -150,11 +150,11 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
     A report's deliveries have the route ``report:<name>``, so the usual template lookup
     finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
     """
-    from service.config.schema import message_kind
     from service.errors import ConfigError
     from service.render.formats import FORMATS
     from service.render.templates import compile_template
     from service.routing.conditions import compile_where
+    from service.sinks.registry import message_kind
 
     for i, report in enumerate(config.reports):
         compile_where(report.where, f"reports[{i}].where", errors)

@@ -21,9 +21,10 @@ from service.batches.report_run import SOURCE, report_doc, report_zone, send_rep
 from service.batches.reports import REPORT_EVENT, Period, calendar_day, last_period, parse_at
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config.schema import ReportConfig, message_kind
+from service.config.schema import ReportConfig
 from service.config.settings import Settings
 from service.render.messages import message_for
+from service.sinks.registry import message_kind
 from service.store import Claimed, Store, open_store
 
 

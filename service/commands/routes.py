@@ -15,7 +15,7 @@ import yaml
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config.schema import message_kind, resolve_path
+from service.config.schema import resolve_path
 from service.config.settings import Settings
 from service.eduzz import catalogue
 from service.errors import ConfigError, EnvelopeError, TemplateError
@@ -25,6 +25,7 @@ from service.operate.digest_preview import digest_preview
 from service.render.messages import message_for
 from service.routing.routes import explain, plan
 from service.sinks.preview import request_body
+from service.sinks.registry import message_kind
 from service.store import Claimed, open_store
 
 

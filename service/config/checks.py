@@ -14,13 +14,14 @@ from typing import Any
 from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config.lint import lint_warnings, route_errors
-from service.config.schema import Config, message_kind
+from service.config.schema import Config
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.formats import FORMATS
 from service.render.templates import CompiledTemplate, compile_template
 from service.routing.conditions import where_leaves
 from service.sinks.chat import CHAT_CONFIGS, chat_warnings
+from service.sinks.registry import message_kind
 
 _ENVELOPE = ("id", "event", "sentDate", "data")
 

@@ -311,11 +311,6 @@ def sink_kind(cfg: SinkConfig) -> str:
     return str(type(cfg).__struct_config__.tag)
 
 
-def message_kind(cfg: SinkConfig) -> str:
-    """Whose messages a sink gets: its own type, or a file sink's ``format``."""
-    return cfg.format if isinstance(cfg, FileConfig) else sink_kind(cfg)
-
-
 # --- routes, delivery, messages -----------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import structlog
 
-from service.config.schema import message_kind
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import shared_rate
 from service.delivery.lanes import Lane
@@ -33,7 +32,7 @@ from service.errors import (
 from service.operate.metrics import Metrics
 from service.render.messages import message_for
 from service.sinks.base import Outgoing
-from service.sinks.registry import build_sink
+from service.sinks.registry import build_sink, message_kind
 from service.store import AttemptResult, Claimed, Store
 
 log = structlog.get_logger("ponte.worker")

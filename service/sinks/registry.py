@@ -53,6 +53,11 @@ def format_of(cfg: SinkConfig) -> Format:
     return FORMATS[cfg.format] if fmt is None and isinstance(cfg, FileConfig) else _known(fmt)
 
 
+def message_kind(cfg: SinkConfig) -> str:
+    """The name of the format a sink receives (``slack``, …; a file sink's ``format``)."""
+    return format_of(cfg).name
+
+
 def _known(fmt: Format | None) -> Format:
     if fmt is None:
         raise ValueError("a sink kind without a format must name one in its config")
