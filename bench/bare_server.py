@@ -37,7 +37,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def committing_app(path: str, deliveries: int) -> web.Application:
     """The bare app, but each body is committed with Ponte's SQLite store before the 200."""
-    from service.store import NewDelivery, NewEvent
+    from service.store.records import NewDelivery, NewEvent
     from service.store.sqlite.store import SQLiteStore
 
     store = SQLiteStore(path)

@@ -28,7 +28,7 @@ def stub(parts: set[str]) -> None:
     """Replace the named parts of the request path with no-ops."""
     from service.ingest import handler as ingest
     from service.operate.metrics import Metrics
-    from service.store import Saved
+    from service.store.records import Saved
     from service.store.sqlite.store import SQLiteStore
 
     if "store" in parts:

@@ -17,8 +17,9 @@ from service.ingest import handler as ingest
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
 from service.operate import retention
 from service.operate.metrics import Metrics
-from service.store import Store, open_store
+from service.store.open import open_store
 from service.store.postgres.url import redact
+from service.store.protocol import Store
 
 log = structlog.get_logger("ponte.app")
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from service.config.settings import Holder
     from service.delivery.worker import Worker
     from service.operate.metrics import Metrics
-    from service.store import Store
+    from service.store.protocol import Store
 
 HOLDER: web.AppKey[Holder] = web.AppKey("holder")
 STORE: web.AppKey[Store] = web.AppKey("store")

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from conftest import fixture_body, post_signed
 from service.config.settings import build_settings
 from service.keys import HOLDER, STORE
-from service.store import NewDelivery, NewEvent
+from service.store.records import NewDelivery, NewEvent
 
 FAST = {"max_attempts": 1, "retry_schedule": ["1h"], "timeout": "1s"}
 HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>',
@@ -204,14 +204,14 @@ async def test_route_test_with_a_catalogue_event_and_pasted_json(ui):
 
 
 def _flt(**kw: Any) -> Any:
-    from service.store import Filter
+    from service.store.records import Filter
 
     return Filter(**kw)
 
 
 async def _fail(store: Any, delivery_id: int, error: str = "boom") -> None:
     """Record a final failed attempt for a delivery (what the worker does when it gives up)."""
-    from service.store import AttemptResult
+    from service.store.records import AttemptResult
 
     now = time.time()
     await store.record_attempt(AttemptResult(delivery_id, now, 12.0, "failed", "failed", now,

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.store import AttemptResult, Filter, NewDelivery, NewEvent, Store, open_store
+from service.store.open import open_store
+from service.store.protocol import Store
+from service.store.records import AttemptResult, Filter, NewDelivery, NewEvent
 
 NOW = time.time()
 

@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from service.__main__ import main
-from service.store import AttemptResult, Filter, NewDelivery, NewEvent, Store, open_store
+from service.store.open import open_store
+from service.store.protocol import Store
+from service.store.records import AttemptResult, Filter, NewDelivery, NewEvent
 
 
 async def _fill(store: Store) -> None:
@@ -91,7 +93,7 @@ def test_copy_bad_arguments(tmp_path: Path, pg_url: str, capsys: Any, source: st
 
 async def test_copy_keeps_digests_groups_and_report_runs(tmp_path: Path, pg_url: str) -> None:
     """Digest items, a closed digest with its contents, group rows and report runs arrive too."""
-    from service.store.sqlite.digests import DigestClose, ReportRun
+    from service.store.records import DigestClose, ReportRun
 
     sqlite_url = f"sqlite:///{tmp_path}/ponte.db"
     source = open_store(sqlite_url)

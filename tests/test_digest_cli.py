@@ -13,7 +13,8 @@ from digestkit import paid_body
 
 from service.__main__ import main
 from service.config.settings import load_settings
-from service.store import Filter, NewEvent, open_store
+from service.store.open import open_store
+from service.store.records import Filter, NewEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 SP = ZoneInfo("America/Sao_Paulo")

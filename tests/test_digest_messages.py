@@ -15,7 +15,7 @@ from service.batches.summary import summarize
 from service.config.schema import Base
 from service.render.batch_messages import render_batch
 from service.render.formats import LAYOUTS
-from service.store.sqlite.digests import StoredItem
+from service.store.records import StoredItem
 
 KINDS = sorted(LAYOUTS)
 

@@ -15,7 +15,8 @@ from service.config.schema import parse_config
 from service.config.settings import build_settings
 from service.ingest.handler import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER
-from service.store import Filter, NewEvent, open_store
+from service.store.open import open_store
+from service.store.records import Filter, NewEvent
 
 
 def _settings(tmp_path, digest, **extra):
@@ -319,7 +320,7 @@ async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_pat
     """If an item leaves 'grouped' mid-close, nothing is committed; the next pass sends the rest."""
     from service.batches.digests import parse_key
     from service.batches.scheduler import digest_doc
-    from service.store.sqlite.digests import DigestClose
+    from service.store.records import DigestClose
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
     store = open_store(store_url)
@@ -360,7 +361,7 @@ async def test_an_item_replayed_while_its_digest_closes_undoes_the_close(tmp_pat
 
 async def test_an_unreadable_digest_key_does_not_hold_back_other_groups(tmp_path, store_url):
     """A grouped row whose key this Ponte cannot read is left alone; other groups still close."""
-    from service.store import NewDelivery
+    from service.store.records import NewDelivery
 
     settings = _settings(tmp_path, {"wait": "1s", "interval": "1m"})
     store = open_store(store_url)

@@ -11,7 +11,7 @@ from typing import Any
 from conftest import post_signed
 from service.keys import STORE
 from service.operate import retention
-from service.store import Filter, NewDelivery, NewEvent
+from service.store.records import Filter, NewDelivery, NewEvent
 from service.store.sqlite.schema import LATEST, MIGRATIONS
 from service.store.sqlite.store import SQLiteStore
 from test_delivery import wait_for

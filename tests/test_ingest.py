@@ -218,7 +218,7 @@ async def test_one_failing_job_does_not_roll_back_its_batch(tmp_path, settings_f
     """Group commit: a job that fails inside a shared transaction loses only its own rows."""
     import asyncio
 
-    from service.store import NewDelivery, NewEvent
+    from service.store.records import NewDelivery, NewEvent
 
     client = await start(settings_for())
     store = client.app[STORE]
@@ -322,7 +322,7 @@ async def test_duplicates_inside_one_shared_commit(tmp_path, settings_for, start
     """Two copies of one event in the same batch: one is stored, the other answers its id."""
     import asyncio
 
-    from service.store import NewDelivery, NewEvent
+    from service.store.records import NewDelivery, NewEvent
 
     client = await start(settings_for())
     store = client.app[STORE]

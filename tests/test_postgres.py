@@ -14,9 +14,10 @@ import pytest
 from service.__main__ import main
 from service.config.schema import parse_config
 from service.errors import StorageCorrupt, StorageUnavailable
-from service.store import NewDelivery, NewEvent, open_store
+from service.store.open import open_store
 from service.store.postgres.schema import LATEST
 from service.store.postgres.store import PostgresStore
+from service.store.records import NewDelivery, NewEvent
 
 
 def _event(external_id: str = "e1", received_at: float | None = None) -> NewEvent:

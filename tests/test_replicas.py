@@ -16,8 +16,8 @@ import yaml
 from conftest import post_signed
 from service.delivery.cluster import SharedRate, leading, shared_rate
 from service.delivery.lanes import RateLimit
-from service.store import NewDelivery, NewEvent
 from service.store.postgres.store import PostgresStore
+from service.store.records import NewDelivery, NewEvent
 
 
 def _event(n: int) -> NewEvent:

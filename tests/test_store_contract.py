@@ -16,16 +16,18 @@ import msgspec
 import pytest
 
 from service.errors import StorageUnavailable
-from service.store import (
+from service.store.open import open_store
+from service.store.protocol import Store
+from service.store.records import (
     AttemptRecord,
     AttemptResult,
+    DigestClose,
+    DigestGroup,
     Filter,
     NewDelivery,
     NewEvent,
-    Store,
-    open_store,
+    ReportRun,
 )
-from service.store.sqlite.digests import DigestClose, DigestGroup, ReportRun
 
 T0 = 1_700_000_000.0
 Factory = Callable[[], Store]

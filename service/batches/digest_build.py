@@ -12,7 +12,7 @@ from typing import Any
 from service.batches.digests import DIGEST_EVENT, Rule
 from service.batches.items import decode_doc, event_name, item_of
 from service.batches.summary import Sales
-from service.store.sqlite.digests import StoredItem
+from service.store.records import StoredItem
 from service.timeparse import iso
 
 _TOTALS = ("paid", "refunded", "chargeback", "canceled", "abandoned")

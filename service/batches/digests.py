@@ -23,7 +23,7 @@ import msgspec
 from service.routing.conditions import MISSING, getter
 from service.sinks.registry import KINDS
 from service.sinks.whatsapp import recipient_template
-from service.store import NewDelivery
+from service.store.records import NewDelivery
 
 DIGEST_EVENT = "ponte.digest"
 DEFAULT_WAIT = 30.0

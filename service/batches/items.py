@@ -14,7 +14,7 @@ from service.batches.summary import KINDS, amount_of
 from service.eduzz import catalogue
 from service.errors import TemplateError
 from service.render.builtin.messages import builtin_template
-from service.store.sqlite.digests import StoredItem
+from service.store.records import StoredItem
 from service.timeparse import iso
 
 LINE_LIMIT = 200

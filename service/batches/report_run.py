@@ -31,8 +31,8 @@ from service.batches.summary import Sales, change
 from service.config.schema import ReportConfig
 from service.config.settings import Settings
 from service.routing.conditions import compile_where, predicate
-from service.store import NewEvent, Store
-from service.store.sqlite.digests import ReportRun
+from service.store.protocol import Store
+from service.store.records import NewEvent, ReportRun
 
 SOURCE = "ponte"
 ITEMS_KEPT = 100  # items a custom template sees (the figures cover every event)

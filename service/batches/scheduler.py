@@ -26,8 +26,8 @@ from service.batches.digests import DIGEST_EVENT, Rule, parse_key
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import leading
 from service.keys import HOLDER, STORE, WAKE
-from service.store import NewEvent, Store
-from service.store.sqlite.digests import DigestClose, DigestGroup
+from service.store.protocol import Store
+from service.store.records import DigestClose, DigestGroup, NewEvent
 
 CLOCK = web.AppKey("clock", Clock)
 TICK = 1.0

@@ -17,7 +17,8 @@ import msgspec
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, service_running
 from service.errors import BadRequest, Conflict, NotFound
 from service.operate import operations as ops
-from service.store import Store, open_store
+from service.store.open import open_store
+from service.store.protocol import Store
 
 TOKEN_ENV = "PONTE_ADMIN_TOKEN"
 

@@ -19,7 +19,7 @@ from service.commands.opsconfig import best_effort_timezone, load_ops_config
 from service.commands.output import emit_json, local_time
 from service.config.schema import resolve_path
 from service.errors import BadRequest, ConfigError, Conflict, NotFound
-from service.store import DELIVERY_STATUSES
+from service.store.records import DELIVERY_STATUSES
 
 Body = Callable[[backend.Backend, str], Awaitable[int]]
 

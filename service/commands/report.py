@@ -25,7 +25,9 @@ from service.config.schema import ReportConfig
 from service.config.settings import Settings
 from service.render.messages import message_for
 from service.sinks.registry import message_kind
-from service.store import Claimed, Store, open_store
+from service.store.open import open_store
+from service.store.protocol import Store
+from service.store.records import Claimed
 
 
 def report_args(parser: argparse.ArgumentParser) -> None:

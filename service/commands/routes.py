@@ -26,7 +26,8 @@ from service.render.messages import message_for
 from service.routing.routes import explain, plan
 from service.sinks.preview import request_body
 from service.sinks.registry import message_kind
-from service.store import Claimed, open_store
+from service.store.open import open_store
+from service.store.records import Claimed
 
 
 def routes_args(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import sys
 
 from service.commands.serve import load_or_report
 from service.errors import StorageCorrupt, StorageUnavailable
-from service.store import open_store
+from service.store.open import open_store
 
 
 def migrate_args(parser: argparse.ArgumentParser) -> None:

@@ -19,7 +19,8 @@ import structlog
 
 from service.config.settings import Settings
 from service.routing.planning import plan_deliveries
-from service.store import NewEvent, Store
+from service.store.protocol import Store
+from service.store.records import NewEvent
 from service.timeparse import iso
 
 SOURCE = "ponte"

@@ -33,7 +33,8 @@ from service.operate.metrics import Metrics
 from service.render.messages import message_for
 from service.sinks.base import Outgoing
 from service.sinks.registry import build_sink, message_kind
-from service.store import AttemptResult, Claimed, Store
+from service.store.protocol import Store
+from service.store.records import AttemptResult, Claimed
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0

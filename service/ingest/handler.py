@@ -29,7 +29,7 @@ from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
 from service.routing.planning import plan_deliveries
-from service.store import NewEvent, Saved
+from service.store.records import NewEvent, Saved
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode

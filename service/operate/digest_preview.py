@@ -9,7 +9,7 @@ from service.batches.digest_build import DigestBuilder
 from service.batches.digests import parse_key
 from service.config.settings import Settings
 from service.render.batch_messages import render_batch
-from service.store.sqlite.digests import StoredItem
+from service.store.records import StoredItem
 
 
 def digest_preview(

@@ -7,8 +7,8 @@ from typing import Any
 import msgspec
 
 from service import __version__
-from service.store import DELIVERY_STATUSES
 from service.store.records import (
+    DELIVERY_STATUSES,
     AttemptRecord,
     DeliveryDetail,
     DeliveryRecord,

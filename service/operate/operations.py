@@ -12,7 +12,8 @@ from service.config.schema import parse_duration
 from service.config.settings import Settings
 from service.errors import BadRequest, Conflict, NotFound
 from service.operate import retention
-from service.store import DELIVERY_STATUSES, Filter, Store
+from service.store.protocol import Store
+from service.store.records import DELIVERY_STATUSES, Filter
 from service.timeparse import iso, parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from service.delivery.cluster import leading
-from service.store import Store
+from service.store.protocol import Store
 
 log = structlog.get_logger("ponte.retention")
 BATCH = 500

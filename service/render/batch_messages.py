@@ -13,7 +13,7 @@ from service.batches.reports import REPORT_EVENT
 from service.config.settings import Settings
 from service.render.batch_cards import digest_card, report_card
 from service.render.formats import FORMATS
-from service.store import Claimed
+from service.store.records import Claimed
 
 CARDS = {DIGEST_EVENT: digest_card, REPORT_EVENT: report_card}
 

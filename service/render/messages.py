@@ -9,7 +9,7 @@ import msgspec
 from service.config.settings import Settings
 from service.render.batch_messages import is_batch, render_batch, templated
 from service.render.builtin.messages import builtin_template
-from service.store import Claimed
+from service.store.records import Claimed
 from service.timeparse import iso
 
 

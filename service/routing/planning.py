@@ -12,7 +12,7 @@ from service.batches import digests
 from service.config.settings import Settings
 from service.routing.conditions import MISSING, getter
 from service.routing.routes import plan
-from service.store import NewDelivery
+from service.store.records import NewDelivery
 
 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],

@@ -1,20 +1,113 @@
-"""What the store's reads return: typed records, encoded as the admin API's JSON as they are.
+"""The records that cross the storage seam, the same for SQLite and PostgreSQL.
 
-``list_events`` gives ``EventRecord``s, ``get_event`` an ``EventDetail``; ``list_deliveries``
-gives ``DeliveryRecord``s, ``get_delivery`` a ``DeliveryDetail`` with its ``AttemptRecord``s.
-Times are ISO-8601 text (as the API shows them). ``service.openapi`` derives the API's
-schemas from these classes, so the document and the answers cannot drift apart.
+What goes in: ``NewEvent`` and its ``NewDelivery``s (``save_event``), an ``AttemptResult``
+(``record_attempt``), a ``Filter`` for lists and bulk verbs, a ``DigestClose`` or a
+``ReportRun`` to commit. What comes out: ``Saved``, ``Claimed`` deliveries to send, pages
+of ``EventRecord``s and ``DeliveryRecord``s, an ``EventDetail`` or a ``DeliveryDetail`` with
+its ``AttemptRecord``s, ``DigestGroup``s and their ``StoredItem``s, the console's
+``FailureGroup``s. Read records carry times as ISO-8601 text (as the admin API shows them);
+``service.operate.openapi`` derives the API's schemas from them, so the two cannot drift apart.
+How rows become these records is in ``service.store.rows``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar, get_args
 
 import msgspec
 
-from service.timeparse import iso
-
 DeliveryStatus = Literal["pending", "sending", "succeeded", "failed", "disabled", "grouped", "digested"]
+DELIVERY_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)
+
+
+# --- what goes in -------------------------------------------------------------------------
+
+
+class NewEvent(msgspec.Struct, frozen=True, gc=False):
+    """An authenticated event on its way into storage."""
+
+    source: str
+    external_id: str
+    event: str
+    sent_date: str | None
+    received_at: float
+    status: str
+    headers: dict[str, str]
+    body: bytes
+    schema_error: str | None = None
+
+
+class NewDelivery(msgspec.Struct, frozen=True, gc=False):
+    """A planned delivery: this event goes to ``sink`` because of ``route``."""
+
+    sink: str
+    route: str
+    order_key: str | None = None
+    status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
+    digest: str | None = None  # with status "grouped": the digest key (service.batches.digests)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one attempt did, and what happens to the delivery next."""
+
+    delivery_id: int
+    started_at: float
+    duration_ms: float
+    outcome: str  # succeeded | retry | failed
+    status: str  # the delivery's new status
+    next_attempt_at: float
+    status_code: int | None = None
+    error: str | None = None
+    response: str | None = None
+    reset_tries: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Filters shared by the admin API and CLI lists; None means any."""
+
+    source: str | None = None
+    event: str | None = None  # a glob
+    external_id: str | None = None
+    status: str | None = None
+    sink: str | None = None
+    since: float | None = None
+    until: float | None = None
+    event_id: int | None = None
+    route: str | None = None
+
+
+# --- what the writes and the worker get back ------------------------------------------------
+
+
+class Saved(msgspec.Struct, frozen=True, gc=False):
+    """The outcome of ``save_event``: the event's id, and whether it was already stored."""
+
+    event_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery claimed for sending, with what the sink needs."""
+
+    id: int
+    event_id: int
+    sink: str
+    route: str
+    attempt_count: int
+    tries: int
+    source: str
+    event: str
+    external_id: str
+    sent_date: str | None
+    received_at: float
+    body: bytes
+
+
+# --- what the reads return (the admin API's JSON as they are) -------------------------------
 
 
 class AttemptRecord(msgspec.Struct, frozen=True, gc=False):
@@ -75,68 +168,76 @@ class EventDetail(EventRecord, frozen=True, gc=False):
     deliveries: list[DeliveryDetail]
 
 
-# --- from database rows, by column name (SQLite's Row and psycopg's dict rows alike) ----
+R = TypeVar("R", EventRecord, DeliveryRecord)
 
 
-class Row(Protocol):
-    """A result row whose columns are read by name."""
+@dataclass(slots=True)
+class Page(Generic[R]):
+    """One page of a list (``EventRecord``s or ``DeliveryRecord``s) and the next one's cursor."""
 
-    def __getitem__(self, key: str, /) -> Any: ...
-
-
-def _when(ts: float) -> str:
-    text = iso(ts)
-    assert text is not None
-    return text
+    items: list[R] = field(default_factory=list)
+    next: str | None = None
 
 
-def event_record(r: Row) -> EventRecord:
-    """An ``events`` row (id, source, external_id, event, sent_date, received_at, status,
-    schema_error) as an ``EventRecord``."""
-    return EventRecord(
-        event_id=r["id"], source=r["source"], external_id=r["external_id"], event=r["event"],
-        sent_date=r["sent_date"], received_at=_when(r["received_at"]), status=r["status"],
-        schema_error=r["schema_error"],
-    )
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """Dead letters of one sink with one error: how many, and the newest one's id."""
+
+    sink: str
+    error: str | None
+    count: int
+    newest_id: int
 
 
-def event_detail(r: Row, deliveries: list[DeliveryDetail]) -> EventDetail:
-    """A whole ``events`` row (``SELECT *``) with its deliveries."""
-    return EventDetail(
-        **msgspec.structs.asdict(event_record(r)),
-        headers=msgspec.json.decode(r["headers"]),
-        body=bytes(r["body"]).decode("utf-8", errors="replace"),
-        deliveries=deliveries,
-    )
+# --- digests and reports --------------------------------------------------------------------
 
 
-def delivery_record(r: Row) -> DeliveryRecord:
-    """A row of the delivery columns (``d.*`` with ``e.event, e.source, e.external_id``)."""
-    return DeliveryRecord(
-        id=r["id"], event_id=r["event_id"], sink=r["sink"], route=r["route"], status=r["status"],
-        attempt_count=r["attempt_count"],
-        next_attempt_at=iso(r["next_attempt_at"]) if r["status"] == "pending" else None,
-        last_error=r["last_error"], event=r["event"], source=r["source"],
-        external_id=r["external_id"], created_at=_when(r["created_at"]),
-        updated_at=_when(r["updated_at"]),
-    )
+@dataclass(frozen=True, slots=True)
+class DigestGroup:
+    """Items waiting under one digest key for one (sink, route), and the group's state."""
+
+    sink: str
+    route: str
+    digest: str
+    waiting: int
+    opened_at: float | None = None  # None: no group row yet (the scheduler opens it)
+    due_at: float | None = None
 
 
-def delivery_detail(
-    delivery: DeliveryRecord,
-    attempts: list[AttemptRecord],
-    digest_events: list[int] | msgspec.UnsetType = msgspec.UNSET,
-) -> DeliveryDetail:
-    """A listed delivery with its attempts (and a digest's events)."""
-    return DeliveryDetail(
-        **msgspec.structs.asdict(delivery), attempts=attempts, digest_events=digest_events
-    )
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A stored event (an item of a digest, or an event of a report period)."""
+
+    id: int  # the item's delivery id for digests, the event id for reports
+    event_id: int
+    source: str
+    event: str
+    external_id: str
+    received_at: float
+    body: bytes
 
 
-def attempt_record(r: Row) -> AttemptRecord:
-    """An ``attempts`` row (number, started_at, duration_ms, outcome, status_code, error, response)."""
-    return AttemptRecord(
-        number=r["number"], started_at=_when(r["started_at"]),
-        duration_ms=round(r["duration_ms"], 1), outcome=r["outcome"],
-        status_code=r["status_code"], error=r["error"], response=r["response"],
-    )
+@dataclass(frozen=True, slots=True)
+class DigestClose:
+    """One digest to commit: its event, the item deliveries it takes, the group's next due."""
+
+    group: DigestGroup
+    item_ids: list[int]
+    event: NewEvent
+    next_due: float
+    wall: float  # wall-clock time: the digest delivery is due at once
+    status: str = "pending"  # "disabled" while its sink is disabled (it waits for enable)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRun:
+    """One report period to send: its event and the sinks to send it to."""
+
+    report: str
+    period_start: float
+    period_end: float
+    ran_at: float
+    late: bool
+    event: NewEvent | None  # None: a period marked as not sent (it ended before the report existed)
+    deliveries: list[tuple[str, str]]  # (sink, status)
+    scheduled: bool = True  # False: on demand (``ponte report --send``), no report_runs row

@@ -17,8 +17,7 @@ from aiohttp import web
 from service.config.settings import Settings
 from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, STORE
-from service.store import Store
-from service.store.sqlite.console import ConsoleStore
+from service.store.protocol import Store
 from service.ui import i18n, security
 
 HERE = Path(__file__).resolve().parent
@@ -111,13 +110,8 @@ def settings_of(request: web.Request) -> Settings:
 
 
 def store_of(request: web.Request) -> Store:
-    """The Store the admin API and CLI use."""
+    """The Store (the admin API's and CLI's verbs, and the console's queries)."""
     return request.config_dict[STORE]
-
-
-def console_store(request: web.Request) -> ConsoleStore:
-    """The same store, seen through its console queries."""
-    return cast(ConsoleStore, request.config_dict[STORE])
 
 
 def zone_of(settings: Settings) -> ZoneInfo:

@@ -12,8 +12,8 @@ from service.errors import BadRequest, Conflict, NotFound
 from service.keys import WAKE
 from service.operate import operations as ops
 from service.render.filters import brl
-from service.store import DELIVERY_STATUSES, EventDetail, EventRecord, Page
-from service.ui import console_store, log, notice, render, settings_of, store_of
+from service.store.records import DELIVERY_STATUSES, EventDetail, EventRecord, Page
+from service.ui import log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
 
@@ -41,13 +41,13 @@ async def _list(request: web.Request, params: dict[str, str], cursor: str | None
     """One page of events through the store's own list, or a bounded scan for e-mail/status."""
     flt = ops.make_filter({k: v for k, v in params.items() if k != "email"})
     if params.get("email") or params.get("status"):
-        return await console_store(request).scan_events(flt, params.get("email"), limit, cursor, SCAN)
+        return await store_of(request).scan_events(flt, params.get("email"), limit, cursor, SCAN)
     return await store_of(request).list_events(flt, limit, cursor)
 
 
 async def _with_summary(request: web.Request, items: list[EventRecord]) -> list[dict[str, Any]]:
     """The rows of the list: each event's fields and its deliveries counted by status."""
-    summary = await console_store(request).delivery_summary([i.event_id for i in items])
+    summary = await store_of(request).delivery_summary([i.event_id for i in items])
     return [msgspec.structs.asdict(item) | {"deliveries": summary.get(item.event_id, {})}
             for item in items]
 

@@ -10,8 +10,8 @@ from aiohttp import web
 from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, WAKE, WORKER
 from service.operate import operations as ops
-from service.store import Filter
-from service.ui import console_store, log, notice, render, settings_of, store_of, zone_of
+from service.store.records import Filter
+from service.ui import log, notice, render, settings_of, store_of, zone_of
 from service.ui.chart import hourly_chart
 from service.ui.i18n import age, choose, translator
 
@@ -37,7 +37,7 @@ async def sink_table(request: web.Request) -> list[dict[str, Any]]:
     backlog = await store.backlog()
     worker = request.config_dict.get(WORKER)
     rows = ops.sink_rows(settings, await store.sink_states(), backlog, worker.lanes if worker else {})
-    outcomes = await console_store(request).sink_outcomes(now - 86400, CAP)
+    outcomes = await store_of(request).sink_outcomes(now - 86400, CAP)
     oldest: dict[str, float | None] = {sink: first for sink, _, first in backlog}
     for row in rows:
         cfg = settings.config.sinks[row["name"]]
@@ -60,12 +60,12 @@ def _since(moment: float | None, now: float) -> float | None:
 
 async def painel(request: web.Request) -> web.Response:
     """``GET /ui/``: counts for 24 h and 7 d, sinks, the hourly chart, what needs attention."""
-    cstore, now = console_store(request), time.time()
-    day = await cstore.window_counts(now - 86400, CAP)
-    week = await cstore.window_counts(now - 7 * 86400, CAP)
+    store, now = store_of(request), time.time()
+    day = await store.window_counts(now - 86400, CAP)
+    week = await store.window_counts(now - 7 * 86400, CAP)
     sinks = await sink_table(request)
-    chart = hourly_chart(await cstore.hourly(now - 24 * 3600, CAP), now, zone_of(settings_of(request)))
-    groups = await cstore.failure_groups(GROUP_CAP, 5)
+    chart = hourly_chart(await store.hourly(now - 24 * 3600, CAP), now, zone_of(settings_of(request)))
+    groups = await store.failure_groups(GROUP_CAP, 5)
     return render(request, "painel.html", day=day, week=week, sinks=sinks, chart=chart, cap=CAP,
                   attention=_attention(sinks, groups), groups=groups, age=age, actions=False)
 
@@ -109,7 +109,7 @@ async def falhas(request: web.Request) -> web.Response:
     _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
     sink = request.query.get("sink") or None
     page = await store_of(request).list_deliveries(Filter(status="failed", sink=sink), 50, cursor)
-    groups = await console_store(request).failure_groups(GROUP_CAP, 50)
+    groups = await store_of(request).failure_groups(GROUP_CAP, 50)
     return render(request, "falhas.html", groups=groups, page=page, sink=sink or "",
                   sinks=sorted(settings_of(request).config.sinks), confirm=None, form={})
 
@@ -141,7 +141,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
         notice(request, "error", str(exc))
         raise web.HTTPSeeOther("/ui/falhas") from None
     if form.get("confirmed") != "1":
-        count = await console_store(request).count_deliveries(flt, BULK_CAP)
+        count = await store_of(request).count_deliveries(flt, BULK_CAP)
         page = await store_of(request).list_deliveries(Filter(status="failed"), 50, None)
         return render(request, "falhas.html", groups=[], page=page, sink="", form=params,
                       sinks=sorted(settings_of(request).config.sinks), confirm=count)

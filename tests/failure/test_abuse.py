@@ -290,7 +290,7 @@ def render_builtin(event: str, doc: dict[str, Any]) -> None:
     """Render the built-in Slack, email and file messages of ``event`` for ``doc``."""
     from service.render.builtin.messages import builtin_template
     from service.render.messages import context_for
-    from service.store import Claimed
+    from service.store.records import Claimed
 
     body = json.dumps(doc).encode()
     claimed = Claimed(1, 1, "s", "r", 0, 0, "eduzz", event, str(doc.get("id", "x")), None, 0.0, body)

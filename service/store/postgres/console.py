@@ -1,4 +1,4 @@
-"""The web console's bounded reads on PostgreSQL (``ConsoleStore`` in ``console``).
+"""The web console's bounded reads on PostgreSQL (part of the ``Store`` protocol).
 
 As on SQLite: every count stops at ``cap`` rows (a ``LIMIT`` inside the count), every
 list is a page, and ``scan_events`` looks at no more than ``scan`` events per call.
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store import Filter, Page
 from service.store.postgres import sql as q
 from service.store.postgres.reads import Reads
-from service.store.records import EventRecord
-from service.store.sqlite.console import FailureGroup, scanned_page
+from service.store.records import EventRecord, FailureGroup, Filter, Page
+from service.store.rows import scanned_page
 
 _RECEIVED = "SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE received_at >= %s LIMIT %s) AS c"
 _BY_STATUS = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = %s "

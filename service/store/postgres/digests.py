@@ -1,6 +1,6 @@
 """The PostgreSQL store's digest and report verbs (mixed into ``PostgresStore``).
 
-The same semantics as SQLite's (``sqlite_digests``, ``digests``), safe with replicas:
+The same semantics as SQLite's (``sqlite/digest_verbs.py``, ``sqlite/digests.py``), safe with replicas:
 
 - closing a digest is one transaction that first locks the group's row, then turns the
   items from ``grouped`` to ``digested``; a second replica closing the same group waits for
@@ -17,16 +17,9 @@ from typing import Any
 import msgspec
 import psycopg
 
-from service.store import NewEvent
 from service.store.postgres.reads import Conn, Reads
-from service.store.sqlite.digests import (
-    DigestClose,
-    DigestGroup,
-    DigestRace,
-    ReportRun,
-    StoredItem,
-    stored_items,
-)
+from service.store.records import DigestClose, DigestGroup, NewEvent, ReportRun, StoredItem
+from service.store.rows import DigestRace, stored_items
 
 _GROUP_ROWS = "SELECT sink, route, digest, opened_at, due_at FROM digest_groups"
 _WAITING = ("SELECT sink, route, digest, COUNT(*) FROM deliveries WHERE status = 'grouped' "

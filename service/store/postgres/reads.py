@@ -1,6 +1,6 @@
 """The PostgreSQL store's connection handling and its reads (the admin lists and gauges).
 
-``PostgresStore`` (``postgres.py``) adds the life cycle and every write to this base.
+``PostgresStore`` (``store.py``) adds the life cycle and every write to this base.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from service.errors import StorageUnavailable
-from service.store import Filter, Page
 from service.store.postgres import sql as q
 from service.store.postgres.url import one_line
 from service.store.records import (
@@ -23,13 +22,17 @@ from service.store.records import (
     DeliveryRecord,
     EventDetail,
     EventRecord,
+    Filter,
+    Page,
+)
+from service.store.rows import (
     attempt_record,
     delivery_detail,
     delivery_record,
     event_detail,
     event_record,
+    page_of,
 )
-from service.store.sqlite.store import _page
 
 _FAULTS = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, PoolClosed)
 Conn = psycopg.AsyncConnection[Any]
@@ -63,7 +66,7 @@ class Reads:
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
                f"schema_error FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
         rows = await self._dicts(sql, [*args, limit + 1])
-        return _page([event_record(r) for r in rows], limit)
+        return page_of([event_record(r) for r in rows], limit)
 
     async def get_event(self, event_id: int) -> EventDetail | None:
         """An event with its raw body, headers, deliveries and every attempt."""
@@ -81,7 +84,7 @@ class Reads:
         sql = (f"SELECT {q.DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
                f"WHERE {where} ORDER BY d.id DESC LIMIT %s")
         rows = await self._dicts(sql, [*args, limit + 1])
-        return _page([delivery_record(r) for r in rows], limit)
+        return page_of([delivery_record(r) for r in rows], limit)
 
     async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
         """One delivery with its attempts."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.store import Filter
+from service.store.records import Filter
 
 NOW = "extract(epoch FROM clock_timestamp())::float8"
 

@@ -1,7 +1,7 @@
 """The PostgreSQL Store: psycopg 3 with its async pool; any number of replicas on one database.
 
 Each call is one short transaction on a pooled connection. What makes replicas safe is in
-the SQL (``pg_sql``): dedup by the unique key (``ON CONFLICT DO NOTHING``), claims with
+the SQL (``sql.py``): dedup by the unique key (``ON CONFLICT DO NOTHING``), claims with
 ``FOR UPDATE SKIP LOCKED`` and a lease this process renews while it sends, order keys
 checked against committed rows. A serving store (``exclusive=True``) runs one keeper task:
 it renews its own leases and hands back claims whose lease ran out (a replica died).
@@ -22,14 +22,15 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from service.errors import StorageUnavailable
-from service.store import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Saved
 from service.store.postgres import sql as q
 from service.store.postgres.batch import Batcher
+from service.store.postgres.cluster import leadership, listen_forever
 from service.store.postgres.console import PgConsole
 from service.store.postgres.digests import PgDigestVerbs
 from service.store.postgres.reads import Conn
 from service.store.postgres.schema import migrate
 from service.store.postgres.url import describe, one_line, split_prepare
+from service.store.records import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Saved
 
 log = structlog.get_logger("ponte.postgres")
 
@@ -176,15 +177,11 @@ class PostgresStore(PgDigestVerbs, PgConsole):
 
     def listen(self, on_message: Callable[[str], None]) -> None:
         """Call ``on_message(kind)`` for every notification of this schema (a hint, not a queue)."""
-        from service.store.postgres.cluster import listen_forever
-
         self._tasks.append(asyncio.create_task(listen_forever(self.url, on_message),
                                                name="ponte-listen"))
 
     def lead(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
         """``async with store.lead("retention") as leading``: True in one replica at a time."""
-        from service.store.postgres.cluster import leadership
-
         return leadership(self.url, name)
 
     # --- operations ----------------------------------------------------------------

@@ -1,48 +1,24 @@
 """Bounded read queries for the web console: window counts, per-hour series, failure groups.
 
 Every query here is bounded: counts stop at ``cap`` rows (the console shows "100.000+"),
-scans stop after ``scan`` rows and hand back a cursor to go on from. SQLite implements
-them as ``ConsoleQueries`` (mixed into ``SQLiteStore``); other stores implement
-``ConsoleStore``.
+scans stop after ``scan`` rows and hand back a cursor to go on from. They are part of
+the ``Store`` protocol (``service.store.protocol``); on SQLite they are ``ConsoleQueries``,
+mixed into ``SQLiteStore``.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from service.store import Filter, Page
-from service.store.records import EventRecord, event_record
+from service.store.records import EventRecord, FailureGroup, Filter, Page
+from service.store.rows import scanned_page
+from service.store.sqlite.filters import delivery_where, event_where
 
 _OUTCOME_SINCE = (
     "SELECT sink, status FROM deliveries INDEXED BY deliveries_status "
     "WHERE status = ? AND updated_at >= ? LIMIT ?"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FailureGroup:
-    """Dead letters of one sink with one error: how many, and the newest one's id."""
-
-    sink: str
-    error: str | None
-    count: int
-    newest_id: int
-
-
-class ConsoleStore(Protocol):
-    """What the console asks of a store beyond the ``Store`` protocol."""
-
-    async def window_counts(self, since: float, cap: int) -> dict[str, int]: ...
-    async def hourly(self, since: float, cap: int) -> list[tuple[int, int, int]]: ...
-    async def sink_outcomes(self, since: float, cap: int) -> dict[str, tuple[int, int]]: ...
-    async def failure_groups(self, cap: int, limit: int) -> list[FailureGroup]: ...
-    async def scan_events(self, flt: Filter, contains: str | None, limit: int,
-                          cursor: str | None, scan: int) -> Page[EventRecord]: ...
-    async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]: ...
-    async def count_deliveries(self, flt: Filter, cap: int) -> int: ...
 
 
 class ConsoleQueries:
@@ -106,7 +82,7 @@ class ConsoleQueries:
 
         ``next`` is where to go on from, even when this page came back short.
         """
-        where, args = _scan_where(flt, cursor)
+        where, args = event_where(flt, cursor)
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, schema_error, "
                f"{_hit(flt, contains)} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT ?")
         rows = await self._read_all(sql, [*_hit_args(flt, contains), *args, scan])
@@ -126,9 +102,7 @@ class ConsoleQueries:
 
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""
-        from service.store.sqlite.store import _delivery_where
-
-        where, args = _delivery_where(flt, None)
+        where, args = delivery_where(flt, None)
         sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries d JOIN events e ON e.id = d.event_id "
                f"WHERE {where} LIMIT ?)")
         return int((await self._read_all(sql, [*args, cap]))[0][0])
@@ -145,22 +119,3 @@ def _hit(flt: Filter, contains: str | None) -> str:
 
 def _hit_args(flt: Filter, contains: str | None) -> list[Any]:
     return [v for v in (contains or None, flt.status) if v]
-
-
-def _scan_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
-    from service.store.sqlite.store import _event_where
-
-    return _event_where(flt, cursor)
-
-
-def scanned_page(rows: Sequence[Any], limit: int, scan: int) -> Page[EventRecord]:
-    """A page of the scanned event rows whose ``hit`` is true; ``next`` goes on from where the
-    page ended, or from the last row scanned when the scan stopped at ``scan`` rows."""
-    items: list[EventRecord] = []
-    for row in rows:
-        if row["hit"]:
-            items.append(event_record(row))
-            if len(items) == limit:
-                return Page(items, str(row["id"]))
-    more = len(rows) == scan
-    return Page(items, str(rows[-1]["id"]) if more else None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from service.store.records import DigestClose, DigestGroup, ReportRun, StoredItem
+from service.store.rows import DigestRace, stored_items
 from service.store.sqlite import digests as sql
-from service.store.sqlite.digests import DigestClose, DigestGroup, ReportRun, StoredItem
 from service.store.sqlite.writer import Writer
 
 
@@ -33,20 +34,20 @@ class DigestVerbs:
     async def digest_items(self, group: DigestGroup, after_id: int, limit: int) -> list[StoredItem]:
         """Up to ``limit`` waiting items of a group, oldest first, after item ``after_id``."""
         args = [group.sink, group.route, group.digest, after_id, limit]
-        return sql.stored_items(await self._read_all(sql.ITEMS_SQL, args))
+        return stored_items(await self._read_all(sql.ITEMS_SQL, args))
 
     async def close_digest(self, close: DigestClose) -> int | None:
         """Commit one digest; its delivery id, or None if an item changed meanwhile (redo later)."""
         try:
             return await self._writer.run(lambda conn: sql.close(conn, close))
-        except (sql.DigestRace, sqlite3.IntegrityError):  # changed, or closed by another closer
+        except (DigestRace, sqlite3.IntegrityError):  # changed, or closed by another closer
             return None
 
     async def events_between(
         self, since: float, until: float, after_id: int, limit: int
     ) -> list[StoredItem]:
         """Accepted events received in [since, until), by id, one page at a time."""
-        return sql.stored_items(
+        return stored_items(
             await self._read_all(sql.EVENTS_SQL, [since, until, after_id, limit])
         )
 

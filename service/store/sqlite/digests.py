@@ -1,4 +1,4 @@
-"""SQL for digests and reports: records, and the write jobs the SQLite store runs.
+"""SQL for digests and reports on SQLite: the queries and write jobs ``DigestVerbs`` runs.
 
 Closing a digest is one transaction: the ``ponte.digest`` event, its delivery, and every
 item turned from ``grouped`` to ``digested`` with the digest's id. A crash leaves either
@@ -10,67 +10,11 @@ transaction as the report's event and deliveries: a period is sent at most once.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
 import msgspec
 
-from service.store import NewEvent
-
-
-@dataclass(frozen=True, slots=True)
-class DigestGroup:
-    """Items waiting under one digest key for one (sink, route), and the group's state."""
-
-    sink: str
-    route: str
-    digest: str
-    waiting: int
-    opened_at: float | None = None  # None: no group row yet (the scheduler opens it)
-    due_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredItem:
-    """A stored event (an item of a digest, or an event of a report period)."""
-
-    id: int  # the item's delivery id for digests, the event id for reports
-    event_id: int
-    source: str
-    event: str
-    external_id: str
-    received_at: float
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class DigestClose:
-    """One digest to commit: its event, the item deliveries it takes, the group's next due."""
-
-    group: DigestGroup
-    item_ids: list[int]
-    event: NewEvent
-    next_due: float
-    wall: float  # wall-clock time: the digest delivery is due at once
-    status: str = "pending"  # "disabled" while its sink is disabled (it waits for enable)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRun:
-    """One report period to send: its event and the sinks to send it to."""
-
-    report: str
-    period_start: float
-    period_end: float
-    ran_at: float
-    late: bool
-    event: NewEvent | None  # None: a period marked as not sent (it ended before the report existed)
-    deliveries: list[tuple[str, str]]  # (sink, status)
-    scheduled: bool = True  # False: on demand (``ponte report --send``), no report_runs row
-
-
-class DigestRace(Exception):
-    """An item changed while its digest was being closed; the close is undone and redone later."""
-
+from service.store.records import DigestClose, DigestGroup, NewEvent, ReportRun
+from service.store.rows import DigestRace
 
 _EVENT_IN = (
     "INSERT INTO events (source, external_id, event, sent_date, received_at, status, headers, "
@@ -146,6 +90,7 @@ def drop_group(conn: sqlite3.Connection, g: DigestGroup) -> None:
     )
 
 
+# rows for ``service.store.rows.stored_items``
 ITEMS_SQL = (
     "SELECT d.id, d.event_id, e.source, e.event, e.external_id, e.received_at, e.body "
     "FROM deliveries d INDEXED BY deliveries_grouped JOIN events e ON e.id = d.event_id "
@@ -157,14 +102,6 @@ EVENTS_SQL = (
     "WHERE received_at >= ? AND received_at < ? AND status = 'accepted' AND id > ? "
     "ORDER BY id LIMIT ?"
 )
-
-
-def stored_items(rows: list[sqlite3.Row] | list[tuple[object, ...]]) -> list[StoredItem]:
-    """Rows of ITEMS_SQL / EVENTS_SQL as records."""
-    return [
-        StoredItem(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]))  # type: ignore[arg-type]
-        for r in rows
-    ]
 
 
 def close(conn: sqlite3.Connection, c: DigestClose) -> int:

@@ -1,6 +1,14 @@
-"""The SQLite schema as an ordered list of migrations; ``schema_version`` says how far a file is."""
+"""The SQLite schema as an ordered list of migrations; ``schema_version`` says how far a file is.
+
+``migrate`` applies what a file lacks when the store opens it; ``check_ownership`` first
+refuses a file that is not Ponte's.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+
+from service.errors import StorageCorrupt
 
 MIGRATIONS: list[str] = [
     # 1: events, their deliveries (one per sink) and every attempt of each delivery.
@@ -134,7 +142,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX deliveries_order ON deliveries (sink, order_key, id) WHERE order_key IS NOT NULL;
     CREATE INDEX attempts_delivery ON attempts (delivery_id);
     """,
-    # digests and reports (service.digests, service.reports): a delivery to a digest target
+    # digests and reports (service.batches.digests, .reports): a delivery to a digest target
     # waits 'grouped' with its digest key, then turns 'digested' inside the digest
     # delivery digest_id; a report period is sent once (report_runs' primary key).
     """
@@ -164,3 +172,32 @@ MIGRATIONS: list[str] = [
 ]
 
 LATEST = len(MIGRATIONS)
+
+
+def check_ownership(conn: sqlite3.Connection) -> None:
+    """Refuse a file whose tables are not Ponte's (before any PRAGMA changes it)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "schema_version" not in tables:
+        raise StorageCorrupt("the file holds tables that are not Ponte's (a foreign database)")
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations a file lacks; refuse a schema newer than this code."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    if current > LATEST:
+        raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
+    if current == LATEST:
+        return
+    # Table rebuilds drop and recreate tables: with foreign keys on, dropping ``events``
+    # would cascade into the deliveries still to be copied. Off for the migration only.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(current + 1, LATEST + 1):
+            conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
+                               f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
+        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise StorageCorrupt("rows that point at missing rows after the schema upgrade")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")

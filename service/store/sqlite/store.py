@@ -1,6 +1,7 @@
 """The SQLite Store: WAL, ``synchronous=FULL``, one writer thread with group commit, one reader.
 
-Writes go through ``Writer`` (one shared transaction per batch, a SAVEPOINT per job).
+Writes go through ``Writer`` (one shared transaction per batch, a SAVEPOINT per job); the
+jobs are in ``jobs.py``, the digest and report ones in ``digests.py``.
 Reads use an aiosqlite connection of their own; WAL lets them run beside the writer.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +17,33 @@ import aiosqlite
 import msgspec
 
 from service.errors import StorageCorrupt, StorageUnavailable
-from service.store import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Page, R, Saved
 from service.store.records import (
+    AttemptResult,
+    Claimed,
     DeliveryDetail,
     DeliveryRecord,
     EventDetail,
     EventRecord,
+    Filter,
+    NewDelivery,
+    NewEvent,
+    Page,
+    Saved,
+)
+from service.store.rows import (
     attempt_record,
     delivery_detail,
     delivery_record,
     event_detail,
     event_record,
+    page_of,
 )
 from service.store.sqlite.console import ConsoleQueries
 from service.store.sqlite.digest_verbs import DigestVerbs
-from service.store.sqlite.schema import LATEST, MIGRATIONS
+from service.store.sqlite.filters import delivery_where, event_where
+from service.store.sqlite.jobs import PURGEABLE, SaveJob, claim, probe, purge, record, reschedule
+from service.store.sqlite.schema import check_ownership, migrate
 from service.store.sqlite.writer import Writer, is_unavailable, unavailable
-
-_json = msgspec.json.encode
 
 _CLAIM = """
 UPDATE deliveries SET status = 'sending', updated_at = :now
@@ -49,12 +58,6 @@ RETURNING id
 _ORDERED = """AND NOT EXISTS (
         SELECT 1 FROM deliveries p WHERE p.sink = d.sink AND p.order_key = d.order_key
         AND p.id < d.id AND p.status IN ('pending', 'sending'))"""
-_CLAIMED_ROWS = """
-SELECT d.id, d.event_id, d.sink, d.route, d.attempt_count, d.tries,
-       e.source, e.event, e.external_id, e.sent_date, e.received_at, e.body
-FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({ids})
-ORDER BY d.tries > 0, d.next_attempt_at, d.id
-"""
 _DELIVERY_COLUMNS = (
     "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
     "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
@@ -102,9 +105,9 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            _check_ownership(conn)  # before any PRAGMA: a foreign file is left as it was
+            check_ownership(conn)  # before any PRAGMA: a foreign file is left as it was
             _configure(conn, self._max_pages)
-            _migrate(conn)
+            migrate(conn)
         except sqlite3.DatabaseError as exc:
             if is_unavailable(exc):
                 raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
@@ -124,7 +127,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         except (sqlite3.Error, ValueError) as exc:
             raise unavailable(exc) from None
         if self._writer.failing is not None:
-            await self._writer.run(_probe)
+            await self._writer.run(probe)
 
     # --- ingest --------------------------------------------------------------------
 
@@ -144,11 +147,11 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         """Mark up to ``limit`` due deliveries of ``sink`` as sending and return them."""
         sql = _CLAIM.format(ordered=_ORDERED if ordered else "")
         args = {"sink": sink, "now": now, "limit": limit}
-        return await self._writer.run(lambda conn: _claim(conn, sql, args))
+        return await self._writer.run(lambda conn: claim(conn, sql, args))
 
     async def record_attempt(self, result: AttemptResult) -> None:
         """Keep the attempt and move its delivery to its new status, in one transaction."""
-        await self._writer.run(lambda conn: _record(conn, result))
+        await self._writer.run(lambda conn: record(conn, result))
 
     async def release(self, delivery_ids: list[int]) -> None:
         """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
@@ -171,13 +174,13 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
 
     async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
         """Events, newest first, one page at a time."""
-        where, args = _event_where(flt, cursor)
+        where, args = event_where(flt, cursor)
         sql = (
             "SELECT id, source, external_id, event, sent_date, received_at, status, schema_error "
             f"FROM events e WHERE {where} ORDER BY id DESC LIMIT ?"
         )
         rows = await self._read_all(sql, [*args, limit + 1])
-        return _page([event_record(r) for r in rows], limit)
+        return page_of([event_record(r) for r in rows], limit)
 
     async def get_event(self, event_id: int) -> EventDetail | None:
         """An event with its raw body, headers, deliveries and every attempt."""
@@ -191,13 +194,13 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         self, flt: Filter, limit: int, cursor: str | None
     ) -> Page[DeliveryRecord]:
         """Deliveries, newest first, one page at a time."""
-        where, args = _delivery_where(flt, cursor)
+        where, args = delivery_where(flt, cursor)
         sql = (
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id "
             f"WHERE {where} ORDER BY d.id DESC LIMIT ?"
         )
         rows = await self._read_all(sql, [*args, limit + 1])
-        return _page([delivery_record(r) for r in rows], limit)
+        return page_of([delivery_record(r) for r in rows], limit)
 
     async def get_delivery(self, delivery_id: int) -> DeliveryDetail | None:
         """One delivery with its attempts (a digest's: and the events it carried)."""
@@ -227,8 +230,8 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         Deliveries of sinks not in ``sinks`` (removed from the config) are left alone.
         Returns (rescheduled, skipped).
         """
-        where, args = _delivery_where(flt, None)
-        return await self._writer.run(lambda conn: _reschedule(conn, where, args, now, sinks))
+        where, args = delivery_where(flt, None)
+        return await self._writer.run(lambda conn: reschedule(conn, where, args, now, sinks))
 
     async def set_sink_disabled(self, sink: str, disabled: bool, reason: str | None) -> int:
         """Disable a sink (its pending deliveries become ``disabled``) or enable it again.
@@ -276,11 +279,11 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
     async def purge(self, before: float, batch: int) -> int:
         """Delete up to ``batch`` events received before ``before`` with nothing waiting
         (no delivery pending, sending, or disabled: waiting for its sink to be enabled)."""
-        return await self._writer.run(lambda conn: _purge(conn, before, batch))
+        return await self._writer.run(lambda conn: purge(conn, before, batch))
 
     async def count_purgeable(self, before: float) -> int:
         """How many events ``purge`` would delete for ``before`` (a dry run)."""
-        row = await self._read_one(f"SELECT COUNT(*) FROM events e WHERE {_PURGEABLE}", [before])
+        row = await self._read_one(f"SELECT COUNT(*) FROM events e WHERE {PURGEABLE}", [before])
         return int(row[0]) if row else 0
 
     async def size_bytes(self) -> int:
@@ -344,228 +347,6 @@ def _configure(conn: sqlite3.Connection, max_pages: int | None) -> None:
     conn.execute("PRAGMA busy_timeout = 5000")
     if max_pages is not None:
         conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
-
-
-def _check_ownership(conn: sqlite3.Connection) -> None:
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if tables and "schema_version" not in tables:
-        raise StorageCorrupt("the file holds tables that are not Ponte's (a foreign database)")
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    current = row[0] or 0
-    if current > LATEST:
-        raise StorageCorrupt(f"database schema v{current} is newer than this Ponte (v{LATEST})")
-    if current == LATEST:
-        return
-    # Table rebuilds drop and recreate tables: with foreign keys on, dropping ``events``
-    # would cascade into the deliveries still to be copied. Off for the migration only.
-    conn.execute("PRAGMA foreign_keys = OFF")
-    try:
-        for version in range(current + 1, LATEST + 1):
-            conn.executescript(f"BEGIN; {MIGRATIONS[version - 1]}; "
-                               f"INSERT INTO schema_version VALUES ({version}); COMMIT;")
-        if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-            raise StorageCorrupt("rows that point at missing rows after the schema upgrade")
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-
-
-# --- write jobs (run on the writer thread) --------------------------------------------
-
-_EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
-_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
-                       "updated_at, digest)")
-_ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
-
-
-class SaveJob:
-    """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
-
-    __slots__ = ("deliveries", "event", "row")
-
-    def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
-        self.event = event
-        self.deliveries = deliveries
-        # built by the caller (the event loop), so the writer thread holds the GIL less
-        self.row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
-                    event.status, _json(event.headers), event.schema_error, event.body)
-
-    def __call__(self, conn: sqlite3.Connection) -> Saved:
-        return self.many(conn, [self])[0]
-
-    @staticmethod
-    def many(conn: sqlite3.Connection, jobs: list[SaveJob]) -> list[Saved]:
-        """Insert a batch's events in one statement per 500, then all their deliveries."""
-        ids: dict[tuple[str, str, str], int] = {}
-        for start in range(0, len(jobs), _ROWS):
-            ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
-        saved, rows = [], []
-        for job in jobs:
-            ev = job.event
-            key = (ev.source, ev.external_id, ev.event)
-            event_id = ids.pop(key, None)  # popped: a second copy in this batch is a duplicate
-            if event_id is None:
-                saved.append(_existing(conn, ev))
-                continue
-            t = ev.received_at
-            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t, d.digest)
-                     for d in job.deliveries]
-            saved.append(Saved(event_id, duplicate=False))
-        for start in range(0, len(rows), _ROWS):
-            chunk = rows[start:start + _ROWS]
-            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-            conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
-                         list(chain.from_iterable(chunk)))
-        return saved
-
-
-def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[str, str, str], int]:
-    """Insert the events not stored yet, in one statement; return their ids by key.
-
-    Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
-    the keys already stored, one INSERT adds the rest. With one writer, SQLite gives the
-    n new rows of one INSERT the n ids up to ``lastrowid``, in order (AUTOINCREMENT too).
-    """
-    keys = [row[:3] for row in (job.row for job in jobs)]
-    stored = _stored_keys(conn, keys)
-    fresh: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    for key, job in zip(keys, jobs, strict=True):
-        if key not in stored and key not in fresh:
-            fresh[key] = job.row
-    if not fresh:
-        return {}
-    marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(fresh))
-    args = list(chain.from_iterable(fresh.values()))
-    last = conn.execute(f"INSERT INTO events {_EVENT_COLUMNS} VALUES {marks}", args).lastrowid
-    assert last is not None
-    first = last - len(fresh) + 1
-    return {key: first + i for i, key in enumerate(fresh)}
-
-
-def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-    marks = ",".join(["(?, ?, ?)"] * len(keys))
-    rows = conn.execute(  # a join, so each key is an index search (an IN (VALUES …) would scan)
-        f"SELECT e.source, e.external_id, e.event FROM (VALUES {marks}) AS v JOIN events e "
-        "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
-        [v for key in keys for v in key],
-    ).fetchall()
-    return {(r[0], r[1], r[2]) for r in rows}
-
-
-def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
-    row = conn.execute(
-        "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
-        (ev.source, ev.external_id, ev.event),
-    ).fetchone()
-    return Saved(row[0], duplicate=True)
-
-
-def _probe(conn: sqlite3.Connection) -> None:
-    """A write that changes nothing but still needs the disk (it rewrites one page)."""
-    conn.execute("UPDATE schema_version SET version = version")
-
-
-def _claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
-    ids = [r[0] for r in conn.execute(sql, args).fetchall()]
-    if not ids:
-        return []
-    rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
-    # mypy cannot know a row's length: the 11 columns before the body are Claimed's fields
-    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
-
-
-def _record(conn: sqlite3.Connection, r: AttemptResult) -> None:
-    number = conn.execute(
-        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
-        "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
-        "updated_at = ? WHERE id = ? RETURNING attempt_count",
-        (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id),
-    ).fetchone()
-    if number is None:  # purged meanwhile: nothing left to record against
-        return
-    conn.execute(
-        "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
-        "status_code, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (r.delivery_id, number[0], r.started_at, r.duration_ms, r.outcome, r.status_code,
-         r.error, r.response),
-    )
-
-
-def _reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float,
-                sinks: set[str]) -> tuple[int, int]:
-    rows = conn.execute(
-        f"SELECT d.id, d.sink FROM deliveries d JOIN events e ON e.id = d.event_id "
-        f"WHERE {where} AND d.status != 'sending'", args
-    ).fetchall()
-    ids = [(now, now, r[0]) for r in rows if r[1] in sinks]
-    conn.executemany(
-        "UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = ?, "
-        "updated_at = ? WHERE id = ?", ids
-    )
-    return len(ids), len(rows) - len(ids)
-
-
-# what purge deletes and count_purgeable counts: one rule for both
-_PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))")
-
-
-def _purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
-    ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM events e WHERE {_PURGEABLE} LIMIT ?", (before, batch),
-    ).fetchall()]
-    conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
-    return len(ids)
-
-
-# --- filters and rows -------------------------------------------------------------------
-
-
-def _event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
-    clauses, args = ["1 = 1"], []
-    for column, value in (("e.source", flt.source), ("e.external_id", flt.external_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    _common(flt, cursor, "e.id", clauses, args)
-    return " AND ".join(clauses), args
-
-
-def _delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
-    clauses, args = ["1 = 1"], []
-    pairs = (("e.source", flt.source), ("e.external_id", flt.external_id), ("d.status", flt.status),
-             ("d.sink", flt.sink), ("d.event_id", flt.event_id), ("d.route", flt.route))
-    for column, value in pairs:
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    _common(flt, cursor, "d.id", clauses, args)
-    return " AND ".join(clauses), args
-
-
-def _common(flt: Filter, cursor: str | None, id_column: str, clauses: list[str], args: list[Any]) -> None:
-    if flt.event is not None:
-        clauses.append("e.event GLOB ?")
-        args.append(flt.event)
-    if flt.since is not None:
-        clauses.append("e.received_at >= ?")
-        args.append(flt.since)
-    if flt.until is not None:
-        clauses.append("e.received_at < ?")
-        args.append(flt.until)
-    if cursor is not None:
-        clauses.append(f"{id_column} < ?")
-        args.append(int(cursor))
-
-
-def _page(items: list[R], limit: int) -> Page[R]:
-    if len(items) > limit:
-        last = items[limit - 1]
-        return Page(items[:limit], str(last.event_id if isinstance(last, EventRecord) else last.id))
-    return Page(items, None)
 
 
 def _size(path: str) -> int:

@@ -1,0 +1,174 @@
+"""The SQLite store's write jobs: functions of a connection, run on the writer thread.
+
+``SQLiteStore`` hands these to ``Writer.run``, which runs each in its own SAVEPOINT of a
+shared transaction; ``SaveJob`` also saves a whole batch in a few multi-row statements.
+The digest and report jobs are in ``digests.py``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from itertools import chain
+from typing import Any
+
+import msgspec
+
+from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent, Saved
+
+_json = msgspec.json.encode
+_CLAIMED_ROWS = """
+SELECT d.id, d.event_id, d.sink, d.route, d.attempt_count, d.tries,
+       e.source, e.event, e.external_id, e.sent_date, e.received_at, e.body
+FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({ids})
+ORDER BY d.tries > 0, d.next_attempt_at, d.id
+"""
+
+_EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
+_DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
+                       "updated_at, digest)")
+_ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
+
+
+class SaveJob:
+    """Saving one event: alone (``__call__``) or with the rest of a batch (``many``)."""
+
+    __slots__ = ("deliveries", "event", "row")
+
+    def __init__(self, event: NewEvent, deliveries: list[NewDelivery]) -> None:
+        self.event = event
+        self.deliveries = deliveries
+        # built by the caller (the event loop), so the writer thread holds the GIL less
+        self.row = (event.source, event.external_id, event.event, event.sent_date, event.received_at,
+                    event.status, _json(event.headers), event.schema_error, event.body)
+
+    def __call__(self, conn: sqlite3.Connection) -> Saved:
+        return self.many(conn, [self])[0]
+
+    @staticmethod
+    def many(conn: sqlite3.Connection, jobs: list[SaveJob]) -> list[Saved]:
+        """Insert a batch's events in one statement per 500, then all their deliveries."""
+        ids: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(jobs), _ROWS):
+            ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
+        saved, rows = [], []
+        for job in jobs:
+            ev = job.event
+            key = (ev.source, ev.external_id, ev.event)
+            event_id = ids.pop(key, None)  # popped: a second copy in this batch is a duplicate
+            if event_id is None:
+                saved.append(_existing(conn, ev))
+                continue
+            t = ev.received_at
+            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t, d.digest)
+                     for d in job.deliveries]
+            saved.append(Saved(event_id, duplicate=False))
+        for start in range(0, len(rows), _ROWS):
+            chunk = rows[start:start + _ROWS]
+            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
+                         list(chain.from_iterable(chunk)))
+        return saved
+
+
+def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[str, str, str], int]:
+    """Insert the events not stored yet, in one statement; return their ids by key.
+
+    Statements are few on purpose (each step of one hands the GIL over): one SELECT finds
+    the keys already stored, one INSERT adds the rest. With one writer, SQLite gives the
+    n new rows of one INSERT the n ids up to ``lastrowid``, in order (AUTOINCREMENT too).
+    """
+    keys = [row[:3] for row in (job.row for job in jobs)]
+    stored = _stored_keys(conn, keys)
+    fresh: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for key, job in zip(keys, jobs, strict=True):
+        if key not in stored and key not in fresh:
+            fresh[key] = job.row
+    if not fresh:
+        return {}
+    marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(fresh))
+    args = list(chain.from_iterable(fresh.values()))
+    last = conn.execute(f"INSERT INTO events {_EVENT_COLUMNS} VALUES {marks}", args).lastrowid
+    assert last is not None
+    first = last - len(fresh) + 1
+    return {key: first + i for i, key in enumerate(fresh)}
+
+
+def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    marks = ",".join(["(?, ?, ?)"] * len(keys))
+    rows = conn.execute(  # a join, so each key is an index search (an IN (VALUES …) would scan)
+        f"SELECT e.source, e.external_id, e.event FROM (VALUES {marks}) AS v JOIN events e "
+        "ON e.source = v.column1 AND e.external_id = v.column2 AND e.event = v.column3",
+        [v for key in keys for v in key],
+    ).fetchall()
+    return {(r[0], r[1], r[2]) for r in rows}
+
+
+def _existing(conn: sqlite3.Connection, ev: NewEvent) -> Saved:
+    row = conn.execute(
+        "SELECT id FROM events WHERE source = ? AND external_id = ? AND event = ?",
+        (ev.source, ev.external_id, ev.event),
+    ).fetchone()
+    return Saved(row[0], duplicate=True)
+
+
+def probe(conn: sqlite3.Connection) -> None:
+    """A write that changes nothing but still needs the disk (it rewrites one page)."""
+    conn.execute("UPDATE schema_version SET version = version")
+
+
+def claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Claimed]:
+    """Run the claim UPDATE ``sql`` and read the claimed deliveries with their events."""
+    ids = [r[0] for r in conn.execute(sql, args).fetchall()]
+    if not ids:
+        return []
+    rows = conn.execute(_CLAIMED_ROWS.format(ids=",".join(map(str, ids)))).fetchall()
+    # mypy cannot know a row's length: the 11 columns before the body are Claimed's fields
+    return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
+
+
+def record(conn: sqlite3.Connection, r: AttemptResult) -> None:
+    """Set the delivery's new state and keep the attempt (nothing if it was purged)."""
+    number = conn.execute(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
+        "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
+        "updated_at = ? WHERE id = ? RETURNING attempt_count",
+        (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id),
+    ).fetchone()
+    if number is None:  # purged meanwhile: nothing left to record against
+        return
+    conn.execute(
+        "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
+        "status_code, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (r.delivery_id, number[0], r.started_at, r.duration_ms, r.outcome, r.status_code,
+         r.error, r.response),
+    )
+
+
+def reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float,
+                sinks: set[str]) -> tuple[int, int]:
+    """Make the matching deliveries not ``sending`` pending at ``now``; (done, skipped)."""
+    rows = conn.execute(
+        f"SELECT d.id, d.sink FROM deliveries d JOIN events e ON e.id = d.event_id "
+        f"WHERE {where} AND d.status != 'sending'", args
+    ).fetchall()
+    ids = [(now, now, r[0]) for r in rows if r[1] in sinks]
+    conn.executemany(
+        "UPDATE deliveries SET status = 'pending', tries = 0, next_attempt_at = ?, "
+        "updated_at = ? WHERE id = ?", ids
+    )
+    return len(ids), len(rows) - len(ids)
+
+
+# what purge deletes and count_purgeable counts: one rule for both
+PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))")
+
+
+def purge(conn: sqlite3.Connection, before: float, batch: int) -> int:
+    """Delete up to ``batch`` purgeable events (their rows cascade); return how many."""
+    ids = [r[0] for r in conn.execute(
+        f"SELECT id FROM events e WHERE {PURGEABLE} LIMIT ?", (before, batch),
+    ).fetchall()]
+    conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in ids])
+    return len(ids)
