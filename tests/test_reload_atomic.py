@@ -89,7 +89,7 @@ async def test_a_sink_that_fails_to_build_leaves_the_old_config_running(
 # ``ponte serve`` whose worker cannot start (the failure injected at Ponte's own seam).
 _CHILD = """
 import sys
-from service import worker
+from service.delivery import worker
 
 async def start(self):
     raise RuntimeError("the worker cannot start")
