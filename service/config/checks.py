@@ -14,6 +14,7 @@ from typing import Any
 from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config.lint import lint_warnings, route_errors
+from service.config.sale_checks import check_sale_path, is_sale_path
 from service.config.schema import Config
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -84,23 +85,24 @@ def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str
 
 
 def _check_where(where: Any, at: str, events: list[str] | None, errors: list[str]) -> None:
-    if events is None:
-        return
     for path, _, where_at in where_leaves(where, at):
-        _check_path(path, where_at, events, errors)
+        if is_sale_path(path):
+            check_sale_path(path, where_at, events, errors)
+        elif events is not None:
+            _check_path(path, where_at, events, errors)
 
 
 def _check_fields(fields: frozenset[str], at: str, events: list[str] | None, errors: list[str]) -> None:
-    if events is None:
-        return
     for path in sorted(fields):
-        if path.split(".", 1)[0] in _ENVELOPE:
+        if is_sale_path(path):
+            check_sale_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
+        elif events is not None and path.split(".", 1)[0] in _ENVELOPE:
             _check_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
 
 
 def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> None:
     if path.split(".", 1)[0] not in _ENVELOPE:
-        errors.append(f"{at}: paths start at the envelope: id, event, sentDate or data.…")
+        errors.append(f"{at}: paths start at the envelope: id, event, sentDate, data.… or sale.…")
         return
     if any(catalogue.path_exists(event, path) for event in events):
         return
@@ -114,7 +116,7 @@ def config_warnings(config: Config) -> list[str]:
     """Things that are valid but probably not what the author meant."""
     found: list[str] = lint_warnings(config)
     for name, source in config.sources.items():
-        if not [s for s in source.secrets if s]:
+        if not source.tokens:
             found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]

@@ -95,6 +95,11 @@ class StorageConfig(Base, frozen=True):
 class SourceBase(Base, tag_field="type", frozen=True):
     secrets: list[str] = []
 
+    @property
+    def tokens(self) -> list[str]:
+        """Every configured secret or token (several: rotation), empty ones left out."""
+        return [s for s in self.secrets if s]
+
 
 class EduzzSourceConfig(SourceBase, tag="eduzz", kw_only=True, frozen=True):
     """Eduzz: ``x-signature`` = lowercase hex HMAC-SHA256(secret, raw body)."""
@@ -111,7 +116,52 @@ class HmacSourceConfig(SourceBase, tag="hmac", kw_only=True, frozen=True):
     id_header: str | None = None
 
 
-SourceConfig = EduzzSourceConfig | HmacSourceConfig
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class HotmartSourceConfig(SourceBase, tag="hotmart", kw_only=True, frozen=True):
+    """Hotmart postback v2: header ``X-HOTMART-HOTTOK`` equals a hottok (constant-time)."""
+
+    hottok: str | list[str] = []
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.hottok), *self.secrets] if s]
+
+
+class KiwifySourceConfig(SourceBase, tag="kiwify", kw_only=True, frozen=True):
+    """Kiwify: ``?signature=`` = hex HMAC-SHA1(token, raw body)."""
+
+    token: str | list[str] = []
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.token), *self.secrets] if s]
+
+
+class TokenSourceConfig(SourceBase, tag="token", kw_only=True, frozen=True):
+    """A shared token in a header, a query parameter or a body field (``service.ingest.sources.token``)."""
+
+    token: str | list[str] = []
+    header: str | None = None
+    query: str | None = None
+    field: str | None = None
+    event: str = "event"
+    id: str | None = None
+    prefix: str = ""
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.token), *self.secrets] if s]
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.header, self.query, self.field)) != 1:
+            raise ValueError("header: say where the token is: one of header, query or field")
+
+
+SourceConfig = (EduzzSourceConfig | HmacSourceConfig | HotmartSourceConfig | KiwifySourceConfig
+                | TokenSourceConfig)
 
 
 # --- sinks -------------------------------------------------------------------------

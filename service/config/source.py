@@ -22,6 +22,7 @@ SECRET_KEYS = frozenset(
     {
         "password",
         "secrets",
+        "hottok",
         "token",
         "admin_token",
         "signing_secret",

@@ -25,6 +25,7 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
+from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
@@ -77,8 +78,8 @@ async def _handle(request: web.Request, settings: Settings, name: str,
         raise UnknownSource(f"unknown source {name!r}")
     server = settings.config.server
     body = await read_body(request, server.max_body_bytes, server.read_timeout)
-    source.verify(request.headers, body)
-    envelope = source.envelope(request.headers, body)
+    source.verify(request.headers, body, request.query)
+    envelope = source.envelope(request.headers, body, request.query)
     context.update(webhook_event=envelope.event, external_id=envelope.external_id)
     saved, status = await _store(request, settings, source, envelope, body)
     context.update(event_id=saved.event_id)
@@ -128,9 +129,9 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
 
 
 def _schema_error(source: Source, env: Envelope) -> str | None:
-    if source.kind != "eduzz" or "data" not in env.doc:
-        return None
-    return catalogue.validate_value(env.event, env.doc["data"])
+    if source.kind == "eduzz":
+        return catalogue.validate_value(env.event, env.doc["data"]) if "data" in env.doc else None
+    return platform_schema_error(source.kind, env.event, env.doc)
 
 
 def _kept_headers(request: web.Request) -> dict[str, str]:

@@ -9,6 +9,7 @@ import msgspec
 from service.config.settings import Settings
 from service.render.batch_messages import is_batch, render_batch, templated
 from service.render.builtin.messages import builtin_template
+from service.sales import data_of, sale_of
 from service.store.records import Claimed
 from service.timeparse import iso
 
@@ -20,7 +21,8 @@ def context_for(claimed: Claimed) -> dict[str, Any]:
         "id": doc.get("id", claimed.external_id),
         "event": claimed.event,
         "sentDate": doc.get("sentDate", claimed.sent_date),
-        "data": doc.get("data"),
+        "data": data_of(claimed.event, doc),
+        "sale": sale_of(claimed.event, doc),
         "source": claimed.source,
         "event_id": claimed.event_id,
         "received_at": iso(claimed.received_at),

@@ -19,7 +19,8 @@ Render context, built by the caller for each delivery::
     id           the envelope's ``id`` (missing in some Eduzz examples)
     event        the event name, app prefix restored (``myeduzz.invoice_paid``)
     sentDate     the envelope's ``sentDate`` (ISO-8601, may be missing)
-    data         the envelope's ``data``
+    data         the envelope's ``data`` (Kiwify, which has no envelope: the body)
+    sale         the one sale model (``service.sales``; None when the event is no sale)
     source       the name of the source that received it
     event_id     Ponte's id of the stored event
     received_at  when Ponte received it (ISO-8601 string or datetime)

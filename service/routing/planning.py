@@ -12,12 +12,14 @@ from service.batches import digests
 from service.config.settings import Settings
 from service.routing.conditions import MISSING, getter
 from service.routing.routes import plan
+from service.routing.sale import for_planning
 from service.store.records import NewDelivery
 
 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
                     source: str | None = None) -> list[NewDelivery]:
     """The deliveries the current routes plan for an event from ``source`` (one per sink)."""
+    doc = for_planning(settings.config, settings.routes, event, doc)
     planned = plan(settings.routes, event, doc, source)
     if not planned:
         return []

@@ -25,6 +25,7 @@ from service.render.formats import FORMATS
 from service.render.phones import PhoneError, mask, to_e164
 from service.render.templates import CompiledTemplate, compile_template
 from service.render.whatsapp_format import clip_text, whatsapp_escape
+from service.sales import data_of, sale_of
 from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
@@ -55,7 +56,8 @@ def event_context(out: Outgoing) -> dict[str, Any]:
         doc = {}
     doc = doc if isinstance(doc, dict) else {}
     return {"id": doc.get("id"), "event": out.event, "sentDate": doc.get("sentDate"),
-            "data": doc.get("data"), "source": out.source, "event_id": out.event_id}  # fmt: skip
+            "data": data_of(out.event, doc),
+            "sale": sale_of(out.event, doc), "source": out.source, "event_id": out.event_id}  # fmt: skip
 
 
 def recipients(template: CompiledTemplate, out: Outgoing) -> list[str]:
