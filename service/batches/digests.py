@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from service.routing.conditions import MISSING, getter
+from service.sinks.recipients import recipient_template
 from service.store import NewDelivery
 
 DIGEST_EVENT = "ponte.digest"
@@ -147,8 +148,6 @@ def digest_problem(sink: Any) -> str | None:
 
 def _per_buyer(entry: str) -> bool:
     """A ``to`` entry read from each event (a template or a bare path), not a fixed number."""
-    from service.sinks.whatsapp import recipient_template
-
     return "{{" in recipient_template(entry)
 
 

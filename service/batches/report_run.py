@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -29,10 +29,12 @@ from service.batches.reports import (
 )
 from service.batches.summary import Sales, change
 from service.config.schema import ReportConfig
-from service.config.settings import Settings
 from service.routing.conditions import compile_where, predicate
 from service.store import NewEvent, Store
 from service.store.sqlite.digests import ReportRun
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 SOURCE = "ponte"
 ITEMS_KEPT = 100  # items a custom template sees (the figures cover every event)

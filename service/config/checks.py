@@ -11,14 +11,13 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
-from service.config.lint import lint_warnings, route_errors
+from service.config.lint import checked_events, lint_warnings, route_errors
 from service.config.schema import Config, message_kind
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.templates import CompiledTemplate, compile_template
-from service.routing.conditions import where_leaves
+from service.routing.conditions import compile_where, where_leaves
 from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 
 TEMPLATE_KEYS = {
@@ -63,16 +62,35 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     return templates
 
 
-def checked_events(globs: list[str]) -> list[str] | None:
-    """The catalogue events a route can match, or None when it may match events we don't know."""
-    matched: set[str] = set()
-    for glob in globs:
-        app = glob.split(".", 1)[0]
-        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
-        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
-            return None
-        matched.update(hits)
-    return sorted(matched)
+def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: list[str]) -> None:
+    """Check each report's ``where``; compile its ``template`` per sink into ``templates``.
+
+    A report's deliveries have the route ``report:<name>``, so the usual template lookup
+    finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
+    """
+    for i, report in enumerate(config.reports):
+        compile_where(report.where, f"reports[{i}].where", errors)
+        for sink_name in report.to if report.template is not None else []:
+            sink = config.sinks.get(sink_name)
+            if sink is None:
+                continue
+            kind, at = message_kind(sink), f"reports[{i}].template"
+            allowed = TEMPLATE_KEYS.get(kind, set(report.template))
+            errors += [
+                f"{at}.{k}: a {kind} template takes {', '.join(sorted(allowed))}"
+                for k in sorted(set(report.template) - allowed)
+            ]
+            try:
+                templates[(f"report:{report.name}", sink_name)] = compile_template(
+                    report.template,
+                    kind=kind,
+                    timezone=report.timezone or config.messages.timezone,
+                    where=at,
+                )
+            except ConfigError as exc:
+                errors.extend(exc.errors)
+            except ValueError as exc:  # a sink kind without custom templates
+                errors.append(f"{at}: {exc}")
 
 
 def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
 
 from service.config.schema import message_kind
-from service.config.settings import Holder, Settings
 from service.delivery.cluster import shared_rate
 from service.delivery.lanes import Lane
 from service.delivery.opevents import SOURCE as OP_SOURCE
@@ -30,11 +29,14 @@ from service.errors import (
     TemplateError,
     TransientSinkError,
 )
-from service.operate.metrics import Metrics
 from service.render.messages import message_for
 from service.sinks import build_sink
 from service.sinks.base import Outgoing
 from service.store import AttemptResult, Claimed, Store
+
+if TYPE_CHECKING:
+    from service.config.settings import Holder, Settings
+    from service.operate.metrics import Metrics
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0

@@ -125,7 +125,11 @@ class GoogleSheetsSender:
         self.timeout = timeout
         self.label = f"google_sheets sink {name!r}"
         # google-auth (and requests) load only when a sheet is configured: ~85 ms, ~10 MiB
-        from service.sinks.google_auth import ServiceAccountKeyError, TokenSource, build_credentials
+        from service.sinks.google_auth import (  # noqa: PLC0415 - lazy google-auth (allowlist in pyproject.toml)
+            ServiceAccountKeyError,
+            TokenSource,
+            build_credentials,
+        )
 
         try:
             credentials = build_credentials(cfg.credentials)
