@@ -37,7 +37,7 @@ async def test_database_and_file_sink_output_are_created_0600(tmp_path, settings
 # again. Prints one JSON object: the outcome of every send.
 _CHILD = """
 import asyncio, json, resource, signal, sys
-from service.config import FileConfig
+from service.config.schema import FileConfig
 from service.errors import TransientSinkError
 from service.sinks.base import Outgoing
 from service.sinks.file import FileSender
