@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import structlog
 from aiohttp import web
 
+from service import ui
 from service.batches.scheduler import scheduler_ctx
+from service.cluster import Coordinated
 from service.config.settings import Holder, Settings
-from service.delivery.cluster import Cluster, Coordinated
+from service.delivery.cluster import Cluster
 from service.delivery.worker import Worker
 from service.ingest import handler as ingest
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
-from service.operate import retention
+from service.operate import api, retention
 from service.operate.metrics import Metrics
+from service.operate.reload import reload_from_file
 from service.store.open import open_store
 from service.store.postgres.url import redact
 from service.store.protocol import Store
@@ -41,9 +45,6 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
 
 
 def _add_routes(app: web.Application) -> None:
-    from service import ui
-    from service.operate import api
-
     app.router.add_post("/webhooks/{source}", ingest.receive, expect_handler=ingest.expect_continue)
     app.router.add_get("/webhooks/{source}", ingest.probe)
     app.router.add_get("/healthz", healthz)
@@ -89,8 +90,6 @@ def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
     store = app[STORE]
     if not isinstance(store, Coordinated):
         return None
-    from service.operate.reload import reload_from_file
-
     cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
                       reload=lambda: reload_from_file(app, tell_others=False))
     cluster.start()
@@ -119,8 +118,6 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def _refresh_gauges(app: web.Application) -> None:
-    import time
-
     m, store = app[METRICS], app[STORE]
     now = time.time()
     idle = dict.fromkeys(app[HOLDER].settings.config.sinks, 0)  # an idle sink is 0, not no series

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.batches.digests import BusyMeter, Rule, digest_rules
-from service.config.schema import Config, load_config
+from service.config.checks import check_routes
+from service.config.load import load_config
+from service.config.schema import Config
+from service.config.source import redact_secrets
 from service.errors import ConfigError
 from service.ingest.sources import Source, build_source
 from service.routing.routes import CompiledRoute, compile_routes
@@ -27,8 +30,6 @@ class Settings:
 
 def build_settings(config: Config) -> Settings:
     """Compile routes, templates and sources; raise ConfigError listing every problem."""
-    from service.config.checks import check_routes
-
     errors: list[str] = []
     routes: list[CompiledRoute] = []
     try:
@@ -44,8 +45,6 @@ def build_settings(config: Config) -> Settings:
 
 def load_settings(path: str) -> Settings:
     """Load and fully validate a config file (no error shows a secret written in it)."""
-    from service.config.source import redact_secrets
-
     config = load_config(path)
     try:
         return build_settings(config)
@@ -66,7 +65,5 @@ class Holder:
 
     def mark_disabled(self, sinks: frozenset[str]) -> None:
         """Record which sinks are disabled, so ingest plans their deliveries as ``disabled``."""
-        from dataclasses import replace
-
         if sinks != self.settings.disabled_sinks:
             self.settings = replace(self.settings, disabled_sinks=sinks)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
 
-from service.config.settings import Holder, Settings
 from service.delivery.cluster import shared_rate
 from service.delivery.lanes import Lane
 from service.delivery.opevents import SOURCE as OP_SOURCE
@@ -29,12 +28,15 @@ from service.errors import (
     TemplateError,
     TransientSinkError,
 )
-from service.operate.metrics import Metrics
 from service.render.messages import message_for
 from service.sinks.base import Outgoing
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
 from service.store.records import AttemptResult, Claimed
+
+if TYPE_CHECKING:
+    from service.config.settings import Holder, Settings
+    from service.operate.metrics import Metrics
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 from aiohttp import web
 
-from service.config.settings import Settings
 from service.eduzz import catalogue
 from service.errors import (
     BodyCut,
@@ -25,12 +24,15 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
+from service.ingest.planning import plan_deliveries
 from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
-from service.routing.planning import plan_deliveries
 from service.store.records import NewEvent, Saved
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode

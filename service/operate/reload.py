@@ -10,10 +10,10 @@ import structlog
 from aiohttp import web
 from aiohttp.helpers import ChainMapProxy
 
+from service.cluster import Coordinated
 from service.config.exposure import exposure_problems
 from service.config.schema import Config
 from service.config.settings import load_settings
-from service.delivery.cluster import Coordinated
 from service.errors import ConfigError
 from service.keys import HOLDER, METRICS, STORE, WORKER
 

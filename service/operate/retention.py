@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from service.delivery.cluster import leading
+from service.cluster import leading
 from service.store.protocol import Store
 
 log = structlog.get_logger("ponte.retention")

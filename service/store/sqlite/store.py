@@ -7,6 +7,7 @@ Reads use an aiosqlite connection of their own; WAL lets them run beside the wri
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import time
@@ -317,8 +318,6 @@ def _lock(path: str) -> int:
     Two services on one database would both recover and send the same deliveries.
     The kernel drops the lock when the process dies, so a crash never leaves it behind.
     """
-    import fcntl
-
     try:
         fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:

@@ -1,19 +1,23 @@
 """Plan: the deliveries the current routes give an event (one per sink), before it is stored.
 
-Ingest and Ponte's own operational events both plan here, so neither imports the other.
+Ingest plans here, and so do Ponte's own operational events (``service.delivery.opevents``),
+which enter as if received. Planning asks the digest rules (``service.batches.digests``)
+whether a delivery waits grouped, so it sits above them, in ``ingest``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.batches import digests
-from service.config.settings import Settings
 from service.routing.conditions import MISSING, getter
 from service.routing.routes import plan
 from service.routing.sale import for_planning
 from service.store.records import NewDelivery
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
