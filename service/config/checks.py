@@ -14,6 +14,7 @@ from typing import Any
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config.lint import checked_events, lint_warnings, route_errors
 from service.config.sale_checks import check_sale_path, is_sale_path
+from service.config.meta_checks import check_meta_routes
 from service.config.schema import Config
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -30,6 +31,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
     check_channel_sinks(config, errors)
+    check_meta_routes(config, errors)
     for i, route in enumerate(config.routes):
         events = checked_events(route.events)
         _check_where(route.where, f"routes[{i}].where", events, errors)

@@ -60,7 +60,7 @@ def render_message(settings: Settings, body: bytes, sink: str, route: str, kind:
     if message is not None:
         claimed = fake_claim(body, sink, route)
         cfg = settings.config.sinks[sink]
-        sent = request_body(cfg, message, claimed.event, claimed.source)
+        sent = request_body(cfg, message, claimed.event, claimed.source, body)
         extras = sent_extras(cfg, body, claimed.event, claimed.source, message)
         return {**sent, **extras} if isinstance(sent, dict) else sent
     return {"forwarded_raw_body": _as_json(body)}
