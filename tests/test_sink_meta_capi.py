@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ import structlog
 from fake_meta import PIXEL_ID, TOKEN, VERSION, FakeMeta
 
 from conftest import fixture_body, post_signed
+from service.__main__ import main
 from service.config.schema import MetaCapiConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.builtin.messages import builtin_template
@@ -252,3 +254,45 @@ async def test_an_old_sale_fails_unsent_with_its_reason(
     assert fake.requests == []
     error = db(tmp_path, "SELECT last_error FROM deliveries")[0][0]
     assert "Meta accepts events up to 7 days old" in error
+
+
+# --- what the operator sees before anything is sent ---------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "examples" / "meta-conversoes.yaml"
+
+
+def test_preview_shows_the_exact_hashed_event(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    """`ponte preview FILE --sink meta`: the body Meta would get, hashed, without the token."""
+    monkeypatch.setenv("META_CAPI_TOKEN", TOKEN)
+    monkeypatch.setenv("META_TEST_EVENT_CODE", "TEST777")
+    monkeypatch.chdir(EXAMPLE.parent)
+    (tmp_path / "sale.json").write_bytes(sale(email="Bruna@Example.com", name="Bruna Conceição"))
+    assert main(["preview", str(tmp_path / "sale.json"), "--sink", "meta", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    body = json.loads(out)
+    assert body["test_event_code"] == "TEST777" and "warning" not in body
+    user = body["data"][0]["user_data"]
+    assert user["em"] == sha("bruna@example.com") and user["ln"] == sha("conceição")
+    assert user["ph"] == sha("5511987654321") and TOKEN not in out
+
+
+def test_preview_of_an_old_example_warns_about_the_seven_days(capsys: Any, monkeypatch: Any) -> None:
+    """The catalogue example was paid in 2024: shown, with the warning that Meta would refuse it."""
+    monkeypatch.chdir(EXAMPLE.parent)
+    assert main(["preview", "myeduzz.invoice_paid", "--sink", "meta", "--config", str(EXAMPLE)]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["data"][0]["event_id"] == "12345678"
+    assert "Meta accepts events up to 7 days old" in body["warning"]
+
+
+def test_routes_test_shows_the_event_per_route(capsys: Any, monkeypatch: Any) -> None:
+    """`routes test`: the paid sale is a Purchase; a PIX generated is the template's InitiateCheckout."""
+    monkeypatch.chdir(EXAMPLE.parent)
+    args = ["routes", "test", "myeduzz.invoice_paid", "myeduzz.invoice_waiting_payment", "--json"]
+    assert main([*args, "--config", str(EXAMPLE)]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    purchase = reports[0]["deliveries"][0]["message"]["data"][0]
+    checkout = reports[1]["deliveries"][0]["message"]["data"][0]
+    assert purchase["event_name"] == "Purchase" and checkout["event_name"] == "InitiateCheckout"
+    assert checkout["event_id"] == "checkout-12345678"
+    assert checkout["user_data"]["em"] == sha("alice.johnson@example.com")

@@ -135,6 +135,11 @@ DESCRIPTIONS: dict[str, str] = {
     "GoogleSheetsConfig.columns": "`[{header, value}]`, each `value` a template; unset: the default sales columns. An `ID do evento` column is added when missing.",
     "GoogleSheetsConfig.api_url": "Sheets API base (`…/v4`); change for a test double.",
     "GoogleSheetsConfig.rate_per_second": "As for every sink, but 1 by default: the Sheets API allows 60 requests per minute per user.",
+    # meta_capi
+    "MetaCapiConfig.pixel_id": "The pixel (dataset) id from Meta's Events Manager: digits only (quoted or not).",
+    "MetaCapiConfig.access_token": "Conversions API access token (Events Manager > Settings > Generate access token), e.g. `${META_CAPI_TOKEN}`; sent as the Graph API's `access_token` parameter, never logged or shown. Code 190 (invalid or expired) disables the sink.",
+    "MetaCapiConfig.test_event_code": "Events Manager's Test Events code (`TEST12345`): events then show in that tab. Unset or empty: live events.",
+    "MetaCapiConfig.api_url": "Graph API base including its pinned version; change for a test double.",
     # routes
     "RouteConfig.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
     "RouteConfig.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
@@ -197,6 +202,7 @@ TYPE_INTROS = {
     "telegram": "Sends a message to a Telegram chat with the Bot API (`sendMessage`, HTML parse mode, cut to 4,096 characters). `429` waits `parameters.retry_after`; `401`/`403` (token revoked, bot removed) disable the sink. Default `rate_per_second`: 20 messages a minute to a group or channel (`chat_id` starting with `-` or `@`), 1 a second to a private chat. See [channels](channels.md).",
     "discord": "Posts to a Discord channel's incoming webhook: `content` and `embeds`, fitted to Discord's limits, never pinging anyone. `429` waits `retry_after`; a deleted or reset webhook disables the sink. See [channels](channels.md).",
     "teams": "Posts an Adaptive Card to a Microsoft Teams Workflows webhook (the URL's `sig=` is a secret). A regenerated URL or deleted flow disables the sink. See [channels](channels.md).",
+    "meta_capi": "Meta Conversions API: one server event per delivery to `{api_url}/{pixel_id}/events`. A paid sale is a `Purchase` without a template (`event_id` = the order id, so retries and resends are one conversion); `user_data` is normalised and SHA-256 hashed; events older than 7 days fail unsent. Code 190 disables the sink; rate limits and 5xx are retried. See [meta.md](meta.md).",
 }
 
 # --- hand-written facts checked against the code ---------------------------------------
@@ -234,6 +240,7 @@ TEMPLATE_KEY_MEANINGS = {
     ("discord", "content"): "The message text (Markdown; `{{ }}` output has Markdown and mentions escaped); cut to 2,000 characters.",
     ("discord", "embeds"): "A list of embeds (title, description, url, color, fields, footer) as YAML or JSON text; fitted to Discord's limits.",
     ("teams", "card"): "An Adaptive Card (type, version and body are enough; `{{ }}` output has Markdown escaped except under `url` keys).",
+    ("meta_capi", "event"): "The server event as a mapping (`event_name` required; `event_id`, `event_time`, `action_source` filled when missing); `user_data` values not already SHA-256 hex are normalised and hashed by Ponte. See [meta.md](meta.md).",
 }
 
 EXTRA_FILTERS = {

@@ -319,7 +319,7 @@ class TeamsConfig(SinkBase, tag="teams", kw_only=True, frozen=True):
 class MetaCapiConfig(SinkBase, tag="meta_capi", kw_only=True, frozen=True):
     """Meta Conversions API: ``POST {api_url}/{pixel_id}/events`` (``service.sinks.meta_capi``)."""
 
-    pixel_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    pixel_id: Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
     access_token: Annotated[str, msgspec.Meta(min_length=1)]
     test_event_code: str | None = None
     api_url: Annotated[str, msgspec.Meta(pattern=r"^https?://")] = "https://graph.facebook.com/v21.0"

@@ -83,7 +83,7 @@ def preview(cfg: MetaCapiConfig, out: Outgoing, now: float | None = None) -> dic
     try:
         meta_event.check_age(event, time.time() if now is None else now)
     except meta_event.Problem as exc:
-        shown["warning"] = str(exc)
+        shown["warning"] = f"{exc}: sent now, it would fail unsent"
     return shown
 
 
@@ -101,7 +101,7 @@ class MetaCapiSender:
         self.timeout = timeout
         self.label = f"meta_capi sink {name!r}"
         token = quote(cfg.access_token, safe="")
-        self.url = f"{cfg.api_url.rstrip('/')}/{cfg.pixel_id}/events?access_token={token}"
+        self.url = f"{cfg.api_url.rstrip('/')}/{str(cfg.pixel_id)}/events?access_token={token}"
         self.secrets = [cfg.access_token, token, *url_secrets(self.url)]
 
     async def send(self, out: Outgoing) -> SendResult:
@@ -111,7 +111,7 @@ class MetaCapiSender:
         try:
             meta_event.check_age(event, now)
         except meta_event.Problem as exc:
-            raise PermanentSinkError(f"{self.label}: {exc}") from None
+            raise PermanentSinkError(f"{self.label}: {exc}, so it was not sent") from None
         data = msgspec.json.encode(build_payload(self.cfg, event))
         reply = await post(
             self.http, self.url, label=self.label, data=data,
