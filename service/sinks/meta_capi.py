@@ -9,7 +9,8 @@ id), so a retry, a replay and a resend are one conversion for Meta.
 
 The access token goes the Graph API way, as the ``access_token`` query parameter; it is
 a secret, masked in every answer and error, and no message holds the URL. Meta answers
-``{"events_received": 1, "fbtrace_id": …}`` or a Graph API error, acted on by its
+``{"events_received": 1, "fbtrace_id": …}`` (kept, with the event's name, id, time and
+user_data keys, as the attempt's response) or a Graph API error, acted on by its
 ``code`` (Meta's "Handling Errors", read 2026-12-06)::
 
     190 (or HTTP 401 without a code)   token invalid or expired  SinkGoneError: the sink is disabled
@@ -119,13 +120,18 @@ class MetaCapiSender:
         )  # fmt: skip
         answer = json_object(reply.text)
         if 200 <= reply.status < 300 and isinstance(answer.get("events_received"), int):
-            trace = snippet(str(answer.get("fbtrace_id", "")), self.secrets)
-            text = f"events_received={answer['events_received']} fbtrace_id={trace} event_id={event['event_id']}"
-            return SendResult(status_code=reply.status, response=excerpt(text))
+            return SendResult(status_code=reply.status, response=excerpt(self._receipt(answer, event)))
         raise self._error(reply, answer)
 
     async def close(self) -> None:
         """Nothing to release: the HTTP session belongs to the app."""
+
+    def _receipt(self, answer: dict[str, Any], event: dict[str, Any]) -> str:
+        """Meta's answer and what it received, for the attempt history (no personal data)."""
+        trace = snippet(str(answer.get("fbtrace_id", "")), self.secrets)
+        keys = ",".join(event["user_data"])
+        return (f"events_received={answer['events_received']} fbtrace_id={trace} {event['event_name']} "
+                f"event_id={event['event_id']} event_time={event['event_time']} user_data={keys}")
 
     def _error(self, reply: Reply, answer: dict[str, Any]) -> Exception:
         error = answer.get("error")
