@@ -175,9 +175,9 @@ def test_builtin_purchase_of_the_eduzz_example():
 
 def test_other_events_have_no_builtin_meta_event():
     """Only paid sales map by themselves: an opened invoice or a ping renders no event."""
-    for name in ("myeduzz.invoice_opened", "ping", "nutror.lesson_started"):
+    for name in ("myeduzz.invoice_opened", "ping", "nutror.lesson_started", "hotmart.purchase_approved"):
         template = builtin_template(name, "meta_capi")
-        assert template is not None and template.render({"data": {}}) == {}
+        assert template is not None and template.render({"data": {}}) == {"event": None}
 
 
 def test_now_is_used_when_there_is_no_time_at_all():

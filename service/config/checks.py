@@ -13,8 +13,8 @@ from typing import Any
 
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config.lint import checked_events, lint_warnings, route_errors
-from service.config.sale_checks import check_sale_path, is_sale_path
 from service.config.meta_checks import check_meta_routes
+from service.config.sale_checks import check_sale_path, is_sale_path
 from service.config.schema import Config
 from service.eduzz import catalogue
 from service.errors import ConfigError

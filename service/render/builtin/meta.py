@@ -2,13 +2,14 @@
 
 meta_capi -> ``{"event": {...}}``, the server event before ``service.render.meta_event``
 finishes it (unix time, normalised and hashed user_data, defaults). Only paid sales have a
-built-in event (``MAPPED``); any other event renders ``{}``, which the sink refuses and
-``ponte check`` reports: such routes need an ``event`` template.
+built-in event (``MAPPED``); any other event renders ``{"event": None}`` (no event), which
+the sink refuses unsent and ``ponte check`` reports: such routes need an ``event`` template.
 
 For now the Purchase reads the Eduzz invoice payload (FACTS §5: ``data.id``, ``paidAt``,
-``paid``/``price``, ``items``, ``buyer``). When the one sale model (``sale.*``) lands,
-these expressions become ``sale.order_id``, ``sale.amount``, ``sale.buyer.email`` … and
-every platform's paid sale gets the same Purchase.
+``paid``/``price``, ``items``, ``buyer``). ``sale.*`` (``service.sales``) does not carry the
+payment time, buyer id, address or items yet; once it does, these expressions become
+``sale.order_id``, ``sale.amount``, ``sale.buyer.email`` … and every platform's paid sale
+joins ``MAPPED`` with the same Purchase.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from service.render.builtin.parts import Builders
 from service.render.builtin.specs import SPECS, Spec
 
 MAPPED = frozenset({"myeduzz.invoice_paid"})  # the paid sales; later: sale.status == paid
+NONE: dict[str, Any] = {"event": None}
 NAME = "(data.buyer.name | string).split()"
 ITEMS = "data['items'] | as_list"
 PAID = "(data.paid if data.paid.value is defined else data.price)"
@@ -63,12 +65,12 @@ def has_builtin(event: str) -> bool:
 
 
 def _spec(spec: Spec) -> dict[str, Any]:
-    """The Purchase for a paid sale's spec, ``{}`` (no built-in event) for any other."""
-    return PURCHASE if any(SPECS[name] is spec for name in MAPPED) else {}
+    """The Purchase for a paid sale's spec, ``NONE`` (no built-in event) for any other."""
+    return PURCHASE if any(SPECS[name] is spec for name in MAPPED) else NONE
 
 
 def _generic(title: str) -> dict[str, Any]:
-    return {}
+    return NONE
 
 
 BUILDERS = Builders(_spec, _generic)
