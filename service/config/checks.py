@@ -13,6 +13,7 @@ from typing import Any
 
 from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.config.followup_checks import check_followups
 from service.config.lint import lint_warnings, route_errors
 from service.config.schema import Config
 from service.eduzz import catalogue
@@ -52,6 +53,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
                     _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
+    check_followups(config, errors, checked_events)
     return templates
 
 
