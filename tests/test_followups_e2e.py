@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
 
 from conftest import base_config, fixture_body, post_signed
-from service.config.settings import build_settings
 from service.config.schema import parse_config
+from service.config.settings import build_settings
 from service.keys import STORE
 from service.operate.reload import reload_from_file
 from service.store.records import Filter
@@ -91,7 +91,7 @@ async def test_cancelled_by_a_payment_that_arrived_first(settings_for, start, ai
 
 async def test_quiet_hours_hold_a_due_message(settings_for, start, aiohttp_server):
     """Due inside the window (now ± 2 h, UTC), the follow-up waits until the window ends."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     begin, end = (now - timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
     client, crm = await app_for(settings_for, start, aiohttp_server,
                                 quiet_hours={"from": begin, "to": end, "timezone": "UTC"})
