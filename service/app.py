@@ -24,6 +24,7 @@ from service.operate.reload import reload_from_file
 from service.store.open import open_store
 from service.store.postgres.url import redact
 from service.store.protocol import Store
+from service.store.records import Filter
 
 log = structlog.get_logger("ponte.app")
 
@@ -117,6 +118,9 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
+SCHEDULED_CAP = 10_000_000  # the scheduled gauge counts up to this many
+
+
 async def _refresh_gauges(app: web.Application) -> None:
     m, store = app[METRICS], app[STORE]
     now = time.time()
@@ -132,6 +136,7 @@ async def _refresh_gauges(app: web.Application) -> None:
     for sink, dead in (idle | await store.dead_letters()).items():
         m.dead_letters.labels(sink).set(dead)
     m.db_bytes.set(await store.size_bytes())
+    m.scheduled.set(await store.count_deliveries(Filter(status="scheduled"), SCHEDULED_CAP))
     worker = app.get(WORKER)
     if worker is not None:
         for name, lane in worker.lanes.items():

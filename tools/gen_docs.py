@@ -148,6 +148,15 @@ DESCRIPTIONS: dict[str, str] = {
     "RouteConfig.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
     "RouteConfig.stop": "When this route matches, later routes are not evaluated for the event.",
     "TargetConfig.sink": "Name of a sink in `sinks`.",
+    "TargetConfig.after": "A follow-up: send this long after the event arrived (`15m`, `3h`, `1d`; 1s … 30d). It waits as `scheduled` (see [docs/followups.md](followups.md)).",
+    "TargetConfig.unless": "Cancel the follow-up if one of `events` arrives holding the same values at every `same` path (and matching `where`), up to 24 h before it too.",
+    "TargetConfig.quiet_hours": "`{from: \"21:00\", to: \"08:00\", timezone: America/Sao_Paulo}`: a delivery due inside the window waits until it ends (works without `after`).",
+    "UnlessConfig.events": "Event names or globs that cancel the follow-up (required).",
+    "UnlessConfig.same": "Dotted paths (`data.id`, `sale.order_id`) that must hold the same value in both events.",
+    "UnlessConfig.where": "Conditions the cancelling event must also meet (as a route's `where`).",
+    "QuietHoursConfig.from": "Start of the window, local `HH:MM`.",
+    "QuietHoursConfig.to": "End of the window, local `HH:MM` (earlier than `from`: across midnight).",
+    "QuietHoursConfig.timezone": "IANA timezone of the window (`America/Sao_Paulo`).",
     "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
@@ -262,6 +271,10 @@ RENDER_CONTEXT = [
 
 
 # --- introspection -----------------------------------------------------------------------
+
+
+_INNER_DOCS = {"digest": ", see [docs/digests.md](digests.md)", "unless": ", see [docs/followups.md](followups.md)",
+               "quiet_hours": ", see [docs/followups.md](followups.md)"}
 
 
 def struct_fields(cls: type) -> list[msgspec.structs.FieldInfo]:
@@ -487,12 +500,12 @@ def routes_section(route: type, documented: set[str], key: str = "routes") -> li
         tf = struct_fields(target)
         documented.update(f"{target.__name__}.{f.encode_name}" for f in tf)
         out += ["An entry of `to` is a sink name, or a mapping (`routes[i].to[j].…`):", "", *table(target, tf), ""]
-        for inner in dict.fromkeys(t for f in tf for t in _structs_in(f.type)):
+        for key, inner in {f.encode_name: t for f in tf for t in _structs_in(f.type)}.items():
             register(inner)
             inf = struct_fields(inner)
             documented.update(f"{inner.__name__}.{f.encode_name}" for f in inf)
-            out += ["`digest` of a target (`routes[i].to[j].digest.…`, see [docs/digests.md](digests.md)):", "",
-                    *table(inner, inf), ""]
+            doc = _INNER_DOCS.get(key, "")
+            out += [f"`{key}` of a target (`routes[i].to[j].{key}.…`{doc}):", "", *table(inner, inf), ""]
     return out
 
 

@@ -12,6 +12,7 @@ import fnmatch
 from typing import Any
 
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.config.followup_checks import check_followups
 from service.config.lint import checked_events, lint_warnings, route_errors
 from service.config.meta_checks import check_meta_routes
 from service.config.sale_checks import check_sale_path, is_sale_path
@@ -54,6 +55,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
                     _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
+    check_followups(config, errors, checked_events)
     return templates
 
 

@@ -351,10 +351,30 @@ class DigestConfig(Base, kw_only=True, frozen=True):
     when_busy: str | None = None
 
 
+class UnlessConfig(Base, kw_only=True, frozen=True):
+    """A follow-up is cancelled by any of ``events`` holding the same values at ``same``
+    (and matching ``where``): rules in ``service.routing.followups``."""
+
+    events: list[str] = []  # required: an empty list is a check error with its path
+    same: list[str] = []
+    where: dict[str, Any] = {}
+
+
+class QuietHoursConfig(Base, kw_only=True, frozen=True):
+    """A daily window (``from`` … ``to``, local time in ``timezone``) in which nothing is sent."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+    timezone: str
+
+
 class TargetConfig(Base, kw_only=True, frozen=True):
     sink: str
     template: dict[str, Any] | None = None
     digest: DigestConfig | None = None
+    after: Duration | None = None  # a follow-up: due this long after its event (1s … 30d)
+    unless: UnlessConfig | None = None
+    quiet_hours: QuietHoursConfig | None = None
 
 
 class RouteConfig(Base, kw_only=True, frozen=True):

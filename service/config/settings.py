@@ -12,6 +12,7 @@ from service.config.schema import Config
 from service.config.source import redact_secrets
 from service.errors import ConfigError
 from service.ingest.sources import Source, build_source
+from service.routing.followups import FollowUps, compile_followups
 from service.routing.routes import CompiledRoute, compile_routes
 
 
@@ -26,6 +27,7 @@ class Settings:
     disabled_sinks: frozenset[str] = frozenset()  # disabled by an operator or a 410 (from storage)
     digests: dict[tuple[str, str], Rule] = field(default_factory=dict)  # (route, sink) -> Rule
     busy: BusyMeter = field(default_factory=BusyMeter)  # when_busy rates (service.digests)
+    followups: FollowUps = field(default_factory=FollowUps)  # service.routing.followups
 
 
 def build_settings(config: Config) -> Settings:
@@ -40,7 +42,8 @@ def build_settings(config: Config) -> Settings:
     if errors:
         raise ConfigError(errors)
     sources = {name: build_source(name, cfg) for name, cfg in config.sources.items()}
-    return Settings(config, routes, sources, templates, digests=digest_rules(config))
+    return Settings(config, routes, sources, templates, digests=digest_rules(config),
+                    followups=compile_followups(config))
 
 
 def load_settings(path: str) -> Settings:

@@ -29,6 +29,7 @@ from service.errors import (
     TransientSinkError,
 )
 from service.render.messages import message_for
+from service.routing.followups import cancel_removed
 from service.sinks.base import Outgoing
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
@@ -42,6 +43,7 @@ log = structlog.get_logger("ponte.worker")
 SCAN = 1.0
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
+PROMOTE_BATCH = 1000  # due follow-ups made pending per round; the lanes then pace them
 
 
 class Worker:
@@ -69,6 +71,7 @@ class Worker:
         recovered = await self.store.recover()
         if recovered:
             log.warning("deliveries_recovered", count=recovered)
+        await cancel_removed(self.store, self.holder.settings.config, "its target left the config")
         await self.apply(self.holder.settings)
         self._task = asyncio.create_task(self._run(), name="ponte-worker")
 
@@ -190,6 +193,7 @@ class Worker:
         """Claim for every lane with room; return how many deliveries were started."""
         now = time.time()
         started = 0
+        await self._promote(now)
         limit = self.holder.settings.config.delivery.concurrency
         for lane in list(self.lanes.values()):
             in_flight = sum(lane.inflight for lane in self.lanes.values())
@@ -203,6 +207,15 @@ class Worker:
                 self._start(lane, claimed)
             started += len(batch)
         return started
+
+    async def _promote(self, now: float) -> None:
+        """Due follow-ups become pending (claims never see them before); count late ones."""
+        promoted, late = await self.store.promote_due(now, PROMOTE_BATCH)
+        if late:
+            self.metrics.followups_late.inc(late)
+            log.warning("followups_late", count=late)
+        if promoted == PROMOTE_BATCH:
+            self.wake.set()  # more are due: the next round takes them
 
     def _start(self, lane: Lane, claimed: Claimed) -> None:
         lane.inflight += 1
