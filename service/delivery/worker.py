@@ -33,6 +33,7 @@ from service.errors import (
 from service.operate.metrics import Metrics
 from service.render.messages import message_for
 from service.sinks.base import Outgoing
+from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
 from service.sinks.registry import build_sink
 from service.store import AttemptResult, Claimed, Store
 
@@ -252,7 +253,8 @@ class Worker:
         clock = time.perf_counter()
         try:
             outgoing = self._outgoing(settings, lane, claimed)
-            answer = await lane.sink.send(outgoing)
+            secrets = [*sink_secrets(lane.cfg), *message_secrets(outgoing.message)]
+            answer = await send_redacted(lane.sink, outgoing, secrets)
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:

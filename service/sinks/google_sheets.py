@@ -29,7 +29,15 @@ from service.config.schema import GoogleSheetsConfig
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.formats import FORMATS
 from service.sinks.base import Context, Outgoing, SendResult, SinkKind
-from service.sinks.http import Reply, check_status, json_object, post, snippet, transport_errors
+from service.sinks.http import (
+    Reply,
+    check_status,
+    json_object,
+    post,
+    redact,
+    snippet,
+    transport_errors,
+)
 
 ID_HEADER = "ID do evento"
 CELL_LIMIT = 50_000  # characters in one cell (Sheets)
@@ -154,7 +162,8 @@ class GoogleSheetsSender:
             reply = await self._append(rows)
             if self.id_column is None:  # only once the header row is surely written
                 self.id_column = row.id_index
-        return SendResult(status_code=reply.status, response=_updated(reply.text))
+        said = redact(_updated(reply.text), [*self.secrets, self.tokens.current])
+        return SendResult(status_code=reply.status, response=said)
 
     async def close(self) -> None:
         """Close the token transport (the HTTP session belongs to the app)."""

@@ -28,6 +28,7 @@ import msgspec
 
 from service.delivery.retry import MAX_RETRY_AFTER
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.render.personal import REDACTED
 
 BODY_LIMIT = 64 * 1024
 SNIPPET = 200
@@ -122,7 +123,7 @@ def snippet(text: str, secrets: Iterable[str] = ()) -> str:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with each secret replaced by ``[redacted]`` (longest first)."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
+        text = text.replace(secret, REDACTED)
     return text
 
 
