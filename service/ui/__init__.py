@@ -19,7 +19,7 @@ from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, STORE
 from service.store import Store
 from service.store.sqlite.console import ConsoleStore
-from service.ui import i18n, security
+from service.ui import i18n, mask, security
 
 HERE = Path(__file__).resolve().parent
 GUARD = web.AppKey("console_guard", security.Guard)
@@ -50,8 +50,10 @@ async def _to_slash(request: web.Request) -> web.StreamResponse:
 
 def _environment() -> jinja2.Environment:
     # missing filter keys read as empty (Undefined), and everything is HTML-escaped
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["personal"] = mask.shown  # a receiver's text: masked unless ``mostrar``
+    return env
 
 
 @web.middleware
