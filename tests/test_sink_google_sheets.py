@@ -256,3 +256,36 @@ async def test_a_failed_first_append_still_writes_the_header_next_time(google: G
     google.fake._apply = original  # type: ignore[method-assign]
     await sink.send(row(attempt=2))
     assert google.fake.sheets["Vendas"][0][-1] == ID_HEADER and len(google.fake.sheets["Vendas"]) == 2
+
+
+async def test_the_token_request_never_follows_a_redirect(
+        aiohttp_server: Any, tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    """A token endpoint answering 307 to another host: the signed assertion is not re-POSTed."""
+    stolen: list[bytes] = []
+
+    async def thief(request: web.Request) -> web.Response:
+        stolen.append(await request.read())
+        return web.json_response({"access_token": "ya29.stolen", "expires_in": 3600})
+
+    other = web.Application()
+    other.router.add_post("/token", thief)
+    elsewhere = await aiohttp_server(other, host=HOST)
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"http://localhost:{elsewhere.port}/token")
+
+    first = web.Application()
+    first.router.add_post("/token", redirect)
+    google = await aiohttp_server(first, host=HOST)
+    key = write_key(tmp_path / "key.json", KEYS[0], f"http://{HOST}:{google.port}/token")
+    cfg = GoogleSheetsConfig(spreadsheet_id=SPREADSHEET, sheet="Vendas", credentials=key,
+                             api_url=f"http://{HOST}:{google.port}/v4")
+    sink = build_sink("planilha", cfg, http=http, timeout=2)
+    try:
+        with pytest.raises(PermanentSinkError) as caught:
+            await sink.send(row())
+    finally:
+        await sink.close()
+    assert stolen == []
+    assert not isinstance(caught.value, SinkGoneError)
+    assert "HTTP 307: redirect not followed" in str(caught.value)

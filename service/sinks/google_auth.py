@@ -18,7 +18,7 @@ import google.auth.exceptions
 import google.auth.transport.requests
 from google.oauth2 import service_account
 
-from service.errors import SinkGoneError, TransientSinkError
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 REQUIRED = ("type", "client_email", "private_key", "token_uri")
@@ -79,7 +79,8 @@ def build_credentials(credentials: str) -> service_account.Credentials:
 
 
 class _TimedRequest(google.auth.transport.requests.Request):
-    """google-auth's requests transport with Ponte's timeout on every call."""
+    """google-auth's requests transport with Ponte's timeout on every call, never following
+    a redirect: a token endpoint's 3xx would re-POST the signed assertion to another host."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
@@ -95,7 +96,15 @@ class _TimedRequest(google.auth.transport.requests.Request):
         **kwargs: Any,
     ) -> Any:
         call = super().__call__
-        return call(url, method, body, headers, timeout=self.timeout, **kwargs)  # type: ignore[no-untyped-call]
+        kwargs["allow_redirects"] = False
+        response = call(url, method, body, headers, timeout=self.timeout, **kwargs)  # type: ignore[no-untyped-call]
+        if 300 <= response.status < 400:
+            raise RedirectRefused(response.status)
+        return response
+
+
+class RedirectRefused(Exception):
+    """The token endpoint answered a redirect; it is not followed (carries the status)."""
 
 
 class TokenSource:
@@ -135,6 +144,9 @@ class TokenSource:
             text = f"{self.label}: token refused ({reason})"
             refused = f"Google refused the service-account key ({reason})"
             raise SinkGoneError(text, reason=refused) from None
+        except RedirectRefused as exc:
+            text = f"{self.label}: the token endpoint answered HTTP {exc.args[0]}: redirect not followed"
+            raise PermanentSinkError(text, status_code=exc.args[0]) from None
         except google.auth.exceptions.TransportError:
             raise TransientSinkError(f"{self.label}: cannot reach the token endpoint") from None
 
