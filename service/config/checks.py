@@ -51,7 +51,16 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
                     _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
+    _check_sources(config, errors)
     return templates
+
+
+def _check_sources(config: Config, errors: list[str]) -> None:
+    """A source without a secret (``EDUZZ_SECRET=""``) would refuse every request: an error."""
+    for name, source in config.sources.items():
+        if not [s for s in source.secrets if s]:
+            errors.append(f"sources.{name}: no secret configured, so every request would be "
+                          "refused (401); set its secret (is the variable empty?)")
 
 
 def checked_events(globs: list[str]) -> list[str] | None:
@@ -112,9 +121,6 @@ def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> Non
 def config_warnings(config: Config) -> list[str]:
     """Things that are valid but probably not what the author meant."""
     found: list[str] = lint_warnings(config)
-    for name, source in config.sources.items():
-        if not [s for s in source.secrets if s]:
-            found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
     for name, cfg in config.sinks.items():
