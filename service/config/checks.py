@@ -15,6 +15,7 @@ from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
 from service.config.lint import lint_warnings, route_errors
 from service.config.schema import Config, message_kind
+from service.config.value_checks import check_values
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.formats import FORMATS
@@ -52,6 +53,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     compile_reports(config, templates, errors)
     route_errors(config, errors)
     _check_sources(config, errors)
+    check_values(config, errors)
     return templates
 
 

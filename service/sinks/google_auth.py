@@ -22,6 +22,7 @@ from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 REQUIRED = ("type", "client_email", "private_key", "token_uri")
+KEY_LIMIT = 64 * 1024  # a service-account key is about 2.3 KB
 
 
 class ServiceAccountKeyError(ValueError):
@@ -54,14 +55,26 @@ def read_key(credentials: str) -> dict[str, Any]:
 
 
 def _read_file(path: str) -> str:
+    """The key file's text; only a regular file of at most ``KEY_LIMIT`` bytes is read."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        file = Path(path)
+        if file.exists() and not file.is_file():  # /dev/zero would be read without end
+            raise ServiceAccountKeyError(f"key file {path!r} is not a regular file")
+        with file.open("rb") as handle:
+            data = handle.read(KEY_LIMIT + 1)
+        if len(data) > KEY_LIMIT:
+            raise ServiceAccountKeyError(f"key file {path!r} is over {KEY_LIMIT // 1024} KB")
+        return data.decode("utf-8")
+    except ServiceAccountKeyError:
+        raise
+    except UnicodeDecodeError:
+        raise ServiceAccountKeyError(f"key file {path!r} is not UTF-8 text") from None
+    except ValueError:  # a NUL byte in the path ("\0")
+        raise ServiceAccountKeyError("cannot read key file (the path holds a NUL byte)") from None
     except OSError as exc:
         raise ServiceAccountKeyError(
             f"cannot read key file {path!r} ({exc.strerror or type(exc).__name__})"
         ) from None
-    except UnicodeDecodeError:
-        raise ServiceAccountKeyError(f"key file {path!r} is not UTF-8 text") from None
 
 
 def build_credentials(credentials: str) -> service_account.Credentials:
