@@ -53,6 +53,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     compile_reports(config, templates, errors)
     route_errors(config, errors)
     _check_sources(config, errors)
+    _check_event_names(config, errors)
     check_values(config, errors)
     return templates
 
@@ -66,11 +67,16 @@ def _check_sources(config: Config, errors: list[str]) -> None:
 
 
 def checked_events(globs: list[str]) -> list[str] | None:
-    """The catalogue events a route can match, or None when it may match events we don't know."""
+    """The catalogue events a route can match, or None when it may match events we don't know.
+
+    A misspelt Eduzz name (``myeduzz.invoice_payed``, itself an error) counts as the event
+    it most likely means, so the route's other mistakes are reported in the same run."""
     matched: set[str] = set()
     for glob in globs:
         app = glob.split(".", 1)[0]
         hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
+        if not hits and _unknown_eduzz_glob(glob):  # misspelt (an error): check as meant
+            hits = [found] if (found := catalogue.closest_event(glob)) else []
         if not hits or any(ch in app for ch in "*?[") or "." not in glob:
             return None
         matched.update(hits)
@@ -128,10 +134,14 @@ def config_warnings(config: Config) -> list[str]:
     for name, cfg in config.sinks.items():
         if isinstance(cfg, CHAT_CONFIGS):
             found += chat_warnings(name, cfg)
-    for i, route in enumerate(config.routes):
-        found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
-                  for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
     return found
+
+
+def _check_event_names(config: Config, errors: list[str]) -> None:
+    """A name with an Eduzz app prefix that names no event never fires: an error."""
+    for i, route in enumerate(config.routes):
+        errors += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
+                   for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
 
 
 _APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
