@@ -122,7 +122,7 @@ def test_bad_numbers_are_refused_without_showing_them(raw: object) -> None:
 
 def test_mask_shows_only_the_last_digits() -> None:
     """Masking keeps the last four digits only."""
-    assert mask("+5511987654321") == "…4321" and mask("123") == "…"
+    assert mask("+5511987654321") == "…4321" and mask("123") == "…23" and mask("12") == "…"
 
 
 @given(st.text())

@@ -12,9 +12,14 @@ import fnmatch
 from typing import Any
 
 from service.batches.reports import compile_reports
-from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.config.channel_checks import (
+    check_channel_sinks,
+    recipient_fields,
+    sink_template,
+    whatsapp_warnings,
+)
 from service.config.lint import lint_warnings, route_errors
-from service.config.schema import Config, message_kind
+from service.config.schema import Config, WhatsAppConfig, message_kind
 from service.config.value_checks import check_values
 from service.eduzz import catalogue
 from service.errors import ConfigError
@@ -134,6 +139,8 @@ def config_warnings(config: Config) -> list[str]:
     for name, cfg in config.sinks.items():
         if isinstance(cfg, CHAT_CONFIGS):
             found += chat_warnings(name, cfg)
+        elif isinstance(cfg, WhatsAppConfig):
+            found += whatsapp_warnings(name, cfg)
     return found
 
 
