@@ -135,6 +135,7 @@ DESCRIPTIONS: dict[str, str] = {
     "RouteConfig.stop": "When this route matches, later routes are not evaluated for the event.",
     "TargetConfig.sink": "Name of a sink in `sinks`.",
     "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
+    "DigestConfig.max_groups": "Groups this target keeps open at once. Past it, an event whose `group_by` values have no open group goes into one `outros` group, and `digest_groups_capped` is logged: a value with no bound (an e-mail) never makes one digest per event.",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
     "DigestConfig.interval": "While events keep coming, the time between digests of a group (default 2m, never less than `wait`; with `when_busy`, its window). Must not be shorter than `wait`.",
