@@ -175,9 +175,10 @@ def _os_reason(exc: OSError) -> str:
 
 
 def json_object(text: str) -> dict[str, Any]:
-    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object."""
+    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object (nor when
+    it nests deeper than msgspec decodes: 3,000 levels are an attack, not an answer)."""
     try:
         answer = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return {}
     return answer if isinstance(answer, dict) else {}
