@@ -18,7 +18,14 @@ from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Sink
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
-from service.sinks.http import Reply, check_status, json_object, parse_retry_after, redact, url_secrets
+from service.sinks.http import (
+    Reply,
+    check_status,
+    json_object,
+    parse_retry_after,
+    redact,
+    url_secrets,
+)
 from service.sinks.registry import build_sink
 from service.sinks.slack import SlackSender
 from service.sinks.webhook import WebhookSender
