@@ -110,7 +110,7 @@ DESCRIPTIONS: dict[str, str] = {
     "TeamsConfig.webhook_url": "The URL of the Workflows trigger \"When a Teams webhook request is received\"; its `sig=` part is a secret.",
     "TeamsConfig.rate_per_second": "As for every sink, but 1 by default (the Teams connector allows 100 calls a minute per connection).",
     # file
-    "FileConfig.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
+    "FileConfig.path": "File to append one JSON line per delivery to (a relative path is relative to the config file's directory, like `storage.url`); its directory is created when missing.",
     "FileConfig.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",

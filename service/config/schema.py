@@ -459,6 +459,8 @@ def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "")
         raise ConfigError(errors)
     if path and isinstance(parts.get("storage"), StorageConfig):
         parts["storage"] = resolve_storage(parts["storage"], path)
+    if path and parts.get("sinks"):
+        parts["sinks"] = {n: resolve_file_sink(c, path) for n, c in parts["sinks"].items()}
     return Config(**parts, path=path)
 
 
@@ -469,6 +471,14 @@ def resolve_storage(storage: StorageConfig, config_path: str) -> StorageConfig:
     base = Path(config_path).resolve().parent
     path = os.path.normpath(base / storage.sqlite_path)
     return msgspec.structs.replace(storage, url=f"sqlite:///{path}")
+
+
+def resolve_file_sink(cfg: Any, config_path: str) -> Any:
+    """A file sink's relative ``path`` made absolute against the config file's directory."""
+    if not isinstance(cfg, FileConfig) or Path(cfg.path).is_absolute():
+        return cfg
+    base = Path(config_path).resolve().parent
+    return msgspec.structs.replace(cfg, path=os.path.normpath(base / cfg.path))
 
 
 def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[str]) -> None:
