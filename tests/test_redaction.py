@@ -14,6 +14,7 @@ from logcapture import fresh_loggers  # noqa: F401 - a fixture
 
 from conftest import fixture_body, post_signed
 from service.commands.routes import routing_report
+from service.sinks.redaction import message_secrets
 from sink_contract import DISCORD_TOKEN, TELEGRAM_TOKEN, WHATSAPP_TOKEN
 from test_delivery import wait_for
 
@@ -178,3 +179,10 @@ async def test_success_answers_echoing_the_credential_are_stored_redacted(
     response = _rows(db, "SELECT response FROM attempts")[0][0]
     assert "[redacted]" in response and secret not in response
     assert secret.rpartition(":")[2] not in response
+
+
+def test_plain_headers_a_template_renders_are_not_secrets():
+    """``Content-Type: application/json`` is not masked in answers; ``Authorization`` is."""
+    found = message_secrets({"headers": {"Content-Type": "application/json",
+                                         "Authorization": f"Bearer {ROUTE_TOKEN}"}})
+    assert ROUTE_TOKEN in found and "application/json" not in found

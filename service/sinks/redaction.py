@@ -26,6 +26,8 @@ from service.sinks.http import header_secrets, redact, url_secrets
 
 SECRET_KEYS = frozenset({"token", "webhook_url", "url", "password", "signing_secret",
                          "credentials", "username"})  # fmt: skip
+PLAIN_HEADERS = frozenset({"content-type", "accept", "accept-language", "content-language",
+                           "user-agent"})  # fmt: skip  # never credentials; masking them hides words
 SHORTEST = 4  # a shorter value (a weak token "123") would mask innocent digits everywhere
 _PARTS = re.compile(r"[\s/?&=;:,]+")
 
@@ -47,7 +49,8 @@ def message_secrets(message: Mapping[str, Any] | None) -> list[str]:
     headers = (message or {}).get("headers")
     if not isinstance(headers, Mapping):
         return []
-    return _long_enough(header_secrets({str(k): str(v) for k, v in headers.items()}))
+    named = {str(k): str(v) for k, v in headers.items() if str(k).lower() not in PLAIN_HEADERS}
+    return _long_enough(header_secrets(named))
 
 
 def _long_enough(values: Iterable[str]) -> list[str]:
