@@ -349,6 +349,7 @@ class DigestConfig(Base, kw_only=True, frozen=True):
     interval: Duration | None = None
     max_items: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
     when_busy: str | None = None
+    max_groups: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
 
 
 class UnlessConfig(Base, kw_only=True, frozen=True):

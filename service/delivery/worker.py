@@ -31,6 +31,7 @@ from service.errors import (
 from service.render.messages import message_for
 from service.routing.followups import cancel_removed
 from service.sinks.base import Outgoing
+from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
 from service.store.records import AttemptResult, Claimed
@@ -267,7 +268,8 @@ class Worker:
         clock = time.perf_counter()
         try:
             outgoing = self._outgoing(settings, lane, claimed)
-            answer = await lane.sink.send(outgoing)
+            secrets = [*sink_secrets(lane.cfg), *message_secrets(outgoing.message)]
+            answer = await send_redacted(lane.sink, outgoing, secrets)
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:
