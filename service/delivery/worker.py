@@ -251,7 +251,10 @@ class Worker:
         if self._due is None or now - self._due[0] >= SCAN:
             sinks = [n for n, lane in self.lanes.items() if lane.capacity(time.time())]
             self._due = (now, await self.store.next_due(sinks))
-        return self._due[1]
+        due = self._due[1]
+        if due is not None and due <= time.time():
+            self._due = None  # due already: the next sleep asks again, as it did before
+        return due
 
     async def _dispatch(self) -> int:
         """Claim for every lane with room; return how many deliveries were started.
