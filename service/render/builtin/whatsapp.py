@@ -10,6 +10,8 @@ so one sheet can take them all: date (local time), event, buyer, e-mail, product
 payment method, status, event id. The e-mail is NOT masked: a spreadsheet is private to
 the team that shares it with the service account (see docs/channels-whatsapp-sheets.md).
 The value is a number (``301.5``), so the sheet can sum it; the header says "(R$)".
+Where the event is a sale (``sale.*``, every platform), buyer, e-mail, value, payment
+method and status come from it, so Hotmart and Kiwify rows fill the same columns as Eduzz.
 """
 
 from __future__ import annotations
@@ -22,18 +24,21 @@ from service.render.builtin.specs import Spec
 from service.render.whatsapp_format import TEXT_LIMIT
 
 WHEN_SECONDS = "{{ (sentDate or data.sentDate or received_at) | datetime('%d/%m/%Y %H:%M:%S') }}"
-PERSON = ("data.buyer.name or data.customer.name or data.student.name or data.participant.name "
+PERSON = ("sale.buyer.name or data.buyer.name or data.customer.name or data.student.name or data.participant.name "
           "or data.learner.name or data.user.name")  # fmt: skip
-EMAIL = ("data.buyer.email or data.customer.email or data.student.email or data.participant.email "
+EMAIL = ("sale.buyer.email or data.buyer.email or data.customer.email or data.student.email or data.participant.email "
          "or data.learner.email or data.user.email")  # fmt: skip
 PRODUCT = (
     "(data['items'] | as_list | map(attribute='name') | join(', ')) "
     "or (data.products | as_list | map(attribute='name') | join(', ')) "
-    "or data.product.name or data.course.name or data.course.title or data.event.name"
+    "or sale.product or data.product.name or data.course.name or data.course.title "
+    "or data.event.name"
 )
-VALUE = "{{ (data.paid or data.price or data.value or data.contract.recurrence.price).value }}"
-METHOD = "(data.paymentMethod or data.payment.method) | payment_method"
-STATUS = "(data.status or data.contract.status or data.participant.status) | status_pt"
+VALUE = ("{{ sale.amount if sale.amount is number else "
+         "(data.paid or data.price or data.value or data.contract.recurrence.price).value }}")  # fmt: skip
+METHOD = "(sale.payment_method or data.paymentMethod or data.payment.method) | payment_method"
+STATUS = ("(data.status or data.contract.status or data.participant.status or sale.status) "
+          "| status_pt")  # fmt: skip
 
 
 def _clipped(text: str, limit: int = TEXT_LIMIT) -> str:
