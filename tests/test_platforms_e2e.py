@@ -58,3 +58,40 @@ async def test_every_fixture_reaches_every_channel_within_its_limits(
         assert sorted(line["event"] for line in lines) == sorted(EVENTS), kind
         for line in lines:
             within_limits(kind, line["message"])
+
+
+async def test_a_form_encoded_token_body_reaches_templates_as_data(tmp_path, settings_for, start):
+    """A Monetizze-style form postback: a template reads its fields as ``data``, keys as sent;
+    a flat JSON body too; the built-in generic message lists them, never the token."""
+    cfg = {"type": "token", "token": "tok-1", "field": "chave_unica", "event": "tipo",
+           "id": "venda[codigo]", "prefix": "monetizze."}  # fmt: skip
+    template = {"text": "{{ data.tipo }}|{{ data['venda[codigo]'] }}|{{ data['comprador[nome]'] }}"
+                        "|{{ data.chave_unica }}"}
+    sinks = {
+        "hook": {"type": "file", "path": str(tmp_path / "hook.jsonl"), "format": "slack"},
+        "chat": {"type": "file", "path": str(tmp_path / "chat.jsonl"), "format": "slack"},
+    }
+    routes = [{"name": "monetizze", "events": ["monetizze.*"],
+               "to": [{"sink": "hook", "template": template}, "chat"]}]  # fmt: skip
+    sources = {"eduzz": {"type": "eduzz", "secrets": [SECRET]}, "monetizze": cfg}
+    client = await start(settings_for(sources=sources, sinks=sinks, routes=routes), worker=True)
+    form = b"chave_unica=tok-1&tipo=venda_finalizada&venda%5Bcodigo%5D=987&comprador%5Bnome%5D=Ana+Lima"
+    flat = json.dumps({"chave_unica": "tok-1", "tipo": "venda_finalizada", "venda[codigo]": "988",
+                       "comprador[nome]": "Bia"}).encode()  # fmt: skip
+    for body, ctype in ((form, "application/x-www-form-urlencoded"), (flat, "application/json")):
+        resp = await client.post("/webhooks/monetizze", data=body, headers={"content-type": ctype})
+        assert (await resp.json())["status"] == "accepted"
+    await wait_for(
+        lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(4,)]
+    )
+    hooks = [json.loads(x) for x in (tmp_path / "hook.jsonl").read_text().splitlines()]
+    assert sorted(h["message"]["text"] for h in hooks) == [
+        "venda_finalizada|987|Ana Lima|",
+        "venda_finalizada|988|Bia|",
+    ]
+    chat = json.dumps(
+        [json.loads(x)["message"] for x in (tmp_path / "chat.jsonl").read_text().splitlines()],
+        ensure_ascii=False,
+    )
+    assert "Ana Lima" in chat and "venda_finalizada" in chat
+    assert "tok-1" not in chat and "chave_unica" not in chat  # the token stays in the raw body only

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from service.batches.summary import counted
 from service.eduzz import catalogue
 from service.errors import TemplateError
 from service.render.builtin.messages import builtin_template
-from service.sales import data_of, sale_of
+from service.sales import body_doc, data_of, sale_of
 from service.store.records import StoredItem
 from service.timeparse import iso
 
@@ -22,12 +20,8 @@ LINE_LIMIT = 200
 
 
 def decode_doc(body: bytes) -> dict[str, Any]:
-    """The envelope as a mapping ({} when the body is not a JSON object)."""
-    try:
-        doc = msgspec.json.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    """The envelope as a mapping: a JSON object or a form-encoded body ({} when neither)."""
+    return body_doc(body)
 
 
 def event_name(item: StoredItem) -> str:
