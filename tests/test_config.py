@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from service.__main__ import main
-from service.config.schema import load_config, parse_config, parse_duration
+from service.config.load import load_config, parse_config
+from service.config.schema import parse_duration
 from service.config.settings import load_settings
 from service.errors import ConfigError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.__main__ import main
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.errors import ConfigError
 
 SINK = "sinks: {a: {type: file, path: /tmp/ponte-a.jsonl}}\n"

@@ -11,7 +11,7 @@ from digestkit import FakeClock, lines, paid_body, start_app, tick
 
 from conftest import post_signed
 from service.batches.scheduler import close_due
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 from service.ingest.handler import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER

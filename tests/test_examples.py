@@ -26,7 +26,7 @@ EXAMPLES = ROOT / "config" / "examples"
 PATHS = sorted(EXAMPLES.glob("*.yaml"))
 EXPECTED = {"compose", "crm-webhook", "escola-slack", "financeiro-email", "operacao", "vendas-slack",
             "whatsapp-cloud", "whatsapp-evolution", "planilha-sheets",
-            "vendas-telegram", "avisos-discord-teams"}
+            "vendas-telegram", "avisos-discord-teams", "meta-conversoes", "recuperacao-pix"}
 KEY_VARS = {"GOOGLE_SERVICE_ACCOUNT_FILE"}
 KEY_PEM = make_key()[0]
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?")

@@ -91,3 +91,39 @@ async def test_echoed_header_values_are_redacted_from_a_success_answer(
 def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
+
+
+META_TOKEN = "EAAGredaction-meta-token-5f4e3d2c1b0a"
+
+
+async def test_an_echoed_meta_access_token_is_redacted_everywhere(
+        tmp_path, settings_for, start, aiohttp_server, fresh_loggers):
+    """A Graph error quoting the request URL (token included): masked in storage, API and logs."""
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        error = {"message": f"(#100) bad request {request.path_qs} token={request.query.get('access_token')}",
+                 "type": "OAuthException", "code": 100, "fbtrace_id": "Aecho"}  # fmt: skip
+        return web.json_response({"error": error}, status=400)
+
+    app = web.Application()
+    app.router.add_post("/v21.0/{pixel}/events", handle)
+    server = await aiohttp_server(app)
+    sinks = {"meta": {"type": "meta_capi", "pixel_id": "123456789012345", "access_token": META_TOKEN,
+                      "api_url": str(server.make_url("/v21.0"))}}  # fmt: skip
+    routes = [{"name": "vendas", "events": ["myeduzz.invoice_paid"], "to": [
+        {"sink": "meta", "template": {"event": {"event_name": "Purchase", "event_time": "{{ received_at }}",
+                                                "user_data": {"external_id": "{{ data.buyer.id }}"}}}}]}]  # fmt: skip
+    settings = settings_for(sinks=sinks, routes=routes, server={"admin_token": "adm"},
+                            delivery={"max_attempts": 1, "retry_schedule": ["50ms"]})
+    with structlog.testing.capture_logs() as logs:
+        client = await start(settings, worker=True)
+        resp = await post_signed(client, fixture_body("myeduzz.invoice_paid"))
+        event_id = (await resp.json())["event_id"]
+        await wait_for(lambda: _has_failed_event(tmp_path / "ponte.db"))
+        detail = await (await client.get(f"/api/events/{event_id}",
+                                         headers={"Authorization": "Bearer adm"})).text()
+        metrics = await (await client.get("/metrics")).text()
+    stored = _stored_text(tmp_path / "ponte.db")
+    assert "Graph API error 100" in stored and "[redacted]" in stored
+    for text in (stored, detail, metrics, json.dumps(logs, default=str)):
+        assert META_TOKEN not in text

@@ -32,6 +32,7 @@ from sink_contract import (  # noqa: F401 - fixtures
     http,
     make_sink,
     outgoing,
+    outgoing_for,
     send_expecting,
     smtp,
     smtp_server,
@@ -69,7 +70,7 @@ async def target(
 async def test_success_returns_a_send_result(target: Target) -> None:
     """An accepting receiver gives a SendResult with its status, and nothing secret is logged."""
     with structlog.testing.capture_logs() as logs:
-        result = await target.sink.send(outgoing())
+        result = await target.sink.send(outgoing_for(target.kind))
     assert result.status_code == (250 if target.kind == "email" else 200)
     assert result.response
     assert_secret_free(Exception(result.response), logs)

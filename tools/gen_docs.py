@@ -135,6 +135,11 @@ DESCRIPTIONS: dict[str, str] = {
     "GoogleSheetsConfig.columns": "`[{header, value}]`, each `value` a template; unset: the default sales columns. An `ID do evento` column is added when missing.",
     "GoogleSheetsConfig.api_url": "Sheets API base (`…/v4`); change for a test double.",
     "GoogleSheetsConfig.rate_per_second": "As for every sink, but 1 by default: the Sheets API allows 60 requests per minute per user.",
+    # meta_capi
+    "MetaCapiConfig.pixel_id": "The pixel (dataset) id from Meta's Events Manager: digits only (quoted or not).",
+    "MetaCapiConfig.access_token": "Conversions API access token (Events Manager > Settings > Generate access token), e.g. `${META_CAPI_TOKEN}`; sent as the Graph API's `access_token` parameter, never logged or shown. Code 190 (invalid or expired) disables the sink.",
+    "MetaCapiConfig.test_event_code": "Events Manager's Test Events code (`TEST12345`): events then show in that tab. Unset or empty: live events.",
+    "MetaCapiConfig.api_url": "Graph API base including its pinned version; change for a test double.",
     # routes
     "RouteConfig.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
     "RouteConfig.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
@@ -143,6 +148,15 @@ DESCRIPTIONS: dict[str, str] = {
     "RouteConfig.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
     "RouteConfig.stop": "When this route matches, later routes are not evaluated for the event.",
     "TargetConfig.sink": "Name of a sink in `sinks`.",
+    "TargetConfig.after": "A follow-up: send this long after the event arrived (`15m`, `3h`, `1d`; 1s … 30d). It waits as `scheduled` (see [docs/followups.md](followups.md)).",
+    "TargetConfig.unless": "Cancel the follow-up if one of `events` arrives holding the same values at every `same` path (and matching `where`), up to 24 h before it too.",
+    "TargetConfig.quiet_hours": "`{from: \"21:00\", to: \"08:00\", timezone: America/Sao_Paulo}`: a delivery due inside the window waits until it ends (works without `after`).",
+    "UnlessConfig.events": "Event names or globs that cancel the follow-up (required).",
+    "UnlessConfig.same": "Dotted paths (`data.id`, `sale.order_id`) that must hold the same value in both events.",
+    "UnlessConfig.where": "Conditions the cancelling event must also meet (as a route's `where`).",
+    "QuietHoursConfig.from": "Start of the window, local `HH:MM`.",
+    "QuietHoursConfig.to": "End of the window, local `HH:MM` (earlier than `from`: across midnight).",
+    "QuietHoursConfig.timezone": "IANA timezone of the window (`America/Sao_Paulo`).",
     "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
@@ -197,6 +211,7 @@ TYPE_INTROS = {
     "telegram": "Sends a message to a Telegram chat with the Bot API (`sendMessage`, HTML parse mode, cut to 4,096 characters). `429` waits `parameters.retry_after`; `401`/`403` (token revoked, bot removed) disable the sink. Default `rate_per_second`: 20 messages a minute to a group or channel (`chat_id` starting with `-` or `@`), 1 a second to a private chat. See [channels](channels.md).",
     "discord": "Posts to a Discord channel's incoming webhook: `content` and `embeds`, fitted to Discord's limits, never pinging anyone. `429` waits `retry_after`; a deleted or reset webhook disables the sink. See [channels](channels.md).",
     "teams": "Posts an Adaptive Card to a Microsoft Teams Workflows webhook (the URL's `sig=` is a secret). A regenerated URL or deleted flow disables the sink. See [channels](channels.md).",
+    "meta_capi": "Meta Conversions API: one server event per delivery to `{api_url}/{pixel_id}/events`. A paid sale is a `Purchase` without a template (`event_id` = the order id, so retries and resends are one conversion); `user_data` is normalised and SHA-256 hashed; events older than 7 days fail unsent. Code 190 disables the sink; rate limits and 5xx are retried. See [meta.md](meta.md).",
 }
 
 # --- hand-written facts checked against the code ---------------------------------------
@@ -234,6 +249,7 @@ TEMPLATE_KEY_MEANINGS = {
     ("discord", "content"): "The message text (Markdown; `{{ }}` output has Markdown and mentions escaped); cut to 2,000 characters.",
     ("discord", "embeds"): "A list of embeds (title, description, url, color, fields, footer) as YAML or JSON text; fitted to Discord's limits.",
     ("teams", "card"): "An Adaptive Card (type, version and body are enough; `{{ }}` output has Markdown escaped except under `url` keys).",
+    ("meta_capi", "event"): "The server event as a mapping (`event_name` required; `event_id`, `event_time`, `action_source` filled when missing); `user_data` values not already SHA-256 hex are normalised and hashed by Ponte. See [meta.md](meta.md).",
 }
 
 EXTRA_FILTERS = {
@@ -255,6 +271,10 @@ RENDER_CONTEXT = [
 
 
 # --- introspection -----------------------------------------------------------------------
+
+
+_INNER_DOCS = {"digest": ", see [docs/digests.md](digests.md)", "unless": ", see [docs/followups.md](followups.md)",
+               "quiet_hours": ", see [docs/followups.md](followups.md)"}
 
 
 def struct_fields(cls: type) -> list[msgspec.structs.FieldInfo]:
@@ -480,12 +500,12 @@ def routes_section(route: type, documented: set[str], key: str = "routes") -> li
         tf = struct_fields(target)
         documented.update(f"{target.__name__}.{f.encode_name}" for f in tf)
         out += ["An entry of `to` is a sink name, or a mapping (`routes[i].to[j].…`):", "", *table(target, tf), ""]
-        for inner in dict.fromkeys(t for f in tf for t in _structs_in(f.type)):
+        for key, inner in {f.encode_name: t for f in tf for t in _structs_in(f.type)}.items():
             register(inner)
             inf = struct_fields(inner)
             documented.update(f"{inner.__name__}.{f.encode_name}" for f in inf)
-            out += ["`digest` of a target (`routes[i].to[j].digest.…`, see [docs/digests.md](digests.md)):", "",
-                    *table(inner, inf), ""]
+            doc = _INNER_DOCS.get(key, "")
+            out += [f"`{key}` of a target (`routes[i].to[j].{key}.…`{doc}):", "", *table(inner, inf), ""]
     return out
 
 

@@ -21,11 +21,10 @@ from typing import Any
 import msgspec
 
 from service.routing.conditions import MISSING, getter
+from service.sinks.recipients import recipient_template
 from service.sinks.registry import KINDS
-from service.sinks.whatsapp import recipient_template
 from service.store.records import NewDelivery
 
-DIGEST_EVENT = "ponte.digest"
 DEFAULT_WAIT = 30.0
 DEFAULT_INTERVAL = 120.0
 _BUSY = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from service.batches.report_run import SOURCE, report_doc, report_zone, send_report
-from service.batches.reports import REPORT_EVENT, Period, calendar_day, last_period, parse_at
+from service.batches.reports import Period, calendar_day, last_period, parse_at
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
 from service.config.schema import ReportConfig
 from service.config.settings import Settings
+from service.render.batch_cards import REPORT_EVENT
 from service.render.messages import message_for
 from service.sinks.registry import message_kind
 from service.store.open import open_store

@@ -15,7 +15,9 @@ from service.config.schema import Config, GoogleSheetsConfig, SinkConfig, WhatsA
 from service.errors import ConfigError
 from service.render.phones import PhoneError, to_e164
 from service.render.templates import compile_template
-from service.sinks.whatsapp import compile_recipients, recipient_template
+from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
+from service.sinks.recipients import recipient_template
+from service.sinks.whatsapp import compile_recipients
 
 
 def check_channel_sinks(config: Config, errors: list[str]) -> None:
@@ -62,8 +64,6 @@ def _check_recipients(cfg: WhatsAppConfig, at: str, errors: list[str]) -> None:
 
 
 def _check_key(cfg: GoogleSheetsConfig, at: str, errors: list[str]) -> None:
-    from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
-
     try:
         build_credentials(cfg.credentials)
     except ServiceAccountKeyError as exc:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from service.batches.reports import compile_reports
 from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
-from service.config.lint import lint_warnings, route_errors
+from service.config.followup_checks import check_followups
+from service.config.lint import checked_events, lint_warnings, route_errors
+from service.config.meta_checks import check_meta_routes
 from service.config.sale_checks import check_sale_path, is_sale_path
 from service.config.schema import Config
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.formats import FORMATS
 from service.render.templates import CompiledTemplate, compile_template
-from service.routing.conditions import where_leaves
+from service.routing.conditions import compile_where, where_leaves
 from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 from service.sinks.registry import message_kind
 
@@ -31,6 +32,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
     check_channel_sinks(config, errors)
+    check_meta_routes(config, errors)
     for i, route in enumerate(config.routes):
         events = checked_events(route.events)
         _check_where(route.where, f"routes[{i}].where", events, errors)
@@ -53,19 +55,27 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
                     _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
+    check_followups(config, errors, checked_events)
     return templates
 
 
-def checked_events(globs: list[str]) -> list[str] | None:
-    """The catalogue events a route can match, or None when it may match events we don't know."""
-    matched: set[str] = set()
-    for glob in globs:
-        app = glob.split(".", 1)[0]
-        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
-        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
-            return None
-        matched.update(hits)
-    return sorted(matched)
+def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: list[str]) -> None:
+    """Check each report's ``where``; compile its ``template`` per sink into ``templates``.
+
+    A report's deliveries have the route ``report:<name>``, so the usual template lookup
+    finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
+    """
+    for i, report in enumerate(config.reports):
+        compile_where(report.where, f"reports[{i}].where", errors)
+        for sink_name in report.to if report.template is not None else []:
+            sink = config.sinks.get(sink_name)
+            if sink is None:
+                continue
+            at = f"reports[{i}].template"
+            tz = report.timezone or config.messages.timezone
+            compiled = _compile(report.template, message_kind(sink), tz, at, errors)
+            if compiled is not None:
+                templates[(f"report:{report.name}", sink_name)] = compiled
 
 
 def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:

@@ -77,9 +77,19 @@ def _with_prefix(glob: str) -> str | None:
     return f"{apps.pop()}.{glob}" if len(apps) == 1 else f"*.{glob}"
 
 
-def _known_events(globs: list[str]) -> list[str]:
-    from service.config.checks import checked_events
+def checked_events(globs: list[str]) -> list[str] | None:
+    """The catalogue events a route can match, or None when it may match events we don't know."""
+    matched: set[str] = set()
+    for glob in globs:
+        app = glob.split(".", 1)[0]
+        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
+        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
+            return None
+        matched.update(hits)
+    return sorted(matched)
 
+
+def _known_events(globs: list[str]) -> list[str]:
     return checked_events(globs) or []
 
 

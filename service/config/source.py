@@ -24,6 +24,7 @@ SECRET_KEYS = frozenset(
         "secrets",
         "hottok",
         "token",
+        "access_token",
         "admin_token",
         "signing_secret",
         "webhook_url",

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 from aiohttp import web
 
-from service.config.settings import Settings
 from service.eduzz import catalogue
 from service.errors import (
     BodyCut,
@@ -25,12 +24,15 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
+from service.ingest.planning import plan_cancels, plan_deliveries
 from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
-from service.routing.planning import plan_deliveries
 from service.store.records import NewEvent, Saved
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode
@@ -119,10 +121,13 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
         headers=_kept_headers(request), body=body, schema_error=_schema_error(source, env),
+        cancels=[] if ignored else plan_cancels(settings, env.event, env.doc),
     )
     if event.schema_error:
         log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
     saved = await request.app[STORE].save_event(event, deliveries)
+    if saved.cancelled:
+        request.app[METRICS].followups_cancelled.inc(saved.cancelled)
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status

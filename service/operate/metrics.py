@@ -48,6 +48,14 @@ class Metrics:
         self.db_bytes = Gauge("ponte_sqlite_bytes", "Size of the SQLite file and its WAL", registry=r)
         self.dead_letters = Gauge("ponte_dead_letters", "Deliveries that failed for good, per sink",
                                   ["sink"], registry=r)
+        self.scheduled = Gauge("ponte_followups_scheduled", "Follow-ups waiting until they are due",
+                               registry=r)
+        self.followups_cancelled = Counter(
+            "ponte_followups_cancelled", "Scheduled follow-ups cancelled by a matching event",
+            registry=r)
+        self.followups_late = Counter(
+            "ponte_followups_late", "Follow-ups released more than a minute after they were due",
+            registry=r)
         self.reloads_refused = Counter(
             "ponte_config_reloads_refused", "Config reloads refused (the running config stayed)",
             registry=r)

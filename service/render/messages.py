@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.config.schema import TokenSourceConfig
-from service.config.settings import Settings
 from service.render.batch_messages import is_batch, render_batch, templated
 from service.render.builtin.messages import builtin_template
 from service.sales import body_doc, message_data, sale_of
 from service.store.records import Claimed
 from service.timeparse import iso
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 
 def context_for(claimed: Claimed, hidden: str | None = None) -> dict[str, Any]:

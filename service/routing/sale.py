@@ -1,7 +1,8 @@
 """``sale.*`` on the request path: computed only when the config reads it.
 
-Routing, ordering and digest grouping see the envelope. When a route's ``where``, a
-sink's ``ordered_by`` or a digest's ``group_by`` names a ``sale.`` path, the envelope
+Routing, ordering, digest grouping and follow-ups see the envelope. When a route's
+``where``, a sink's ``ordered_by``, a digest's ``group_by`` or a follow-up's ``unless``
+(``same``, ``where``) names a ``sale.`` path, the envelope
 they see gains ``sale`` (``service.sales.sale_of``); otherwise an event pays one
 identity check, so Eduzz ingest costs what it did.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from service.config.schema import Config
-from service.routing.conditions import All, Any_, Condition, Not, Test
+from service.routing.conditions import All, Any_, Condition, Not, Test, where_leaves
 from service.routing.routes import CompiledRoute
 from service.sales import has_sale, sale_of
 
@@ -34,10 +35,14 @@ def for_planning(config: Config, routes: list[CompiledRoute], event: str,
 
 
 def reads_sale(config: Config, routes: list[CompiledRoute]) -> bool:
-    """Whether a ``where``, ``ordered_by`` or digest ``group_by`` names a ``sale`` path."""
+    """Whether a ``where``, ``ordered_by``, digest ``group_by`` or follow-up ``unless`` names a
+    ``sale`` path."""
+    targets = [t for r in config.routes for t in r.targets]
     paths = [*(p for r in routes for p in _condition_paths(r.where)),
              *(s.ordered_by for s in config.sinks.values() if s.ordered_by),
-             *(g for r in config.routes for t in r.targets if t.digest for g in t.digest.group_by)]
+             *(g for t in targets if t.digest for g in t.digest.group_by),
+             *(p for t in targets if t.unless for p in t.unless.same),
+             *(p for t in targets if t.unless for p, _, _ in where_leaves(t.unless.where, ""))]
     return any(p == "sale" or p.startswith("sale.") for p in paths)
 
 

@@ -26,8 +26,11 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 
-from service.delivery.retry import MAX_RETRY_AFTER
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+
+MAX_RETRY_AFTER = 86400.0
+"""A receiver's ``Retry-After`` is honoured up to 24 hours: a larger (or endless) one would
+leave the delivery neither retried nor dead-lettered."""
 
 BODY_LIMIT = 64 * 1024
 SNIPPET = 200

@@ -12,7 +12,6 @@ Errors come from the Graph API's ``error.code`` (see ``service.sinks.graph``).
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import Any
 
@@ -29,18 +28,11 @@ from service.sales import data_of, sale_of
 from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
+from service.sinks.recipients import recipient_template
 
 PROGRESS_LIMIT = 10_000  # deliveries whose per-recipient progress is remembered
 PARAMETER_LIMIT = 1024  # characters of one template body parameter
 JSON = "application/json"
-
-
-_PATH = re.compile(r"^(?:data|id|event|source)(?:\.[A-Za-z0-9_]+)+$")
-
-
-def recipient_template(entry: str) -> str:
-    """A bare event path (``data.buyer.cellphone``) means ``{{ data.buyer.cellphone }}``."""
-    return f"{{{{ {entry} }}}}" if _PATH.match(entry.strip()) else entry
 
 
 def compile_recipients(to: list[str], where: str) -> CompiledTemplate:

@@ -11,7 +11,7 @@ from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, WAKE, WORKER
 from service.operate import operations as ops
 from service.store.records import Filter
-from service.ui import log, notice, render, settings_of, store_of, zone_of
+from service.ui.base import log, notice, render, settings_of, store_of, zone_of
 from service.ui.chart import hourly_chart
 from service.ui.i18n import age, choose, translator
 

@@ -1,19 +1,23 @@
 """Plan: the deliveries the current routes give an event (one per sink), before it is stored.
 
-Ingest and Ponte's own operational events both plan here, so neither imports the other.
+Ingest plans here, and so do Ponte's own operational events (``service.delivery.opevents``),
+which enter as if received. Planning asks the digest rules (``service.batches.digests``)
+whether a delivery waits grouped, so it sits above them, in ``ingest``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.batches import digests
-from service.config.settings import Settings
 from service.routing.conditions import MISSING, getter
 from service.routing.routes import plan
 from service.routing.sale import for_planning
-from service.store.records import NewDelivery
+from service.store.records import Cancel, NewDelivery
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 
 def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
@@ -26,9 +30,16 @@ def plan_deliveries(settings: Settings, event: str, doc: dict[str, Any],
     sinks, disabled = settings.config.sinks, settings.disabled_sinks
     out = [NewDelivery(p.sink, p.route, _order_key(sinks[p.sink].ordered_by, doc),
                        "disabled" if p.sink in disabled else "pending") for p in planned]
+    now = time.time()
     if settings.digests:  # deliveries to digest targets wait, grouped (service.digests)
-        out = digests.assign(settings.digests, settings.busy, out, event, doc, time.time())
-    return out
+        out = digests.assign(settings.digests, settings.busy, out, event, doc, now)
+    return settings.followups.schedule(out, doc, now)  # follow-ups wait, scheduled
+
+
+def plan_cancels(settings: Settings, event: str, doc: dict[str, Any]) -> list[Cancel]:
+    """The follow-ups an event cancels, as correlation keys (service.routing.followups)."""
+    doc = for_planning(settings.config, settings.routes, event, doc)
+    return settings.followups.cancels(event, doc)
 
 
 def _order_key(path: str | None, doc: dict[str, Any]) -> str | None:
