@@ -22,7 +22,7 @@ from conftest import SECRET, post_signed
 from service.__main__ import main
 from service.batches.digest_build import DigestBuilder
 from service.batches.digests import Rule
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 from service.render.batch_messages import render_batch
 from service.store.open import open_store
