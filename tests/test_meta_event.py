@@ -189,3 +189,10 @@ def test_now_is_used_when_there_is_no_time_at_all():
     event = finish({"event_name": "Lead", "user_data": {"external_id": "7"}}, envelope_id="e",
                    sent=None, now=time.time())  # fmt: skip
     assert abs(event["event_time"] - time.time()) < 5
+
+
+def test_a_time_in_the_future_is_sent_as_now():
+    """A payload's clock or zone ahead of ours: Meta refuses events from the future, so now."""
+    event = finish({"event_name": "Purchase", "user_data": {"em": "a@b.co"}, "event_time": NOW + 3 * 3600},
+                   envelope_id="e", sent=None, now=NOW)  # fmt: skip
+    assert event["event_time"] == int(NOW)
