@@ -19,6 +19,7 @@ from service.render.meta_event import (
     normalise,
     user_data,
 )
+from service.sales import sale_of
 
 NOW = 1_765_000_000.0
 
@@ -158,7 +159,9 @@ def test_builtin_purchase_of_the_eduzz_example():
     doc = json.loads(fixture_body("myeduzz.invoice_paid"))
     template = builtin_template("myeduzz.invoice_paid", "meta_capi")
     assert template is not None
-    rendered = template.render({**doc, "source": "eduzz", "event_id": 1, "received_at": None})
+    context = {**doc, "sale": sale_of("myeduzz.invoice_paid", doc), "source": "eduzz", "event_id": 1,
+               "received_at": None}  # fmt: skip
+    rendered = template.render(context)
     event = finish(rendered["event"], envelope_id=doc["id"], sent=doc["sentDate"], now=NOW)
     assert event["event_name"] == "Purchase" and event["event_id"] == "12345678"
     assert event["event_time"] == 1704908700  # 2024-01-10T17:45:00Z
@@ -175,7 +178,8 @@ def test_builtin_purchase_of_the_eduzz_example():
 
 def test_other_events_have_no_builtin_meta_event():
     """Only paid sales map by themselves: an opened invoice or a ping renders no event."""
-    for name in ("myeduzz.invoice_opened", "ping", "nutror.lesson_started", "hotmart.purchase_approved"):
+    for name in ("myeduzz.invoice_opened", "ping", "nutror.lesson_started", "hotmart.purchase_complete",
+                 "kiwify.pix_created", "myeduzz.contract_card_attempted"):
         template = builtin_template(name, "meta_capi")
         assert template is not None and template.render({"data": {}}) == {"event": None}
 
@@ -185,3 +189,10 @@ def test_now_is_used_when_there_is_no_time_at_all():
     event = finish({"event_name": "Lead", "user_data": {"external_id": "7"}}, envelope_id="e",
                    sent=None, now=time.time())  # fmt: skip
     assert abs(event["event_time"] - time.time()) < 5
+
+
+def test_a_time_in_the_future_is_sent_as_now():
+    """A payload's clock or zone ahead of ours: Meta refuses events from the future, so now."""
+    event = finish({"event_name": "Purchase", "user_data": {"em": "a@b.co"}, "event_time": NOW + 3 * 3600},
+                   envelope_id="e", sent=None, now=NOW)  # fmt: skip
+    assert event["event_time"] == int(NOW)

@@ -25,6 +25,7 @@ from service.__main__ import main
 from service.config.schema import MetaCapiConfig
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.builtin.messages import builtin_template
+from service.sales import data_of, sale_of
 from service.sinks.base import Outgoing, Sink
 from service.sinks.registry import build_sink
 from sink_contract import HOST, http  # noqa: F401 - a fixture
@@ -58,7 +59,9 @@ def delivery(body: bytes, event: str = "myeduzz.invoice_paid", message: Any = "b
     if message == "builtin":
         template = builtin_template(event, "meta_capi")
         assert template is not None
-        message = template.render({**json.loads(body), "source": "eduzz", "event_id": 9})
+        doc = json.loads(body)
+        context = {**doc, "data": data_of(event, doc), "sale": sale_of(event, doc), "event": event}
+        message = template.render({**context, "source": event.split(".")[0], "event_id": 9})
     return Outgoing(delivery_id=1, event_id=9, event=event, source="eduzz", body=body,
                     message=message, attempt=1)  # fmt: skip
 
@@ -210,6 +213,7 @@ async def test_a_retry_and_a_replay_are_one_conversion_and_the_token_shows_nowhe
         resp = await post_signed(client, sale())
         event_id = (await resp.json())["event_id"]
         await wait_for(lambda: len(fake.received) == 1)
+        await wait_for(lambda: _count(tmp_path, "SELECT count(*) FROM deliveries WHERE status = 'succeeded'") == 1)
         auth = {"Authorization": f"Bearer {ADMIN}"}
         assert (await client.post(f"/api/events/{event_id}/replay", headers=auth)).status == 200
         await wait_for(lambda: len(fake.received) == 2)

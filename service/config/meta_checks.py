@@ -1,8 +1,10 @@
 """Load-time checks of routes to meta_capi sinks: every event they send has a Meta event.
 
 Without a template, only paid sales have a built-in event (a ``Purchase``,
-``service.render.builtin.meta``): a route whose ``events`` may match anything else is an
-error at ``routes[i].to[j]``. A template needs ``event``, and an ``event`` mapping needs
+``service.render.builtin.meta``: ``myeduzz.invoice_paid``, ``hotmart.purchase_approved``,
+``kiwify.order_approved``, ``kiwify.subscription_renewed``): a route whose ``events`` may
+match anything else (``hotmart.*``, ``kiwify.pix_created`` …) is an error at
+``routes[i].to[j]``. A template needs ``event``, and an ``event`` mapping needs
 ``event_name`` (``routes[i].to[j].template.event``). A ``pixel_id`` that is not digits
 is refused by the config Struct itself (``sinks.meta.pixel_id``).
 """

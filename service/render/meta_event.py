@@ -6,7 +6,8 @@ event Meta receives:
 
 - ``event_id``, ``event_time`` and ``action_source`` are filled when missing (the
   envelope id, its ``sentDate``, ``website``); ``event_time`` written as ISO-8601 becomes
-  unix seconds.
+  unix seconds, and a time after ``now`` (a payload's clock or zone off) becomes ``now``:
+  Meta refuses events from the future.
 - ``user_data`` values Meta wants hashed are normalised by Meta's rules, then SHA-256
   hex; a value already 64-hex is kept (lowercased). ``fbc``, ``fbp``,
   ``client_ip_address``, ``client_user_agent`` and Meta's other "do not hash" keys pass
@@ -177,7 +178,7 @@ def finish(rendered: Any, *, envelope_id: str, sent: str | None, now: float) -> 
         raise Problem("the event has no event_name (Purchase, Lead, …)")
     event.setdefault("event_id", envelope_id)
     event["event_id"] = str(event["event_id"])
-    event["event_time"] = unix_time(event.get("event_time", sent), now)
+    event["event_time"] = min(unix_time(event.get("event_time", sent), now), int(now))
     event.setdefault("action_source", "website")
     given = event.get("user_data")
     event["user_data"] = user_data(given if isinstance(given, Mapping) else {})

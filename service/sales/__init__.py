@@ -12,7 +12,9 @@ which reads the decoded envelope and returns a plain mapping (or None: not a sal
     total           {"currency", "value"}: the amount for the ``brl`` filter
     payment_method  one of PAYMENT_METHODS, else the platform's own value lowercased
     product         the (first) product's name
-    buyer           {name, email, phone, document}
+    buyer           {name, email, phone, document, id, address{city, state, zip, country}}
+    paid_at         when it was paid, ISO-8601 UTC (only for a paid, refunded or charged-back sale)
+    items           [{id, name, quantity, price}], [] when the platform names no product
 
 Missing facts are None, never absent, so every path exists on every sale. The mapping
 tables are in docs/sales.md. Nothing here runs on ingest unless a route's ``where``
@@ -35,15 +37,22 @@ SALE_PATHS = frozenset({
     "sale", "sale.platform", "sale.order_id", "sale.status", "sale.amount", "sale.currency",
     "sale.total", "sale.total.currency", "sale.total.value", "sale.payment_method",
     "sale.product", "sale.buyer", "sale.buyer.name", "sale.buyer.email", "sale.buyer.phone",
-    "sale.buyer.document",
+    "sale.buyer.document", "sale.buyer.id", "sale.buyer.address", "sale.buyer.address.city",
+    "sale.buyer.address.state", "sale.buyer.address.zip", "sale.buyer.address.country",
+    "sale.paid_at", "sale.items",
 })  # fmt: skip
+# The events that are a new paid sale (a Purchase for Meta, a sale in reports): not a
+# guarantee period ending (hotmart.purchase_complete) nor an Eduzz contract's charge attempt,
+# whose paid invoice comes as its own myeduzz.invoice_paid.
+PAID_SALES = frozenset({"myeduzz.invoice_paid", "hotmart.purchase_approved",
+                        "kiwify.order_approved", "kiwify.subscription_renewed"})  # fmt: skip
 NUMBER_PATHS = frozenset({"sale.amount", "sale.total.value"})
 
 _Mapper = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 _BY_PREFIX: dict[str, _Mapper] = {
     "myeduzz": eduzz.sale, "sun": eduzz.sale, "hotmart": hotmart.sale, "kiwify": kiwify.sale,
 }
-__all__ = ["PAYMENT_METHODS", "PLATFORMS", "SALE_PATHS", "STATUSES", "body_doc", "data_of",
+__all__ = ["PAID_SALES", "PAYMENT_METHODS", "PLATFORMS", "SALE_PATHS", "STATUSES", "body_doc", "data_of",
            "has_sale", "message_data", "sale_of"]
 _ENVELOPED = ("myeduzz.", "sun.", "hotmart.")
 

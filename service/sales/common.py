@@ -1,9 +1,14 @@
-"""What every platform's mapping shares: the status and payment-method vocabularies."""
+"""What every platform's mapping shares: the status and payment-method vocabularies, and
+the helpers that read a payment time, an address and an item the same way for all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from service.timeparse import iso
 
 STATUSES = ("paid", "waiting_payment", "refused", "refunded", "chargeback", "cancelled",
             "abandoned", "expired")
@@ -14,6 +19,9 @@ PAYMENT_METHODS = {
     "paypal": "paypal", "eduzzbalance": "balance", "hotmart_balance": "balance",
     "free": "free", "google_pay": "google_pay", "apple_pay": "apple_pay",
 }  # fmt: skip
+PAID_ONCE = frozenset({"paid", "refunded", "chargeback"})  # statuses of a sale that was paid
+ADDRESS_KEYS = ("city", "state", "zip", "country")
+_MILLIS = 10**11  # a unix time above this is in milliseconds (Hotmart's), not seconds
 
 
 def text(value: Any) -> str | None:
@@ -54,10 +62,49 @@ def node(doc: Any, *keys: str) -> Any:
     return doc
 
 
+def when(value: Any) -> str | None:
+    """A time as ISO-8601 UTC (``2024-01-10T17:45:00.000Z``): from ISO-8601 text (without a
+    zone: UTC, Ponte's rule), ``2026-12-06 10:31`` included, or unix seconds / milliseconds."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return iso(value / 1000 if value > _MILLIS else value) if value > 0 else None
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return iso((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def address(city: Any = None, state: Any = None, zip_code: Any = None, country: Any = None) -> dict[str, Any]:
+    """The buyer's address as the sale model has it: {city, state, zip, country}, text or None."""
+    return dict(zip(ADDRESS_KEYS, (text(v) for v in (city, state, zip_code, country)), strict=True))
+
+
+def item(item_id: Any, name: Any, price: float | None = None, quantity: Any = 1) -> dict[str, Any] | None:
+    """One item of a sale: {id, name, quantity, price}; None when it has neither id nor name."""
+    ident, shown = text(item_id), text(name)
+    if ident is None and shown is None:
+        return None
+    count = number(quantity)
+    return {"id": ident, "name": shown, "quantity": int(count) if count and count >= 1 else 1,
+            "price": price}  # fmt: skip
+
+
 def build(platform: str, order_id: Any, status: str | None, amount: float | None,
-          currency: Any, payment_method: Any, product: Any, buyer: dict[str, Any]) -> dict[str, Any]:
-    """A sale mapping with every key present (missing facts are None)."""
+          currency: Any, payment_method: Any, product: Any, buyer: dict[str, Any], *,
+          paid_at: Any = None, items: Iterable[dict[str, Any] | None] = ()) -> dict[str, Any]:
+    """A sale mapping with every key present (missing facts are None, no items ``[]``).
+
+    ``buyer`` may hold ``id`` and ``address`` (from ``address``) beside name, email, phone
+    and document; ``paid_at`` (read by ``when``) is kept only for a sale that was paid.
+    """
     cur = (text(currency) or "BRL").upper() if amount is not None else text(currency)
+    place = buyer.get("address")
+    people = {k: text(buyer.get(k)) for k in ("name", "email", "phone", "document", "id")}
     return {
         "platform": platform,
         "order_id": text(order_id),
@@ -67,7 +114,9 @@ def build(platform: str, order_id: Any, status: str | None, amount: float | None
         "total": {"currency": cur, "value": amount},
         "payment_method": method(payment_method),
         "product": text(product),
-        "buyer": {k: text(buyer.get(k)) for k in ("name", "email", "phone", "document")},
+        "buyer": {**people, "address": place if isinstance(place, dict) else address()},
+        "paid_at": when(paid_at) if status in PAID_ONCE else None,
+        "items": [i for i in items if i is not None],
     }
 
 

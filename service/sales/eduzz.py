@@ -2,14 +2,16 @@
 
 Which amount: a paid or refunded invoice's ``paid`` (else ``price``), others' ``price``;
 a contract's recurring price. Contract status follows ``contract.status``, an attempted
-charge the attempt's ``invoice.status``.
+charge the attempt's ``invoice.status``. Payment time: an invoice's ``paidAt``, a paid
+attempt's ``attemptDate``; items: an invoice's ``items[]``, a contract's ``products[]``,
+a cart's ``productId``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.sales.common import build, node, number, obj
+from service.sales.common import address, build, item, node, number, obj
 
 INVOICE_STATUS = {
     "invoice_opened": "waiting_payment", "invoice_waiting_payment": "waiting_payment",
@@ -51,14 +53,20 @@ def _invoice(status: str, data: dict[str, Any]) -> dict[str, Any]:
     items = data.get("items")
     first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
     method = data.get("paymentMethod") or node(data, "payment", "method")
+    lines = [item(i.get("productId"), i.get("name"), number(node(i, "price", "value")))
+             for i in (items if isinstance(items, list) else []) if isinstance(i, dict)]
     return build("eduzz", data.get("id"), status, number(money.get("value")), money.get("currency"),
-                 method, first.get("name"), _person(data.get("buyer")))
+                 method, first.get("name"), _person(data.get("buyer")), paid_at=data.get("paidAt"),
+                 items=lines)  # fmt: skip
 
 
 def _abandoned(data: dict[str, Any]) -> dict[str, Any]:
     product = data.get("productName") or node(data, "product", "name")
+    ids = data.get("productId") or node(data, "product", "id")
+    ids = ids if isinstance(ids, list) else [ids] if ids else []
+    lines = [item(i, product if len(ids) == 1 else None) for i in ids] or [item(None, product)]
     return build("eduzz", data.get("transactionId") or data.get("id"), "abandoned", None, None,
-                 data.get("paymentMethod"), product, _person(data.get("customer")))
+                 data.get("paymentMethod"), product, _person(data.get("customer")), items=lines)
 
 
 def _contract(data: dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +76,11 @@ def _contract(data: dict[str, Any]) -> dict[str, Any]:
     first = products[0] if isinstance(products, list) and products and isinstance(products[0], dict) else {}
     money = node(contract, "recurrence", "price") or first.get("price") or {}
     money = money if isinstance(money, dict) else {}
+    lines = [item(p.get("id"), p.get("name"), number(node(p, "price", "value")))
+             for p in (products if isinstance(products, list) else []) if isinstance(p, dict)]
     return build("eduzz", contract.get("id"), status, number(money.get("value")), money.get("currency"),
-                 node(contract, "payment", "method"), first.get("name"), _person(data.get("customer")))
+                 node(contract, "payment", "method"), first.get("name"), _person(data.get("customer")),
+                 items=lines)  # fmt: skip
 
 
 def _attempt(data: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +89,8 @@ def _attempt(data: dict[str, Any]) -> dict[str, Any]:
     status = "paid" if raw == "paid" else "refused" if invoice.get("failReason") else "waiting_payment"
     money = obj(invoice.get("price"))
     return build("eduzz", invoice.get("id"), status, number(money.get("value")), money.get("currency"),
-                 node(invoice, "payment", "method"), None, _person(data.get("customer")))
+                 node(invoice, "payment", "method"), None, _person(data.get("customer")),
+                 paid_at=invoice.get("attemptDate"))  # fmt: skip
 
 
 def _person(value: Any) -> dict[str, Any]:
@@ -89,5 +101,8 @@ def _person(value: Any) -> dict[str, Any]:
         parts = (phone.get("countryCode"), phone.get("areaCode"), phone.get("number"))
         phone = " ".join(str(p) for p in parts if p) or None
         phone = f"+{phone}" if phone and phone[0].isdigit() and phone.count(" ") == 2 else phone
+    place = obj(value.get("address"))
     return {"name": value.get("name"), "email": value.get("email"), "phone": phone,
-            "document": value.get("document")}
+            "document": value.get("document"), "id": value.get("id"),
+            "address": address(place.get("city"), place.get("state"), place.get("zipCode"),
+                               place.get("country"))}  # fmt: skip

@@ -4,14 +4,17 @@ An order event is one flat object: ``order_id``, ``order_status``, ``payment_met
 ``Product{product_name}``, ``Customer{full_name, email, mobile, CPF|cnpj}`` and
 ``Commissions{charge_amount, currency}``, where amounts are integer cents. An abandoned
 cart is a smaller flat object (``id``, ``name``, ``email``, ``phone``, ``cpf``,
-``product_name``) without ``webhook_event_type``.
+``product_name``) without ``webhook_event_type``. Payment time: ``approved_date``
+(``2026-12-06 10:31``, no zone: read as UTC); the one item: ``Product{product_id,
+product_name}`` at ``Commissions.product_base_price``; the address: ``Customer.city``,
+``state``, ``zipcode``. Kiwify sends no buyer id.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.sales.common import build, node, number, obj
+from service.sales.common import address, build, item, number, obj
 
 STATUS = {
     "order_approved": "paid", "subscription_renewed": "paid",
@@ -36,14 +39,21 @@ def sale(event: str, doc: dict[str, Any]) -> dict[str, Any] | None:
     order = payload(doc)
     if name == "abandoned_cart":
         buyer = {"name": order.get("name"), "email": order.get("email"),
-                 "phone": order.get("phone"), "document": order.get("cpf") or order.get("cnpj")}
+                 "phone": order.get("phone"), "document": order.get("cpf") or order.get("cnpj"),
+                 "address": address(country=order.get("country"))}
         return build("kiwify", order.get("id"), "abandoned", None, None, None,
-                     order.get("product_name"), buyer)
+                     order.get("product_name"), buyer,
+                     items=[item(order.get("product_id"), order.get("product_name"))])
     fees = obj(order.get("Commissions"))
     amount = number(fees.get("charge_amount"), cents=True)
     currency = fees.get("currency") or fees.get("product_base_price_currency")
     customer = obj(order.get("Customer"))
     buyer = {"name": customer.get("full_name"), "email": customer.get("email"),
-             "phone": customer.get("mobile"), "document": customer.get("CPF") or customer.get("cnpj")}
+             "phone": customer.get("mobile"), "document": customer.get("CPF") or customer.get("cnpj"),
+             "address": address(customer.get("city"), customer.get("state"), customer.get("zipcode"))}
+    product = obj(order.get("Product"))
+    price = number(fees.get("product_base_price"), cents=True)
     return build("kiwify", order.get("order_id"), STATUS[name], amount, currency,
-                 order.get("payment_method"), node(order, "Product", "product_name"), buyer)
+                 order.get("payment_method"), product.get("product_name"), buyer,
+                 paid_at=order.get("approved_date"),
+                 items=[item(product.get("product_id"), product.get("product_name"), price)])
