@@ -62,7 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ServerConfig.trusted_proxies": "Addresses of reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` the web console believes (for the `Secure` cookie and login throttling).",
     # storage
     "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the config file's directory) or `sqlite:////absolute/path.db` (`ponte serve` creates the file and its directory when missing; operator commands never do), or `postgresql://user:${PG_PASSWORD}@host:5432/ponte` for several replicas on one database (see docs/postgres.md).",
-    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out. At least `5s`.",
+    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out. At least `1s`.",
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",
     # sources
     "SourceBase.secrets": "Signing secrets; a request signed with any of them is accepted (so a secret can be rotated). Empty entries are ignored; with none, every request is refused with `401`.",
