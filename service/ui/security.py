@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from service.config.schema import ServerConfig
+from service.operate import throttle
 
 COOKIE = "ponte_console"
 SESSION_SECONDS = 8 * 3600
-MAX_FAILURES = 5  # failed logins per client …
-FAILURE_WINDOW = 15 * 60  # … in this many seconds; then 429 until the window passes
+MAX_FAILURES = 5  # wrong passwords per client …
+FAILURE_WINDOW = 15 * 60  # … in this many seconds; then wrong ones get 429 (a right one still logs in)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {
@@ -41,26 +42,12 @@ class Session:
 
 @dataclass(slots=True)
 class Guard:
-    """Per-process state: revoked sessions, failed logins per client, one-shot notices."""
+    """Per-process state: revoked sessions, wrong logins per client, one-shot notices."""
 
     revoked: dict[str, float] = field(default_factory=dict)
-    failures: dict[str, list[float]] = field(default_factory=dict)
+    throttle: throttle.Throttle = field(
+        default_factory=lambda: throttle.Throttle(MAX_FAILURES, FAILURE_WINDOW))
     notices: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def allowed(self, client: str, now: float) -> bool:
-        """Whether ``client`` may try to log in now (fewer than MAX_FAILURES in the window)."""
-        recent = [t for t in self.failures.get(client, []) if now - t < FAILURE_WINDOW]
-        if recent:
-            self.failures[client] = recent
-        else:
-            self.failures.pop(client, None)
-        return len(recent) < MAX_FAILURES
-
-    def failed(self, client: str, now: float) -> None:
-        """Count a failed login; the table is bounded (oldest clients dropped)."""
-        if len(self.failures) > 10_000:
-            self.failures.pop(next(iter(self.failures)))
-        self.failures.setdefault(client, []).append(now)
 
     def revoke(self, session: Session, now: float) -> None:
         """Log a session out; forget revocations once they would have expired anyway."""
@@ -110,7 +97,7 @@ def csrf_ok(session: Session, given: str | None) -> bool:
 
 
 def _trusted(request: web.Request, server: ServerConfig) -> bool:
-    return request.remote is not None and request.remote in server.trusted_proxies
+    return throttle.trusted(request, server.trusted_proxies)
 
 
 def is_https(request: web.Request, server: ServerConfig) -> bool:
@@ -123,10 +110,7 @@ def is_https(request: web.Request, server: ServerConfig) -> bool:
 
 def client_of(request: web.Request, server: ServerConfig) -> str:
     """Who is logging in: the peer, or the address a trusted proxy forwarded for."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _trusted(request, server):
-        return forwarded.split(",")[-1].strip()
-    return request.remote or "?"
+    return throttle.client_of(request, server.trusted_proxies)
 
 
 def set_cookie(response: web.StreamResponse, request: web.Request, server: ServerConfig,
