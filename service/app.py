@@ -11,7 +11,7 @@ from aiohttp import web
 
 from service.batches.scheduler import scheduler_ctx
 from service.config.settings import Holder, Settings
-from service.delivery.cluster import Cluster, Coordinated
+from service.delivery.cluster import Cluster
 from service.delivery.worker import Worker
 from service.ingest import handler as ingest
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
@@ -79,19 +79,15 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         yield
         janitor.cancel()
         await asyncio.gather(janitor, return_exceptions=True)
-        if cluster is not None:
-            await cluster.stop()
+        await cluster.stop()
         await worker.stop(settings.config.delivery.shutdown_grace)
 
 
-def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
-    """With replicas on a shared database: hear the others (wake-ups, sink flags, reloads)."""
-    store = app[STORE]
-    if not isinstance(store, Coordinated):
-        return None
+def _cluster(app: web.Application, worker: Worker) -> Cluster:
+    """Hear the other replicas (wake-ups, reloads: PostgreSQL) and the sink flags (always)."""
     from service.operate.reload import reload_from_file
 
-    cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
+    cluster = Cluster(app[STORE], wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
                       reload=lambda: reload_from_file(app, tell_others=False))
     cluster.start()
     return cluster
