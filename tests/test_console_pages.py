@@ -186,7 +186,7 @@ async def test_overview_counts_chart_and_attention(ui):
     await _fail(store, d.id, "HTTP 410 Gone")
     html = await (await ui.get("/ui/")).text()
     assert "<svg" in html and 'class="bar-events"' in html
-    assert "Falhas definitivas · crm" in html and "HTTP 410 Gone" in html
+    assert "Falhas definitivas · crm" in html and "1× o destino respondeu HTTP 410" in html
     english = await (await ui.get("/ui/", headers={"Accept-Language": "en"})).text()
     assert "Needs attention" in english
 
@@ -282,10 +282,10 @@ async def test_an_open_breaker_needs_attention(settings_for, start, tmp_path):
     await sale(client)
 
     async def shown() -> bool:
-        return "Disjuntor aberto · crm" in await (await client.get("/ui/")).text()
+        return "Envios pausados após falhas seguidas · crm" in await (await client.get("/ui/")).text()
 
     await wait_for(shown, timeout=20)
-    assert "aberto" in await (await client.get("/ui/destinos")).text()
+    assert "pausado após falhas seguidas" in await (await client.get("/ui/destinos")).text()
 
 
 async def test_english_pages_carry_no_portuguese_labels(ui):

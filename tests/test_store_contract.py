@@ -628,3 +628,21 @@ async def test_two_replicas_record_one_period_once(make_store: Factory) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_event_bodies_returns_small_bodies_only(store: Store) -> None:
+    """``event_bodies``: each listed event's raw body up to ``max_bytes``; bigger or missing absent."""
+    small = (await store.save_event(event("s", body=b'{"id": "s"}'), [])).event_id
+    big = (await store.save_event(event("b", body=b'{"id": "b", "x": "' + b"y" * 100 + b'"}'), [])).event_id
+    assert await store.event_bodies([small, big, 999_999], 50) == {small: b'{"id": "s"}'}
+    assert await store.event_bodies([], 50) == {}
+
+
+async def test_events_list_leaves_a_source_out(store: Store) -> None:
+    """``Filter(not_source=…)``: that source's events are left out of lists and scans."""
+    await store.save_event(event("1"), [])
+    await store.save_event(event("2", source="ponte", name="ponte.sink_disabled"), [])
+    listed = await store.list_events(Filter(not_source="ponte"), 10, None)
+    scanned = await store.scan_events(Filter(not_source="ponte"), None, 10, None, 100)
+    assert [e.source for e in listed.items] == [e.source for e in scanned.items] == ["eduzz"]
+    assert len((await store.list_events(Filter(), 10, None)).items) == 2

@@ -175,5 +175,9 @@ class Store(Protocol):
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]:
         """For each event: how many of its deliveries are in each status."""
 
+    async def event_bodies(self, event_ids: list[int], max_bytes: int) -> dict[int, bytes]:
+        """The raw body of each of these events that is at most ``max_bytes`` long (a bigger
+        body, or a missing event, is absent): the console's one-line summaries."""
+
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""

@@ -77,6 +77,7 @@ class Filter:
     until: float | None = None
     event_id: int | None = None
     route: str | None = None
+    not_source: str | None = None  # events lists only: leave this source's events out
 
 
 # --- what the writes and the worker get back ------------------------------------------------

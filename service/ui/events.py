@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
 
+from service.delivery.opevents import SOURCE as OP_SOURCE
 from service.errors import BadRequest, Conflict, NotFound
 from service.keys import WAKE
 from service.operate import operations as ops
@@ -16,11 +18,12 @@ from service.store.records import DELIVERY_STATUSES, EventDetail, EventRecord, P
 from service.ui import log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
+from service.ui.sale import SUMMARY_BYTES, sale_line
 
 PAGE = 50
 SCAN = 10_000  # events a body search or a status filter looks at per page
 SHOWN_BODY = 64 * 1024  # a body bigger than this is shown cut, with a download link
-FILTERS = ("event", "source", "status", "since", "external_id", "email")
+FILTERS = ("event", "source", "status", "since", "external_id", "email", "ponte")
 PERIODS = ("1h", "24h", "7d", "30d")
 
 
@@ -38,18 +41,25 @@ def _filters(request: web.Request) -> dict[str, str]:
 
 
 async def _list(request: web.Request, params: dict[str, str], cursor: str | None, limit: int) -> Page[EventRecord]:
-    """One page of events through the store's own list, or a bounded scan for e-mail/status."""
-    flt = ops.make_filter({k: v for k, v in params.items() if k != "email"})
+    """One page of events through the store's own list, or a bounded scan for e-mail/status.
+
+    Ponte's own ``ponte.*`` events are left out unless ``ponte=1`` or the source filter asks."""
+    flt = ops.make_filter({k: v for k, v in params.items() if k not in ("email", "ponte")})
+    if params.get("ponte") != "1" and not params.get("source"):
+        flt = replace(flt, not_source=OP_SOURCE)
     if params.get("email") or params.get("status"):
         return await store_of(request).scan_events(flt, params.get("email"), limit, cursor, SCAN)
     return await store_of(request).list_events(flt, limit, cursor)
 
 
 async def _with_summary(request: web.Request, items: list[EventRecord]) -> list[dict[str, Any]]:
-    """The rows of the list: each event's fields and its deliveries counted by status."""
-    summary = await store_of(request).delivery_summary([i.event_id for i in items])
+    """The rows of the list: each event's fields, who bought what for how much (e-mail
+    masked), and its deliveries counted by status."""
+    ids = [i.event_id for i in items]
+    summary = await store_of(request).delivery_summary(ids)
+    bodies = await store_of(request).event_bodies(ids, SUMMARY_BYTES)
     return [msgspec.structs.asdict(item) | {"deliveries": summary.get(item.event_id, {})}
-            for item in items]
+            | sale_line(bodies.get(item.event_id)) for item in items]
 
 
 async def eventos(request: web.Request) -> web.Response:

@@ -41,6 +41,8 @@ SELECT sink, last_error, COUNT(*) AS n, MAX(id) FROM (
 _SUMMARY = ("SELECT event_id, status, COUNT(*) FROM deliveries WHERE event_id = ANY(%s) "
             "GROUP BY event_id, status")
 
+_BODIES = "SELECT id, body FROM events WHERE id = ANY(%s) AND octet_length(body) <= %s"
+
 
 class PgConsole(Reads):
     """Window counts, per-hour series, failure groups and event scans for the console."""
@@ -100,6 +102,13 @@ class PgConsole(Reads):
         for row in await self._all(_SUMMARY, (list(event_ids),)):
             out.setdefault(row[0], {})[row[1]] = int(row[2])
         return out
+
+    async def event_bodies(self, event_ids: list[int], max_bytes: int) -> dict[int, bytes]:
+        """The raw bodies of these events that are at most ``max_bytes`` long."""
+        if not event_ids:
+            return {}
+        rows = await self._all(_BODIES, (list(event_ids), max_bytes))
+        return {r[0]: bytes(r[1]) for r in rows}
 
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""

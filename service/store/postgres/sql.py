@@ -128,7 +128,10 @@ DELIVERY_COLUMNS = (
 def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     """The WHERE clause (and its arguments) of an events list."""
     pairs = (("e.source", flt.source), ("e.external_id", flt.external_id))
-    return _where(flt, cursor, "e.id", pairs)
+    where, args = _where(flt, cursor, "e.id", pairs)
+    if flt.not_source is None:
+        return where, args
+    return f"{where} AND e.source <> %s", [*args, flt.not_source]
 
 
 def delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:

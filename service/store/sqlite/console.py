@@ -100,6 +100,14 @@ class ConsoleQueries:
             out.setdefault(row[0], {})[row[1]] = row[2]
         return out
 
+    async def event_bodies(self, event_ids: list[int], max_bytes: int) -> dict[int, bytes]:
+        """The raw bodies of these events that are at most ``max_bytes`` long."""
+        if not event_ids:
+            return {}
+        marks = ",".join("?" * len(event_ids))
+        sql = f"SELECT id, body FROM events WHERE id IN ({marks}) AND length(body) <= ?"
+        return {r[0]: bytes(r[1]) for r in await self._read_all(sql, [*event_ids, max_bytes])}
+
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""
         where, args = delivery_where(flt, None)

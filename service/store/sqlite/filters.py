@@ -18,6 +18,9 @@ def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
         if value is not None:
             clauses.append(f"{column} = ?")
             args.append(value)
+    if flt.not_source is not None:
+        clauses.append("e.source <> ?")
+        args.append(flt.not_source)
     _common(flt, cursor, "e.id", clauses, args)
     return " AND ".join(clauses), args
 
