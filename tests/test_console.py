@@ -12,6 +12,7 @@ from console_helpers import (
     log_in,
 )
 
+from service.keys import STORE
 from service.ui import security
 
 
@@ -101,7 +102,8 @@ async def test_cookie_is_secure_behind_a_trusted_https_proxy(settings_for, start
 async def test_forged_or_expired_cookies_are_refused(ui, settings_for):
     """A cookie with a bad signature or a past expiry is no session."""
     server = settings_for(**console_sections()).config.server
-    good = security.new_cookie(server, security.now())
+    good, session = security.new_session(server, security.now())
+    await ui.server.app[STORE].start_session(security.session_key(session), session.expires, security.now())
     expired = security.new_cookie(server, security.now() - security.SESSION_SECONDS - 5)
     expires, nonce, _ = good.split(".")
     forged = f"{int(expires) + 9999}.{nonce}.{'0' * 64}"

@@ -646,3 +646,22 @@ async def test_events_list_leaves_a_source_out(store: Store) -> None:
     scanned = await store.scan_events(Filter(not_source="ponte"), None, 10, None, 100)
     assert [e.source for e in listed.items] == [e.source for e in scanned.items] == ["eduzz"]
     assert len((await store.list_events(Filter(), 10, None)).items) == 2
+
+
+async def test_console_sessions_start_end_and_expire(make_store: Factory) -> None:
+    """A started session is open for every store on the database until ended or expired."""
+    a, b = make_store(), make_store()
+    await a.open()
+    await b.open()
+    try:
+        await a.start_session("k1", T0 + 100, T0)
+        await a.start_session("k2", T0 + 10, T0)
+        assert await b.session_open("k1", T0 + 1) and await b.session_open("k2", T0 + 1)
+        assert not await b.session_open("k2", T0 + 10)  # expired
+        await b.end_session("k1")
+        assert not await a.session_open("k1", T0 + 1)
+        await b.end_session("unknown")
+        assert not await a.session_open("unknown", T0)
+    finally:
+        await a.close()
+        await b.close()

@@ -181,3 +181,16 @@ class Store(Protocol):
 
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""
+
+    # --- console sessions (service.ui.security) ----------------------------------------
+
+    async def start_session(self, key: str, expires_at: float, now: float) -> None:
+        """Record a console session until ``expires_at``; sessions expired by ``now`` go.
+
+        Every process on this database sees it at once (replicas, and after a restart)."""
+
+    async def session_open(self, key: str, now: float) -> bool:
+        """Whether the session was started, not ended, and has not expired by ``now``."""
+
+    async def end_session(self, key: str) -> None:
+        """End a session (logout) for every process; an unknown key does nothing."""

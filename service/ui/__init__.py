@@ -15,13 +15,14 @@ import structlog
 from aiohttp import web
 
 from service.config.settings import Settings
-from service.errors import BadRequest, Conflict, NotFound
+from service.errors import BadRequest, Conflict, NotFound, StorageUnavailable
 from service.keys import HOLDER, STORE
 from service.store.protocol import Store
 from service.ui import i18n, security
 
 HERE = Path(__file__).resolve().parent
 GUARD = web.AppKey("console_guard", security.Guard)
+SESSION = web.RequestKey("console_session", security.Session)  # found once by the guard
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
 PUBLIC = frozenset({"/ui/login", "/ui/idioma", "/ui/static/console.css", "/ui/static/console.js"})
 log = structlog.get_logger("ponte.console")
@@ -60,7 +61,9 @@ async def _guard(request: web.Request, handler: Any) -> web.StreamResponse:
     server = settings.config.server
     if not server.admin_token:
         raise web.HTTPNotFound(text="404: Not Found")
-    session = session_of(request)
+    session = await _open_session(request)
+    if session is not None:
+        request[SESSION] = session
     try:
         response = await _checked(request, handler, session)
     except web.HTTPException as exc:
@@ -97,11 +100,25 @@ def _next_query(target: str) -> str:
     return urlencode({"next": target})
 
 
-def session_of(request: web.Request) -> security.Session | None:
-    """The session the request's cookie proves, or None (cheap: one HMAC, no storage)."""
+async def _open_session(request: web.Request) -> security.Session | None:
+    """The session the cookie proves and the database still holds open (one indexed read,
+    only for a correctly signed cookie); None when storage does not answer."""
     server = request.config_dict[HOLDER].settings.config.server
-    cookie = request.cookies.get(security.COOKIE)
-    return security.read_session(server, request.config_dict[GUARD], cookie, security.now())
+    now = security.now()
+    session = security.read_session(server, request.cookies.get(security.COOKIE), now)
+    if session is None:
+        return None
+    try:
+        is_open = await store_of(request).session_open(security.session_key(session), now)
+    except StorageUnavailable:
+        log.warning("console_session_unchecked", reason="storage unavailable")
+        return None
+    return session if is_open else None
+
+
+def session_of(request: web.Request) -> security.Session | None:
+    """The request's session, as the console's guard found it (None: not logged in)."""
+    return request.get(SESSION)
 
 
 def settings_of(request: web.Request) -> Settings:

@@ -8,7 +8,7 @@ import secrets
 from aiohttp import web
 
 from service.operate.throttle import retry_after_header
-from service.ui import GUARD, i18n, log, render, security, session_of, settings_of
+from service.ui import GUARD, i18n, log, render, security, session_of, settings_of, store_of
 
 LOGIN_COOKIE = "ponte_login"  # double-submit token of the login form (there is no session yet)
 
@@ -58,7 +58,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _wrong_password(request, client, now)
     log.info("console_logged_in", client=client)
     response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
-    security.set_cookie(response, request, server, security.new_cookie(server, now))
+    value, session = security.new_session(server, now)
+    await store_of(request).start_session(security.session_key(session), session.expires, now)
+    security.set_cookie(response, request, server, value)
     response.del_cookie(LOGIN_COOKIE, path="/ui/")
     raise response
 
@@ -79,10 +81,10 @@ def _wrong_password(request: web.Request, client: str, now: float) -> web.Respon
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    """``POST /ui/sair``: revoke the session and clear its cookie."""
+    """``POST /ui/sair``: end the session (for every replica) and clear its cookie."""
     session = session_of(request)
     if session is not None:
-        request.config_dict[GUARD].revoke(session, security.now())
+        await store_of(request).end_session(security.session_key(session))
         log.info("console_logged_out")
     response = web.HTTPSeeOther("/ui/login")
     security.clear_cookie(response)

@@ -29,13 +29,14 @@ from service.store.postgres.console import PgConsole
 from service.store.postgres.digests import PgDigestVerbs
 from service.store.postgres.reads import Conn
 from service.store.postgres.schema import migrate
+from service.store.postgres.sessions import PgSessions
 from service.store.postgres.url import describe, one_line, split_prepare
 from service.store.records import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Saved
 
 log = structlog.get_logger("ponte.postgres")
 
 
-class PostgresStore(PgDigestVerbs, PgConsole):
+class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
     """The Store on one PostgreSQL database (or one schema of it, by ``search_path``)."""
 
     def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,

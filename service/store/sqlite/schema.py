@@ -169,6 +169,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report, period_start)
     );
     """,
+    # 6: console sessions kept in the database (a hash of the cookie's nonce), so logout
+    #    and expiry outlive a restart (service.ui.security).
+    """
+    CREATE TABLE console_sessions (
+        key         TEXT PRIMARY KEY,
+        expires_at  REAL NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

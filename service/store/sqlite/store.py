@@ -43,6 +43,7 @@ from service.store.sqlite.digest_verbs import DigestVerbs
 from service.store.sqlite.filters import delivery_where, event_where
 from service.store.sqlite.jobs import PURGEABLE, SaveJob, claim, probe, purge, record, reschedule
 from service.store.sqlite.schema import check_ownership, migrate
+from service.store.sqlite.sessions import SessionVerbs
 from service.store.sqlite.writer import Writer, is_unavailable, unavailable
 
 _CLAIM = """
@@ -64,7 +65,7 @@ _DELIVERY_COLUMNS = (
 )
 
 
-class SQLiteStore(DigestVerbs, ConsoleQueries):
+class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
