@@ -13,8 +13,8 @@ from conftest import post_signed
 from service.batches.scheduler import close_due
 from service.config.schema import parse_config
 from service.config.settings import build_settings
-from service.ingest.handler import plan_deliveries
 from service.keys import HOLDER, STORE, WORKER
+from service.routing.planning import plan_deliveries
 from service.store.open import open_store
 from service.store.records import Filter, NewEvent
 

@@ -8,13 +8,16 @@ each in one transaction, into a ``ponte.digest`` delivery like any other.
 
 ``when_busy: N/min`` keeps one message per event until more than N events reached the
 target within the window, then groups (wait = interval = the window) until it calms down.
-The rate is counted in memory: after a restart the first N events go out one by one.
+On PostgreSQL the rate is counted in the database for every replica together
+(``busy_targets`` with the store's ``busy_hit``); on SQLite, with one serving process per
+file, in that process (``BusyMeter``): after a restart its first N events go out one by one.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,25 +178,46 @@ def digest_rules(config: Any) -> dict[tuple[str, str], Rule]:
     }
 
 
+Busy = Callable[[tuple[str, str], int, float, float], bool]  # (route, sink), limit, window, now
+
+
 def assign(
     rules: dict[tuple[str, str], Rule],
-    meter: BusyMeter,
+    busy: Busy,
     deliveries: list[NewDelivery],
     event: str,
     doc: dict[str, Any],
     now: float,
 ) -> list[NewDelivery]:
-    """Turn deliveries to digest targets into ``grouped`` items (pending ones only)."""
+    """Turn deliveries to digest targets into ``grouped`` items (pending ones only);
+    ``busy`` says whether a when_busy target is over its rate (``BusyMeter.busy``)."""
     out = []
     for d in deliveries:
         rule = rules.get((d.route, d.sink))
-        if rule is not None and d.status == "pending" and _groups(rule, meter, d, now):
+        if rule is not None and d.status == "pending" and _groups(rule, busy, d, now):
             d = msgspec.structs.replace(d, status="grouped", digest=rule.key(event, doc))
         out.append(d)
     return out
 
 
-def _groups(rule: Rule, meter: BusyMeter, d: NewDelivery, now: float) -> bool:
+def _groups(rule: Rule, busy: Busy, d: NewDelivery, now: float) -> bool:
     if rule.busy is None:
         return True
-    return meter.busy((d.route, d.sink), rule.busy[0], rule.busy[1], now)
+    return busy((d.route, d.sink), rule.busy[0], rule.busy[1], now)
+
+
+async def busy_targets(
+    rules: dict[tuple[str, str], Rule],
+    deliveries: list[NewDelivery],
+    hit: Callable[[str, int, float], Awaitable[bool]],
+) -> set[tuple[str, str]]:
+    """The when_busy targets of these deliveries that are over their rate, each counted once
+    through ``hit(target, limit, window)`` (the shared store's ``busy_hit``)."""
+    over = set()
+    for d in deliveries:
+        rule = rules.get((d.route, d.sink))
+        if rule is not None and rule.busy is not None and d.status == "pending":
+            target = msgspec.json.encode([d.route, d.sink]).decode()
+            if await hit(target, rule.busy[0], rule.busy[1]):
+                over.add((d.route, d.sink))
+    return over

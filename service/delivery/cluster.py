@@ -6,6 +6,8 @@ helper here then falls back to the one-process behaviour:
 - ``leading(store, name)``: one replica at a time runs a job (retention, later digests
   and reports); an advisory lock, released when the job ends or its replica dies.
 - ``shared_rate``: a sink's ``rate_per_second`` holds for the whole cluster.
+- ``busy_hit``: a digest's ``when_busy`` rate is counted for the whole cluster
+  (``service.routing.planning.plan_shared``).
 - ``Cluster``: wake-ups (``work``), sink flags (``sinks``) and config reloads (``reload``)
   announced by one replica reach the others; polling covers a missed announcement.
 
@@ -35,6 +37,7 @@ class Coordinated(Protocol):
     """The verbs a store shared by replicas adds to ``Store``."""
 
     async def reserve_rate(self, sink: str, per_second: float) -> float: ...
+    async def busy_hit(self, target: str, limit: int, window: float) -> bool: ...
     async def notify(self, kind: str) -> None: ...
     def listen(self, on_message: Callable[[str], None]) -> None: ...
     def lead(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]: ...

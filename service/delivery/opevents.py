@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from service.config.settings import Settings
-from service.routing.planning import plan_deliveries
+from service.routing.planning import plan_shared
 from service.store.protocol import Store
 from service.store.records import NewEvent
 from service.timeparse import iso
@@ -37,7 +37,7 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
         event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent,
                          received_at=now, status="accepted", headers={},
                          body=msgspec.json.encode(doc))
-        saved = await store.save_event(event, plan_deliveries(settings, name, doc, SOURCE))
+        saved = await store.save_event(event, await plan_shared(settings, store, name, doc, SOURCE))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)
         return

@@ -28,7 +28,7 @@ from service.ingest.envelope import Envelope
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
-from service.routing.planning import plan_deliveries
+from service.routing.planning import plan_shared
 from service.store.records import NewEvent, Saved
 
 log = structlog.get_logger("ponte.ingest")
@@ -113,7 +113,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 async def _store(request: web.Request, settings: Settings, source: Source, env: Envelope,
                  body: bytes) -> tuple[Saved, str]:
     ignored = env.event in PING_EVENTS
-    deliveries = [] if ignored else plan_deliveries(settings, env.event, env.doc, source.name)
+    store = request.app[STORE]
+    deliveries = [] if ignored else await plan_shared(settings, store, env.event, env.doc, source.name)
     event = NewEvent(
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
@@ -121,7 +122,7 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     )
     if event.schema_error:
         log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
-    saved = await request.app[STORE].save_event(event, deliveries)
+    saved = await store.save_event(event, deliveries)
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status

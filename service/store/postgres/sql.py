@@ -107,6 +107,12 @@ ON CONFLICT (sink) DO UPDATE
 SET next_at = GREATEST(r.next_at, EXCLUDED.next_at - %(gap)s) + %(gap)s
 RETURNING next_at - %(gap)s - {NOW}
 """
+# when_busy, cluster-wide: forget marks older than the window, add this event, count the window
+# (under a per-target transaction lock, so two replicas never both miss each other's mark)
+BUSY_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ponte/busy/' || %(target)s))"
+BUSY_FORGET = f"DELETE FROM busy_marks WHERE target = %(target)s AND at <= {NOW} - %(window)s"
+BUSY_MARK = f"INSERT INTO busy_marks (target, at) VALUES (%(target)s, {NOW})"
+BUSY_COUNT = "SELECT COUNT(*) FROM busy_marks WHERE target = %(target)s"
 # what purge deletes and count_purgeable counts: one rule for both (as SQLite's _PURGEABLE)
 PURGEABLE = """e.received_at < %s AND NOT EXISTS (
         SELECT 1 FROM deliveries d

@@ -171,6 +171,16 @@ class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
         row = await self._one(q.RESERVE, {"sink": sink, "gap": 1.0 / per_second})
         return max(0.0, row[0]) if row else 0.0
 
+    async def busy_hit(self, target: str, limit: int, window: float) -> bool:
+        """Count one event for a when_busy ``target``, cluster-wide (the database's clock);
+        True when more than ``limit`` fell within the last ``window`` seconds."""
+        args = {"target": target, "window": window}
+        async with self._conn() as conn, conn.transaction():
+            for step in (q.BUSY_LOCK, q.BUSY_FORGET, q.BUSY_MARK):
+                await conn.execute(step, args)
+            row = await (await conn.execute(q.BUSY_COUNT, args)).fetchone()
+        return row is not None and int(row[0]) > limit
+
     async def notify(self, kind: str) -> None:
         """Tell every replica (LISTEN/NOTIFY) that ``kind`` changed: work, sinks, reload."""
         async with self._conn() as conn:
