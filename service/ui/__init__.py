@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from service.config.settings import Settings
-from service.errors import BadRequest, Conflict, NotFound, StorageUnavailable
+from service.errors import BadRequest, Conflict, ConsoleBusy, NotFound, StorageUnavailable
 from service.keys import HOLDER, STORE
 from service.store.protocol import Store
 from service.ui import i18n, security
@@ -88,9 +88,8 @@ async def _checked(request: web.Request, handler: Any, session: security.Session
                                 text=words("Sessão expirada ou formulário inválido. Recarregue a página."))
     try:
         response: web.StreamResponse = await handler(request)
-    except (BadRequest, NotFound, Conflict) as exc:  # the verbs' errors, as the API maps them
-        status = 400 if isinstance(exc, BadRequest) else 404 if isinstance(exc, NotFound) else 409
-        return web.Response(status=status, text=str(exc), content_type="text/plain")
+    except (BadRequest, NotFound, Conflict, ConsoleBusy) as exc:  # the verbs' errors, as the API maps them
+        return web.Response(status=exc.status, text=str(exc), content_type="text/plain")
     return response
 
 

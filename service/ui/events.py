@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from service.delivery.opevents import SOURCE as OP_SOURCE
-from service.errors import BadRequest, Conflict, NotFound
+from service.errors import BadRequest, Conflict, ConsoleBusy, NotFound
 from service.keys import WAKE
 from service.operate import operations as ops
 from service.render.filters import brl
@@ -69,7 +69,7 @@ async def eventos(request: web.Request) -> web.Response:
     try:
         _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
         page = await _list(request, params, cursor, PAGE)
-    except BadRequest as exc:
+    except (BadRequest, ConsoleBusy) as exc:
         error, cursor = str(exc), None
     items = await _with_summary(request, page.items)
     query = urlencode(params)
@@ -88,6 +88,8 @@ async def novos(request: web.Request) -> web.Response:
         page = await _list(request, _filters(request), None, PAGE)
     except BadRequest as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    except ConsoleBusy as exc:
+        raise web.HTTPServiceUnavailable(text=str(exc)) from None
     fresh = [i for i in page.items if i.event_id > int(after)]
     items = await _with_summary(request, fresh)
     response = render(request, "_event_rows.html", items=items)

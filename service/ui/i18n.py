@@ -118,6 +118,9 @@ _PONTE_PT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) fo
     (r'^missing "event": the body must name its event$', 'falta "event": o corpo deve dizer qual é o evento'),
     (r'^"event" is longer than 200 characters$', '"event" tem mais de 200 caracteres'),
     (r"^no sink (.+)$", r"não há destino \1"),
+    (r"^the search took longer than its (\S+) budget or waited too long; narrow it \(period, event name\) "
+     r"and try again$", r"a busca passou do limite de \1 ou esperou demais; restrinja o período ou o nome do "
+     r"evento e tente de novo"),
 ))
 _HTTP = re.compile(r"HTTP (\d{3})(?: \((.*)\))?$", re.DOTALL)
 

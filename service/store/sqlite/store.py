@@ -39,6 +39,7 @@ from service.store.rows import (
     page_of,
 )
 from service.store.sqlite.console import ConsoleQueries
+from service.store.sqlite.console_reader import ConsoleReader
 from service.store.sqlite.digest_verbs import DigestVerbs
 from service.store.sqlite.filters import delivery_where, event_where
 from service.store.sqlite.jobs import PURGEABLE, SaveJob, claim, probe, purge, record, reschedule
@@ -75,6 +76,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         self._lock: int | None = None
         self._writer = Writer(self._connect)
         self._reader: aiosqlite.Connection | None = None
+        self._console: ConsoleReader | None = None  # the console's reads, apart (budgeted)
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         self._reader = await aiosqlite.connect(self.path)
         self._reader.row_factory = sqlite3.Row
         await self._reader.execute("PRAGMA query_only = ON")
+        self._console = await ConsoleReader.open(self.path)
 
     async def close(self) -> None:
         """Commit what is queued and close both connections."""
@@ -99,6 +102,9 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
+        if self._console is not None:
+            await self._console.close()
+            self._console = None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
