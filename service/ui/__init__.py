@@ -89,7 +89,8 @@ async def _checked(request: web.Request, handler: Any, session: security.Session
     try:
         response: web.StreamResponse = await handler(request)
     except (BadRequest, NotFound, Conflict, ConsoleBusy) as exc:  # the verbs' errors, as the API maps them
-        return web.Response(status=exc.status, text=str(exc), content_type="text/plain")
+        words = i18n.translator(i18n.choose(request))
+        return web.Response(status=exc.status, text=words.ponte(str(exc)), content_type="text/plain")
     return response
 
 

@@ -118,6 +118,25 @@ _PONTE_PT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) fo
     (r'^missing "event": the body must name its event$', 'falta "event": o corpo deve dizer qual é o evento'),
     (r'^"event" is longer than 200 characters$', '"event" tem mais de 200 caracteres'),
     (r"^no sink (.+)$", r"não há destino \1"),
+    (r"^no event (\S+)$", r"não há evento \1"),
+    (r"^invalid cursor: use the `next` of the previous page$", "página inválida: volte à primeira página"),
+    (r"^status must be one of (.*)$", r"a situação deve ser uma de \1"),
+    (r"^no delivery (\S+)$", r"não há entrega \1"),
+    (r"^(event|delivery) ids are whole numbers \(0-9\), not (.+)$", r"os ids são números inteiros (0-9), não \2"),
+    (r"^invalid time (.+?): use ISO-8601 \((\S+)\) or an age \(24h\)$",
+     r"data inválida \1: use ISO-8601 (\2) ou uma idade (24h)"),
+    (r"^event (\d+) has no deliveries to replay \(no route matched it\)$",
+     r"o evento \1 não tem entregas para reenviar (nenhuma rota o aceitou)"),
+    (r"^event (\d+) has no delivery to (.+) \(its sinks: (.*)\)$",
+     r"o evento \1 não tem entrega para \2 (seus destinos: \3)"),
+    (r"^event (\d+)'s delivery to (.+) is being sent right now: nothing was replayed "
+     r"\(replay it again once that attempt ends\)$",
+     r"a entrega do evento \1 para \2 está sendo enviada agora: nada foi reenviado "
+     r"(reenvie quando essa tentativa terminar)"),
+    (r"^none of event (\d+)'s sinks \((.*)\) is configured now: nothing was replayed$",
+     r"nenhum destino do evento \1 (\2) está na configuração agora: nada foi reenviado"),
+    (r"^delivery (\d+) is being sent right now$", r"a entrega \1 está sendo enviada agora"),
+    (r"^sink (.+) is not configured any more$", r"o destino \1 não está mais na configuração"),
     (r"^the search took longer than its (\S+) budget or waited too long; narrow it \(period, event name\) "
      r"and try again$", r"a busca passou do limite de \1 ou esperou demais; restrinja o período ou o nome do "
      r"evento e tente de novo"),
