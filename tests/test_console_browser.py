@@ -236,3 +236,13 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
                            "s.textContent = 'window.injected = 1'; document.body.appendChild(s);")
     assert browser.execute_script("return window.injected === undefined")  # inline code never runs
     assert any("Content Security Policy" in e["message"] for e in browser.get_log("browser"))
+
+    # Sair ends the session in the database: the old cookie, put back, opens nothing
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.get(f"{ponte.url}/ui/")
+    old = browser.get_cookie("ponte_console")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/ui/sair'] button").click()
+    _wait(browser).until(ec.url_contains("/ui/login"))
+    browser.add_cookie({k: old[k] for k in ("name", "value", "path")})
+    browser.get(f"{ponte.url}/ui/")
+    assert "/ui/login" in browser.current_url
