@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchlib import machine  # noqa: E402 - after sys.path
 from service.app import create_app  # noqa: E402 - after sys.path
-from service.config.schema import parse_config  # noqa: E402 - after sys.path
+from service.config.load import parse_config  # noqa: E402 - after sys.path
 from service.config.settings import build_settings  # noqa: E402 - after sys.path
 from service.store.sqlite.store import SQLiteStore  # noqa: E402 - after sys.path
 

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import structlog
 from aiohttp import web
 
+from service import ui
 from service.batches.scheduler import scheduler_ctx
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import Cluster
 from service.delivery.worker import Worker
 from service.ingest import handler as ingest
 from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
-from service.operate import retention
+from service.operate import api, retention
 from service.operate.metrics import Metrics
+from service.operate.reload import reload_from_file
 from service.store.open import open_store
 from service.store.postgres.url import redact
 from service.store.protocol import Store
+from service.store.records import Filter
 
 log = structlog.get_logger("ponte.app")
 
@@ -41,9 +45,6 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
 
 
 def _add_routes(app: web.Application) -> None:
-    from service import ui
-    from service.operate import api
-
     app.router.add_post("/webhooks/{source}", ingest.receive, expect_handler=ingest.expect_continue)
     app.router.add_get("/webhooks/{source}", ingest.probe)
     app.router.add_get("/healthz", healthz)
@@ -85,8 +86,6 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
 
 def _cluster(app: web.Application, worker: Worker) -> Cluster:
     """Hear the other replicas (wake-ups, reloads: PostgreSQL) and the sink flags (always)."""
-    from service.operate.reload import reload_from_file
-
     cluster = Cluster(app[STORE], wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
                       reload=lambda: reload_from_file(app, tell_others=False))
     cluster.start()
@@ -114,9 +113,10 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-async def _refresh_gauges(app: web.Application) -> None:
-    import time
+SCHEDULED_CAP = 10_000_000  # the scheduled gauge counts up to this many
 
+
+async def _refresh_gauges(app: web.Application) -> None:
     m, store = app[METRICS], app[STORE]
     now = time.time()
     idle = dict.fromkeys(app[HOLDER].settings.config.sinks, 0)  # an idle sink is 0, not no series
@@ -131,6 +131,7 @@ async def _refresh_gauges(app: web.Application) -> None:
     for sink, dead in (idle | await store.dead_letters()).items():
         m.dead_letters.labels(sink).set(dead)
     m.db_bytes.set(await store.size_bytes())
+    m.scheduled.set(await store.count_deliveries(Filter(status="scheduled"), SCHEDULED_CAP))
     worker = app.get(WORKER)
     if worker is not None:
         for name, lane in worker.lanes.items():

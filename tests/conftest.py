@@ -13,7 +13,7 @@ import structlog
 from pgkit import parametrize_backends, pg_url, store_url  # noqa: F401 - fixtures
 
 from service.app import create_app
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import Settings, build_settings
 
 SECRET = "test-secret"

@@ -32,6 +32,7 @@ from service.config.schema import (
     DiscordConfig,
     EmailConfig,
     GoogleSheetsConfig,
+    MetaCapiConfig,
     SinkConfig,
     SlackConfig,
     TeamsConfig,
@@ -91,6 +92,20 @@ def chat_fields(kind: str, base: str) -> dict[str, Any]:
 
 
 # --- end of the chat block -----------------------------------------------------------------
+
+# --- meta_capi: the Conversions API (its token travels as the access_token query parameter) ---
+KINDS += ["meta_capi"]
+META_TOKEN = "EAAGcontract-meta-capi-token-secret-0123456789"
+OK_BODIES["meta_capi"] = '{"events_received": 1, "messages": [], "fbtrace_id": "AbCdEf"}'
+MESSAGES: dict[str, dict[str, Any]] = {"meta_capi": {"event": {
+    "event_name": "Purchase", "event_id": "abc", "user_data": {"em": "Alice@Example.com"},
+    "custom_data": {"value": 10.5, "currency": "BRL"},
+}}}  # the rendered message a kind needs; others forward the body (message None)
+
+
+def outgoing_for(kind: str, **changes: Any) -> Outgoing:
+    """``outgoing`` with the message ``kind`` needs (``MESSAGES``), ``changes`` applied."""
+    return outgoing(**{"message": MESSAGES.get(kind), **changes})
 
 
 def outgoing(**changes: Any) -> Outgoing:
@@ -259,6 +274,8 @@ def sink_config(kind: str, port: int, **extra: Any) -> Any:
             }  # fmt: skip
         case "whatsapp" | "google_sheets":
             fields = _channel_fields(kind, base)
+        case "meta_capi":
+            fields = {"pixel_id": "123456789012345", "access_token": META_TOKEN, "api_url": f"{base}/v21.0"}
     return CONFIG_TYPES[kind](**{**fields, **extra})
 
 
@@ -276,6 +293,7 @@ CONFIG_TYPES: dict[str, type[SinkConfig]] = {
     "slack_webhook": SlackConfig, "slack_bot": SlackConfig, "webhook": WebhookConfig, "email": EmailConfig,
     "whatsapp": WhatsAppConfig, "google_sheets": GoogleSheetsConfig,
     "telegram": TelegramConfig, "discord": DiscordConfig, "teams": TeamsConfig,
+    "meta_capi": MetaCapiConfig,
 }  # fmt: skip
 
 
@@ -288,7 +306,7 @@ SECRETS = [
     SLACK_PATH_TOKEN, f"T0000/B0000/{SLACK_PATH_TOKEN}", BOT_TOKEN, SMTP_PASSWORD,
     SIGNING_SECRET, SIGNING_SECRET.removeprefix("whsec_"), WEBHOOK_QUERY_TOKEN,
     WHATSAPP_TOKEN, GOOGLE_ACCESS_TOKEN, GOOGLE_PRIVATE_KEY.split("-----")[2].strip()[:64],
-    *CHAT_SECRETS,
+    *CHAT_SECRETS, META_TOKEN,
 ]  # fmt: skip
 
 
@@ -305,7 +323,7 @@ async def send_expecting(
 ) -> SinkError:
     """Send once, expect ``kind`` (exactly, not a subclass), check no secret leaked."""
     with structlog.testing.capture_logs() as logs, pytest.raises(kind) as info:
-        await sink.send(out or outgoing())
+        await sink.send(out or outgoing_for(sink.kind))
     assert type(info.value) is kind, repr(info.value)
     assert_secret_free(info.value, logs)
     return info.value

@@ -17,7 +17,8 @@ from fake_google import SPREADSHEET, FakeGoogle, make_key, write_key
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
 from conftest import fixture_body, post_signed
-from service.config.schema import StorageConfig, load_config
+from service.config.load import load_config
+from service.config.schema import StorageConfig
 from service.config.settings import build_settings
 from test_delivery import db, wait_for
 

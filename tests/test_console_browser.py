@@ -21,7 +21,7 @@ from console_helpers import TOKEN
 
 from service.app import create_app
 from service.commands.simulate import build_body, signed_headers
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

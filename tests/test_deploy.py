@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from email import policy
 from digestkit import FakeClock, paid_body, start_app, tick
 
 from conftest import post_signed
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 from test_delivery import wait_for
 from test_end_to_end import slack_server, smtp  # noqa: F401 - fixture

@@ -26,7 +26,7 @@ EXAMPLES = ROOT / "config" / "examples"
 PATHS = sorted(EXAMPLES.glob("*.yaml"))
 EXPECTED = {"compose", "crm-webhook", "escola-slack", "financeiro-email", "operacao", "vendas-slack",
             "whatsapp-cloud", "whatsapp-evolution", "planilha-sheets",
-            "vendas-telegram", "avisos-discord-teams"}
+            "vendas-telegram", "avisos-discord-teams", "meta-conversoes", "recuperacao-pix"}
 KEY_VARS = {"GOOGLE_SERVICE_ACCOUNT_FILE"}
 KEY_PEM = make_key()[0]
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?")
@@ -209,7 +209,8 @@ def test_compose_example_mails_to_mailpit(monkeypatch):
     email = settings.config.sinks["email"]
     assert isinstance(email, EmailConfig)
     assert (email.host, email.port, email.security, email.username) == ("mailpit", 1025, "none", None)
-    assert settings.config.sinks["arquivo"].path.startswith("data/")
+    arquivo = Path(settings.config.sinks["arquivo"].path)  # beside the database: the data volume
+    assert arquivo.parent == Path(settings.config.storage.sqlite_path).parent
     assert sinks_for(settings, "myeduzz.invoice_paid") == {"email": "faturas-por-email", "arquivo": "tudo-no-arquivo"}
 
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from service.__main__ import main
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.errors import StorageCorrupt, StorageUnavailable
 from service.store.open import open_store
 from service.store.postgres.schema import LATEST

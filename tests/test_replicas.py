@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from conftest import post_signed
-from service.delivery.cluster import SharedRate, leading, shared_rate
+from service.cluster import leading
+from service.delivery.cluster import SharedRate, shared_rate
 from service.delivery.lanes import RateLimit
 from service.store.postgres.store import PostgresStore
 from service.store.records import NewDelivery, NewEvent

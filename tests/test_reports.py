@@ -13,7 +13,7 @@ from digestkit import FakeClock, lines, paid_body, start_app, tick
 
 from conftest import post_signed
 from service.batches.reports import calendar_day, last_period, parse_at
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 from service.errors import ConfigError
 

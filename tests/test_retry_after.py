@@ -60,7 +60,7 @@ def test_next_delay_caps_an_endless_retry_after_but_keeps_a_longer_schedule_step
 @pytest.mark.parametrize("value", ["9" * 400 + "d", 10**400, "36500d"])
 def test_an_endless_retry_schedule_step_is_a_config_error(value):
     """A century or more (400 nines are an infinite float) is refused with its path."""
-    from service.config.schema import parse_config
+    from service.config.load import parse_config
     from service.errors import ConfigError
 
     with pytest.raises(ConfigError) as info:

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import base_config, fixture_body, post_signed
 from service.__main__ import main
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.config.settings import build_settings
 from service.errors import ConfigError
 from service.routing.routes import compile_routes, explain, plan

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.errors import ConfigError
 from service.routing.conditions import compile_where, predicate
 from service.routing.routes import compile_routes, explain, plan

@@ -11,7 +11,7 @@ import pytest
 import structlog
 from chat_fakes import RETRY_AFTER, TelegramFake, telegram_text_error
 
-from service.config.schema import parse_config
+from service.config.load import parse_config
 from service.errors import ConfigError, PermanentSinkError, SinkGoneError, TransientSinkError
 from service.render.chatformat import cut_html, utf16_len
 from service.sinks.base import Sink

@@ -158,7 +158,7 @@ async def test_redirect_is_followed_only_when_configured(
 
 def test_malformed_signing_secret_is_a_config_error() -> None:
     """A secret that is not base64 after ``whsec_`` is refused at load time without being quoted."""
-    from service.config.schema import parse_config
+    from service.config.load import parse_config
 
     raw = {"sinks": {"crm": {"type": "webhook", "url": "http://127.0.0.1/",
                              "signing_secret": "whsec_not*base64!secret"}}}

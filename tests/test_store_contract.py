@@ -21,6 +21,7 @@ from service.store.protocol import Store
 from service.store.records import (
     AttemptRecord,
     AttemptResult,
+    Cancel,
     DigestClose,
     DigestGroup,
     Filter,
@@ -628,6 +629,78 @@ async def test_two_replicas_record_one_period_once(make_store: Factory) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+# --- follow-ups (service.routing.followups) -------------------------------------------
+
+
+def followup(sink: str = "mail", key: str | None = "k1", due: float = T0 + 900) -> NewDelivery:
+    """A scheduled follow-up delivery with a correlation key."""
+    return NewDelivery(sink, "pix", status="scheduled", due_at=due, cancel_key=key)
+
+
+def paid(external_id: str, keys: list[str], at: float) -> NewEvent:
+    """A cancelling event carrying correlation keys."""
+    ev = event(external_id, name="myeduzz.invoice_paid", at=at)
+    return msgspec.structs.replace(ev, cancels=[Cancel(k, "myeduzz.invoice_paid (data.id=1)") for k in keys])
+
+
+async def test_followups_wait_scheduled_then_become_pending_when_due(store: Store) -> None:
+    """A scheduled delivery is not claimable; ``promote_due`` makes it pending once due."""
+    await store.save_event(event("w1"), [followup(due=T0 + 900)])
+    assert await store.claim_due("mail", T0 + 1000, 10, False) == []
+    assert await store.next_due(["mail"]) == T0 + 900
+    assert await store.promote_due(T0 + 899, 100) == (0, 0)
+    assert list((await statuses(store)).values()) == ["scheduled"]
+    assert await store.promote_due(T0 + 900, 100) == (1, 0)
+    assert await store.promote_due(T0 + 900, 100) == (0, 0)
+    claimed = await store.claim_due("mail", T0 + 1000, 10, False)
+    assert len(claimed) == 1 and claimed[0].attempt_count == 0
+
+
+async def test_a_cancelling_event_cancels_only_its_keys_in_its_commit(store: Store) -> None:
+    """Scheduled deliveries with the event's key turn cancelled, naming the event; others wait."""
+    await store.save_event(event("w1"), [followup(key="k1"), followup("chat", key="k1")])
+    await store.save_event(event("w2"), [followup(key="k2")])
+    saved = await store.save_event(paid("p1", ["k1"], T0 + 60), [])
+    assert saved.cancelled == 2
+    page = await store.list_deliveries(Filter(status="cancelled"), 10, None)
+    assert {d.sink for d in page.items} == {"mail", "chat"}
+    assert all(d.last_error == f"cancelled by event #{saved.event_id} myeduzz.invoice_paid (data.id=1)"
+               and d.due_at is not None for d in page.items)
+    left = await store.list_deliveries(Filter(status="scheduled"), 10, None)
+    assert [d.external_id for d in left.items] == ["w2"]
+    assert await store.promote_due(T0 + 10_000, 100) == (1, 1)  # only w2 goes out (late: 2h)
+
+
+async def test_a_cancelling_event_that_came_first_cancels_at_planning(store: Store) -> None:
+    """A key kept up to 24 h before a follow-up's event stores the follow-up cancelled."""
+    first = await store.save_event(paid("p1", ["k1"], T0), [])
+    assert first.cancelled == 0
+    await store.save_event(event("w1", at=T0 + 86_000), [followup(key="k1", due=T0 + 87_000)])
+    await store.save_event(event("w2", at=T0 + 90_000), [followup(key="k1", due=T0 + 91_000)])
+    page = await store.list_deliveries(Filter(), 10, None)
+    got = {d.external_id: (d.status, d.last_error) for d in page.items}
+    assert got["w1"] == ("cancelled", f"cancelled by event #{first.event_id} myeduzz.invoice_paid (data.id=1)")
+    assert got["w2"] == ("scheduled", None)  # more than 24 h after: not cancelled
+    assert await store.forget_cancellations(T0 + 1) == 1
+
+
+async def test_cancel_scheduled_keeps_only_the_targets_named(store: Store) -> None:
+    """Scheduled deliveries of a (route, sink) no longer configured are cancelled with the reason."""
+    await store.save_event(event("w1"), [followup("mail"), followup("chat"), NewDelivery("log", "pix")])
+    assert await store.cancel_scheduled([("pix", "mail"), ("pix", "log")], "cancelled: gone") == 1
+    page = await store.list_deliveries(Filter(), 10, None)
+    assert {d.sink: (d.status, d.last_error) for d in page.items} == {
+        "mail": ("scheduled", None), "chat": ("cancelled", "cancelled: gone"), "log": ("pending", None)}
+
+
+async def test_scheduled_followups_keep_their_event_from_purge(store: Store) -> None:
+    """An event with a scheduled follow-up is not purged; once cancelled it may be."""
+    await store.save_event(event("w1"), [followup(key="k9")])
+    assert await store.purge(T0 + 10, 10) == 0
+    await store.save_event(paid("p9", ["k9"], T0 + 5), [])
+    assert await store.purge(T0 + 10, 10) == 2
 
 
 async def test_event_bodies_returns_small_bodies_only(store: Store) -> None:

@@ -62,7 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ServerConfig.trusted_proxies": "Addresses of reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` the web console believes (for the `Secure` cookie and login throttling).",
     # storage
     "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the config file's directory) or `sqlite:////absolute/path.db` (`ponte serve` creates the file and its directory when missing; operator commands never do), or `postgresql://user:${PG_PASSWORD}@host:5432/ponte` for several replicas on one database (see docs/postgres.md).",
-    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out.",
+    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out. At least `5s`.",
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",
     # sources
     "SourceBase.secrets": "Signing secrets; a request signed with any of them is accepted (so a secret can be rotated). Empty entries are ignored; with none, every request is refused with `401`.",
@@ -71,6 +71,15 @@ DESCRIPTIONS: dict[str, str] = {
     "HmacSourceConfig.encoding": "How the signature is written in the header.",
     "HmacSourceConfig.prefix": "Text before the signature in the header (e.g. `sha256=`), stripped before comparing.",
     "HmacSourceConfig.event_header": "Header holding the event name; unset: the body's `event` field.",
+    "HotmartSourceConfig.hottok": "Hotmart's hottok (or a list, for rotation): the `X-HOTMART-HOTTOK` header must equal one, compared in constant time; else `401`. See docs/platforms.md.",
+    "KiwifySourceConfig.token": "Kiwify's webhook token (or a list, for rotation): `?signature=` must be the hex HMAC-SHA1 of the raw body keyed by one; else `401`.",
+    "TokenSourceConfig.token": "The shared token (or a list, for rotation) the platform sends; compared in constant time, else `401`.",
+    "TokenSourceConfig.header": "The request header carrying the token (set exactly one of `header`, `query`, `field`).",
+    "TokenSourceConfig.query": "The query parameter carrying the token (`/webhooks/<name>?token=…`).",
+    "TokenSourceConfig.field": "The body field carrying the token (JSON or form-encoded; a dotted path, e.g. `chave_unica`).",
+    "TokenSourceConfig.event": "Dotted body path of the event name (e.g. `tipoPostback.descricao`).",
+    "TokenSourceConfig.id": "Dotted body path of the sender's id, used to detect duplicates; unset: a hash of the body.",
+    "TokenSourceConfig.prefix": "Text put before the event name (e.g. `monetizze.`), so routes can tell platforms apart.",
     "HmacSourceConfig.id_header": "Header holding the sender's event id (used to detect duplicates); unset: the body's `id` field.",
     # sinks (every type)
     "SinkBase.enabled": "`false` pauses the sink: its deliveries are still planned and stored, and wait as `pending` until it is enabled again. (At run time, `POST /api/sinks/<name>/disable` marks them `disabled` instead.)",
@@ -110,7 +119,7 @@ DESCRIPTIONS: dict[str, str] = {
     "TeamsConfig.webhook_url": "The URL of the Workflows trigger \"When a Teams webhook request is received\"; its `sig=` part is a secret.",
     "TeamsConfig.rate_per_second": "As for every sink, but 1 by default (the Teams connector allows 100 calls a minute per connection).",
     # file
-    "FileConfig.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
+    "FileConfig.path": "File to append one JSON line per delivery to (a relative path is relative to the config file's directory, like `storage.url`); its directory is created when missing.",
     "FileConfig.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
@@ -126,6 +135,11 @@ DESCRIPTIONS: dict[str, str] = {
     "GoogleSheetsConfig.columns": "`[{header, value}]`, each `value` a template; unset: the default sales columns. An `ID do evento` column is added when missing.",
     "GoogleSheetsConfig.api_url": "Sheets API base (`…/v4`); change for a test double.",
     "GoogleSheetsConfig.rate_per_second": "As for every sink, but 1 by default: the Sheets API allows 60 requests per minute per user.",
+    # meta_capi
+    "MetaCapiConfig.pixel_id": "The pixel (dataset) id from Meta's Events Manager: digits only (quoted or not).",
+    "MetaCapiConfig.access_token": "Conversions API access token (Events Manager > Settings > Generate access token), e.g. `${META_CAPI_TOKEN}`; sent as the Graph API's `access_token` parameter, never logged or shown. Code 190 (invalid or expired) disables the sink.",
+    "MetaCapiConfig.test_event_code": "Events Manager's Test Events code (`TEST12345`): events then show in that tab. Unset or empty: live events.",
+    "MetaCapiConfig.api_url": "Graph API base including its pinned version; change for a test double.",
     # routes
     "RouteConfig.sources": "Names of sources (`sources:` keys, or `ponte` for Ponte's own events) whose events this route takes; unset: any source.",
     "RouteConfig.name": "Unique name of the route; deliveries record it, and `--route` filters use it.",
@@ -134,7 +148,17 @@ DESCRIPTIONS: dict[str, str] = {
     "RouteConfig.to": "Sinks to deliver to: a sink name, or a mapping `{sink, template}`.",
     "RouteConfig.stop": "When this route matches, later routes are not evaluated for the event.",
     "TargetConfig.sink": "Name of a sink in `sinks`.",
+    "TargetConfig.after": "A follow-up: send this long after the event arrived (`15m`, `3h`, `1d`; 1s … 30d). It waits as `scheduled` (see [docs/followups.md](followups.md)).",
+    "TargetConfig.unless": "Cancel the follow-up if one of `events` arrives holding the same values at every `same` path (and matching `where`), up to 24 h before it too.",
+    "TargetConfig.quiet_hours": "`{from: \"21:00\", to: \"08:00\", timezone: America/Sao_Paulo}`: a delivery due inside the window waits until it ends (works without `after`).",
+    "UnlessConfig.events": "Event names or globs that cancel the follow-up (required).",
+    "UnlessConfig.same": "Dotted paths (`data.id`, `sale.order_id`) that must hold the same value in both events.",
+    "UnlessConfig.where": "Conditions the cancelling event must also meet (as a route's `where`).",
+    "QuietHoursConfig.from": "Start of the window, local `HH:MM`.",
+    "QuietHoursConfig.to": "End of the window, local `HH:MM` (earlier than `from`: across midnight).",
+    "QuietHoursConfig.timezone": "IANA timezone of the window (`America/Sao_Paulo`).",
     "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
+    "DigestConfig.max_groups": "Groups this target keeps open at once. Past it, an event whose `group_by` values have no open group goes into one `outros` group, and `digest_groups_capped` is logged: a value with no bound (an e-mail) never makes one digest per event.",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
     "DigestConfig.interval": "While events keep coming, the time between digests of a group (default 2m, never less than `wait`; with `when_busy`, its window). Must not be shorter than `wait`.",
@@ -176,6 +200,9 @@ SECTION_INTROS = {
 TYPE_INTROS = {
     "eduzz": "Eduzz: `x-signature` = lowercase hex HMAC-SHA256(secret, raw body).",
     "hmac": "Any provider that signs the raw body with an HMAC in one header.",
+    "hotmart": "Hotmart postback v2.0.0: the `X-HOTMART-HOTTOK` header equals a configured hottok. Events are `hotmart.<event lowercased>`; duplicates match on the envelope `id`.",
+    "kiwify": "Kiwify: `?signature=` = hex HMAC-SHA1(token, raw body). Events are `kiwify.<webhook_event_type>` (`kiwify.abandoned_cart` for an abandoned cart); duplicates match on `order_id` with the event name.",
+    "token": "Any platform that authenticates with a shared token in a header, a query parameter or a body field (Monetizze, Ticto, Guru, Braip, Perfect Pay, Cakto: see docs/platforms.md). JSON and form-encoded bodies.",
     "slack": "Posts to a Slack channel, by incoming webhook or bot token. A `410 Gone` or a revoked webhook disables the sink (`ponte.sink_disabled`).",
     "email": "Sends an e-mail per delivery over SMTP (plain text, plus HTML when the message has `html`).",
     "webhook": "POSTs each delivery to a URL: the original raw body byte for byte, unless the route's template sets `body`. A `2xx` answer is success; `408`, `429`, `5xx`, timeouts and connection errors are retried; other `4xx` and unfollowed redirects fail at once; `410 Gone` disables the sink (`ponte.sink_disabled`).",
@@ -185,6 +212,7 @@ TYPE_INTROS = {
     "telegram": "Sends a message to a Telegram chat with the Bot API (`sendMessage`, HTML parse mode, cut to 4,096 characters). `429` waits `parameters.retry_after`; `401`/`403` (token revoked, bot removed) disable the sink. Default `rate_per_second`: 20 messages a minute to a group or channel (`chat_id` starting with `-` or `@`), 1 a second to a private chat. See [channels](channels.md).",
     "discord": "Posts to a Discord channel's incoming webhook: `content` and `embeds`, fitted to Discord's limits, never pinging anyone. `429` waits `retry_after`; a deleted or reset webhook disables the sink. See [channels](channels.md).",
     "teams": "Posts an Adaptive Card to a Microsoft Teams Workflows webhook (the URL's `sig=` is a secret). A regenerated URL or deleted flow disables the sink. See [channels](channels.md).",
+    "meta_capi": "Meta Conversions API: one server event per delivery to `{api_url}/{pixel_id}/events`. A paid sale is a `Purchase` without a template (`event_id` = the order id, so retries and resends are one conversion); `user_data` is normalised and SHA-256 hashed; events older than 7 days fail unsent. Code 190 disables the sink; rate limits and 5xx are retried. See [meta.md](meta.md).",
 }
 
 # --- hand-written facts checked against the code ---------------------------------------
@@ -222,6 +250,7 @@ TEMPLATE_KEY_MEANINGS = {
     ("discord", "content"): "The message text (Markdown; `{{ }}` output has Markdown and mentions escaped); cut to 2,000 characters.",
     ("discord", "embeds"): "A list of embeds (title, description, url, color, fields, footer) as YAML or JSON text; fitted to Discord's limits.",
     ("teams", "card"): "An Adaptive Card (type, version and body are enough; `{{ }}` output has Markdown escaped except under `url` keys).",
+    ("meta_capi", "event"): "The server event as a mapping (`event_name` required; `event_id`, `event_time`, `action_source` filled when missing); `user_data` values not already SHA-256 hex are normalised and hashed by Ponte. See [meta.md](meta.md).",
 }
 
 EXTRA_FILTERS = {
@@ -243,6 +272,10 @@ RENDER_CONTEXT = [
 
 
 # --- introspection -----------------------------------------------------------------------
+
+
+_INNER_DOCS = {"digest": ", see [docs/digests.md](digests.md)", "unless": ", see [docs/followups.md](followups.md)",
+               "quiet_hours": ", see [docs/followups.md](followups.md)"}
 
 
 def struct_fields(cls: type) -> list[msgspec.structs.FieldInfo]:
@@ -468,12 +501,12 @@ def routes_section(route: type, documented: set[str], key: str = "routes") -> li
         tf = struct_fields(target)
         documented.update(f"{target.__name__}.{f.encode_name}" for f in tf)
         out += ["An entry of `to` is a sink name, or a mapping (`routes[i].to[j].…`):", "", *table(target, tf), ""]
-        for inner in dict.fromkeys(t for f in tf for t in _structs_in(f.type)):
+        for key, inner in {f.encode_name: t for f in tf for t in _structs_in(f.type)}.items():
             register(inner)
             inf = struct_fields(inner)
             documented.update(f"{inner.__name__}.{f.encode_name}" for f in inf)
-            out += ["`digest` of a target (`routes[i].to[j].digest.…`, see [docs/digests.md](digests.md)):", "",
-                    *table(inner, inf), ""]
+            doc = _INNER_DOCS.get(key, "")
+            out += [f"`{key}` of a target (`routes[i].to[j].{key}.…`{doc}):", "", *table(inner, inf), ""]
     return out
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.batches.digests import DIGEST_EVENT, Rule
+from service.batches.digests import Rule
 from service.batches.items import decode_doc, event_name, item_of
 from service.batches.summary import Sales
+from service.render.batch_cards import DIGEST_EVENT
 from service.store.records import StoredItem
 from service.timeparse import iso
 

@@ -14,6 +14,7 @@ from service.batches.summary import KINDS, amount_of
 from service.eduzz import catalogue
 from service.errors import TemplateError
 from service.render.builtin.messages import builtin_template
+from service.sales import data_of, sale_of
 from service.store.records import StoredItem
 from service.timeparse import iso
 
@@ -56,7 +57,8 @@ def _line(item: StoredItem, event: str, doc: dict[str, Any], timezone: str) -> s
         "id": doc.get("id", item.external_id),
         "event": event,
         "sentDate": doc.get("sentDate"),
-        "data": doc.get("data"),
+        "data": data_of(event, doc),
+        "sale": sale_of(event, doc),
         "source": item.source,
         "event_id": item.event_id,
         "received_at": iso(item.received_at),

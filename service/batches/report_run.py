@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,7 +21,6 @@ import structlog
 from service.batches.items import decode_doc, event_name, item_of
 from service.batches.reports import (
     LATE_AFTER,
-    REPORT_EVENT,
     Period,
     last_period,
     parse_at,
@@ -29,10 +28,13 @@ from service.batches.reports import (
 )
 from service.batches.summary import Sales, change
 from service.config.schema import ReportConfig
-from service.config.settings import Settings
+from service.render.batch_cards import REPORT_EVENT
 from service.routing.conditions import compile_where, predicate
 from service.store.protocol import Store
 from service.store.records import NewEvent, ReportRun
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 SOURCE = "ponte"
 ITEMS_KEPT = 100  # items a custom template sees (the figures cover every event)

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-REPORT_EVENT = "ponte.report"
 _AT = re.compile(r"^(\d{1,2}):(\d{2})$")
 LATE_AFTER = 300.0  # seconds after its time: a report sent later says it is late
 
@@ -142,41 +141,3 @@ def calendar_day(text: str, tz: ZoneInfo, now: float) -> Period:
             raise ValueError(f"--period: {text!r} is not yesterday, today or YYYY-MM-DD") from None
     start, end = _local(day, time(0), tz), _local(day + timedelta(days=1), time(0), tz)
     return Period(start.timestamp(), end.timestamp(), calendar=True)
-
-
-def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: list[str]) -> None:
-    """Check each report's ``where``; compile its ``template`` per sink into ``templates``.
-
-    A report's deliveries have the route ``report:<name>``, so the usual template lookup
-    finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
-    """
-    from service.errors import ConfigError
-    from service.render.formats import FORMATS
-    from service.render.templates import compile_template
-    from service.routing.conditions import compile_where
-    from service.sinks.registry import message_kind
-
-    for i, report in enumerate(config.reports):
-        compile_where(report.where, f"reports[{i}].where", errors)
-        for sink_name in report.to if report.template is not None else []:
-            sink = config.sinks.get(sink_name)
-            if sink is None:
-                continue
-            kind, at = message_kind(sink), f"reports[{i}].template"
-            fmt = FORMATS.get(kind)
-            allowed = fmt.template_keys if fmt and fmt.template_keys else set(report.template)
-            errors += [
-                f"{at}.{k}: a {kind} template takes {', '.join(sorted(allowed))}"
-                for k in sorted(set(report.template) - allowed)
-            ]
-            try:
-                templates[(f"report:{report.name}", sink_name)] = compile_template(
-                    report.template,
-                    kind=kind,
-                    timezone=report.timezone or config.messages.timezone,
-                    where=at,
-                )
-            except ConfigError as exc:
-                errors.extend(exc.errors)
-            except ValueError as exc:  # a sink kind without custom templates
-                errors.append(f"{at}: {exc}")

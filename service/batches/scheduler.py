@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
@@ -22,12 +22,15 @@ from aiohttp import web
 from service.batches import report_run
 from service.batches.clock import Clock, clock_from_env
 from service.batches.digest_build import DigestBuilder
-from service.batches.digests import DIGEST_EVENT, Rule, parse_key
-from service.config.settings import Holder, Settings
-from service.delivery.cluster import leading
+from service.batches.digests import Rule, parse_key
+from service.cluster import leading
 from service.keys import HOLDER, STORE, WAKE
+from service.render.batch_cards import DIGEST_EVENT
 from service.store.protocol import Store
 from service.store.records import DigestClose, DigestGroup, NewEvent
+
+if TYPE_CHECKING:
+    from service.config.settings import Holder, Settings
 
 CLOCK = web.AppKey("clock", Clock)
 TICK = 1.0

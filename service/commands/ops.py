@@ -17,7 +17,7 @@ from typing import Any
 from service.commands import backend, show
 from service.commands.opsconfig import best_effort_timezone, load_ops_config
 from service.commands.output import emit_json, local_time
-from service.config.schema import resolve_path
+from service.config.load import resolve_path
 from service.errors import BadRequest, ConfigError, Conflict, NotFound
 from service.store.records import DELIVERY_STATUSES
 

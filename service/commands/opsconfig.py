@@ -8,14 +8,13 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from service.config.schema import MessagesConfig, StorageConfig, parse_config
+from service.config.load import parse_config
+from service.config.schema import MessagesConfig, StorageConfig
+from service.config.settings import Settings, build_settings
 from service.config.source import read_yaml
 from service.errors import ConfigError
-
-if TYPE_CHECKING:
-    from service.config.settings import Settings
 
 
 class CliError(Exception):
@@ -94,8 +93,6 @@ def preview_settings(path: str, sink: str) -> Settings:
     """Settings for previewing ``sink``: every other sink is stood in for by a file sink, and
     ``server`` and ``sources`` are left out, so their variables and mistakes do not matter.
     Routes keep their order, ``stop`` and targets, so the plan is the real one."""
-    from service.config.settings import build_settings
-
     raw = _sections(path)
     sinks: dict[Any, Any] = raw["sinks"] if isinstance(raw.get("sinks"), dict) else {}
     if sink not in sinks:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -34,8 +36,5 @@ def local_time(text: str | None, timezone: str) -> str | None:
     """An ISO-8601 UTC time from the store as ``30/11/2026 20:43:17`` in ``timezone``."""
     if not text:
         return None
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     moment = datetime.fromisoformat(text)
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M:%S")

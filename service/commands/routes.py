@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,16 @@ import yaml
 from service.commands.opsconfig import CliError, OpsConfig, existing_database, preview_settings
 from service.commands.output import emit_json
 from service.commands.serve import load_or_report
-from service.config.schema import resolve_path
+from service.config.load import resolve_path
 from service.config.settings import Settings
 from service.eduzz import catalogue
-from service.errors import ConfigError, EnvelopeError, TemplateError
+from service.errors import ConfigError, EnvelopeError
 from service.ingest.envelope import decode
-from service.operate.channel_preview import sent_extras
 from service.operate.digest_preview import digest_preview
-from service.render.messages import message_for
-from service.routing.routes import explain, plan
-from service.sinks.preview import request_body
+from service.operate.route_test import render_message, routing_report
+from service.routing.routes import plan
 from service.sinks.registry import message_kind
 from service.store.open import open_store
-from service.store.records import Claimed
 
 
 def routes_args(parser: argparse.ArgumentParser) -> None:
@@ -62,59 +58,12 @@ def load_event(ref: str, base: Path | None = None) -> tuple[str, bytes]:
     raise FileNotFoundError(f"{ref}: no such file, and not a catalogue event name{hint}")
 
 
-def fake_claim(body: bytes, sink: str, route: str, *, source: str = "eduzz") -> Claimed:
-    """A Claimed built from a body, for rendering without a database."""
-    env = decode(body)
-    event = catalogue.normalize_event_name(env.event)
-    return Claimed(0, 0, sink, route, 0, 0, source, event, env.external_id, env.sent_date, time.time(), body)
-
-
 def default_source(settings: Settings, given: str | None) -> str | None:
     """``--source``, else the only configured source, else None (routes' ``sources`` unchecked)."""
     if given is not None:
         return given
     names = list(settings.config.sources)
     return names[0] if len(names) == 1 else None
-
-
-def routing_report(
-    settings: Settings, label: str, body: bytes, source: str | None = None
-) -> dict[str, Any]:
-    """Which routes match an event (from ``source``) and why, and what each sink would receive."""
-    env = decode(body)
-    event = catalogue.normalize_event_name(env.event)
-    verdicts = explain(settings.routes, event, env.doc, source)
-    deliveries = []
-    for p in plan(settings.routes, event, env.doc, source):
-        kind = message_kind(settings.config.sinks[p.sink])
-        deliveries.append({"sink": p.sink, "route": p.route, "message": _render(settings, body, p.sink, p.route, kind)})
-        digest = digest_preview(settings, p.route, p.sink, event, env.doc, body, kind)
-        if digest is not None:  # the event waits for a digest; show the rule and a digest of it
-            deliveries[-1]["digest"] = digest
-    return {"file": label, "event": event, "source": source,
-            "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
-            "deliveries": deliveries}
-
-
-def _render(settings: Settings, body: bytes, sink: str, route: str, kind: str) -> Any:
-    try:
-        message = message_for(settings, fake_claim(body, sink, route), kind)
-    except TemplateError as exc:
-        return {"error": f"template failed: {exc}"}
-    if message is not None:
-        claimed = fake_claim(body, sink, route)
-        cfg = settings.config.sinks[sink]
-        sent = request_body(cfg, message, claimed.event, claimed.source)
-        extras = sent_extras(cfg, body, claimed.event, claimed.source, message)
-        return {**sent, **extras} if isinstance(sent, dict) else sent
-    return {"forwarded_raw_body": _as_json(body)}
-
-
-def _as_json(body: bytes) -> Any:
-    try:
-        return msgspec.json.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return body.decode("utf-8", "replace")
 
 
 def routes_test(args: argparse.Namespace) -> int:
@@ -209,7 +158,7 @@ def preview(args: argparse.Namespace) -> int:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
     kind = message_kind(settings.config.sinks[args.sink])
-    message = _render(settings, body, args.sink, route, kind)
+    message = render_message(settings, body, args.sink, route, kind)
     env = decode(body)
     event = catalogue.normalize_event_name(env.event)
     digest = digest_preview(settings, route, args.sink, event, env.doc, body, kind)

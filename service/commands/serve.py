@@ -13,11 +13,14 @@ import structlog
 from aiohttp import web
 
 from service import logs
+from service.app import create_app
 from service.config.checks import config_warnings
 from service.config.exposure import exposure_problems
-from service.config.schema import resolve_path
+from service.config.load import resolve_path
 from service.config.settings import Settings, load_settings
 from service.errors import ConfigError, StorageCorrupt, StorageUnavailable
+from service.keys import HOLDER
+from service.operate.reload import reload_from_file
 
 
 def load_or_report(args: argparse.Namespace) -> Settings | None:
@@ -79,10 +82,6 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_or_report(args)
     if settings is None:
         return 1
-    from service.app import create_app
-    from service.keys import HOLDER
-    from service.operate.reload import reload_from_file
-
     server = settings.config.server
     host, port = args.host or server.host, args.port or server.port
     refused, exposure_warnings = exposure_problems(settings.config, host)

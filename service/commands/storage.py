@@ -8,6 +8,8 @@ import sys
 
 from service.commands.serve import load_or_report
 from service.errors import StorageCorrupt, StorageUnavailable
+from service.store.copy import copy as run_copy
+from service.store.copy import open_source
 from service.store.open import open_store
 
 
@@ -49,9 +51,6 @@ def copy_args(parser: argparse.ArgumentParser) -> None:
 def copy(args: argparse.Namespace) -> int:
     """Copy events, deliveries, attempts, sink flags, digest groups and report runs from SQLite
     to PostgreSQL (ids kept)."""
-    from service.store.copy import copy as run_copy
-    from service.store.copy import open_source
-
     if not args.target.startswith(("postgresql://", "postgres://")):
         print("ponte: --to must be a postgresql:// URL", file=sys.stderr)
         return 2

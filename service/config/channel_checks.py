@@ -15,7 +15,9 @@ from service.config.schema import Config, GoogleSheetsConfig, SinkConfig, WhatsA
 from service.errors import ConfigError
 from service.render.phones import PhoneError, to_e164
 from service.render.templates import compile_template
-from service.sinks.whatsapp import compile_recipients, recipient_template
+from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
+from service.sinks.recipients import recipient_template
+from service.sinks.whatsapp import compile_recipients
 
 
 def check_channel_sinks(config: Config, errors: list[str]) -> None:
@@ -26,6 +28,21 @@ def check_channel_sinks(config: Config, errors: list[str]) -> None:
         elif isinstance(cfg, GoogleSheetsConfig):
             _check_key(cfg, f"sinks.{name}.credentials", errors)
             _check_headers(cfg, f"sinks.{name}.columns", errors)
+
+
+def whatsapp_warnings(name: str, cfg: WhatsAppConfig) -> list[str]:
+    """Free text to numbers read from the event (buyers) fails outside WhatsApp's 24-hour
+    window (the buyer has not written first): warn, one line per such ``to`` entry."""
+    if cfg.template is not None:
+        return []
+    return [f"sinks.{name}.to[{i}]: free text (no `template`) to numbers taken from the event: "
+            "WhatsApp delivers it only within 24 hours of the person's last message; "
+            "set `template` (an approved template) to reach buyers"
+            for i, entry in enumerate(cfg.to) if _from_event(recipient_template(entry))]
+
+
+def _from_event(entry: str) -> bool:
+    return "{{" in entry or "{%" in entry
 
 
 def sink_template(cfg: SinkConfig | None) -> tuple[dict[str, Any], str] | None:
@@ -62,8 +79,6 @@ def _check_recipients(cfg: WhatsAppConfig, at: str, errors: list[str]) -> None:
 
 
 def _check_key(cfg: GoogleSheetsConfig, at: str, errors: list[str]) -> None:
-    from service.sinks.google_auth import ServiceAccountKeyError, build_credentials
-
     try:
         build_credentials(cfg.credentials)
     except ServiceAccountKeyError as exc:

@@ -8,18 +8,25 @@ unknown events or app-wide globs (``*``, ``*.created``) are not checked.
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
-from service.batches.reports import compile_reports
-from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
-from service.config.lint import lint_warnings, route_errors
-from service.config.schema import Config
+from service.config.channel_checks import (
+    check_channel_sinks,
+    recipient_fields,
+    sink_template,
+    whatsapp_warnings,
+)
+from service.config.followup_checks import check_followups
+from service.config.lint import checked_events, lint_warnings, route_errors, unknown_eduzz_glob
+from service.config.meta_checks import check_meta_routes
+from service.config.sale_checks import check_sale_path, is_sale_path
+from service.config.schema import Config, WhatsAppConfig
+from service.config.value_checks import check_values
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.formats import FORMATS
 from service.render.templates import CompiledTemplate, compile_template
-from service.routing.conditions import where_leaves
+from service.routing.conditions import compile_where, where_leaves
 from service.sinks.chat import CHAT_CONFIGS, chat_warnings
 from service.sinks.registry import message_kind
 
@@ -30,6 +37,7 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     """Compile every route template; append every problem to ``errors`` as ``path: message``."""
     templates: dict[tuple[str, str], CompiledTemplate] = {}
     check_channel_sinks(config, errors)
+    check_meta_routes(config, errors)
     for i, route in enumerate(config.routes):
         events = checked_events(route.events)
         _check_where(route.where, f"routes[{i}].where", events, errors)
@@ -52,19 +60,38 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
                     _check_fields(compiled.fields, fields_at or at, events, errors)
     compile_reports(config, templates, errors)
     route_errors(config, errors)
+    check_followups(config, errors, checked_events)
+    _check_sources(config, errors)
+    _check_event_names(config, errors)
+    check_values(config, errors)
     return templates
 
 
-def checked_events(globs: list[str]) -> list[str] | None:
-    """The catalogue events a route can match, or None when it may match events we don't know."""
-    matched: set[str] = set()
-    for glob in globs:
-        app = glob.split(".", 1)[0]
-        hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
-        if not hits or any(ch in app for ch in "*?[") or "." not in glob:
-            return None
-        matched.update(hits)
-    return sorted(matched)
+def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: list[str]) -> None:
+    """Check each report's ``where``; compile its ``template`` per sink into ``templates``.
+
+    A report's deliveries have the route ``report:<name>``, so the usual template lookup
+    finds them. The template sees the report's envelope: ``data.summary``, ``data.items`` …
+    """
+    for i, report in enumerate(config.reports):
+        compile_where(report.where, f"reports[{i}].where", errors)
+        for sink_name in report.to if report.template is not None else []:
+            sink = config.sinks.get(sink_name)
+            if sink is None:
+                continue
+            at = f"reports[{i}].template"
+            tz = report.timezone or config.messages.timezone
+            compiled = _compile(report.template, message_kind(sink), tz, at, errors)
+            if compiled is not None:
+                templates[(f"report:{report.name}", sink_name)] = compiled
+
+
+def _check_sources(config: Config, errors: list[str]) -> None:
+    """A source without a secret (``EDUZZ_SECRET=""``) would refuse every request: an error."""
+    for name, source in config.sources.items():
+        if not [s for s in source.secrets if s]:
+            errors.append(f"sources.{name}: no secret configured, so every request would be "
+                          "refused (401); set its secret (is the variable empty?)")
 
 
 def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:
@@ -84,23 +111,24 @@ def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str
 
 
 def _check_where(where: Any, at: str, events: list[str] | None, errors: list[str]) -> None:
-    if events is None:
-        return
     for path, _, where_at in where_leaves(where, at):
-        _check_path(path, where_at, events, errors)
+        if is_sale_path(path):
+            check_sale_path(path, where_at, events, errors)
+        elif events is not None:
+            _check_path(path, where_at, events, errors)
 
 
 def _check_fields(fields: frozenset[str], at: str, events: list[str] | None, errors: list[str]) -> None:
-    if events is None:
-        return
     for path in sorted(fields):
-        if path.split(".", 1)[0] in _ENVELOPE:
+        if is_sale_path(path):
+            check_sale_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
+        elif events is not None and path.split(".", 1)[0] in _ENVELOPE:
             _check_path(path, f"{at} ({{{{ {path} }}}})", events, errors)
 
 
 def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> None:
     if path.split(".", 1)[0] not in _ENVELOPE:
-        errors.append(f"{at}: paths start at the envelope: id, event, sentDate or data.…")
+        errors.append(f"{at}: paths start at the envelope: id, event, sentDate, data.… or sale.…")
         return
     if any(catalogue.path_exists(event, path) for event in events):
         return
@@ -113,28 +141,21 @@ def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> Non
 def config_warnings(config: Config) -> list[str]:
     """Things that are valid but probably not what the author meant."""
     found: list[str] = lint_warnings(config)
-    for name, source in config.sources.items():
-        if not [s for s in source.secrets if s]:
-            found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
     for name, cfg in config.sinks.items():
         if isinstance(cfg, CHAT_CONFIGS):
             found += chat_warnings(name, cfg)
-    for i, route in enumerate(config.routes):
-        found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
-                  for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
+        elif isinstance(cfg, WhatsAppConfig):
+            found += whatsapp_warnings(name, cfg)
     return found
 
 
-_APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
-
-
-def _unknown_eduzz_glob(glob: str) -> bool:
-    app = glob.split(".", 1)[0]
-    if app not in _APPS:
-        return False
-    return not any(fnmatch.fnmatchcase(e, glob) for e in catalogue.EVENT_NAMES)
+def _check_event_names(config: Config, errors: list[str]) -> None:
+    """A name with an Eduzz app prefix that names no event never fires: an error."""
+    for i, route in enumerate(config.routes):
+        errors += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
+                   for j, glob in enumerate(route.events) if unknown_eduzz_glob(glob)]
 
 
 def _closest_event(glob: str) -> str:

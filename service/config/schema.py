@@ -1,55 +1,26 @@
-"""The configuration: strict msgspec Structs and ``load_config``.
+"""The configuration's schema: strict msgspec Structs, one per section, sink and source type.
 
-Loading is strict: an unknown key, a wrong type or a missing ``${VAR}`` is an error
-naming its YAML path (``sinks.vendas.webhook_url``). Every section is checked on its
-own, so one run reports every problem at once. Text that reads as a number or boolean
-is accepted where one is expected, so ``port: ${PORT}`` works.
+A Struct checks what its own fields can tell (a URL's form, a token's shape, a known time
+zone) and raises ``ValueError("key: problem")``. Reading a file into these Structs, with
+every problem named by its YAML path, and the checks that need more than one field's
+worth of knowledge (digest rules, report schedules, references between sections) are in
+``service.config.load``.
 """
 
 from __future__ import annotations
 
-import os
+import base64
+import binascii
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from service.config.source import Substitution, read_yaml
-from service.errors import ConfigError
+from service.timeparse import Duration, parse_duration
 
-DEFAULT_PATH = "config/ponte.yaml"
-
-
-class Duration(float):
-    """Seconds, written in the config as ``500ms``, ``5s``, ``1m``, ``2h`` or ``1d``."""
-
-
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_FOREVER = 100 * 365 * 86400  # a century: longer is a typo, and an endless wait is never due
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-
-
-def parse_duration(value: object) -> Duration:
-    """Turn ``"5s"``/``"1m"``/a number of seconds into a Duration, or raise ValueError."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < _FOREVER:
-        return Duration(value)
-    seconds = duration_seconds(value) if isinstance(value, str) else None
-    if seconds is None or seconds >= _FOREVER:
-        raise ValueError(f"invalid duration {value!r} (use e.g. 500ms, 5s, 1m, 2h, 1d)")
-    return Duration(seconds)
-
-
-def duration_seconds(text: str) -> float | None:
-    """The seconds in ``"500ms"``/``"5s"``/``"2h"``/``"7d"``, however many; None if not one."""
-    match = _DURATION.match(text)
-    return float(match[1]) * _UNITS[match[2]] if match else None
-
-
-def _dec_hook(type_: type, obj: Any) -> Any:
-    if type_ is Duration:
-        return parse_duration(obj)
-    raise NotImplementedError
+DEFAULT_PATH = "config/ponte.yaml"  # where the config file is when none is named
 
 
 class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
@@ -95,6 +66,11 @@ class StorageConfig(Base, frozen=True):
 class SourceBase(Base, tag_field="type", frozen=True):
     secrets: list[str] = []
 
+    @property
+    def tokens(self) -> list[str]:
+        """Every configured secret or token (several: rotation), empty ones left out."""
+        return [s for s in self.secrets if s]
+
 
 class EduzzSourceConfig(SourceBase, tag="eduzz", kw_only=True, frozen=True):
     """Eduzz: ``x-signature`` = lowercase hex HMAC-SHA256(secret, raw body)."""
@@ -111,7 +87,52 @@ class HmacSourceConfig(SourceBase, tag="hmac", kw_only=True, frozen=True):
     id_header: str | None = None
 
 
-SourceConfig = EduzzSourceConfig | HmacSourceConfig
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class HotmartSourceConfig(SourceBase, tag="hotmart", kw_only=True, frozen=True):
+    """Hotmart postback v2: header ``X-HOTMART-HOTTOK`` equals a hottok (constant-time)."""
+
+    hottok: str | list[str] = []
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.hottok), *self.secrets] if s]
+
+
+class KiwifySourceConfig(SourceBase, tag="kiwify", kw_only=True, frozen=True):
+    """Kiwify: ``?signature=`` = hex HMAC-SHA1(token, raw body)."""
+
+    token: str | list[str] = []
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.token), *self.secrets] if s]
+
+
+class TokenSourceConfig(SourceBase, tag="token", kw_only=True, frozen=True):
+    """A shared token in a header, a query parameter or a body field (``service.ingest.sources.token``)."""
+
+    token: str | list[str] = []
+    header: str | None = None
+    query: str | None = None
+    field: str | None = None
+    event: str = "event"
+    id: str | None = None
+    prefix: str = ""
+
+    @property
+    def tokens(self) -> list[str]:
+        return [s for s in [*_listed(self.token), *self.secrets] if s]
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.header, self.query, self.field)) != 1:
+            raise ValueError("header: say where the token is: one of header, query or field")
+
+
+SourceConfig = (EduzzSourceConfig | HmacSourceConfig | HotmartSourceConfig | KiwifySourceConfig
+                | TokenSourceConfig)
 
 
 # --- sinks -------------------------------------------------------------------------
@@ -169,8 +190,6 @@ class WebhookConfig(SinkBase, tag="webhook", kw_only=True, frozen=True):
 
 def _check_url(url: str, key: str) -> None:
     """Raise ValueError (naming ``key``, never the URL: it may hold a token) unless it parses."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError when out of range or not a number
@@ -182,9 +201,6 @@ def _check_url(url: str, key: str) -> None:
 
 def whsec_key(secret: str) -> bytes | None:
     """The HMAC key inside a ``whsec_<base64>`` secret; None when it is not one."""
-    import base64
-    import binascii
-
     if not secret.startswith("whsec_"):
         return None
     try:
@@ -300,9 +316,18 @@ class TeamsConfig(SinkBase, tag="teams", kw_only=True, frozen=True):
             raise ValueError("webhook_url: must start with https:// (the URL the Workflows trigger shows)")
 
 
+class MetaCapiConfig(SinkBase, tag="meta_capi", kw_only=True, frozen=True):
+    """Meta Conversions API: ``POST {api_url}/{pixel_id}/events`` (``service.sinks.meta_capi``)."""
+
+    pixel_id: Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    access_token: Annotated[str, msgspec.Meta(min_length=1)]
+    test_event_code: str | None = None
+    api_url: Annotated[str, msgspec.Meta(pattern=r"^https?://")] = "https://graph.facebook.com/v21.0"
+
+
 SinkConfig = (
     SlackConfig | EmailConfig | WebhookConfig | FileConfig | WhatsAppConfig | GoogleSheetsConfig
-    | TelegramConfig | DiscordConfig | TeamsConfig
+    | TelegramConfig | DiscordConfig | TeamsConfig | MetaCapiConfig
 )
 
 
@@ -316,24 +341,41 @@ def sink_kind(cfg: SinkConfig) -> str:
 
 class DigestConfig(Base, kw_only=True, frozen=True):
     """Group a target's events into one message: ``{group_by, wait, interval, max_items}``,
-    or only while busy: ``{when_busy: 10/min}`` (rules in ``service.digests``)."""
+    or only while busy: ``{when_busy: 10/min}`` (rules in ``service.batches.digests``,
+    checked when the config is loaded)."""
 
     group_by: list[str] = []
     wait: Duration | None = None
     interval: Duration | None = None
     max_items: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
     when_busy: str | None = None
+    max_groups: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
 
-    def __post_init__(self) -> None:
-        from service.batches.digests import validate_digest
 
-        validate_digest(self)
+class UnlessConfig(Base, kw_only=True, frozen=True):
+    """A follow-up is cancelled by any of ``events`` holding the same values at ``same``
+    (and matching ``where``): rules in ``service.routing.followups``."""
+
+    events: list[str] = []  # required: an empty list is a check error with its path
+    same: list[str] = []
+    where: dict[str, Any] = {}
+
+
+class QuietHoursConfig(Base, kw_only=True, frozen=True):
+    """A daily window (``from`` … ``to``, local time in ``timezone``) in which nothing is sent."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+    timezone: str
 
 
 class TargetConfig(Base, kw_only=True, frozen=True):
     sink: str
     template: dict[str, Any] | None = None
     digest: DigestConfig | None = None
+    after: Duration | None = None  # a follow-up: due this long after its event (1s … 30d)
+    unless: UnlessConfig | None = None
+    quiet_hours: QuietHoursConfig | None = None
 
 
 class RouteConfig(Base, kw_only=True, frozen=True):
@@ -370,8 +412,6 @@ class MessagesConfig(Base, frozen=True):
     timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -379,7 +419,8 @@ class MessagesConfig(Base, frozen=True):
 
 
 class ReportConfig(Base, kw_only=True, frozen=True):
-    """A scheduled summary (``reports:``); periods and checks in ``service.reports``."""
+    """A scheduled summary (``reports:``); periods and checks in
+    ``service.batches.reports``, checked when the config is loaded."""
 
     name: str
     every: Literal["hour", "day", "week", "month"]
@@ -390,11 +431,6 @@ class ReportConfig(Base, kw_only=True, frozen=True):
     where: dict[str, Any] = {}
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
     template: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        from service.batches.reports import validate_report
-
-        validate_report(self)
 
 
 class Config(Base, frozen=True):
@@ -407,184 +443,3 @@ class Config(Base, frozen=True):
     messages: MessagesConfig = MessagesConfig()
     reports: list[ReportConfig] = []
     path: str = ""
-
-
-# --- loading -----------------------------------------------------------------------
-
-_SECTIONS: dict[str, Any] = {
-    "server": ServerConfig,
-    "storage": StorageConfig,
-    "delivery": DeliveryConfig,
-    "messages": MessagesConfig,
-}
-_MAPS: dict[str, Any] = {"sources": SourceConfig, "sinks": SinkConfig}
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def resolve_path(explicit: str | None) -> str:
-    """``--config``, else ``$PONTE_CONFIG``, else ``config/ponte.yaml``."""
-    return explicit or os.environ.get("PONTE_CONFIG") or DEFAULT_PATH
-
-
-def load_config(path: str, env: dict[str, str] | None = None) -> Config:
-    """Read, substitute ``${VAR}`` and validate a config file; raise ConfigError with all problems."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the config file ({exc.strerror})"]) from None
-    return parse_config(read_yaml(text, path), env=env, path=path)
-
-
-def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "") -> Config:
-    """Validate an already-parsed YAML document; raise ConfigError with every problem."""
-    if not isinstance(raw, dict):
-        raise ConfigError(["(top level): expected a mapping of sections"])
-    errors: list[str] = []
-    subst = Substitution(os.environ if env is None else env)
-    raw = subst.run(raw)
-    parts: dict[str, Any] = {}
-    for key, value in raw.items():
-        _convert_section(str(key), value, parts, errors)
-    _check_references(parts, errors)  # also beside other errors: report as much as possible at once
-    errors = subst.finish(errors)
-    if errors:
-        raise ConfigError(errors)
-    if path and isinstance(parts.get("storage"), StorageConfig):
-        parts["storage"] = resolve_storage(parts["storage"], path)
-    return Config(**parts, path=path)
-
-
-def resolve_storage(storage: StorageConfig, config_path: str) -> StorageConfig:
-    """``storage`` with a relative SQLite path made absolute against the config file's directory."""
-    if not storage.url.startswith("sqlite:///") or Path(storage.sqlite_path).is_absolute():
-        return storage
-    base = Path(config_path).resolve().parent
-    path = os.path.normpath(base / storage.sqlite_path)
-    return msgspec.structs.replace(storage, url=f"sqlite:///{path}")
-
-
-def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[str]) -> None:
-    if key in _SECTIONS:
-        parts[key] = _convert(value if value is not None else {}, _SECTIONS[key], key, errors)
-    elif key in _MAPS:
-        parts[key] = _convert_map(value, _MAPS[key], key, errors)
-    elif key == "routes":
-        parts[key] = _convert_routes(value, errors)
-    elif key == "reports":
-        parts[key] = _convert_list(value, ReportConfig, key, errors)
-    else:
-        close = _close_match(key, [*_SECTIONS, *_MAPS, "routes", "reports"])
-        errors.append(f"{key}: unknown section{close}")
-
-
-def _close_match(word: str, choices: list[str]) -> str:
-    import difflib
-
-    found = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {found[0]!r}?)" if found else ""
-
-
-def _convert(value: Any, type_: Any, where: str, errors: list[str]) -> Any:
-    try:
-        return msgspec.convert(value, type_, dec_hook=_dec_hook, str_keys=True, strict=False)
-    except msgspec.ValidationError as exc:
-        errors.append(_format_error(where, str(exc), type_))
-        return None
-
-
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.+)`$")
-_BAD_TAG = re.compile(r"^Invalid value '(.*)'$")
-_KEYED = re.compile(r"^([a-z_]+): (.+)$", re.S)
-
-
-def _format_error(where: str, message: str, type_: Any) -> str:
-    text, _, at = message.rpartition(" - at `")
-    if not text:
-        text, at = message, "$`"
-    path = where + at.rstrip("`").removeprefix("$")
-    if match := _UNKNOWN_FIELD.match(text):
-        key = match[1]
-        return f"{path}.{key}: unknown key{_close_match(key, _field_names(type_))}"
-    if (match := _BAD_TAG.match(text)) and path.endswith(".type"):
-        return f"{path}: unknown type {match[1]!r} (one of: {', '.join(_tags(type_))})"
-    if match := _KEYED.match(text):  # a __post_init__ check that names its key
-        return f"{path}.{match[1]}: {match[2]}"
-    return f"{path}: {text}"
-
-
-def _members(type_: Any) -> list[Any]:
-    return list(getattr(type_, "__args__", None) or [type_])
-
-
-def _field_names(type_: Any) -> list[str]:
-    names: list[str] = []
-    for member in _members(type_):
-        if isinstance(member, type) and issubclass(member, msgspec.Struct):
-            names += [f.encode_name for f in msgspec.structs.fields(member)]
-    return names
-
-
-def _tags(type_: Any) -> list[str]:
-    return [str(m.__struct_config__.tag) for m in _members(type_) if hasattr(m, "__struct_config__")]
-
-
-def _convert_map(value: Any, type_: Any, where: str, errors: list[str]) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.append(f"{where}: expected a mapping of name -> {where[:-1]}")
-        return {}
-    out = {}
-    for name, item in value.items():
-        if not _NAME.match(str(name)):
-            errors.append(f"{where}.{name}: names may use letters, digits, '_', '-' and '.'")
-        out[str(name)] = _convert(item, type_, f"{where}.{name}", errors)
-    return out
-
-
-def _convert_routes(value: Any, errors: list[str]) -> list[RouteConfig]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        errors.append("routes: expected a list of routes")
-        return []
-    return [_convert(item, RouteConfig, f"routes[{i}]", errors) for i, item in enumerate(value)]
-
-
-def _convert_list(value: Any, type_: Any, where: str, errors: list[str]) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        errors.append(f"{where}: expected a list")
-        return []
-    return [_convert(item, type_, f"{where}[{i}]", errors) for i, item in enumerate(value)]
-
-
-def _check_references(parts: dict[str, Any], errors: list[str]) -> None:
-    sinks = parts.get("sinks") or {}
-    seen: set[str] = set()
-    for i, route in enumerate(parts.get("routes") or []):
-        if route is None:  # its own errors are already reported
-            continue
-        if route.name in seen:
-            errors.append(f"routes[{i}].name: duplicate route name {route.name!r}")
-        seen.add(route.name)
-        for j, target in enumerate(route.targets):
-            if target.sink not in sinks:
-                close = _close_match(target.sink, list(sinks))
-                errors.append(f"routes[{i}].to[{j}]: unknown sink {target.sink!r}{close}")
-        _check_sources(route, f"routes[{i}]", parts, errors)
-    from service.batches.digests import check_digest_targets
-    from service.batches.reports import check_report_references
-
-    check_digest_targets(parts.get("routes") or [], sinks, errors)
-    check_report_references(parts.get("reports") or [], sinks, errors)
-
-
-def _check_sources(route: RouteConfig, where: str, parts: dict[str, Any], errors: list[str]) -> None:
-    """Every name in a route's ``sources`` is a configured source (or ``ponte``, Ponte's own)."""
-    known = [*(parts.get("sources") or {}), "ponte"]
-    for k, name in enumerate(route.sources or []):
-        if name not in known:
-            close = _close_match(name, known)
-            errors.append(f"{where}.sources[{k}]: unknown source {name!r}{close}")

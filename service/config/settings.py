@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.batches.digests import BusyMeter, Rule, digest_rules
-from service.config.schema import Config, load_config
+from service.config.checks import check_routes
+from service.config.load import load_config
+from service.config.schema import Config
+from service.config.source import redact_secrets
 from service.errors import ConfigError
 from service.ingest.sources import Source, build_source
+from service.routing.followups import FollowUps, compile_followups
 from service.routing.routes import CompiledRoute, compile_routes
 
 
@@ -23,12 +27,11 @@ class Settings:
     disabled_sinks: frozenset[str] = frozenset()  # disabled by an operator or a 410 (from storage)
     digests: dict[tuple[str, str], Rule] = field(default_factory=dict)  # (route, sink) -> Rule
     busy: BusyMeter = field(default_factory=BusyMeter)  # when_busy rates (service.digests)
+    followups: FollowUps = field(default_factory=FollowUps)  # service.routing.followups
 
 
 def build_settings(config: Config) -> Settings:
     """Compile routes, templates and sources; raise ConfigError listing every problem."""
-    from service.config.checks import check_routes
-
     errors: list[str] = []
     routes: list[CompiledRoute] = []
     try:
@@ -39,13 +42,12 @@ def build_settings(config: Config) -> Settings:
     if errors:
         raise ConfigError(errors)
     sources = {name: build_source(name, cfg) for name, cfg in config.sources.items()}
-    return Settings(config, routes, sources, templates, digests=digest_rules(config))
+    return Settings(config, routes, sources, templates, digests=digest_rules(config),
+                    followups=compile_followups(config))
 
 
 def load_settings(path: str) -> Settings:
     """Load and fully validate a config file (no error shows a secret written in it)."""
-    from service.config.source import redact_secrets
-
     config = load_config(path)
     try:
         return build_settings(config)
@@ -66,7 +68,5 @@ class Holder:
 
     def mark_disabled(self, sinks: frozenset[str]) -> None:
         """Record which sinks are disabled, so ingest plans their deliveries as ``disabled``."""
-        from dataclasses import replace
-
         if sinks != self.settings.disabled_sinks:
             self.settings = replace(self.settings, disabled_sinks=sinks)

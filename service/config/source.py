@@ -22,7 +22,9 @@ SECRET_KEYS = frozenset(
     {
         "password",
         "secrets",
+        "hottok",
         "token",
+        "access_token",
         "admin_token",
         "signing_secret",
         "webhook_url",

@@ -1,13 +1,10 @@
-"""Several replicas on one database: what they share, through the store, and nothing else.
+"""Several replicas on one database: the deliveries' side of what they share (the store's
+verbs and ``leading`` are in ``service.cluster``). Without a store that coordinates
+(SQLite), every helper here falls back to the one-process behaviour:
 
-A store that can coordinate (PostgreSQL) offers four verbs; SQLite offers none, and every
-helper here then falls back to the one-process behaviour:
-
-- ``leading(store, name)``: one replica at a time runs a job (retention, later digests
-  and reports); an advisory lock, released when the job ends or its replica dies.
 - ``shared_rate``: a sink's ``rate_per_second`` holds for the whole cluster.
 - ``busy_hit``: a digest's ``when_busy`` rate is counted for the whole cluster
-  (``service.routing.planning.plan_shared``).
+  (``service.ingest.planning.plan_shared``).
 - ``Cluster``: wake-ups (``work``), sink flags (``sinks``) and config reloads (``reload``)
   announced by one replica reach the others; polling covers a missed announcement.
 
@@ -18,42 +15,18 @@ the database only (no announcement), and the running process applies it within `
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import structlog
 
+from service.cluster import Coordinated
 from service.delivery.lanes import RateLimit
 from service.errors import StorageUnavailable
 
 log = structlog.get_logger("ponte.cluster")
 POLL = 2.0  # seconds between sink-flag checks (one small query): flags apply within 5 s
-
-
-@runtime_checkable
-class Coordinated(Protocol):
-    """The verbs a store shared by replicas adds to ``Store``."""
-
-    async def reserve_rate(self, sink: str, per_second: float) -> float: ...
-    async def busy_hit(self, target: str, limit: int, window: float) -> bool: ...
-    async def notify(self, kind: str) -> None: ...
-    def listen(self, on_message: Callable[[str], None]) -> None: ...
-    def lead(self, name: str) -> contextlib.AbstractAsyncContextManager[bool]: ...
-
-
-@contextlib.asynccontextmanager
-async def leading(store: object, name: str) -> AsyncIterator[bool]:
-    """``async with leading(store, "retention") as mine``: True in one replica at a time.
-
-    A store that is not shared (SQLite: one process per file) always leads.
-    """
-    if not isinstance(store, Coordinated):
-        yield True
-        return
-    async with store.lead(name) as mine:
-        yield mine
 
 
 @dataclass

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 
-from service.config.settings import Settings
-from service.routing.planning import plan_shared
+from service.ingest.planning import plan_shared
 from service.store.protocol import Store
 from service.store.records import NewEvent
 from service.timeparse import iso
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 SOURCE = "ponte"
 log = structlog.get_logger("ponte.opevents")

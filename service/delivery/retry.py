@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from service.sinks.http import MAX_RETRY_AFTER
+
 JITTER = 0.2
-MAX_RETRY_AFTER = 86400.0
-"""A receiver's ``Retry-After`` is honoured up to 24 hours: a larger (or endless) one would
-leave the delivery neither retried nor dead-lettered."""
 
 
 def next_delay(schedule: Sequence[float], tries: int, *, retry_after: float | None = None,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
 
-from service.config.settings import Holder, Settings
 from service.delivery.cluster import shared_rate
 from service.delivery.lanes import Lane
 from service.delivery.opevents import SOURCE as OP_SOURCE
@@ -29,17 +28,23 @@ from service.errors import (
     TemplateError,
     TransientSinkError,
 )
-from service.operate.metrics import Metrics
 from service.render.messages import message_for
+from service.routing.followups import cancel_removed
 from service.sinks.base import Outgoing
+from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
 from service.store.records import AttemptResult, Claimed
+
+if TYPE_CHECKING:
+    from service.config.settings import Holder, Settings
+    from service.operate.metrics import Metrics
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
+PROMOTE_BATCH = 1000  # due follow-ups made pending per round; the lanes then pace them
 
 
 class Worker:
@@ -67,6 +72,7 @@ class Worker:
         recovered = await self.store.recover()
         if recovered:
             log.warning("deliveries_recovered", count=recovered)
+        await cancel_removed(self.store, self.holder.settings.config, "its target left the config")
         await self.apply(self.holder.settings)
         self._task = asyncio.create_task(self._run(), name="ponte-worker")
 
@@ -188,6 +194,7 @@ class Worker:
         """Claim for every lane with room; return how many deliveries were started."""
         now = time.time()
         started = 0
+        await self._promote(now)
         limit = self.holder.settings.config.delivery.concurrency
         for lane in list(self.lanes.values()):
             in_flight = sum(lane.inflight for lane in self.lanes.values())
@@ -201,6 +208,15 @@ class Worker:
                 self._start(lane, claimed)
             started += len(batch)
         return started
+
+    async def _promote(self, now: float) -> None:
+        """Due follow-ups become pending (claims never see them before); count late ones."""
+        promoted, late = await self.store.promote_due(now, PROMOTE_BATCH)
+        if late:
+            self.metrics.followups_late.inc(late)
+            log.warning("followups_late", count=late)
+        if promoted == PROMOTE_BATCH:
+            self.wake.set()  # more are due: the next round takes them
 
     def _start(self, lane: Lane, claimed: Claimed) -> None:
         lane.inflight += 1
@@ -252,7 +268,8 @@ class Worker:
         clock = time.perf_counter()
         try:
             outgoing = self._outgoing(settings, lane, claimed)
-            answer = await lane.sink.send(outgoing)
+            secrets = [*sink_secrets(lane.cfg), *message_secrets(outgoing.message)]
+            answer = await send_redacted(lane.sink, outgoing, secrets)
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:

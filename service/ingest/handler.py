@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 from aiohttp import web
 
-from service.config.settings import Settings
 from service.eduzz import catalogue
 from service.errors import (
     BodyCut,
@@ -25,11 +24,15 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
+from service.ingest.planning import plan_cancels, plan_shared
+from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
-from service.routing.planning import plan_shared
 from service.store.records import NewEvent, Saved
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 log = structlog.get_logger("ponte.ingest")
 _encode = msgspec.json.encode
@@ -77,8 +80,8 @@ async def _handle(request: web.Request, settings: Settings, name: str,
         raise UnknownSource(f"unknown source {name!r}")
     server = settings.config.server
     body = await read_body(request, server.max_body_bytes, server.read_timeout)
-    source.verify(request.headers, body)
-    envelope = source.envelope(request.headers, body)
+    source.verify(request.headers, body, request.query)
+    envelope = source.envelope(request.headers, body, request.query)
     context.update(webhook_event=envelope.event, external_id=envelope.external_id)
     saved, status = await _store(request, settings, source, envelope, body)
     context.update(event_id=saved.event_id)
@@ -119,19 +122,22 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
         headers=_kept_headers(request), body=body, schema_error=_schema_error(source, env),
+        cancels=[] if ignored else plan_cancels(settings, env.event, env.doc),
     )
     if event.schema_error:
         log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
     saved = await store.save_event(event, deliveries)
+    if saved.cancelled:
+        request.app[METRICS].followups_cancelled.inc(saved.cancelled)
     if deliveries and not saved.duplicate:
         request.app[WAKE].set()
     return saved, event.status
 
 
 def _schema_error(source: Source, env: Envelope) -> str | None:
-    if source.kind != "eduzz" or "data" not in env.doc:
-        return None
-    return catalogue.validate_value(env.event, env.doc["data"])
+    if source.kind == "eduzz":
+        return catalogue.validate_value(env.event, env.doc["data"]) if "data" in env.doc else None
+    return platform_schema_error(source.kind, env.event, env.doc)
 
 
 def _kept_headers(request: web.Request) -> dict[str, str]:

@@ -16,10 +16,13 @@ import structlog
 from aiohttp import web
 
 from service.errors import BadRequest, NotFound, OperationError
-from service.keys import HOLDER, STORE, WORKER
+from service.keys import HOLDER, STORE, WAKE, WORKER
 from service.logbridge import CLIENT_FAULTS, client_fault
 from service.operate import operations as ops
 from service.operate import throttle
+from service.operate.openapi import SPEC
+from service.operate.reload import reload_from_file
+from service.timeparse import iso
 
 log = structlog.get_logger("ponte.api")
 
@@ -237,8 +240,6 @@ def _configured(request: web.Request) -> set[str]:
 
 def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
     """For each of ``sinks`` whose circuit breaker is open: when it lets a try through."""
-    from service.timeparse import iso
-
     worker = request.config_dict.get(WORKER)
     lanes = worker.lanes if worker is not None else {}
     now = time.time()
@@ -247,8 +248,6 @@ def _breakers(request: web.Request, sinks: list[str]) -> dict[str, str | None]:
 
 
 def _wake(request: web.Request) -> None:
-    from service.keys import WAKE
-
     request.config_dict[WAKE].set()
 
 
@@ -283,8 +282,6 @@ async def _set_sink(request: web.Request, *, disabled: bool) -> web.Response:
 
 async def reload(request: web.Request) -> web.Response:
     """``POST /api/reload``: 422 with the errors when the new config is invalid."""
-    from service.operate.reload import reload_from_file
-
     errors = await reload_from_file(request.config_dict)
     if errors:
         error = "the new config is invalid; the old one keeps running"
@@ -294,6 +291,4 @@ async def reload(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     """``GET /api/openapi.json``."""
-    from service.operate.openapi import SPEC
-
     return _json(SPEC)

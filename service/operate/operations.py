@@ -8,13 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from service.config.schema import parse_duration
 from service.config.settings import Settings
 from service.errors import BadRequest, Conflict, NotFound
 from service.operate import retention
 from service.store.protocol import Store
 from service.store.records import DELIVERY_STATUSES, Filter
-from service.timeparse import iso, parse_when
+from service.timeparse import iso, parse_duration, parse_when
 
 FILTER_KEYS = ("source", "event", "external_id", "status", "sink", "since", "until", "route")
 MAX_ID = 2**63 - 1  # SQLite's largest integer

@@ -10,12 +10,13 @@ import structlog
 from aiohttp import web
 from aiohttp.helpers import ChainMapProxy
 
+from service.cluster import Coordinated
 from service.config.exposure import exposure_problems
 from service.config.schema import Config
 from service.config.settings import load_settings
-from service.delivery.cluster import Coordinated
-from service.errors import ConfigError
+from service.errors import ConfigError, StorageUnavailable
 from service.keys import HOLDER, METRICS, STORE, WORKER
+from service.routing.followups import cancel_removed
 
 log = structlog.get_logger("ponte.reload")
 
@@ -55,6 +56,10 @@ async def reload_from_file(
     log.info("config_reloaded", path=path, routes=len(settings.config.routes),
              sinks=len(settings.config.sinks))
     store = app[STORE]
+    try:
+        await cancel_removed(store, settings.config, "its route or target was removed by a reload")
+    except StorageUnavailable as exc:  # the new config runs; the next reload or start cancels them
+        log.error("followups_cancel_failed", error=str(exc))
     if tell_others and isinstance(store, Coordinated):
         await store.notify("reload")
     return []

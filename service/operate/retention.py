@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import structlog
 
-from service.delivery.cluster import leading
+from service.cluster import leading
+from service.store.followups import CANCEL_WINDOW
 from service.store.protocol import Store
 
 log = structlog.get_logger("ponte.retention")
@@ -56,6 +57,7 @@ async def run_forever(store: Store, days: Callable[[], int]) -> None:
             async with leading(store, "retention") as mine:
                 if mine:
                     await prune(store, days())
+                    await store.forget_cancellations(time.time() - CANCEL_WINDOW)
         except Exception:  # noqa: BLE001 - try again next round
             log.exception("pruning_failed")
         await asyncio.sleep(EVERY)

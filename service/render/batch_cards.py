@@ -17,6 +17,8 @@ from service.render.builtin.parts import catalogue_titles
 from service.render.builtin.specs import SPECS
 from service.render.filters import brl, moment_filter, number
 
+DIGEST_EVENT = "ponte.digest"  # the envelope a closed digest group becomes
+REPORT_EVENT = "ponte.report"  # the envelope a report run becomes
 KIND_LABELS = {
     "paid": "Vendas aprovadas",
     "refunded": "Reembolsos",

@@ -6,14 +6,14 @@ envelope and lays it out with the format's layout (``service.render.batch_layout
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.batches.digests import DIGEST_EVENT
-from service.batches.reports import REPORT_EVENT
-from service.config.settings import Settings
-from service.render.batch_cards import digest_card, report_card
+from service.render.batch_cards import DIGEST_EVENT, REPORT_EVENT, digest_card, report_card
 from service.render.formats import FORMATS
 from service.store.records import Claimed
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 CARDS = {DIGEST_EVENT: digest_card, REPORT_EVENT: report_card}
 

@@ -176,6 +176,9 @@ PAYMENT_METHODS = {
     "installmentbankslip": "Boleto parcelado", "eduzzbalance": "Saldo Eduzz",
     "automaticpix": "Pix Automático", "paypal": "PayPal", "free": "Gratuito",
     "unknown": "Desconhecido",
+    # sale.payment_method (service.sales)
+    "credit_card": "Cartão de crédito", "debit_card": "Cartão de débito", "boleto": "Boleto",
+    "balance": "Saldo", "google_pay": "Google Pay", "apple_pay": "Apple Pay",
 }  # fmt: skip
 
 STATUSES = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from service.render import batch_layouts, escaping
 from service.render.batch_layouts import Layout
-from service.render.builtin import chat, email, file, slack, whatsapp
+from service.render.builtin import chat, email, file, meta, slack, whatsapp
 from service.render.builtin.parts import Builders
 from service.render.escaping import Escaping
 
@@ -49,6 +49,7 @@ FORMATS: dict[str, Format] = {
         Format("discord", _keys("content", "embeds"), escaping.DISCORD, chat.DISCORD,
                batch_layouts.discord),
         Format("teams", _keys("card"), escaping.TEAMS, chat.TEAMS, batch_layouts.teams),
+        Format("meta_capi", _keys("event"), escaping.PLAIN, meta.BUILDERS, None),
     )
 }  # fmt: skip
 LAYOUTS: dict[str, Layout] = {f.name: f.layout for f in FORMATS.values() if f.layout is not None}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from service.config.settings import Settings
 from service.render.batch_messages import is_batch, render_batch, templated
 from service.render.builtin.messages import builtin_template
+from service.sales import data_of, sale_of
 from service.store.records import Claimed
 from service.timeparse import iso
+
+if TYPE_CHECKING:
+    from service.config.settings import Settings
 
 
 def context_for(claimed: Claimed) -> dict[str, Any]:
@@ -20,7 +23,8 @@ def context_for(claimed: Claimed) -> dict[str, Any]:
         "id": doc.get("id", claimed.external_id),
         "event": claimed.event,
         "sentDate": doc.get("sentDate", claimed.sent_date),
-        "data": doc.get("data"),
+        "data": data_of(claimed.event, doc),
+        "sale": sale_of(claimed.event, doc),
         "source": claimed.source,
         "event_id": claimed.event_id,
         "received_at": iso(claimed.received_at),

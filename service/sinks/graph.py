@@ -54,7 +54,7 @@ def check_graph_reply(label: str, reply: Reply, secrets: Iterable[str] = ()) -> 
 
 def _classify(label: str, reply: Reply, error: dict[str, Any], secrets: Iterable[str]) -> Exception:
     code = int(error["code"])
-    text = f"{label}: Graph API error {code}: {_describe(error, secrets)}"
+    text = f"{label}: Graph API error {code}: {describe(error, secrets)}"
     if code in HINTS:
         text += f" [{HINTS[code]}]"
     status = reply.status
@@ -73,7 +73,8 @@ def _classify(label: str, reply: Reply, error: dict[str, Any], secrets: Iterable
     return PermanentSinkError(text, status_code=status)
 
 
-def _describe(error: dict[str, Any], secrets: Iterable[str]) -> str:
+def describe(error: dict[str, Any], secrets: Iterable[str]) -> str:
+    """A Graph API error's ``message`` (and ``error_data.details``), secrets masked."""
     message = str(error.get("message") or "")
     data = error.get("error_data")
     details = str(data.get("details") or "") if isinstance(data, dict) else ""

@@ -18,6 +18,7 @@ from service.sinks import (
     email,
     file,
     google_sheets,
+    meta_capi,
     slack,
     teams,
     telegram,
@@ -38,6 +39,7 @@ KINDS: dict[str, SinkKind[Any]] = {
         telegram.KIND,
         discord.KIND,
         teams.KIND,
+        meta_capi.KIND,
     )
 }
 

@@ -12,7 +12,6 @@ Errors come from the Graph API's ``error.code`` (see ``service.sinks.graph``).
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import Any
 
@@ -25,21 +24,15 @@ from service.render.formats import FORMATS
 from service.render.phones import PhoneError, mask, to_e164
 from service.render.templates import CompiledTemplate, compile_template
 from service.render.whatsapp_format import clip_text, whatsapp_escape
+from service.sales import data_of, sale_of
 from service.sinks.base import Context, Outgoing, SendResult, SinkKind, excerpt
 from service.sinks.graph import check_graph_reply
 from service.sinks.http import post
+from service.sinks.recipients import recipient_template
 
 PROGRESS_LIMIT = 10_000  # deliveries whose per-recipient progress is remembered
 PARAMETER_LIMIT = 1024  # characters of one template body parameter
 JSON = "application/json"
-
-
-_PATH = re.compile(r"^(?:data|id|event|source)(?:\.[A-Za-z0-9_]+)+$")
-
-
-def recipient_template(entry: str) -> str:
-    """A bare event path (``data.buyer.cellphone``) means ``{{ data.buyer.cellphone }}``."""
-    return f"{{{{ {entry} }}}}" if _PATH.match(entry.strip()) else entry
 
 
 def compile_recipients(to: list[str], where: str) -> CompiledTemplate:
@@ -55,7 +48,8 @@ def event_context(out: Outgoing) -> dict[str, Any]:
         doc = {}
     doc = doc if isinstance(doc, dict) else {}
     return {"id": doc.get("id"), "event": out.event, "sentDate": doc.get("sentDate"),
-            "data": doc.get("data"), "source": out.source, "event_id": out.event_id}  # fmt: skip
+            "data": data_of(out.event, doc),
+            "sale": sale_of(out.event, doc), "source": out.source, "event_id": out.event_id}  # fmt: skip
 
 
 def recipients(template: CompiledTemplate, out: Outgoing) -> list[str]:

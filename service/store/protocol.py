@@ -51,6 +51,13 @@ class Store(Protocol):
         An event whose (source, external_id, event) is stored already is not stored again
         and gets no deliveries: the original's id comes back with ``duplicate=True``.
         Ids grow and are never reused. Raises StorageUnavailable when nothing was stored.
+
+        Follow-ups, in the same commit: a ``scheduled`` delivery waits until ``due_at``; one
+        whose ``cancel_key`` an event kept in the last 24 h cancels is stored ``cancelled``
+        with that event's reason. The event's own ``cancels`` are kept for 24 h and cancel
+        every ``scheduled`` delivery with those keys (status ``cancelled``, ``last_error``
+        "cancelled by event #<id> <why>"); ``Saved.cancelled`` says how many. Lookups go by
+        index on the key, never through the waiting rows.
         """
 
     async def recover(self) -> int:
@@ -78,7 +85,24 @@ class Store(Protocol):
         """Give claimed (``sending``) deliveries back as ``pending`` without counting an attempt."""
 
     async def next_due(self, sinks: list[str]) -> float | None:
-        """The earliest ``next_attempt_at`` of a pending delivery of these sinks, or None."""
+        """The earliest ``next_attempt_at`` of a pending delivery of these sinks or of a
+        scheduled delivery of any sink, or None."""
+
+    async def promote_due(self, now: float, limit: int) -> tuple[int, int]:
+        """Make up to ``limit`` scheduled deliveries due at ``now`` ``pending`` (``disabled``
+        while their sink is): claims never see a follow-up before this.
+
+        Returns (made pending, of which more than a minute late). Safe to call from every
+        replica at once: each delivery is made pending once. On PostgreSQL "now" is the
+        earlier of ``now`` and the database's clock, so a fast clock cannot send early.
+        """
+
+    async def cancel_scheduled(self, keep: list[tuple[str, str]], reason: str) -> int:
+        """Cancel every ``scheduled`` delivery whose (route, sink) is not in ``keep``, with
+        ``reason`` as its ``last_error``; return how many (a reload removed their target)."""
+
+    async def forget_cancellations(self, before: float) -> int:
+        """Drop the kept cancelling keys of events received before ``before``; return how many."""
 
     async def list_events(self, flt: Filter, limit: int, cursor: str | None) -> Page[EventRecord]:
         """Events matching ``flt`` (``event`` is a glob), newest first, ``limit`` a page."""
@@ -114,7 +138,7 @@ class Store(Protocol):
 
     async def purge(self, before: float, batch: int) -> int:
         """Delete up to ``batch`` events received before ``before`` whose deliveries are done
-        (none pending, sending, disabled or grouped).
+        (none pending, sending, disabled, grouped or scheduled).
 
         Their deliveries and attempts go with them. Returns how many events were deleted.
         """

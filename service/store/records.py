@@ -17,11 +17,19 @@ from typing import Generic, Literal, TypeVar, get_args
 
 import msgspec
 
-DeliveryStatus = Literal["pending", "sending", "succeeded", "failed", "disabled", "grouped", "digested"]
+DeliveryStatus = Literal["pending", "sending", "succeeded", "failed", "disabled", "grouped", "digested",
+                         "scheduled", "cancelled"]
 DELIVERY_STATUSES: tuple[str, ...] = get_args(DeliveryStatus)
 
 
 # --- what goes in -------------------------------------------------------------------------
+
+
+class Cancel(msgspec.Struct, frozen=True, gc=False):
+    """A correlation key an event cancels, and the reason given (the event id goes first)."""
+
+    key: str
+    why: str
 
 
 class NewEvent(msgspec.Struct, frozen=True, gc=False):
@@ -36,6 +44,7 @@ class NewEvent(msgspec.Struct, frozen=True, gc=False):
     headers: dict[str, str]
     body: bytes
     schema_error: str | None = None
+    cancels: list[Cancel] = []  # the follow-ups this event cancels (service.routing.followups)
 
 
 class NewDelivery(msgspec.Struct, frozen=True, gc=False):
@@ -46,6 +55,8 @@ class NewDelivery(msgspec.Struct, frozen=True, gc=False):
     order_key: str | None = None
     status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
     digest: str | None = None  # with status "grouped": the digest key (service.batches.digests)
+    due_at: float | None = None  # with status "scheduled": when it is due (a follow-up)
+    cancel_key: str | None = None  # a follow-up's correlation key (service.routing.followups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,7 @@ class Saved(msgspec.Struct, frozen=True, gc=False):
 
     event_id: int
     duplicate: bool
+    cancelled: int = 0  # scheduled follow-ups this event cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +144,14 @@ class DeliveryRecord(msgspec.Struct, frozen=True, gc=False):
     route: str
     status: DeliveryStatus
     attempt_count: int
-    next_attempt_at: str | None  # only while pending
+    next_attempt_at: str | None  # only while pending or scheduled
     last_error: str | None
     event: str
     source: str
     external_id: str
     created_at: str
     updated_at: str
+    due_at: str | None  # a follow-up's due time as planned (kept once sent or cancelled)
 
 
 class DeliveryDetail(DeliveryRecord, frozen=True, gc=False):

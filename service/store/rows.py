@@ -68,15 +68,18 @@ def event_detail(r: Row, deliveries: list[DeliveryDetail]) -> EventDetail:
     )
 
 
+_WAITING = ("pending", "scheduled")
+
+
 def delivery_record(r: Row) -> DeliveryRecord:
     """A row of the delivery columns (``d.*`` with ``e.event, e.source, e.external_id``)."""
     return DeliveryRecord(
         id=r["id"], event_id=r["event_id"], sink=r["sink"], route=r["route"], status=r["status"],
         attempt_count=r["attempt_count"],
-        next_attempt_at=iso(r["next_attempt_at"]) if r["status"] == "pending" else None,
+        next_attempt_at=iso(r["next_attempt_at"]) if r["status"] in _WAITING else None,
         last_error=r["last_error"], event=r["event"], source=r["source"],
         external_id=r["external_id"], created_at=_when(r["created_at"]),
-        updated_at=_when(r["updated_at"]),
+        updated_at=_when(r["updated_at"]), due_at=iso(r["due_at"]),
     )
 
 

@@ -8,7 +8,8 @@ import secrets
 from aiohttp import web
 
 from service.operate.throttle import retry_after_header
-from service.ui import GUARD, i18n, log, render, security, session_of, settings_of, store_of
+from service.ui import i18n, security
+from service.ui.base import GUARD, log, render, session_of, settings_of, store_of
 
 LOGIN_COOKIE = "ponte_login"  # double-submit token of the login form (there is no session yet)
 

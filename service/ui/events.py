@@ -15,7 +15,7 @@ from service.keys import WAKE
 from service.operate import operations as ops
 from service.render.filters import brl
 from service.store.records import DELIVERY_STATUSES, EventDetail, EventRecord, Page
-from service.ui import log, notice, render, settings_of, store_of
+from service.ui.base import log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
 from service.ui.sale import SUMMARY_BYTES, sale_line

@@ -11,10 +11,11 @@ from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER, WAKE, WORKER
 from service.operate import operations as ops
 from service.store.records import Filter
-from service.ui import log, notice, render, settings_of, store_of, zone_of
+from service.ui.base import log, notice, render, settings_of, store_of, zone_of
 from service.ui.chart import hourly_chart
 from service.ui.failures import KindGroup, by_kind
 from service.ui.i18n import Words, age, choose, rate_text, translator
+from service.ui.mask import shown
 
 CAP = 100_000  # every count on a page stops here ("100.000+")
 GROUP_CAP = 10_000  # failure groups are made from the newest 10,000 dead letters
@@ -90,7 +91,7 @@ async def _kinds(request: web.Request, limit: int) -> list[KindGroup]:
 def _attention(sinks: list[dict[str, Any]], groups: list[KindGroup],
                words: Words) -> list[tuple[str, str, str]]:
     """(kind, sink, detail) for what to look at first: dead letters, paused sends, disabled sinks."""
-    items = [("dead", g.sink, f"{g.count}× {g.label or words.ponte(g.example)}") for g in groups]
+    items = [("dead", g.sink, f"{g.count}× {g.label or words.ponte(shown(g.example))}") for g in groups]
     for row in sinks:
         if row["removed"]:
             items.append(("removed", row["name"], str(row["backlog"])))

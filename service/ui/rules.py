@@ -7,10 +7,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from service.commands.routes import routing_report
 from service.eduzz import catalogue
 from service.errors import EnvelopeError
-from service.ui import render, settings_of
+from service.operate.route_test import routing_report
+from service.ui.base import render, settings_of
 
 MAX_PASTE = 1024 * 1024
 

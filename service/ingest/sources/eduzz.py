@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from multidict import CIMultiDictProxy
 
 from service.config.schema import EduzzSourceConfig
@@ -22,7 +24,8 @@ class EduzzVerifier:
         self.name = name
         self.secrets = [s for s in cfg.secrets if s]
 
-    def verify(self, headers: CIMultiDictProxy[str], body: bytes) -> None:
+    def verify(self, headers: CIMultiDictProxy[str], body: bytes,
+               query: Mapping[str, str] | None = None) -> None:
         """Raise SignatureError unless ``x-signature`` matches one configured secret."""
         given = headers.get(HEADER, "").strip().lower()
         if not given:
@@ -32,7 +35,8 @@ class EduzzVerifier:
         if not given.isascii() or not matches_any(self.secrets, body, given):
             raise SignatureError("wrong x-signature")
 
-    def envelope(self, headers: CIMultiDictProxy[str], body: bytes) -> Envelope:
+    def envelope(self, headers: CIMultiDictProxy[str], body: bytes,
+                 query: Mapping[str, str] | None = None) -> Envelope:
         """Decode leniently and restore the app prefix Eduzz sometimes leaves out."""
         env = decode(body)
         name = normalize_event_name(env.event)

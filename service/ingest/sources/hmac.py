@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from multidict import CIMultiDictProxy
 
@@ -39,7 +40,8 @@ class HmacVerifier:
         self.name = name
         self.cfg = cfg
 
-    def verify(self, headers: CIMultiDictProxy[str], body: bytes) -> None:
+    def verify(self, headers: CIMultiDictProxy[str], body: bytes,
+               query: Mapping[str, str] | None = None) -> None:
         """Raise SignatureError unless the header carries a valid signature."""
         given = headers.get(self.cfg.header, "").strip()
         if not given.startswith(self.cfg.prefix) or not self.cfg.secrets:
@@ -49,7 +51,8 @@ class HmacVerifier:
         if not given.isascii() or not matches_any(self.cfg.secrets, body, given, **how):
             raise SignatureError(f"wrong signature in {self.cfg.header}")
 
-    def envelope(self, headers: CIMultiDictProxy[str], body: bytes) -> Envelope:
+    def envelope(self, headers: CIMultiDictProxy[str], body: bytes,
+                 query: Mapping[str, str] | None = None) -> Envelope:
         """Decode the body; the event name and id may come from configured headers."""
         event = headers.get(self.cfg.event_header) if self.cfg.event_header else None
         ext_id = headers.get(self.cfg.id_header) if self.cfg.id_header else None

@@ -17,10 +17,12 @@ import functools
 from service.config.schema import DEFAULT_TIMEZONE
 from service.eduzz import catalogue
 from service.render.builtin.parts import Builders, catalogue_titles
+from service.render.builtin.sale_specs import SALE_SPECS
 from service.render.builtin.specs import SPECS
 from service.render.formats import FORMATS
 from service.render.templates import CompiledTemplate, compile_template
 
+ALL_SPECS = {**SPECS, **SALE_SPECS}  # Eduzz's own, then Hotmart's and Kiwify's over sale.*
 GENERIC_TITLES = {"ping": "verificação da URL (teste)", "test.event_one": "evento de teste"}
 
 
@@ -43,7 +45,7 @@ def builtin_template(
 def _known(event: str) -> str | None:
     """The event's full name when it has a spec (Eduzz examples drop the app prefix)."""
     name = catalogue.normalize_event_name(event)
-    return name if name in SPECS else None
+    return name if name in ALL_SPECS else None
 
 
 def _builders(kind: str) -> Builders:
@@ -54,7 +56,7 @@ def _builders(kind: str) -> Builders:
 
 @functools.cache
 def _compiled(name: str, kind: str, timezone: str) -> CompiledTemplate:
-    tree = _builders(kind).spec(SPECS[name])
+    tree = _builders(kind).spec(ALL_SPECS[name])
     return compile_template(tree, kind=kind, timezone=timezone, where=f"builtin[{name}].{kind}")
 
 

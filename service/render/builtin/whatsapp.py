@@ -9,7 +9,10 @@ google_sheets -> ``{"columns": [{header, value}]}``: the same columns for every 
 so one sheet can take them all: date (local time), event, buyer, e-mail, product, value,
 payment method, status, event id. The e-mail is NOT masked: a spreadsheet is private to
 the team that shares it with the service account (see docs/channels-whatsapp-sheets.md).
-The value is a number (``301.5``), so the sheet can sum it; the header says "(R$)".
+The date is ``2024-01-20 12:00:00`` (local time; the sink sends it for Sheets to store a
+real date). The value is a number (``301.5``), so the sheet can sum it; the header says
+"(R$)". Refunds and chargebacks take money back: their value is negative, so the sum of
+the column is revenue.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from service.render.builtin.parts import GENERIC_LINES, Builders
 from service.render.builtin.specs import Spec
 from service.render.whatsapp_format import TEXT_LIMIT
 
-WHEN_SECONDS = "{{ (sentDate or data.sentDate or received_at) | datetime('%d/%m/%Y %H:%M:%S') }}"
+WHEN_SECONDS = "{{ (sentDate or data.sentDate or received_at) | datetime('%Y-%m-%d %H:%M:%S') }}"
 PERSON = ("data.buyer.name or data.customer.name or data.student.name or data.participant.name "
           "or data.learner.name or data.user.name")  # fmt: skip
 EMAIL = ("data.buyer.email or data.customer.email or data.student.email or data.participant.email "
@@ -31,7 +34,11 @@ PRODUCT = (
     "or (data.products | as_list | map(attribute='name') | join(', ')) "
     "or data.product.name or data.course.name or data.course.title or data.event.name"
 )
-VALUE = "{{ (data.paid or data.price or data.value or data.contract.recurrence.price).value }}"
+AMOUNT = "(data.paid or data.price or data.value or data.contract.recurrence.price).value"
+REFUNDED = "(data.refund if data.refund.value is defined else (data.paid or data.price)).value"
+VALUE = ("{{ (0 - (" + REFUNDED + ")) if event.endswith('invoice_refunded') and (" + REFUNDED
+         + ") is number else (0 - (" + AMOUNT + ")) if event.endswith('invoice_chargeback') and ("
+         + AMOUNT + ") is number else " + AMOUNT + " }}")  # fmt: skip
 METHOD = "(data.paymentMethod or data.payment.method) | payment_method"
 STATUS = "(data.status or data.contract.status or data.participant.status) | status_pt"
 

@@ -22,14 +22,16 @@ from service.errors import StorageUnavailable
 
 Args = dict[str, Any]
 Row = tuple[Any, ...] | None
+Prelude = Callable[[list[Args]], tuple[str, tuple[Any, ...]] | None]
 
 
 class Batcher:
     """Runs ``sql`` once per queued argument set, many per transaction."""
 
     def __init__(self, sql: str, conn: Callable[[], contextlib.AbstractAsyncContextManager[Any]],
-                 order: Callable[[Args], Any]) -> None:
+                 order: Callable[[Args], Any], prelude: Prelude | None = None) -> None:
         self._sql = sql
+        self._prelude = prelude  # a statement run first in each batch's transaction (locks)
         self._order = order  # the lock order inside a batch
         self._conn = conn
         self._queue: list[tuple[Args, asyncio.Future[Row]]] = []
@@ -95,7 +97,10 @@ class Batcher:
 
     async def _commit(self, many: list[Args]) -> list[Row]:
         async with self._transaction() as conn:
+            first = self._prelude(many) if self._prelude is not None else None
             async with conn.pipeline():
+                if first is not None:
+                    await conn.execute(*first)
                 cursors = [await conn.execute(self._sql, args) for args in many]
             return [await cur.fetchone() for cur in cursors]
 

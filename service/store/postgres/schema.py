@@ -103,7 +103,24 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report, period_start)
     );
     """,
-    # 3: console sessions (as SQLite's migration 6), so a logout on one replica ends the
+    # 3: follow-ups (as SQLite's migration 6): 'scheduled' until due_at, found by
+    #    deliveries_scheduled when due and by cancel_key when cancelled; cancellations keeps
+    #    cancelling events' keys for a day.
+    """
+    ALTER TABLE deliveries ADD COLUMN due_at DOUBLE PRECISION;
+    ALTER TABLE deliveries ADD COLUMN cancel_key TEXT;
+    CREATE INDEX deliveries_scheduled ON deliveries (next_attempt_at, id) WHERE status = 'scheduled';
+    CREATE INDEX deliveries_cancel ON deliveries (cancel_key) WHERE status = 'scheduled';
+    CREATE TABLE cancellations (
+        key          TEXT             NOT NULL,
+        event_id     BIGINT           NOT NULL,
+        received_at  DOUBLE PRECISION NOT NULL,
+        reason       TEXT             NOT NULL
+    );
+    CREATE INDEX cancellations_key ON cancellations (key, received_at);
+    CREATE INDEX cancellations_received ON cancellations (received_at);
+    """,
+    # 4: console sessions (as SQLite's migration 7), so a logout on one replica ends the
     #    session on all of them; and the recent events per when_busy target, counted
     #    cluster-wide (service.batches.digests, ``busy_hit``).
     """

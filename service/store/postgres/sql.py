@@ -28,20 +28,41 @@ WITH ev AS (
     RETURNING id
 ), d AS (
     INSERT INTO deliveries (event_id, sink, route, status, next_attempt_at, order_key,
-                            created_at, updated_at, digest)
+                            created_at, updated_at, digest, due_at, cancel_key, last_error)
     SELECT ev.id, v.sink, v.route,
-           CASE WHEN s.disabled AND v.status = 'pending' THEN 'disabled' ELSE v.status END,
-           %(t)s, v.order_key, %(t)s, %(t)s, v.digest
+           CASE WHEN v.status = 'scheduled' AND c.reason IS NOT NULL THEN 'cancelled'
+                WHEN s.disabled AND v.status = 'pending' THEN 'disabled' ELSE v.status END,
+           COALESCE(v.due_at, %(t)s), v.order_key, %(t)s, %(t)s, v.digest, v.due_at,
+           v.cancel_key, CASE WHEN v.status = 'scheduled' THEN c.reason END
     FROM ev, unnest(%(sinks)s::text[], %(routes)s::text[], %(statuses)s::text[],
-                    %(keys)s::text[], %(digests)s::text[]) AS v (sink, route, status, order_key, digest)
+                    %(keys)s::text[], %(digests)s::text[], %(dues)s::float8[],
+                    %(ckeys)s::text[]) AS v (sink, route, status, order_key, digest, due_at, cancel_key)
     LEFT JOIN sink_state s ON s.sink = v.sink
+    LEFT JOIN LATERAL (  -- a cancelling event that came first (up to a day before)
+        SELECT x.reason FROM cancellations x
+        WHERE v.status = 'scheduled' AND x.key = v.cancel_key AND x.received_at >= %(t)s - 86400
+        ORDER BY x.received_at DESC LIMIT 1) AS c ON true
     RETURNING status
+), kept AS (
+    INSERT INTO cancellations (key, event_id, received_at, reason)
+    SELECT k.key, ev.id, %(t)s, 'cancelled by event #' || ev.id || ' ' || k.why
+    FROM ev, unnest(%(cancel_keys)s::text[], %(whys)s::text[]) AS k (key, why)
+), cancelled AS (
+    UPDATE deliveries x SET status = 'cancelled', updated_at = %(t)s,
+           last_error = 'cancelled by event #' || ev.id || ' ' || k.why
+    FROM ev, unnest(%(cancel_keys)s::text[], %(whys)s::text[]) AS k (key, why)
+    WHERE x.cancel_key = k.key AND x.status = 'scheduled'
+    RETURNING x.id
 ), wake AS (
     SELECT pg_notify('ponte', current_schema() || ' work')
-    WHERE EXISTS (SELECT 1 FROM d WHERE status = 'pending')
+    WHERE EXISTS (SELECT 1 FROM d WHERE status IN ('pending', 'scheduled'))
 )
-SELECT ev.id, (SELECT COUNT(*) FROM wake) FROM ev
+SELECT ev.id, (SELECT COUNT(*) FROM wake), (SELECT COUNT(*) FROM cancelled) FROM ev
 """
+# run before a batch's saves, in its transaction: the correlation keys they read or cancel,
+# locked in one order, so a follow-up and its cancelling event saved at once by two
+# replicas are serialised (the later one's statement sees the other's rows)
+LOCK_KEYS = "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k"
 FIND = "SELECT id FROM events WHERE source = %s AND external_id = %s AND event = %s"
 
 CLAIM = f"""
@@ -92,13 +113,33 @@ RENEW = f"""
 UPDATE deliveries SET lease_until = {NOW} + %s WHERE status = 'sending' AND claimed_by = %s
 """
 NEXT_DUE = """
-SELECT MIN(m.due) FROM unnest(%s::text[]) AS s (sink)
+SELECT LEAST((SELECT MIN(m.due) FROM unnest(%s::text[]) AS s (sink)
 CROSS JOIN (VALUES (false), (true)) AS r (retry)
 CROSS JOIN LATERAL (
     SELECT d.next_attempt_at AS due FROM deliveries d
     WHERE d.sink = s.sink AND d.status = 'pending' AND (d.tries > 0) = r.retry
     ORDER BY d.next_attempt_at LIMIT 1
-) AS m
+) AS m), (SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'scheduled'))
+"""
+# due follow-ups become pending (disabled while their sink is), by the earlier of the caller's
+# clock and the database's, so neither a fast replica nor a fast server sends early
+# (a stable one here, so the partial index deliveries_scheduled serves the range)
+_STMT_NOW = "extract(epoch FROM statement_timestamp())::float8"
+PROMOTE = f"""
+UPDATE deliveries d SET updated_at = {_STMT_NOW},
+       status = CASE WHEN EXISTS (SELECT 1 FROM sink_state s WHERE s.sink = d.sink AND s.disabled)
+                     THEN 'disabled' ELSE 'pending' END
+FROM (SELECT id FROM deliveries WHERE status = 'scheduled'
+      AND next_attempt_at <= LEAST(%(now)s, {_STMT_NOW})
+      ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) AS due
+WHERE d.id = due.id
+RETURNING d.next_attempt_at, LEAST(%(now)s, {_STMT_NOW})
+"""
+CANCEL_OTHERS = """
+UPDATE deliveries d SET status = 'cancelled', last_error = %s, updated_at = %s
+WHERE d.status = 'scheduled'
+  AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[], %s::text[]) AS k (route, sink)
+                  WHERE k.route = d.route AND k.sink = d.sink)
 """
 # the sink's next start moves 1/rate later for each caller; the caller waits until its own
 RESERVE = f"""
@@ -116,7 +157,8 @@ BUSY_COUNT = "SELECT COUNT(*) FROM busy_marks WHERE target = %(target)s"
 # what purge deletes and count_purgeable counts: one rule for both (as SQLite's _PURGEABLE)
 PURGEABLE = """e.received_at < %s AND NOT EXISTS (
         SELECT 1 FROM deliveries d
-        WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))"""
+        WHERE d.event_id = e.id
+          AND d.status IN ('pending', 'sending', 'disabled', 'grouped', 'scheduled'))"""
 PURGE = f"DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE {PURGEABLE} LIMIT %s)"
 COUNT_PURGEABLE = f"SELECT COUNT(*) FROM events e WHERE {PURGEABLE}"
 DEAD_LETTERS = "SELECT sink, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY sink"
@@ -127,7 +169,7 @@ WHERE n.nspname = current_schema() AND c.relkind = 'r'
 """
 DELIVERY_COLUMNS = (
     "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
-    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
+    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at, d.due_at"
 )
 
 

@@ -22,6 +22,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from service.errors import StorageUnavailable
+from service.store.followups import LATE, lock_id
 from service.store.postgres import sql as q
 from service.store.postgres.batch import Batcher
 from service.store.postgres.cluster import leadership, listen_forever
@@ -50,7 +51,8 @@ class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
         self._pool_size = pool_size
         self._tasks: list[asyncio.Task[None]] = []
         # group commit: ingest's saves, the worker's attempt records
-        self._saves = Batcher(q.SAVE, self._conn, lambda a: (a["source"], a["external_id"], a["event"]))
+        self._saves = Batcher(q.SAVE, self._conn, lambda a: (a["source"], a["external_id"], a["event"]),
+                              prelude=lock_keys)
         self._records = Batcher(q.RECORD, self._conn, lambda a: a["id"])
 
     # --- life cycle ----------------------------------------------------------------
@@ -104,10 +106,13 @@ class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
                 "sinks": [d.sink for d in deliveries], "routes": [d.route for d in deliveries],
                 "statuses": [d.status for d in deliveries],
                 "keys": [d.order_key for d in deliveries],
-                "digests": [d.digest for d in deliveries]}
+                "digests": [d.digest for d in deliveries],
+                "dues": [d.due_at for d in deliveries], "ckeys": [d.cancel_key for d in deliveries],
+                "cancel_keys": [c.key for c in event.cancels],
+                "whys": [_text(c.why) for c in event.cancels]}
         row = await self._saves.run(args)
         if row is not None:
-            return Saved(row[0], duplicate=False)
+            return Saved(row[0], duplicate=False, cancelled=int(row[2]))
         found = await self._one(q.FIND, (args["source"], args["external_id"], args["event"]))
         if found is None:  # stored and purged in between: vanishingly rare, but never wrong
             raise StorageUnavailable("the event was stored and removed meanwhile; retry")
@@ -146,6 +151,24 @@ class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
             return None
         row = await self._one(q.NEXT_DUE, (sinks,))
         return None if row is None else row[0]
+
+    # --- follow-ups (service.routing.followups) --------------------------------------
+
+    async def promote_due(self, now: float, limit: int) -> tuple[int, int]:
+        """Make due scheduled deliveries pending (by the earlier clock: ours, the database's)."""
+        rows = await self._all(q.PROMOTE, {"now": now, "limit": limit})
+        if rows:
+            await self.notify("work")
+        return len(rows), sum(1 for due, at in rows if at - due > LATE)
+
+    async def cancel_scheduled(self, keep: list[tuple[str, str]], reason: str) -> int:
+        """Cancel scheduled deliveries of any (route, sink) not in ``keep``; return how many."""
+        routes, sinks = [r for r, _ in keep], [k for _, k in keep]
+        return await self._count(q.CANCEL_OTHERS, (reason, time.time(), routes, sinks))
+
+    async def forget_cancellations(self, before: float) -> int:
+        """Drop the cancelling keys kept from events received before ``before``."""
+        return await self._count("DELETE FROM cancellations WHERE received_at < %s", (before,))
 
     async def renew_leases(self) -> int:
         """Extend the lease of every claim this process holds; return how many."""
@@ -250,6 +273,12 @@ class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
     async def dead_letters(self) -> dict[str, int]:
         """Per sink: deliveries that failed for good (status ``failed``)."""
         return {r[0]: int(r[1]) for r in await self._all(q.DEAD_LETTERS, [])}
+
+def lock_keys(batch: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]] | None:
+    """The statement that locks a batch's correlation keys, in one order (None: no keys)."""
+    keys = {k for args in batch for k in (*args["ckeys"], *args["cancel_keys"]) if k is not None}
+    return (q.LOCK_KEYS, (sorted(lock_id(k) for k in keys),)) if keys else None
+
 
 def _claimed(r: tuple[Any, ...]) -> Claimed:
     return Claimed(id=r[0], event_id=r[1], sink=r[2], route=r[3], attempt_count=r[4], tries=r[5],

@@ -1,1 +1,1 @@
-
+"""The SQLite store: WAL, one writer thread with group commit, migrations, console queries."""

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent, Saved
+from service.store.sqlite.followups import apply_cancels, keep_cancels, row
 
 _json = msgspec.json.encode
 _CLAIMED_ROWS = """
@@ -26,8 +27,8 @@ ORDER BY d.tries > 0, d.next_attempt_at, d.id
 
 _EVENT_COLUMNS = "(source, external_id, event, sent_date, received_at, status, headers, schema_error, body)"
 _DELIVERY_COLUMNS_IN = ("(event_id, sink, route, status, next_attempt_at, order_key, created_at, "
-                       "updated_at, digest)")
-_ROWS = 500  # rows per multi-row INSERT (9 parameters each, well under SQLite's limit)
+                       "updated_at, digest, due_at, cancel_key, last_error)")
+_ROWS = 500  # rows per multi-row INSERT (12 parameters each, well under SQLite's limit)
 
 
 class SaveJob:
@@ -51,7 +52,12 @@ class SaveJob:
         ids: dict[tuple[str, str, str], int] = {}
         for start in range(0, len(jobs), _ROWS):
             ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
-        saved, rows = [], []
+        saved, rows, fresh = [], [], []
+        kept: set[tuple[str, str, str]] = set()
+        for job in jobs:  # cancelling keys first: a follow-up in this batch sees them
+            if job.event.cancels and (key := job.key) in ids and key not in kept:
+                kept.add(key)
+                keep_cancels(conn, ids[key], job.event.received_at, job.event.cancels)
         for job in jobs:
             ev = job.event
             key = (ev.source, ev.external_id, ev.event)
@@ -60,15 +66,23 @@ class SaveJob:
                 saved.append(_existing(conn, ev))
                 continue
             t = ev.received_at
-            rows += [(event_id, d.sink, d.route, d.status, t, d.order_key, t, t, d.digest)
-                     for d in job.deliveries]
+            rows += [row(conn, event_id, d, t) for d in job.deliveries]
+            fresh.append((len(saved), event_id, ev))
             saved.append(Saved(event_id, duplicate=False))
         for start in range(0, len(rows), _ROWS):
             chunk = rows[start:start + _ROWS]
-            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
                          list(chain.from_iterable(chunk)))
+        for i, event_id, ev in fresh:  # then the follow-ups they cancel, in the same commit
+            if ev.cancels:
+                saved[i] = Saved(event_id, False, apply_cancels(conn, event_id, ev.received_at, ev.cancels))
         return saved
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The event's identity for duplicates: (source, external_id, event)."""
+        return (self.event.source, self.event.external_id, self.event.event)
 
 
 def _insert_events(conn: sqlite3.Connection, jobs: list[SaveJob]) -> dict[tuple[str, str, str], int]:
@@ -162,7 +176,8 @@ def reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float
 
 # what purge deletes and count_purgeable counts: one rule for both
 PURGEABLE = ("received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped'))")
+              "WHERE d.event_id = e.id AND d.status IN ('pending', 'sending', 'disabled', 'grouped', "
+              "'scheduled'))")
 
 
 def purge(conn: sqlite3.Connection, before: float, batch: int) -> int:

@@ -169,7 +169,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report, period_start)
     );
     """,
-    # 6: console sessions kept in the database (a hash of the cookie's nonce), so logout
+    # 6: follow-ups (service.routing.followups): a delivery waits 'scheduled' until due_at,
+    #    then the worker makes it 'pending' (deliveries_scheduled finds the due ones); its
+    #    cancel_key finds it when a cancelling event arrives (only while scheduled), and
+    #    cancellations keeps those events' keys for a day, for follow-ups planned later.
+    """
+    ALTER TABLE deliveries ADD COLUMN due_at REAL;
+    ALTER TABLE deliveries ADD COLUMN cancel_key TEXT;
+    CREATE INDEX deliveries_scheduled ON deliveries (next_attempt_at, id) WHERE status = 'scheduled';
+    CREATE INDEX deliveries_cancel ON deliveries (cancel_key) WHERE status = 'scheduled';
+    CREATE TABLE cancellations (
+        key          TEXT    NOT NULL,     -- a correlation key the event cancels
+        event_id     INTEGER NOT NULL,
+        received_at  REAL    NOT NULL,
+        reason       TEXT    NOT NULL      -- what a cancelled delivery's last_error says
+    );
+    CREATE INDEX cancellations_key ON cancellations (key, received_at);
+    CREATE INDEX cancellations_received ON cancellations (received_at);
+    """,
+    # 7: console sessions kept in the database (a hash of the cookie's nonce), so logout
     #    and expiry outlive a restart (service.ui.security).
     """
     CREATE TABLE console_sessions (

@@ -7,6 +7,7 @@ Reads use an aiosqlite connection of their own; WAL lets them run beside the wri
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import time
@@ -42,6 +43,7 @@ from service.store.sqlite.console import ConsoleQueries
 from service.store.sqlite.console_reader import ConsoleReader
 from service.store.sqlite.digest_verbs import DigestVerbs
 from service.store.sqlite.filters import delivery_where, event_where
+from service.store.sqlite.followups import cancel_others, promote
 from service.store.sqlite.jobs import PURGEABLE, SaveJob, claim, probe, purge, record, reschedule
 from service.store.sqlite.schema import check_ownership, migrate
 from service.store.sqlite.sessions import SessionVerbs
@@ -60,9 +62,11 @@ RETURNING id
 _ORDERED = """AND NOT EXISTS (
         SELECT 1 FROM deliveries p WHERE p.sink = d.sink AND p.order_key = d.order_key
         AND p.id < d.id AND p.status IN ('pending', 'sending'))"""
+_SCHEDULED = ("SELECT MIN(next_attempt_at) AS due FROM deliveries INDEXED BY deliveries_scheduled "
+              "WHERE status = 'scheduled'")
 _DELIVERY_COLUMNS = (
     "d.id, d.event_id, d.sink, d.route, d.status, d.attempt_count, d.next_attempt_at, "
-    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at"
+    "d.last_error, e.event, e.source, e.external_id, d.created_at, d.updated_at, d.due_at"
 )
 
 
@@ -173,9 +177,28 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         # one MIN per (sink, first try or retry): each is a single step down deliveries_claim
         one = ("SELECT MIN(next_attempt_at) AS due FROM deliveries INDEXED BY deliveries_claim "
                "WHERE sink = ? AND status = 'pending' AND (tries > 0) = ?")
-        sql = f"SELECT MIN(due) FROM ({' UNION ALL '.join([one] * (2 * len(sinks)))})"
+        sql = f"SELECT MIN(due) FROM ({' UNION ALL '.join([one] * (2 * len(sinks)))} UNION ALL {_SCHEDULED})"
         row = await self._read_one(sql, [v for sink in sinks for retry in (0, 1) for v in (sink, retry)])
         return row[0] if row else None
+
+    # --- follow-ups (service.routing.followups) --------------------------------------
+
+    async def promote_due(self, now: float, limit: int) -> tuple[int, int]:
+        """Make due scheduled deliveries pending (disabled while their sink is); (done, late)."""
+        found = await self._read_one(f"SELECT due FROM ({_SCHEDULED}) WHERE due <= ?", [now])
+        if found is None or found[0] is None:  # the usual case: nothing due, so no write at all
+            return 0, 0
+        return await self._writer.run(lambda conn: promote(conn, now, limit))
+
+    async def cancel_scheduled(self, keep: list[tuple[str, str]], reason: str) -> int:
+        """Cancel scheduled deliveries of any (route, sink) not in ``keep``; return how many."""
+        now = time.time()
+        return await self._writer.run(lambda conn: cancel_others(conn, keep, reason, now))
+
+    async def forget_cancellations(self, before: float) -> int:
+        """Drop the cancelling keys kept from events received before ``before``."""
+        sql = "DELETE FROM cancellations WHERE received_at < ?"
+        return await self._writer.run(lambda conn: conn.execute(sql, (before,)).rowcount)
 
     # --- operations ----------------------------------------------------------------
 
@@ -324,8 +347,6 @@ def _lock(path: str) -> int:
     Two services on one database would both recover and send the same deliveries.
     The kernel drops the lock when the process dies, so a crash never leaves it behind.
     """
-    import fcntl
-
     try:
         fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
