@@ -96,7 +96,7 @@ def test_report_renders_yesterday(tmp_path, capsys, store_url):
     assert out[0]["sink"] == "mail" and "R$ 1.234,56" in out[0]["message"]["text"]
     assert main(["report", "resumo", "--period", "today", "--json", "--config", str(config)]) == 0
     today = json.loads(capsys.readouterr().out)[0]["message"]["text"]
-    assert "Receita: —" in today and "Faturas pagas: 0" in today
+    assert "Receita: —" in today and "Vendas pagas: 0" in today
 
 
 def test_report_prints_readable_text_by_default(tmp_path, capsys, store_url):

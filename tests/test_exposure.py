@@ -144,3 +144,29 @@ def test_strong_credentials_pass_off_loopback(tmp_path, capsys):
     server = {"host": "0.0.0.0", "admin_token": STRONG, "ui_password": STRONG[::-1]}
     assert main(["check", "--strict", "--config", str(_config(tmp_path, "0.0.0.0", secret=REAL,
                                                                 server=server))]) == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "what"),
+    [
+        ({"type": "hotmart", "hottok": "change-me"}, "sources.plat.hottok", "hottok"),
+        ({"type": "hotmart", "hottok": ["a-real-hottok-4f9c1d2e8b7a", "changeme"]},
+         "sources.plat.hottok[1]", "hottok"),
+        ({"type": "kiwify", "token": "dev-secret-change-me"}, "sources.plat.token", "token"),
+        ({"type": "token", "token": ["test"], "field": "chave_unica"}, "sources.plat.token[0]",
+         "token"),
+    ],
+)
+def test_placeholder_hottoks_and_tokens_are_refused_on_a_public_address(
+    tmp_path, capsys, source, path, what
+):
+    """Hotmart's hottok and the Kiwify and token sources' tokens are checked like secrets."""
+    config = _config(tmp_path, "0.0.0.0", secret="a-real-secret-4f9c1d2e8b7a",
+                     sources={"eduzz": {"type": "eduzz", "secrets": ["a-real-secret-4f9c1d2e8b7a"]},
+                              "plat": source})  # fmt: skip
+    assert main(["check", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: a well-known placeholder {what}" in err
+    values = source.get("hottok", source.get("token"))
+    for value in [values] if isinstance(values, str) else values:
+        assert len(value) < 6 or value not in err  # the path is named, never the value

@@ -89,7 +89,7 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
 def _check_sources(config: Config, errors: list[str]) -> None:
     """A source without a secret (``EDUZZ_SECRET=""``) would refuse every request: an error."""
     for name, source in config.sources.items():
-        if not [s for s in source.secrets if s]:
+        if not [s for s in source.tokens if s]:
             errors.append(f"sources.{name}: no secret configured, so every request would be "
                           "refused (401); set its secret (is the variable empty?)")
 

@@ -73,16 +73,29 @@ def _short_credentials(config: Config, host: str) -> list[str]:
             if value and not is_placeholder(value) and len(value) < MIN_CREDENTIAL]
 
 
+_SOURCE_SECRETS = (("secrets", "secret"), ("hottok", "hottok"), ("token", "token"))
+
+
 def _guessable_secrets(config: Config) -> list[tuple[str, str]]:
-    found = [(f"sources.{name}.secrets[{i}]", "secret")
-             for name, source in config.sources.items()
-             for i, secret in enumerate(source.secrets) if secret and is_placeholder(secret)]
+    found = [(path, what) for name, source in config.sources.items()
+             for key, what in _SOURCE_SECRETS
+             for path, value in _listed(getattr(source, key, None), f"sources.{name}.{key}")
+             if value and is_placeholder(value)]  # fmt: skip
     token, password = config.server.admin_token, config.server.ui_password
     if token and is_placeholder(token):
         found.append(("server.admin_token", "admin token"))
     if password and is_placeholder(password):
         found.append(("server.ui_password", "console password"))
     return found
+
+
+def _listed(value: Any, at: str) -> list[tuple[str, str]]:
+    """A secret key's values with their paths: ``token`` (one) or ``token[0]`` … (a list)."""
+    if isinstance(value, str):
+        return [(at, value)]
+    if isinstance(value, list):
+        return [(f"{at}[{i}]", v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
 
 
 def _sink_placeholders(config: Config) -> list[str]:

@@ -89,6 +89,7 @@ class Filter:
     event_id: int | None = None
     route: str | None = None
     not_source: str | None = None  # events lists only: leave this source's events out
+    sources: tuple[str, ...] | None = None  # one of these sources (the console's platform)
 
 
 # --- what the writes and the worker get back ------------------------------------------------

@@ -177,9 +177,11 @@ def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     """The WHERE clause (and its arguments) of an events list."""
     pairs = (("e.source", flt.source), ("e.external_id", flt.external_id))
     where, args = _where(flt, cursor, "e.id", pairs)
-    if flt.not_source is None:
-        return where, args
-    return f"{where} AND e.source <> %s", [*args, flt.not_source]
+    if flt.sources is not None:
+        where, args = f"{where} AND e.source = ANY(%s)", [*args, list(flt.sources)]
+    if flt.not_source is not None:
+        where, args = f"{where} AND e.source <> %s", [*args, flt.not_source]
+    return where, args
 
 
 def delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:

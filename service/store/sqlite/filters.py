@@ -21,6 +21,9 @@ def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     if flt.not_source is not None:
         clauses.append("e.source <> ?")
         args.append(flt.not_source)
+    if flt.sources is not None:
+        clauses.append(f"e.source IN ({', '.join('?' * len(flt.sources))})" if flt.sources else "0 = 1")
+        args.extend(flt.sources)
     _common(flt, cursor, "e.id", clauses, args)
     return " AND ".join(clauses), args
 
