@@ -738,3 +738,13 @@ async def test_console_sessions_start_end_and_expire(make_store: Factory) -> Non
     finally:
         await a.close()
         await b.close()
+
+
+async def test_count_status_counts_one_status_up_to_a_cap(store: Store) -> None:
+    """``count_status``: deliveries in that status, stopping at ``cap``."""
+    for i in range(3):
+        await store.save_event(event(str(i)), [NewDelivery("a", "r"), NewDelivery("b", "r", status="disabled")])
+    assert await store.count_status("pending", 100) == 3
+    assert await store.count_status("pending", 2) == 2
+    assert await store.count_status("disabled", 100) == 3
+    assert await store.count_status("failed", 100) == 0

@@ -155,6 +155,10 @@ class Store(Protocol):
     async def counts(self) -> dict[str, int]:
         """Deliveries by status (statuses with none are absent)."""
 
+    async def count_status(self, status: str, cap: int) -> int:
+        """How many deliveries are in ``status``, up to ``cap``: the metrics' gauges, read on
+        the service's own path (never queued behind the console's budgeted reads)."""
+
     # --- digests and reports (service.batches.scheduler and report_run) ---------------
     async def digest_groups(self) -> list[DigestGroup]: ...
     async def open_digest_group(

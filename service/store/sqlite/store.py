@@ -325,6 +325,13 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         rows = await self._read_all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
         return {r[0]: r[1] for r in rows}
 
+    async def count_status(self, status: str, cap: int) -> int:
+        """How many deliveries are in ``status``, up to ``cap`` (on the main reader)."""
+        sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries INDEXED BY deliveries_status "
+               "WHERE status = ? LIMIT ?)")
+        row = await self._read_one(sql, [status, cap])
+        return int(row[0]) if row else 0
+
     # --- reading -------------------------------------------------------------------
 
     async def _read_all(self, sql: str, args: list[Any]) -> list[sqlite3.Row]:
