@@ -12,7 +12,6 @@ from aiohttp import web
 
 from service import ui
 from service.batches.scheduler import scheduler_ctx
-from service.cluster import Coordinated
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import Cluster
 from service.delivery.worker import Worker
@@ -24,7 +23,6 @@ from service.operate.reload import reload_from_file
 from service.store.open import open_store
 from service.store.postgres.url import redact
 from service.store.protocol import Store
-from service.store.records import Filter
 
 log = structlog.get_logger("ponte.app")
 
@@ -81,17 +79,13 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         yield
         janitor.cancel()
         await asyncio.gather(janitor, return_exceptions=True)
-        if cluster is not None:
-            await cluster.stop()
+        await cluster.stop()
         await worker.stop(settings.config.delivery.shutdown_grace)
 
 
-def _cluster(app: web.Application, worker: Worker) -> Cluster | None:
-    """With replicas on a shared database: hear the others (wake-ups, sink flags, reloads)."""
-    store = app[STORE]
-    if not isinstance(store, Coordinated):
-        return None
-    cluster = Cluster(store, wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
+def _cluster(app: web.Application, worker: Worker) -> Cluster:
+    """Hear the other replicas (wake-ups, reloads: PostgreSQL) and the sink flags (always)."""
+    cluster = Cluster(app[STORE], wake=app[WAKE], refresh_sinks=worker.refresh_sinks,
                       reload=lambda: reload_from_file(app, tell_others=False))
     cluster.start()
     return cluster
@@ -136,7 +130,7 @@ async def _refresh_gauges(app: web.Application) -> None:
     for sink, dead in (idle | await store.dead_letters()).items():
         m.dead_letters.labels(sink).set(dead)
     m.db_bytes.set(await store.size_bytes())
-    m.scheduled.set(await store.count_deliveries(Filter(status="scheduled"), SCHEDULED_CAP))
+    m.scheduled.set(await store.count_status("scheduled", SCHEDULED_CAP))  # not the console's budget
     worker = app.get(WORKER)
     if worker is not None:
         for name, lane in worker.lanes.items():

@@ -12,7 +12,8 @@
     ├── OperationError          an operator's request (admin API, CLI) that cannot be done
     │   ├── BadRequest          400  malformed or contradictory (the CLI exits 2)
     │   ├── NotFound            404  no event, delivery or sink of that id or name
-    │   └── Conflict            409  valid, but there is nothing it can do now
+    │   ├── Conflict            409  valid, but there is nothing it can do now
+    │   └── ConsoleBusy         503  a console read ran out of its time budget (narrow it)
     ├── StorageUnavailable      the database cannot take writes (503 on ingest)
     ├── StorageCorrupt          the database file is not a Ponte database
     ├── TemplateError           a template failed to render (a permanent delivery failure)
@@ -101,6 +102,12 @@ class Conflict(OperationError, RuntimeError):
     """The request is valid but there is nothing it can do (HTTP 409)."""
 
     status = 409
+
+
+class ConsoleBusy(OperationError):
+    """A console read waited or ran past its budget: probes and deliveries come first."""
+
+    status = 503
 
 
 class StorageUnavailable(PonteError):

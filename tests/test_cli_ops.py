@@ -228,13 +228,13 @@ async def test_offline_sinks_list_disable_enable(tmp_path, aiohttp_client, capsy
 async def test_offline_sink_change_beside_a_running_service_says_when_it_applies(
     tmp_path, aiohttp_client, capsys
 ):
-    """Beside a running ponte serve, an offline disable says the service applies it at reload."""
+    """Beside a running ponte serve, an offline disable says the service applies it within 5 s."""
     path = config(tmp_path)
     client = await aiohttp_client(create_app(load_settings(path)))  # the worker holds <db>.lock
     capsys.readouterr()
     assert await cli("sinks", "disable", "crm", "--config", path) == 0
     assert (
-        "note: a running Ponte holds this database: it applies this at its next reload"
+        "note: a running Ponte holds this database: it applies this within 5 s"
         in capsys.readouterr().out
     )
     await client.close()

@@ -83,7 +83,8 @@ class Running:
             "storage": {"url": f"sqlite:///{tmp}/ponte.db"},
             "sources": {"eduzz": {"type": "eduzz", "secrets": ["s3cret"]}},
             "sinks": {"crm": {"type": "webhook", "url": f"http://127.0.0.1:{crm_port}/hook"},
-                      "arquivo": {"type": "file", "path": str(tmp / "out.jsonl")}},
+                      "arquivo": {"type": "file", "path": str(tmp / "out.jsonl"),
+                                  "rate_per_second": 0.3333333333333333}},
             "routes": [{"name": "vendas", "events": ["myeduzz.invoice_*"], "to": ["crm", "arquivo"]}],
             "delivery": {"max_attempts": 1, "retry_schedule": ["1h"], "timeout": "2s"},
         }
@@ -172,6 +173,9 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
 
     ponte.sale("venda-ao-vivo-1")  # arrives while the page is open: no reload
     link = _wait(browser).until(ec.presence_of_element_located((By.LINK_TEXT, "myeduzz.invoice_paid")))
+    row = browser.find_element(By.CSS_SELECTOR, "tr.event-row").text  # who bought what, for how much
+    assert "Alice Johnson" in row and "Widget X +1" in row and "R$ 301,50" in row
+    assert "a***@example.com" in row and "alice.johnson@example.com" not in row
     _wait(browser).until(lambda _: ponte.crm.received >= 1)
     link.click()
     _wait(browser).until(ec.presence_of_element_located((By.ID, "body")))
@@ -184,7 +188,7 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
 
     browser.find_element(By.LINK_TEXT, "Painel").click()
     attention = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".attention"))).text
-    assert "Falhas definitivas · crm" in attention
+    assert "Falhas definitivas · crm" in attention and "o destino respondeu HTTP 500" in attention
     assert browser.save_screenshot(str(shots / "console-painel.png"))
     browser.get(event_page)
 
@@ -200,6 +204,8 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
     _wait(browser).until(_reloaded(second_attempt_ok))
 
     browser.find_element(By.LINK_TEXT, "Destinos").click()
+    assert "20/min" in browser.find_element(By.ID, "sink-arquivo").text
+    assert "Disjuntor" not in browser.find_element(By.TAG_NAME, "main").text
     browser.find_element(By.CSS_SELECTOR, "#sink-arquivo button").click()
     _wait(browser).until(ec.text_to_be_present_in_element((By.ID, "sink-arquivo"), "desativado"))
 
@@ -207,7 +213,7 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
     Select(browser.find_element(By.ID, "try-event")).select_by_visible_text("myeduzz.invoice_paid")
     browser.find_element(By.ID, "try").click()
     report = _wait(browser).until(ec.presence_of_element_located((By.ID, "report"))).text
-    assert "vendas" in report and "→ crm" in report
+    assert "vendas" in report and "→ crm" in report and "corresponde" in report
 
     browser.find_element(By.LINK_TEXT, "Painel").click()
     _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg.chart")))
@@ -230,3 +236,13 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
                            "s.textContent = 'window.injected = 1'; document.body.appendChild(s);")
     assert browser.execute_script("return window.injected === undefined")  # inline code never runs
     assert any("Content Security Policy" in e["message"] for e in browser.get_log("browser"))
+
+    # Sair ends the session in the database: the old cookie, put back, opens nothing
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.get(f"{ponte.url}/ui/")
+    old = browser.get_cookie("ponte_console")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/ui/sair'] button").click()
+    _wait(browser).until(ec.url_contains("/ui/login"))
+    browser.add_cookie({k: old[k] for k in ("name", "value", "path")})
+    browser.get(f"{ponte.url}/ui/")
+    assert "/ui/login" in browser.current_url

@@ -138,7 +138,7 @@ async def test_sink_disabled_and_enabled_from_destinos(ui):
     await ui.post("/ui/destinos/crm/ativar", data={"csrf": csrf})
     assert ui.server.app[HOLDER].settings.disabled_sinks == frozenset()
     missing = await ui.post("/ui/destinos/nada/desativar", data={"csrf": csrf})
-    assert "no sink &#39;nada&#39;" in await missing.text()
+    assert "não há destino &#39;nada&#39;" in await missing.text()
 
 
 async def test_a_sink_removed_while_deliveries_wait_is_shown_not_a_crash(ui, settings_for, tmp_path):
@@ -157,7 +157,7 @@ async def test_a_sink_removed_while_deliveries_wait_is_shown_not_a_crash(ui, set
     assert "não está mais na configuração" in await (await ui.get("/ui/destinos")).text()
     csrf = await csrf_of(ui, f"/ui/eventos/{event_id}")
     resp = await ui.post(f"/ui/eventos/{event_id}/reenviar", data={"csrf": csrf, "sink": "crm"})
-    assert resp.status == 200 and "nothing was replayed" in await resp.text()
+    assert resp.status == 200 and "nada foi reenviado" in await resp.text()
 
 
 async def test_event_list_filters_paging_and_live_rows(ui):
@@ -174,7 +174,7 @@ async def test_event_list_filters_paging_and_live_rows(ui):
     assert f'data-id="{first}"' in await _list(ui, "status=pending")
     paged = await _list(ui, f"cursor={second}")
     assert f'data-id="{first}"' in paged and f'data-id="{second}"' not in paged
-    assert "invalid time" in await _list(ui, "since=ontem")
+    assert "data inválida" in await _list(ui, "since=ontem")
     feed = await ui.get(f"/ui/eventos/novos?after={first}")
     rows = await feed.text()
     assert f'data-id="{second}"' in rows and f'data-id="{first}"' not in rows
@@ -189,7 +189,7 @@ async def test_overview_counts_chart_and_attention(ui):
     await _fail(store, d.id, "HTTP 410 Gone")
     html = await (await ui.get("/ui/")).text()
     assert "<svg" in html and 'class="bar-events"' in html
-    assert "Falhas definitivas · crm" in html and "HTTP 410 Gone" in html
+    assert "Falhas definitivas · crm" in html and "1× o destino respondeu HTTP 410" in html
     english = await (await ui.get("/ui/", headers={"Accept-Language": "en"})).text()
     assert "Needs attention" in english
 
@@ -248,11 +248,11 @@ async def test_a_bounded_search_goes_on_page_by_page(ui, monkeypatch):
 async def test_bad_cursors_and_ids_are_clear_errors(ui):
     """A cursor or id that is not a number is a 400/404 with a message, never a crash."""
     assert (await ui.get("/ui/falhas?cursor=abc")).status == 400
-    assert "invalid cursor" in await (await ui.get("/ui/eventos?cursor=abc")).text()
+    assert "página inválida" in await (await ui.get("/ui/eventos?cursor=abc")).text()
     assert (await ui.get("/ui/eventos/novos?after=x")).status == 400
     csrf = await csrf_of(ui, "/ui/falhas")
     resp = await ui.post("/ui/entregas/zzz/tentar", data={"csrf": csrf})
-    assert resp.status == 200 and "whole numbers" in await resp.text()
+    assert resp.status == 200 and "números inteiros" in await resp.text()
 
 
 async def test_retry_one_from_falhas_is_logged_and_paused_deliveries_are_counted(ui):
@@ -285,10 +285,10 @@ async def test_an_open_breaker_needs_attention(settings_for, start, tmp_path):
     await sale(client)
 
     async def shown() -> bool:
-        return "Disjuntor aberto · crm" in await (await client.get("/ui/")).text()
+        return "Envios pausados após falhas seguidas · crm" in await (await client.get("/ui/")).text()
 
     await wait_for(shown, timeout=20)
-    assert "aberto" in await (await client.get("/ui/destinos")).text()
+    assert "pausado após falhas seguidas" in await (await client.get("/ui/destinos")).text()
 
 
 async def test_english_pages_carry_no_portuguese_labels(ui):

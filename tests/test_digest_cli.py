@@ -154,7 +154,7 @@ def test_examples_use_when_busy_for_chat_and_a_daily_report(monkeypatch):
 def test_deliveries_shows_the_events_of_a_digest(tmp_path, capsys, store_url):
     """ponte deliveries ID of a digest lists its events; --status grouped/digested filter."""
     from service.batches.scheduler import close_due
-    from service.ingest.handler import plan_deliveries
+    from service.ingest.planning import plan_deliveries
 
     config = _config(tmp_path, store_url)
     settings = load_settings(str(config))

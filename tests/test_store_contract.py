@@ -701,3 +701,50 @@ async def test_scheduled_followups_keep_their_event_from_purge(store: Store) -> 
     assert await store.purge(T0 + 10, 10) == 0
     await store.save_event(paid("p9", ["k9"], T0 + 5), [])
     assert await store.purge(T0 + 10, 10) == 2
+
+
+async def test_event_bodies_returns_small_bodies_only(store: Store) -> None:
+    """``event_bodies``: each listed event's raw body up to ``max_bytes``; bigger or missing absent."""
+    small = (await store.save_event(event("s", body=b'{"id": "s"}'), [])).event_id
+    big = (await store.save_event(event("b", body=b'{"id": "b", "x": "' + b"y" * 100 + b'"}'), [])).event_id
+    assert await store.event_bodies([small, big, 999_999], 50) == {small: b'{"id": "s"}'}
+    assert await store.event_bodies([], 50) == {}
+
+
+async def test_events_list_leaves_a_source_out(store: Store) -> None:
+    """``Filter(not_source=…)``: that source's events are left out of lists and scans."""
+    await store.save_event(event("1"), [])
+    await store.save_event(event("2", source="ponte", name="ponte.sink_disabled"), [])
+    listed = await store.list_events(Filter(not_source="ponte"), 10, None)
+    scanned = await store.scan_events(Filter(not_source="ponte"), None, 10, None, 100)
+    assert [e.source for e in listed.items] == [e.source for e in scanned.items] == ["eduzz"]
+    assert len((await store.list_events(Filter(), 10, None)).items) == 2
+
+
+async def test_console_sessions_start_end_and_expire(make_store: Factory) -> None:
+    """A started session is open for every store on the database until ended or expired."""
+    a, b = make_store(), make_store()
+    await a.open()
+    await b.open()
+    try:
+        await a.start_session("k1", T0 + 100, T0)
+        await a.start_session("k2", T0 + 10, T0)
+        assert await b.session_open("k1", T0 + 1) and await b.session_open("k2", T0 + 1)
+        assert not await b.session_open("k2", T0 + 10)  # expired
+        await b.end_session("k1")
+        assert not await a.session_open("k1", T0 + 1)
+        await b.end_session("unknown")
+        assert not await a.session_open("unknown", T0)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_count_status_counts_one_status_up_to_a_cap(store: Store) -> None:
+    """``count_status``: deliveries in that status, stopping at ``cap``."""
+    for i in range(3):
+        await store.save_event(event(str(i)), [NewDelivery("a", "r"), NewDelivery("b", "r", status="disabled")])
+    assert await store.count_status("pending", 100) == 3
+    assert await store.count_status("pending", 2) == 2
+    assert await store.count_status("disabled", 100) == 3
+    assert await store.count_status("failed", 100) == 0

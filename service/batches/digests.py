@@ -8,18 +8,21 @@ each in one transaction, into a ``ponte.digest`` delivery like any other.
 
 ``when_busy: N/min`` keeps one message per event until more than N events reached the
 target within the window, then groups (wait = interval = the window) until it calms down.
-The rate is counted in memory: after a restart the first N events go out one by one.
+On PostgreSQL the rate is counted in the database for every replica together
+(``busy_targets`` with the store's ``busy_hit``); on SQLite, with one serving process per
+file, in that process (``BusyMeter``): after a restart its first N events go out one by one.
 
 ``max_groups`` caps the groups a target keeps open at once (``group_by`` on a value with
 no bound, a buyer's e-mail, would make one digest per event): past it, an event whose
 group is not open goes into one ``outros`` group, and ``digest_groups_capped`` is logged
-(once per wait + interval). Open groups are counted in memory, like ``when_busy``.
+(once per wait + interval). Open groups are counted in memory, per process.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,20 +219,27 @@ def assign(
     event: str,
     doc: dict[str, Any],
     now: float,
+    over: set[tuple[str, str]] | None = None,
 ) -> list[NewDelivery]:
-    """Turn deliveries to digest targets into ``grouped`` items (pending ones only)."""
+    """Turn deliveries to digest targets into ``grouped`` items (pending ones only).
+
+    ``over``: the when_busy targets the cluster counted over their rate (``busy_targets``);
+    None: ``meter`` counts them in this process."""
     out = []
     for d in deliveries:
         rule = rules.get((d.route, d.sink))
-        if rule is not None and d.status == "pending" and _groups(rule, meter, d, now):
+        if rule is not None and d.status == "pending" and _groups(rule, meter, d, now, over):
             d = msgspec.structs.replace(d, status="grouped", digest=_key(rule, meter, d, event, doc, now))
         out.append(d)
     return out
 
 
-def _groups(rule: Rule, meter: BusyMeter, d: NewDelivery, now: float) -> bool:
+def _groups(rule: Rule, meter: BusyMeter, d: NewDelivery, now: float,
+            over: set[tuple[str, str]] | None) -> bool:
     if rule.busy is None:
         return True
+    if over is not None:  # counted for the whole cluster (busy_targets)
+        return (d.route, d.sink) in over
     return meter.busy((d.route, d.sink), rule.busy[0], rule.busy[1], now)
 
 
@@ -244,3 +254,20 @@ def _key(rule: Rule, meter: BusyMeter, d: NewDelivery, event: str, doc: dict[str
         log.warning("digest_groups_capped", route=d.route, sink=d.sink, max_groups=rule.max_groups,
                     group_by=list(rule.group_by))
     return rule.key(event, doc, [OTHERS] * len(values))
+
+
+async def busy_targets(
+    rules: dict[tuple[str, str], Rule],
+    deliveries: list[NewDelivery],
+    hit: Callable[[str, int, float], Awaitable[bool]],
+) -> set[tuple[str, str]]:
+    """The when_busy targets of these deliveries that are over their rate, each counted once
+    through ``hit(target, limit, window)`` (the shared store's ``busy_hit``)."""
+    over = set()
+    for d in deliveries:
+        rule = rules.get((d.route, d.sink))
+        if rule is not None and rule.busy is not None and d.status == "pending":
+            target = msgspec.json.encode([d.route, d.sink]).decode()
+            if await hit(target, rule.busy[0], rule.busy[1]):
+                over.add((d.route, d.sink))
+    return over

@@ -97,15 +97,15 @@ class Local:
         return {"items": rows, "next": None}
 
     async def set_sink(self, name: str, enabled: bool) -> dict[str, Any]:
-        """Store the sink's state; a running service applies it at its next reload."""
+        """Store the sink's state; a running service applies it within 5 s (it polls the flags)."""
         if name not in self.cfg.sinks:
             raise NotFound(f"no sink {name!r} in {self.cfg.path}")
         reason = None if enabled else "disabled by an operator"
         changed = await self.store.set_sink_disabled(name, not enabled, reason)
         note = (
             (
-                "a running Ponte holds this database: it applies this at its next reload "
-                "(kill -HUP, POST /api/reload); with --url it applies at once"
+                "a running Ponte holds this database: it applies this within 5 s "
+                "(it checks the sink flags every 2 s); with --url it applies at once"
             )
             if service_running(self.database)
             else None

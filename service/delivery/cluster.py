@@ -3,8 +3,13 @@ verbs and ``leading`` are in ``service.cluster``). Without a store that coordina
 (SQLite), every helper here falls back to the one-process behaviour:
 
 - ``shared_rate``: a sink's ``rate_per_second`` holds for the whole cluster.
+- ``busy_hit``: a digest's ``when_busy`` rate is counted for the whole cluster
+  (``service.ingest.planning.plan_shared``).
 - ``Cluster``: wake-ups (``work``), sink flags (``sinks``) and config reloads (``reload``)
   announced by one replica reach the others; polling covers a missed announcement.
+
+The sink-flag poll runs on every backend: ``ponte sinks disable`` without ``--url`` writes
+the database only (no announcement), and the running process applies it within ``POLL``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from service.delivery.lanes import RateLimit
 from service.errors import StorageUnavailable
 
 log = structlog.get_logger("ponte.cluster")
-POLL = 10.0  # seconds between sink-flag checks when no notification came
+POLL = 2.0  # seconds between sink-flag checks (one small query): flags apply within 5 s
 
 
 @dataclass
@@ -54,7 +59,7 @@ def shared_rate(store: object, sink: str, local: RateLimit) -> RateLimit:
 class Cluster:
     """Listens for the other replicas' announcements and acts on them in this one."""
 
-    def __init__(self, store: Coordinated, *, wake: asyncio.Event,
+    def __init__(self, store: object, *, wake: asyncio.Event,
                  refresh_sinks: Callable[[], Awaitable[None]],
                  reload: Callable[[], Awaitable[Any]]) -> None:
         self.store = store
@@ -64,8 +69,9 @@ class Cluster:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def start(self) -> None:
-        """Listen for notifications and poll the sink flags now and then."""
-        self.store.listen(self.on_message)
+        """Listen for notifications (a shared store) and poll the sink flags every POLL s."""
+        if isinstance(self.store, Coordinated):
+            self.store.listen(self.on_message)
         self._spawn(self._poll())
 
     async def stop(self) -> None:

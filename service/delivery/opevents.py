@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import structlog
 
-from service.ingest.planning import plan_deliveries
+from service.ingest.planning import plan_shared
 from service.store.protocol import Store
 from service.store.records import NewEvent
 from service.timeparse import iso
@@ -39,7 +39,7 @@ async def emit(store: Store, settings: Settings, wake: asyncio.Event, name: str,
         event = NewEvent(source=SOURCE, external_id=external_id, event=name, sent_date=sent,
                          received_at=now, status="accepted", headers={},
                          body=msgspec.json.encode(doc))
-        saved = await store.save_event(event, plan_deliveries(settings, name, doc, SOURCE))
+        saved = await store.save_event(event, await plan_shared(settings, store, name, doc, SOURCE))
     except Exception:  # noqa: BLE001 - losing a notice must not break delivery
         log.exception("operational_event_failed", webhook_event=name)
         return

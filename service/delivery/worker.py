@@ -393,8 +393,13 @@ class Worker:
             }))
 
     async def refresh_sinks(self) -> None:
-        """Re-read the sink flags (another replica may have disabled or enabled one)."""
-        await self.apply(self.holder.settings)
+        """Re-read the sink flags (another replica or ``ponte sinks`` may have changed one);
+        apply them when they differ from what this process runs with."""
+        states = await self.store.sink_states()
+        stored = {name for name, (disabled, _) in states.items() if disabled and name in self.lanes}
+        running = {name for name, lane in self.lanes.items() if lane.disabled_reason}
+        if stored != running:
+            await self.apply(self.holder.settings)
 
     async def operator_disabled(self, sink: str) -> None:
         """An operator disabled ``sink``: tell the routes (``ponte.sink_disabled``)."""

@@ -24,7 +24,7 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
-from service.ingest.planning import plan_cancels, plan_deliveries
+from service.ingest.planning import plan_cancels, plan_shared
 from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
 from service.keys import HOLDER, METRICS, STORE, WAKE
@@ -116,7 +116,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 async def _store(request: web.Request, settings: Settings, source: Source, env: Envelope,
                  body: bytes) -> tuple[Saved, str]:
     ignored = env.event in PING_EVENTS
-    deliveries = [] if ignored else plan_deliveries(settings, env.event, env.doc, source.name)
+    store = request.app[STORE]
+    deliveries = [] if ignored else await plan_shared(settings, store, env.event, env.doc, source.name)
     event = NewEvent(
         source=source.name, external_id=env.external_id, event=env.event, sent_date=env.sent_date,
         received_at=time.time(), status="ignored" if ignored else "accepted",
@@ -125,7 +126,7 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     )
     if event.schema_error:
         log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
-    saved = await request.app[STORE].save_event(event, deliveries)
+    saved = await store.save_event(event, deliveries)
     if saved.cancelled:
         request.app[METRICS].followups_cancelled.inc(saved.cancelled)
     if deliveries and not saved.duplicate:

@@ -19,6 +19,7 @@ from service.errors import BadRequest, NotFound, OperationError
 from service.keys import HOLDER, STORE, WAKE, WORKER
 from service.logbridge import CLIENT_FAULTS, client_fault
 from service.operate import operations as ops
+from service.operate import throttle
 from service.operate.openapi import SPEC
 from service.operate.reload import reload_from_file
 from service.timeparse import iso
@@ -27,6 +28,9 @@ log = structlog.get_logger("ponte.api")
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 StreamHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+GUESSES = 10  # wrong tokens per client address …
+GUESS_WINDOW = 60.0  # … in this many seconds; past it a wrong token gets 429 (a right one passes)
+THROTTLE = web.AppKey("api_throttle", throttle.Throttle)
 
 
 def add_routes(app: web.Application) -> None:
@@ -41,6 +45,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/api/openapi.json", openapi), ("POST", "/api/purge", purge),
     ]
     api = web.Application(middlewares=[_one_shape])  # a sub-app: webhooks skip the middleware
+    api[THROTTLE] = throttle.Throttle(GUESSES, GUESS_WINDOW)
     for method, path, handler in routes:
         api.router.add_route(method, path.removeprefix("/api"), _guarded(handler))
     app.add_subapp("/api/", api)
@@ -102,9 +107,28 @@ def _refused(request: web.Request, token: str) -> web.Response | None:
     else:
         reason, challenge = "mismatch", 'Bearer error="invalid_token"'
         message = "wrong bearer token"
+    return _throttled(request) or _unauthorized(request, reason, challenge, message)
+
+
+def _unauthorized(request: web.Request, reason: str, challenge: str, message: str) -> web.Response:
     log.warning("admin_auth_refused", reason=reason, method=request.method, path=request.path)
     response = _error(401, message)
     response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _throttled(request: web.Request) -> web.Response | None:
+    """429 with Retry-After once a client sent too many wrong or missing tokens, else count one."""
+    proxies = request.config_dict[HOLDER].settings.config.server.trusted_proxies
+    client, now = throttle.client_of(request, proxies), time.time()
+    guesses = request.app[THROTTLE]
+    wait = guesses.retry_after(client, now)
+    if not wait:
+        guesses.failed(client, now)
+        return None
+    log.warning("admin_auth_throttled", client=client, method=request.method, path=request.path)
+    response = _error(429, "too many wrong tokens from this address; try again later")
+    response.headers.update(throttle.retry_after_header(wait))
     return response
 
 

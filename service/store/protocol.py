@@ -155,6 +155,10 @@ class Store(Protocol):
     async def counts(self) -> dict[str, int]:
         """Deliveries by status (statuses with none are absent)."""
 
+    async def count_status(self, status: str, cap: int) -> int:
+        """How many deliveries are in ``status``, up to ``cap``: the metrics' gauges, read on
+        the service's own path (never queued behind the console's budgeted reads)."""
+
     # --- digests and reports (service.batches.scheduler and report_run) ---------------
     async def digest_groups(self) -> list[DigestGroup]: ...
     async def open_digest_group(
@@ -199,5 +203,22 @@ class Store(Protocol):
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]:
         """For each event: how many of its deliveries are in each status."""
 
+    async def event_bodies(self, event_ids: list[int], max_bytes: int) -> dict[int, bytes]:
+        """The raw body of each of these events that is at most ``max_bytes`` long (a bigger
+        body, or a missing event, is absent): the console's one-line summaries."""
+
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""
+
+    # --- console sessions (service.ui.security) ----------------------------------------
+
+    async def start_session(self, key: str, expires_at: float, now: float) -> None:
+        """Record a console session until ``expires_at``; sessions expired by ``now`` go.
+
+        Every process on this database sees it at once (replicas, and after a restart)."""
+
+    async def session_open(self, key: str, now: float) -> bool:
+        """Whether the session was started, not ended, and has not expired by ``now``."""
+
+    async def end_session(self, key: str) -> None:
+        """End a session (logout) for every process; an unknown key does nothing."""

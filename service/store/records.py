@@ -88,6 +88,7 @@ class Filter:
     until: float | None = None
     event_id: int | None = None
     route: str | None = None
+    not_source: str | None = None  # events lists only: leave this source's events out
     sources: tuple[str, ...] | None = None  # one of these sources (the console's platform)
 
 

@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
-from service.errors import BadRequest, Conflict, NotFound
+from service.errors import BadRequest, Conflict, ConsoleBusy, NotFound
 from service.keys import HOLDER
 from service.ui import auth, events, i18n, mask, pages, rules, security
-from service.ui.base import GUARD, HERE, JINJA, log, session_of
+from service.ui.base import GUARD, HERE, JINJA, SESSION, log, open_session
 
 PUBLIC = frozenset({"/ui/login", "/ui/idioma", "/ui/static/console.css", "/ui/static/console.js"})
 
@@ -53,7 +53,9 @@ async def _guard(request: web.Request, handler: Any) -> web.StreamResponse:
     server = settings.config.server
     if not server.admin_token:
         raise web.HTTPNotFound(text="404: Not Found")
-    session = session_of(request)
+    session = await open_session(request)
+    if session is not None:
+        request[SESSION] = session
     try:
         response = await _checked(request, handler, session)
     except web.HTTPException as exc:
@@ -78,9 +80,9 @@ async def _checked(request: web.Request, handler: Any, session: security.Session
                                 text=words("Sessão expirada ou formulário inválido. Recarregue a página."))
     try:
         response: web.StreamResponse = await handler(request)
-    except (BadRequest, NotFound, Conflict) as exc:  # the verbs' errors, as the API maps them
-        status = 400 if isinstance(exc, BadRequest) else 404 if isinstance(exc, NotFound) else 409
-        return web.Response(status=status, text=str(exc), content_type="text/plain")
+    except (BadRequest, NotFound, Conflict, ConsoleBusy) as exc:  # the verbs' errors, as the API maps them
+        words = i18n.translator(i18n.choose(request))
+        return web.Response(status=exc.status, text=words.ponte(str(exc)), content_type="text/plain")
     return response
 
 

@@ -7,8 +7,9 @@ import secrets
 
 from aiohttp import web
 
+from service.operate.throttle import retry_after_header
 from service.ui import i18n, security
-from service.ui.base import GUARD, log, render, session_of, settings_of
+from service.ui.base import GUARD, log, render, session_of, settings_of, store_of
 
 LOGIN_COOKIE = "ponte_login"  # double-submit token of the login form (there is no session yet)
 
@@ -47,33 +48,44 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     """``POST /ui/login``: one message for a wrong or missing password; throttled per client."""
     server = settings_of(request).config.server
-    guard = request.config_dict[GUARD]
     words = i18n.translator(i18n.choose(request))
     client, now = security.client_of(request, server), security.now()
     form = await request.post()
-    if not guard.allowed(client, now):
-        log.warning("console_login_throttled", client=client)
-        return _login_form(request, words("Muitas tentativas. Tente de novo em alguns minutos."), 429)
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     given_token = str(form.get("form_token", ""))
     if not cookie or not hmac.compare_digest(cookie, given_token):
         return _login_form(request, words("Sessão expirada ou formulário inválido. Recarregue a página."), 403)
     if not security.password_ok(server, str(form.get("password", ""))):
-        guard.failed(client, now)
-        log.warning("console_login_failed", client=client)
-        return _login_form(request, words("Senha ou token incorretos."), 401)
+        return _wrong_password(request, client, now)
     log.info("console_logged_in", client=client)
     response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
-    security.set_cookie(response, request, server, security.new_cookie(server, now))
+    value, session = security.new_session(server, now)
+    await store_of(request).start_session(security.session_key(session), session.expires, now)
+    security.set_cookie(response, request, server, value)
     response.del_cookie(LOGIN_COOKIE, path="/ui/")
     raise response
 
 
+def _wrong_password(request: web.Request, client: str, now: float) -> web.Response:
+    """401, or 429 with Retry-After past the throttle (a right password is never refused)."""
+    words = i18n.translator(i18n.choose(request))
+    throttle = request.config_dict[GUARD].throttle
+    wait = throttle.retry_after(client, now)
+    if wait:
+        log.warning("console_login_throttled", client=client)
+        response = _login_form(request, words("Muitas tentativas. Tente de novo em alguns minutos."), 429)
+        response.headers.update(retry_after_header(wait))
+        return response
+    throttle.failed(client, now)
+    log.warning("console_login_failed", client=client)
+    return _login_form(request, words("Senha ou token incorretos."), 401)
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
-    """``POST /ui/sair``: revoke the session and clear its cookie."""
+    """``POST /ui/sair``: end the session (for every replica) and clear its cookie."""
     session = session_of(request)
     if session is not None:
-        request.config_dict[GUARD].revoke(session, security.now())
+        await store_of(request).end_session(security.session_key(session))
         log.info("console_logged_out")
     response = web.HTTPSeeOther("/ui/login")
     security.clear_cookie(response)

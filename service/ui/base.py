@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from service.config.settings import Settings
+from service.errors import StorageUnavailable
 from service.keys import HOLDER, STORE
 from service.store.protocol import Store
 from service.ui import i18n, security
@@ -21,14 +22,29 @@ from service.ui import i18n, security
 HERE = Path(__file__).resolve().parent
 GUARD = web.AppKey("console_guard", security.Guard)
 JINJA = web.AppKey("console_jinja", jinja2.Environment)
+SESSION = web.RequestKey("console_session", security.Session)  # found once by the guard
 log = structlog.get_logger("ponte.console")
 
 
-def session_of(request: web.Request) -> security.Session | None:
-    """The session the request's cookie proves, or None (cheap: one HMAC, no storage)."""
+async def open_session(request: web.Request) -> security.Session | None:
+    """The session the cookie proves and the database still holds open (one indexed read,
+    only for a correctly signed cookie); None when storage does not answer."""
     server = request.config_dict[HOLDER].settings.config.server
-    cookie = request.cookies.get(security.COOKIE)
-    return security.read_session(server, request.config_dict[GUARD], cookie, security.now())
+    now = security.now()
+    session = security.read_session(server, request.cookies.get(security.COOKIE), now)
+    if session is None:
+        return None
+    try:
+        is_open = await store_of(request).session_open(security.session_key(session), now)
+    except StorageUnavailable:
+        log.warning("console_session_unchecked", reason="storage unavailable")
+        return None
+    return session if is_open else None
+
+
+def session_of(request: web.Request) -> security.Session | None:
+    """The request's session, as the console's guard found it (None: not logged in)."""
+    return request.get(SESSION)
 
 
 def settings_of(request: web.Request) -> Settings:

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import msgspec
 from aiohttp import web
 
-from service.errors import BadRequest, Conflict, NotFound
+from service.delivery.opevents import SOURCE as OP_SOURCE
+from service.errors import BadRequest, Conflict, ConsoleBusy, NotFound
 from service.keys import WAKE
 from service.operate import operations as ops
 from service.render.filters import brl
@@ -17,11 +18,12 @@ from service.store.records import DELIVERY_STATUSES, EventDetail, EventRecord, P
 from service.ui.base import log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
+from service.ui.sale import SUMMARY_BYTES, sale_line
 
 PAGE = 50
 SCAN = 10_000  # events a body search or a status filter looks at per page
 SHOWN_BODY = 64 * 1024  # a body bigger than this is shown cut, with a download link
-FILTERS = ("event", "platform", "source", "status", "since", "external_id", "email")
+FILTERS = ("event", "platform", "source", "status", "since", "external_id", "email", "ponte")
 PLATFORM_LABELS = {"eduzz": "Eduzz", "hotmart": "Hotmart", "kiwify": "Kiwify",
                    "token": "Outras (token)", "hmac": "HMAC genérico"}
 PERIODS = ("1h", "24h", "7d", "30d")
@@ -41,10 +43,14 @@ def _filters(request: web.Request) -> dict[str, str]:
 
 
 async def _list(request: web.Request, params: dict[str, str], cursor: str | None, limit: int) -> Page[EventRecord]:
-    """One page of events through the store's own list, or a bounded scan for e-mail/status."""
-    flt = ops.make_filter({k: v for k, v in params.items() if k not in ("email", "platform")})
+    """One page of events through the store's own list, or a bounded scan for e-mail/status.
+
+    Ponte's own ``ponte.*`` events are left out unless ``ponte=1`` or a source is chosen."""
+    flt = ops.make_filter({k: v for k, v in params.items() if k not in ("email", "platform", "ponte")})
     if params.get("platform"):
         flt = dataclasses.replace(flt, sources=_platform_sources(request, params["platform"]))
+    if params.get("ponte") != "1" and not params.get("source"):
+        flt = dataclasses.replace(flt, not_source=OP_SOURCE)
     if params.get("email") or params.get("status"):
         return await store_of(request).scan_events(flt, params.get("email"), limit, cursor, SCAN)
     return await store_of(request).list_events(flt, limit, cursor)
@@ -65,10 +71,13 @@ def _platforms(request: web.Request) -> list[tuple[str, str]]:
 
 
 async def _with_summary(request: web.Request, items: list[EventRecord]) -> list[dict[str, Any]]:
-    """The rows of the list: each event's fields and its deliveries counted by status."""
-    summary = await store_of(request).delivery_summary([i.event_id for i in items])
+    """The rows of the list: each event's fields, who bought what for how much (e-mail
+    masked), and its deliveries counted by status."""
+    ids = [i.event_id for i in items]
+    summary = await store_of(request).delivery_summary(ids)
+    bodies = await store_of(request).event_bodies(ids, SUMMARY_BYTES)
     return [msgspec.structs.asdict(item) | {"deliveries": summary.get(item.event_id, {})}
-            for item in items]
+            | sale_line(bodies.get(item.event_id)) for item in items]
 
 
 async def eventos(request: web.Request) -> web.Response:
@@ -78,7 +87,7 @@ async def eventos(request: web.Request) -> web.Response:
     try:
         _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
         page = await _list(request, params, cursor, PAGE)
-    except BadRequest as exc:
+    except (BadRequest, ConsoleBusy) as exc:
         error, cursor = str(exc), None
     items = await _with_summary(request, page.items)
     query = urlencode(params)
@@ -97,6 +106,8 @@ async def novos(request: web.Request) -> web.Response:
         page = await _list(request, _filters(request), None, PAGE)
     except BadRequest as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    except ConsoleBusy as exc:
+        raise web.HTTPServiceUnavailable(text=str(exc)) from None
     fresh = [i for i in page.items if i.event_id > int(after)]
     items = await _with_summary(request, fresh)
     response = render(request, "_event_rows.html", items=items)

@@ -6,6 +6,7 @@ The language comes from the ``lang`` cookie (the switch in the page footer), els
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -64,11 +65,84 @@ _EN = {
     "A busca olha até": "The search looks at up to",
     "eventos por página; a próxima página continua de onde esta parou.":
     "events per page; the next page goes on where this one stopped.",
+    "Pausa automática": "Automatic pause", "pausado após falhas seguidas": "paused after repeated failures",
+    "Envios pausados após falhas seguidas": "Sending paused after repeated failures",
+    "pausadas": "paused", "Tipo de falha": "Kind of failure",
+    "Falhas agrupadas por destino e tipo de falha": "Failures grouped by sink and kind of failure",
+    "Comprador": "Buyer", "Produto": "Product", "Valor": "Amount",
+    "Mostrar os eventos do próprio Ponte": "Show Ponte's own events",
 }
 
 STATUS_PT = {"pending": "pendente", "sending": "enviando", "succeeded": "entregue",
              "failed": "falhou", "disabled": "pausada", "accepted": "aceito", "ignored": "ignorado",
-             "retry": "vai tentar de novo"}
+             "retry": "vai tentar de novo", "grouped": "aguarda o resumo",
+             "digested": "enviada no resumo"}
+
+# Ponte's own texts (errors, reasons, the route tester's verdicts) in pt-BR, by pattern. What
+# a provider answered (inside "HTTP 500 (…)") is quoted as it came, never translated.
+_PONTE_PT: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"timed out after (\S+)", r"tempo esgotado após \1"),
+    (r"cannot connect \(", "não foi possível conectar ("),
+    (r"connection failed", "a conexão falhou"),
+    (r"the server closed the connection", "o servidor fechou a conexão"),
+    (r"DNS lookup failed", "o endereço não foi encontrado (DNS)"),
+    (r"TLS certificate not trusted", "certificado TLS não confiável"),
+    (r"redirect not followed", "redirecionamento não seguido"),
+    (r"too many redirects", "redirecionamentos demais"),
+    (r"invalid URL", "URL inválida"),
+    (r"the response body was cut off", "a resposta veio cortada"),
+    (r"cannot write \(", "não foi possível gravar ("),
+    (r"template failed: ", "o modelo da mensagem falhou: "),
+    (r"(\S+) is not a valid phone number", r"telefone inválido (\1)"),
+    (r"(\S+) is not a phone number", r"telefone inválido (\1 não é um número)"),
+    (r"the phone number is empty", "telefone vazio"),
+    (r"token request failed", "o pedido de token falhou"),
+    (r"cannot reach the token endpoint", "não foi possível pedir o token"),
+    (r"unexpected (\w+)", r"erro inesperado (\1)"),
+    (r"disabled by an operator", "desativado por um operador"),
+    (r"enabled: false in the config", "enabled: false na configuração"),
+    (r"the receiver answered 410 Gone", "o destino respondeu 410 (não existe mais)"),
+    (r"^matched \(stop: later routes are not evaluated\)$",
+     "corresponde (interrompe: as rotas seguintes não são avaliadas)"),
+    (r"^matched$", "corresponde"),
+    (r"^source (.+) is not one of its sources \((.*)\)$", r"a origem \1 não é uma das origens da rota (\2)"),
+    (r"^event (.+) matches none of its events globs$",
+     r"o evento \1 não corresponde a nenhum padrão de eventos da rota"),
+    (r"^condition failed: ", "condição não atendida: "),
+    (r"^the pasted body is over 1 MB$", "o JSON colado passa de 1 MB"),
+    (r"^choose a catalogue event or paste a JSON body$", "escolha um evento do catálogo ou cole um JSON"),
+    (r"^empty body: expected a JSON object$", "corpo vazio: era esperado um objeto JSON"),
+    (r"^malformed JSON: the body is not valid UTF-8$", "JSON inválido: o texto não é UTF-8"),
+    (r"^malformed JSON: (.*)$", r"JSON inválido (\1)"),
+    (r"^expected a JSON object, got (.*)$", r"era esperado um objeto JSON, veio \1"),
+    (r"^JSON nested deeper than (\d+) levels$", r"JSON aninhado em mais de \1 níveis"),
+    (r'^missing "event": the body must name its event$', 'falta "event": o corpo deve dizer qual é o evento'),
+    (r'^"event" is longer than 200 characters$', '"event" tem mais de 200 caracteres'),
+    (r"^no sink (.+)$", r"não há destino \1"),
+    (r"^no event (\S+)$", r"não há evento \1"),
+    (r"^invalid cursor: use the `next` of the previous page$", "página inválida: volte à primeira página"),
+    (r"^status must be one of (.*)$", r"a situação deve ser uma de \1"),
+    (r"^no delivery (\S+)$", r"não há entrega \1"),
+    (r"^(event|delivery) ids are whole numbers \(0-9\), not (.+)$", r"os ids são números inteiros (0-9), não \2"),
+    (r"^invalid time (.+?): use ISO-8601 \((\S+)\) or an age \(24h\)$",
+     r"data inválida \1: use ISO-8601 (\2) ou uma idade (24h)"),
+    (r"^event (\d+) has no deliveries to replay \(no route matched it\)$",
+     r"o evento \1 não tem entregas para reenviar (nenhuma rota o aceitou)"),
+    (r"^event (\d+) has no delivery to (.+) \(its sinks: (.*)\)$",
+     r"o evento \1 não tem entrega para \2 (seus destinos: \3)"),
+    (r"^event (\d+)'s delivery to (.+) is being sent right now: nothing was replayed "
+     r"\(replay it again once that attempt ends\)$",
+     r"a entrega do evento \1 para \2 está sendo enviada agora: nada foi reenviado "
+     r"(reenvie quando essa tentativa terminar)"),
+    (r"^none of event (\d+)'s sinks \((.*)\) is configured now: nothing was replayed$",
+     r"nenhum destino do evento \1 (\2) está na configuração agora: nada foi reenviado"),
+    (r"^delivery (\d+) is being sent right now$", r"a entrega \1 está sendo enviada agora"),
+    (r"^sink (.+) is not configured any more$", r"o destino \1 não está mais na configuração"),
+    (r"^the search took longer than its (\S+) budget or waited too long; narrow it \(period, event name\) "
+     r"and try again$", r"a busca passou do limite de \1 ou esperou demais; restrinja o período ou o nome do "
+     r"evento e tente de novo"),
+))
+_HTTP = re.compile(r"HTTP (\d{3})(?: \((.*)\))?$", re.DOTALL)
 
 
 def choose(request: web.Request) -> str:
@@ -105,6 +179,19 @@ class Words:
             return ""
         return STATUS_PT.get(value, value) if self.lang == "pt" else value
 
+    def ponte(self, text: str | None) -> str:
+        """One of Ponte's own texts (an error, a reason, a verdict) in this language."""
+        if not text or self.lang != "pt":
+            return text or ""
+        head, answer = text, None
+        http = _HTTP.search(text)
+        if http is not None:  # the provider's answer is quoted as it came
+            head = text[:http.start()] + f"o destino respondeu HTTP {http[1]}"
+            answer = http[2]
+        for pattern, words in _PONTE_PT:
+            head = pattern.sub(words, head)
+        return head if answer is None else f"{head}: «{answer}»"
+
     def count(self, value: int, cap: int | None = None) -> str:
         """1234 -> "1.234" (pt) or "1,234" (en); at ``cap`` -> "100.000+"."""
         text = f"{value:,}"
@@ -135,3 +222,16 @@ def age(seconds: float | None, lang: str) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit}"
     return f"{int(seconds)} s"
+
+
+def rate_text(per_second: float | None) -> str:
+    """A sink's rate limit as a seller reads it: "2/s", "20/min", "1/h" ("" when unlimited)."""
+    if not per_second:
+        return ""
+    for unit, seconds in (("s", 1), ("min", 60), ("h", 3600)):
+        amount = per_second * seconds
+        if amount >= 1 and abs(amount - round(amount)) < 0.01:
+            return f"{round(amount)}/{unit}"
+    if per_second * 60 >= 1:
+        return f"{round(per_second * 60)}/min"
+    return f"{max(1, round(per_second * 3600))}/h"

@@ -13,7 +13,9 @@ from service.operate import operations as ops
 from service.store.records import Filter
 from service.ui.base import log, notice, render, settings_of, store_of, zone_of
 from service.ui.chart import hourly_chart
-from service.ui.i18n import age, choose, translator
+from service.ui.failures import KindGroup, by_kind
+from service.ui.i18n import Words, age, choose, rate_text, translator
+from service.ui.mask import shown
 
 CAP = 100_000  # every count on a page stops here ("100.000+")
 GROUP_CAP = 10_000  # failure groups are made from the newest 10,000 dead letters
@@ -31,8 +33,9 @@ def add_routes(app: web.Application) -> None:
 
 
 async def sink_table(request: web.Request) -> list[dict[str, Any]]:
-    """Every configured sink with state, breaker, backlog, oldest waiting and 24 h success rate,
-    plus sinks no longer configured that still have deliveries waiting."""
+    """Every configured sink with state, breaker, backlog (paused deliveries included, as the
+    Painel counts them), oldest waiting and 24 h success rate, plus sinks no longer
+    configured that still have deliveries waiting."""
     store, settings, now = store_of(request), settings_of(request), time.time()
     backlog = await store.backlog()
     worker = request.config_dict.get(WORKER)
@@ -42,16 +45,25 @@ async def sink_table(request: web.Request) -> list[dict[str, Any]]:
     for row in rows:
         cfg = settings.config.sinks[row["name"]]
         ok, bad = outcomes.get(row["name"], (0, 0))
-        row.update(rate=cfg.rate_per_second, concurrency=cfg.concurrency, removed=False,
+        paused = await _paused(request, row)
+        row.update(rate=rate_text(cfg.rate_per_second), concurrency=cfg.concurrency, removed=False,
+                   backlog=row["backlog"] + paused, paused=paused,
                    success=None if ok + bad == 0 else round(100 * ok / (ok + bad), 1),
                    oldest=_since(oldest.get(row["name"]), now))
     for sink, count, first in backlog:
         if sink not in settings.config.sinks:
             rows.append({"name": sink, "type": "?", "enabled": False, "disabled_reason": None,
                          "breaker": "closed", "in_flight": 0, "backlog": count, "rate": None,
-                         "concurrency": 0, "removed": True, "success": None,
+                         "concurrency": 0, "removed": True, "success": None, "paused": 0,
                          "oldest": _since(first, now)})
     return rows
+
+
+async def _paused(request: web.Request, row: dict[str, Any]) -> int:
+    """Deliveries waiting as ``disabled`` (only a disabled sink has them), up to CAP."""
+    if row["enabled"]:
+        return 0
+    return await store_of(request).count_deliveries(Filter(status="disabled", sink=row["name"]), CAP)
 
 
 def _since(moment: float | None, now: float) -> float | None:
@@ -65,21 +77,28 @@ async def painel(request: web.Request) -> web.Response:
     week = await store.window_counts(now - 7 * 86400, CAP)
     sinks = await sink_table(request)
     chart = hourly_chart(await store.hourly(now - 24 * 3600, CAP), now, zone_of(settings_of(request)))
-    groups = await store.failure_groups(GROUP_CAP, 5)
+    groups = await _kinds(request, 5)
     return render(request, "painel.html", day=day, week=week, sinks=sinks, chart=chart, cap=CAP,
-                  attention=_attention(sinks, groups), groups=groups, age=age, actions=False)
+                  attention=_attention(sinks, groups, translator(choose(request))), groups=groups, age=age,
+                  actions=False)
 
 
-def _attention(sinks: list[dict[str, Any]], groups: list[Any]) -> list[tuple[str, str, str]]:
-    """(kind, sink, detail) for what to look at first: dead letters, open breakers, disabled sinks."""
-    items = [("dead", g.sink, f"{g.count}× {g.error or ''}") for g in groups]
+async def _kinds(request: web.Request, limit: int) -> list[KindGroup]:
+    """The newest GROUP_CAP dead letters grouped by sink and kind of failure."""
+    return by_kind(await store_of(request).failure_groups(GROUP_CAP, GROUP_CAP), choose(request), limit)
+
+
+def _attention(sinks: list[dict[str, Any]], groups: list[KindGroup],
+               words: Words) -> list[tuple[str, str, str]]:
+    """(kind, sink, detail) for what to look at first: dead letters, paused sends, disabled sinks."""
+    items = [("dead", g.sink, f"{g.count}× {g.label or words.ponte(shown(g.example))}") for g in groups]
     for row in sinks:
         if row["removed"]:
             items.append(("removed", row["name"], str(row["backlog"])))
         elif row["breaker"] == "open":
             items.append(("breaker", row["name"], ""))
         elif not row["enabled"]:
-            items.append(("disabled", row["name"], row["disabled_reason"] or ""))
+            items.append(("disabled", row["name"], words.ponte(row["disabled_reason"])))
     return items
 
 
@@ -109,7 +128,7 @@ async def falhas(request: web.Request) -> web.Response:
     _, cursor = ops.page_args({"cursor": request.query.get("cursor", "")})
     sink = request.query.get("sink") or None
     page = await store_of(request).list_deliveries(Filter(status="failed", sink=sink), 50, cursor)
-    groups = await store_of(request).failure_groups(GROUP_CAP, 50)
+    groups = await _kinds(request, 50)
     return render(request, "falhas.html", groups=groups, page=page, sink=sink or "",
                   sinks=sorted(settings_of(request).config.sinks), confirm=None, form={})
 

@@ -1,9 +1,10 @@
 """The console's guard: signed session cookies, CSRF tokens, login throttling, safe headers.
 
 A session cookie is ``<expires>.<nonce>.<signature>``, signed with a key derived from the
-admin token and ``ui_password``: changing either logs everyone out, and replicas sharing
-a config accept each other's sessions. Logging out revokes the nonce in memory until it
-would have expired anyway. The CSRF token of a session is an HMAC of its nonce.
+admin token and ``ui_password``: changing either logs everyone out. The session itself is
+a row in the database (``Store.start_session``, keyed by a hash of the nonce), so logging
+out or expiring holds on every replica and after a restart; a signed cookie without its
+row opens nothing. The CSRF token of a session is an HMAC of its nonce.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from service.config.schema import ServerConfig
+from service.operate import throttle
 
 COOKIE = "ponte_console"
 SESSION_SECONDS = 8 * 3600
-MAX_FAILURES = 5  # failed logins per client …
-FAILURE_WINDOW = 15 * 60  # … in this many seconds; then 429 until the window passes
+MAX_FAILURES = 5  # wrong passwords per client …
+FAILURE_WINDOW = 15 * 60  # … in this many seconds; then wrong ones get 429 (a right one still logs in)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {
@@ -41,31 +43,11 @@ class Session:
 
 @dataclass(slots=True)
 class Guard:
-    """Per-process state: revoked sessions, failed logins per client, one-shot notices."""
+    """Per-process state: wrong logins per client, one-shot notices."""
 
-    revoked: dict[str, float] = field(default_factory=dict)
-    failures: dict[str, list[float]] = field(default_factory=dict)
+    throttle: throttle.Throttle = field(
+        default_factory=lambda: throttle.Throttle(MAX_FAILURES, FAILURE_WINDOW))
     notices: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def allowed(self, client: str, now: float) -> bool:
-        """Whether ``client`` may try to log in now (fewer than MAX_FAILURES in the window)."""
-        recent = [t for t in self.failures.get(client, []) if now - t < FAILURE_WINDOW]
-        if recent:
-            self.failures[client] = recent
-        else:
-            self.failures.pop(client, None)
-        return len(recent) < MAX_FAILURES
-
-    def failed(self, client: str, now: float) -> None:
-        """Count a failed login; the table is bounded (oldest clients dropped)."""
-        if len(self.failures) > 10_000:
-            self.failures.pop(next(iter(self.failures)))
-        self.failures.setdefault(client, []).append(now)
-
-    def revoke(self, session: Session, now: float) -> None:
-        """Log a session out; forget revocations once they would have expired anyway."""
-        self.revoked = {n: t for n, t in self.revoked.items() if t > now}
-        self.revoked[session.nonce] = session.expires
 
 
 def _key(server: ServerConfig) -> bytes:
@@ -91,17 +73,30 @@ def new_cookie(server: ServerConfig, now: float) -> str:
     return f"{payload}.{_sign(_key(server), payload)}"
 
 
-def read_session(server: ServerConfig, guard: Guard, value: str | None, now: float) -> Session | None:
-    """The session a cookie value proves, or None (missing, forged, expired or logged out)."""
+def new_session(server: ServerConfig, now: float) -> tuple[str, Session]:
+    """A fresh signed cookie value and the session it proves (to be recorded in the store)."""
+    value = new_cookie(server, now)
+    expires, nonce, _ = value.split(".")
+    return value, Session(nonce, int(expires), _sign(_key(server), f"csrf:{nonce}")[:40])
+
+
+def read_session(server: ServerConfig, value: str | None, now: float) -> Session | None:
+    """The session a cookie value proves by its signature, or None (missing, forged or
+    expired); whether it is still open is the database's to say (``session_key``)."""
     if not value or value.count(".") != 2:
         return None
     expires, nonce, signature = value.split(".")
     key = _key(server)
     if not hmac.compare_digest(signature, _sign(key, f"{expires}.{nonce}")):
         return None
-    if not expires.isdigit() or int(expires) <= now or nonce in guard.revoked:
+    if not expires.isdigit() or int(expires) <= now:
         return None
     return Session(nonce, int(expires), _sign(key, f"csrf:{nonce}")[:40])
+
+
+def session_key(session: Session) -> str:
+    """The session's row key in the database: a hash of its nonce (the row alone proves nothing)."""
+    return hashlib.sha256(f"ponte-session\0{session.nonce}".encode()).hexdigest()
 
 
 def csrf_ok(session: Session, given: str | None) -> bool:
@@ -110,7 +105,7 @@ def csrf_ok(session: Session, given: str | None) -> bool:
 
 
 def _trusted(request: web.Request, server: ServerConfig) -> bool:
-    return request.remote is not None and request.remote in server.trusted_proxies
+    return throttle.trusted(request, server.trusted_proxies)
 
 
 def is_https(request: web.Request, server: ServerConfig) -> bool:
@@ -123,10 +118,7 @@ def is_https(request: web.Request, server: ServerConfig) -> bool:
 
 def client_of(request: web.Request, server: ServerConfig) -> str:
     """Who is logging in: the peer, or the address a trusted proxy forwarded for."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _trusted(request, server):
-        return forwarded.split(",")[-1].strip()
-    return request.remote or "?"
+    return throttle.client_of(request, server.trusted_proxies)
 
 
 def set_cookie(response: web.StreamResponse, request: web.Request, server: ServerConfig,

@@ -6,8 +6,13 @@ list is a page, and ``scan_events`` looks at no more than ``scan`` events per ca
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
+
+from service.store import budget
 from service.store.postgres import sql as q
 from service.store.postgres.reads import Reads
 from service.store.records import EventRecord, FailureGroup, Filter, Page
@@ -41,9 +46,15 @@ SELECT sink, last_error, COUNT(*) AS n, MAX(id) FROM (
 _SUMMARY = ("SELECT event_id, status, COUNT(*) FROM deliveries WHERE event_id = ANY(%s) "
             "GROUP BY event_id, status")
 
+_TIMEOUT = "SET LOCAL statement_timeout = {ms}"
+_BODIES = "SELECT id, body FROM events WHERE id = ANY(%s) AND octet_length(body) <= %s"
+
 
 class PgConsole(Reads):
-    """Window counts, per-hour series, failure groups and event scans for the console."""
+    """Window counts, per-hour series, failure groups and event scans for the console, each
+    within the console's budget (``service.store.budget``)."""
+
+    _console_slots: asyncio.Semaphore | None = None
 
     async def window_counts(self, since: float, cap: int) -> dict[str, int]:
         """Events received and deliveries succeeded/failed since ``since``; waiting now.
@@ -61,21 +72,21 @@ class PgConsole(Reads):
 
         At most ``cap`` newest rows of each kind are counted.
         """
-        got_e = {int(r[0]): int(r[1]) for r in await self._all(_HOURLY_EVENTS, (since, cap))}
-        got_f = {int(r[0]): int(r[1]) for r in await self._all(_HOURLY_FAILED, (since, cap))}
+        got_e = {int(r[0]): int(r[1]) for r in await self._console_all(_HOURLY_EVENTS, (since, cap))}
+        got_f = {int(r[0]): int(r[1]) for r in await self._console_all(_HOURLY_FAILED, (since, cap))}
         return [(h * 3600, got_e.get(h, 0), got_f.get(h, 0)) for h in sorted(set(got_e) | set(got_f))]
 
     async def sink_outcomes(self, since: float, cap: int) -> dict[str, tuple[int, int]]:
         """Per sink: deliveries succeeded and failed since ``since`` (each kind capped)."""
         out: dict[str, list[int]] = {}
         for index, status in enumerate(("succeeded", "failed")):
-            for row in await self._all(_OUTCOMES, (status, since, cap)):
+            for row in await self._console_all(_OUTCOMES, (status, since, cap)):
                 out.setdefault(row[0], [0, 0])[index] = int(row[1])
         return {sink: (ok, bad) for sink, (ok, bad) in out.items()}
 
     async def failure_groups(self, cap: int, limit: int) -> list[FailureGroup]:
         """Dead letters (the newest ``cap``) grouped by sink and error, largest group first."""
-        rows = await self._all(_FAILURE_GROUPS, (cap, limit))
+        rows = await self._console_all(_FAILURE_GROUPS, (cap, limit))
         return [FailureGroup(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
     async def scan_events(self, flt: Filter, contains: str | None, limit: int,
@@ -89,7 +100,7 @@ class PgConsole(Reads):
         hit, hit_args = _hit(flt, contains)
         sql = ("SELECT id, source, external_id, event, sent_date, received_at, status, "
                f"schema_error, {hit} AS hit FROM events e WHERE {where} ORDER BY id DESC LIMIT %s")
-        rows = await self._dicts(sql, [*hit_args, *args, scan])
+        rows = await self._console_dicts(sql, [*hit_args, *args, scan])
         return scanned_page(rows, limit, scan)
 
     async def delivery_summary(self, event_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -97,9 +108,16 @@ class PgConsole(Reads):
         if not event_ids:
             return {}
         out: dict[int, dict[str, int]] = {}
-        for row in await self._all(_SUMMARY, (list(event_ids),)):
+        for row in await self._console_all(_SUMMARY, (list(event_ids),)):
             out.setdefault(row[0], {})[row[1]] = int(row[2])
         return out
+
+    async def event_bodies(self, event_ids: list[int], max_bytes: int) -> dict[int, bytes]:
+        """The raw bodies of these events that are at most ``max_bytes`` long."""
+        if not event_ids:
+            return {}
+        rows = await self._console_all(_BODIES, (list(event_ids), max_bytes))
+        return {r[0]: bytes(r[1]) for r in rows}
 
     async def count_deliveries(self, flt: Filter, cap: int) -> int:
         """How many deliveries match ``flt`` (what a bulk replay would touch), up to ``cap``."""
@@ -109,8 +127,28 @@ class PgConsole(Reads):
         return await self._scalar(sql, [*args, cap])
 
     async def _scalar(self, sql: str, args: Any) -> int:
-        row = await self._one(sql, args)
-        return int(row[0]) if row else 0
+        rows = await self._console_all(sql, args)
+        return int(rows[0][0]) if rows else 0
+
+    async def _console_all(self, sql: str, args: Any) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self._console_rows(sql, args, None)]
+
+    async def _console_dicts(self, sql: str, args: Any) -> list[dict[str, Any]]:
+        return await self._console_rows(sql, args, dict_row)
+
+    async def _console_rows(self, sql: str, args: Any, factory: Any) -> list[Any]:
+        """A console query on at most ``budget.SLOTS`` pool connections at once, each stopped
+        by ``statement_timeout`` after ``budget.SECONDS`` (ConsoleBusy)."""
+        if self._console_slots is None:
+            self._console_slots = asyncio.Semaphore(budget.SLOTS)
+        async with budget.slot(self._console_slots), self._conn() as conn, conn.transaction():
+            await conn.execute(_TIMEOUT.format(ms=int(budget.SECONDS * 1000)).encode())
+            cur = conn.cursor(row_factory=factory) if factory else conn.cursor()
+            try:
+                await cur.execute(sql, args)
+            except psycopg.errors.QueryCanceled:
+                raise budget.busy() from None
+            return list(await cur.fetchall())
 
 
 def _hit(flt: Filter, contains: str | None) -> tuple[str, list[Any]]:

@@ -133,6 +133,12 @@ class Reads:
         rows = await self._all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
         return {r[0]: int(r[1]) for r in rows}
 
+    async def count_status(self, status: str, cap: int) -> int:
+        """How many deliveries are in ``status``, up to ``cap`` (not the console's budget)."""
+        sql = "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status = %s LIMIT %s) AS c"
+        row = await self._one(sql, (status, cap))
+        return int(row[0]) if row else 0
+
     async def _all(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
         async with self._conn() as conn:
             cur = await conn.execute(sql, args)

@@ -120,6 +120,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX cancellations_key ON cancellations (key, received_at);
     CREATE INDEX cancellations_received ON cancellations (received_at);
     """,
+    # 4: console sessions (as SQLite's migration 7), so a logout on one replica ends the
+    #    session on all of them; and the recent events per when_busy target, counted
+    #    cluster-wide (service.batches.digests, ``busy_hit``).
+    """
+    CREATE TABLE console_sessions (
+        key         TEXT PRIMARY KEY,
+        expires_at  DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE busy_marks (
+        target  TEXT NOT NULL,
+        at      DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX busy_marks_target ON busy_marks (target, at);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -148,6 +148,12 @@ ON CONFLICT (sink) DO UPDATE
 SET next_at = GREATEST(r.next_at, EXCLUDED.next_at - %(gap)s) + %(gap)s
 RETURNING next_at - %(gap)s - {NOW}
 """
+# when_busy, cluster-wide: forget marks older than the window, add this event, count the window
+# (under a per-target transaction lock, so two replicas never both miss each other's mark)
+BUSY_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ponte/busy/' || %(target)s))"
+BUSY_FORGET = f"DELETE FROM busy_marks WHERE target = %(target)s AND at <= {NOW} - %(window)s"
+BUSY_MARK = f"INSERT INTO busy_marks (target, at) VALUES (%(target)s, {NOW})"
+BUSY_COUNT = "SELECT COUNT(*) FROM busy_marks WHERE target = %(target)s"
 # what purge deletes and count_purgeable counts: one rule for both (as SQLite's _PURGEABLE)
 PURGEABLE = """e.received_at < %s AND NOT EXISTS (
         SELECT 1 FROM deliveries d
@@ -171,9 +177,11 @@ def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     """The WHERE clause (and its arguments) of an events list."""
     pairs = (("e.source", flt.source), ("e.external_id", flt.external_id))
     where, args = _where(flt, cursor, "e.id", pairs)
-    if flt.sources is None:
-        return where, args
-    return f"{where} AND e.source = ANY(%s)", [*args, list(flt.sources)]
+    if flt.sources is not None:
+        where, args = f"{where} AND e.source = ANY(%s)", [*args, list(flt.sources)]
+    if flt.not_source is not None:
+        where, args = f"{where} AND e.source <> %s", [*args, flt.not_source]
+    return where, args
 
 
 def delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:

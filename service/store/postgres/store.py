@@ -30,13 +30,14 @@ from service.store.postgres.console import PgConsole
 from service.store.postgres.digests import PgDigestVerbs
 from service.store.postgres.reads import Conn
 from service.store.postgres.schema import migrate
+from service.store.postgres.sessions import PgSessions
 from service.store.postgres.url import describe, one_line, split_prepare
 from service.store.records import AttemptResult, Claimed, Filter, NewDelivery, NewEvent, Saved
 
 log = structlog.get_logger("ponte.postgres")
 
 
-class PostgresStore(PgDigestVerbs, PgConsole):
+class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
     """The Store on one PostgreSQL database (or one schema of it, by ``search_path``)."""
 
     def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,
@@ -192,6 +193,16 @@ class PostgresStore(PgDigestVerbs, PgConsole):
         """Reserve the sink's next start, cluster-wide; return how many seconds to wait for it."""
         row = await self._one(q.RESERVE, {"sink": sink, "gap": 1.0 / per_second})
         return max(0.0, row[0]) if row else 0.0
+
+    async def busy_hit(self, target: str, limit: int, window: float) -> bool:
+        """Count one event for a when_busy ``target``, cluster-wide (the database's clock);
+        True when more than ``limit`` fell within the last ``window`` seconds."""
+        args = {"target": target, "window": window}
+        async with self._conn() as conn, conn.transaction():
+            for step in (q.BUSY_LOCK, q.BUSY_FORGET, q.BUSY_MARK):
+                await conn.execute(step, args)
+            row = await (await conn.execute(q.BUSY_COUNT, args)).fetchone()
+        return row is not None and int(row[0]) > limit
 
     async def notify(self, kind: str) -> None:
         """Tell every replica (LISTEN/NOTIFY) that ``kind`` changed: work, sinks, reload."""

@@ -187,6 +187,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX cancellations_key ON cancellations (key, received_at);
     CREATE INDEX cancellations_received ON cancellations (received_at);
     """,
+    # 7: console sessions kept in the database (a hash of the cookie's nonce), so logout
+    #    and expiry outlive a restart (service.ui.security).
+    """
+    CREATE TABLE console_sessions (
+        key         TEXT PRIMARY KEY,
+        expires_at  REAL NOT NULL
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

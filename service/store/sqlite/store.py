@@ -40,11 +40,13 @@ from service.store.rows import (
     page_of,
 )
 from service.store.sqlite.console import ConsoleQueries
+from service.store.sqlite.console_reader import ConsoleReader
 from service.store.sqlite.digest_verbs import DigestVerbs
 from service.store.sqlite.filters import delivery_where, event_where
 from service.store.sqlite.followups import cancel_others, promote
 from service.store.sqlite.jobs import PURGEABLE, RecordJob, SaveJob, claim, probe, purge, reschedule
 from service.store.sqlite.schema import check_ownership, migrate
+from service.store.sqlite.sessions import SessionVerbs
 from service.store.sqlite.writer import Writer, is_unavailable, unavailable
 
 _CLAIM = """
@@ -68,7 +70,7 @@ _DELIVERY_COLUMNS = (
 )
 
 
-class SQLiteStore(DigestVerbs, ConsoleQueries):
+class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
     """The Store on one SQLite file."""
 
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
@@ -78,6 +80,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         self._lock: int | None = None
         self._writer = Writer(self._connect)
         self._reader: aiosqlite.Connection | None = None
+        self._console: ConsoleReader | None = None  # the console's reads, apart (budgeted)
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         self._reader = await aiosqlite.connect(self.path)
         self._reader.row_factory = sqlite3.Row
         await self._reader.execute("PRAGMA query_only = ON")
+        self._console = await ConsoleReader.open(self.path)
 
     async def close(self) -> None:
         """Commit what is queued and close both connections."""
@@ -102,6 +106,9 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
+        if self._console is not None:
+            await self._console.close()
+            self._console = None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -317,6 +324,13 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
         """Deliveries by status (for status pages and tests)."""
         rows = await self._read_all("SELECT status, COUNT(*) FROM deliveries GROUP BY status", [])
         return {r[0]: r[1] for r in rows}
+
+    async def count_status(self, status: str, cap: int) -> int:
+        """How many deliveries are in ``status``, up to ``cap`` (on the main reader)."""
+        sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM deliveries INDEXED BY deliveries_status "
+               "WHERE status = ? LIMIT ?)")
+        row = await self._read_one(sql, [status, cap])
+        return int(row[0]) if row else 0
 
     # --- reading -------------------------------------------------------------------
 
