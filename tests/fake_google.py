@@ -74,6 +74,7 @@ class FakeGoogle:
     lose_answer: bool = False
     refuse_grants: bool = False
     calls: list[str] = field(default_factory=list)
+    sent: list[list[list[Any]]] = field(default_factory=list)  # the values of each append, as sent
     numbers: Any = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -149,6 +150,9 @@ class FakeGoogle:
         values = body.get("values")
         if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
             return _error(400, "INVALID_ARGUMENT", "Invalid values: expected a list of lists")
+        self.sent.append(values)
+        if request.query["valueInputOption"] == "USER_ENTERED":  # a leading ' keeps text as text
+            values = [[_entered(v) for v in r] for r in values]
         return self._apply(target.removesuffix(":append"), values)
 
     def _apply(self, target: str, values: list[list[Any]]) -> web.Response:
@@ -185,6 +189,12 @@ class FakeGoogle:
                 f"Unable to parse range: {target or request.match_info['range']}",
             )
         return None
+
+
+def _entered(value: Any) -> Any:
+    """What Sheets keeps of a USER_ENTERED value: a ``'``-quoted text without its quote
+    (dates stay as sent here; Sheets would store a date serial shown in the sheet's format)."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
 
 
 def _parse_range(text: str) -> tuple[str, str]:

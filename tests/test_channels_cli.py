@@ -65,7 +65,9 @@ def test_preview_shows_a_bad_recipient(tmp_path: Path, capsys: Any) -> None:
         main(["preview", str(tmp_path / "sale.json"), "--sink", "comprador", "--config", config])
         == 0
     )
-    assert json.loads(capsys.readouterr().out)["error"] == "to[0]: … is not a valid phone number"
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error == ("to[0]: …23 (3 digits) is not a valid phone number: "
+                     "too short (a Brazilian mobile has DDD + 9 digits)")
 
 
 def test_routes_test_shows_the_sheet_row(tmp_path: Path, capsys: Any) -> None:

@@ -467,3 +467,39 @@ async def test_preview_of_a_stored_event_ignores_other_broken_sections(
     (tmp_path / "ponte.db").unlink()
     assert await cli("preview", "1", "--sink", "arquivo", "--config", path) == 2
     assert "no database at" in capsys.readouterr().err and not (tmp_path / "ponte.db").exists()
+
+
+async def test_an_overdue_pending_delivery_reads_waiting_for_the_breaker(
+        tmp_path, aiohttp_client, capsys):
+    """A pending delivery due an hour ago is not shown with that past time."""
+    path = config(tmp_path)
+    await ingest(load_settings(path), 1, aiohttp_client)
+    past = datetime.now(ZoneInfo("UTC")).timestamp() - 3600
+    with sqlite3.connect(tmp_path / "ponte.db") as conn:
+        conn.execute("UPDATE deliveries SET next_attempt_at = ? WHERE sink = 'crm'", (past,))
+    capsys.readouterr()
+    assert await cli("deliveries", "--sink", "crm", "--config", path) == 0
+    out = capsys.readouterr().out
+    shown = datetime.fromtimestamp(past, ZoneInfo("America/Sao_Paulo")).strftime("%d/%m/%Y %H:%M")
+    assert "waiting for the breaker" in out and shown not in out
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8090", "localhost", "ftp://127.0.0.1:8090"])
+def test_url_without_a_scheme_is_a_clear_error(url, capsys, monkeypatch):
+    """``--url 127.0.0.1:8090`` says how to write it, in one line, exit 1."""
+    monkeypatch.setenv("PONTE_ADMIN_TOKEN", TOKEN)
+    assert main(["deliveries", "--url", url]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"ponte: --url {url!r} must start with http:// or https:// (e.g. http://127.0.0.1:8080)"
+
+
+def test_a_file_sinks_relative_path_follows_the_config_file(tmp_path, monkeypatch):
+    """``path: out/vendas.jsonl`` in ops/ponte.yaml is ops/out/vendas.jsonl from any directory."""
+    raw = base_config(tmp_path, sinks={"arquivo": {"type": "file", "path": "out/vendas.jsonl"}})
+    path = write(tmp_path / "ops" / "ponte.yaml", raw)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings("../ops/ponte.yaml")
+    assert settings.config.sinks["arquivo"].path == str(tmp_path / "ops" / "out" / "vendas.jsonl")
+    assert load_settings(path).config.sinks["arquivo"].path == str(tmp_path / "ops" / "out" / "vendas.jsonl")

@@ -130,3 +130,47 @@ def test_a_secret_pasted_elsewhere_is_not_echoed_by_later_checks(tmp_path, capsy
     assert check(write(tmp_path, text)) == 1
     err = capsys.readouterr().err
     assert "routes[0].where.data.note.regex: invalid regex" in err and "tok(3n" not in err
+
+
+SOURCE = "sources: {eduzz: {type: eduzz, secrets: [a-real-secret-4f9c1d2e8b7a]}}\n"
+
+
+def test_a_misspelt_event_with_a_known_prefix_is_an_error_with_its_suggestion(tmp_path, capsys):
+    """``myeduzz.invoice_payed`` names no event: check exits 1 and suggests the right name."""
+    path = write(tmp_path, SOURCE + SINK + "routes: [{name: r, events: [myeduzz.invoice_payed], to: [a]}]\n")
+    assert check(path) == 1
+    err = capsys.readouterr().err
+    assert ("routes[0].events[0]: 'myeduzz.invoice_payed' matches no Eduzz event "
+            "(did you mean 'myeduzz.invoice_paid'?)") in err
+    assert "warning" not in err
+
+
+def test_where_paths_are_checked_against_the_suggested_event(tmp_path, capsys):
+    """A misspelt glob does not switch off the check of the route's ``where`` paths."""
+    route = ("routes: [{name: r, events: [myeduzz.invoice_payed], "
+             "where: {data.pricee.value: {gte: 1}}, to: [a]}]\n")
+    assert check(write(tmp_path, SOURCE + SINK + route)) == 1
+    assert "routes[0].where.data.pricee.value: 'data.pricee.value' does not exist" in capsys.readouterr().err
+
+
+def test_missing_required_keys_are_listed_at_once_in_our_words():
+    """A route with only a name: both missing keys in one line, no msgspec wording."""
+    with pytest.raises(ConfigError) as info:
+        parse_config({"routes": [{"name": "q"}]}, env={})
+    assert "routes[0]: missing keys `events`, `to`" in info.value.errors
+    assert not any("Object missing" in e for e in info.value.errors)
+
+
+def test_a_single_missing_key_reads_missing_key():
+    """One missing key: ``missing key `to```."""
+    with pytest.raises(ConfigError) as info:
+        parse_config({"routes": [{"name": "q", "events": ["*"]}]}, env={})
+    assert info.value.errors == ["routes[0]: missing key `to`"]
+
+
+def test_an_enum_error_lists_the_allowed_values():
+    """``format: slak`` says which values exist."""
+    with pytest.raises(ConfigError) as info:
+        parse_config({"sinks": {"a": {"type": "file", "path": "/tmp/a", "format": "slak"}}}, env={})
+    (error,) = info.value.errors
+    assert error.startswith("sinks.a.format: unknown value 'slak' (one of: ") and "slack" in error

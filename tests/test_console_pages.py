@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
 import time
@@ -10,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 from console_helpers import console_sections, csrf_of, log_in
 from msgspec.structs import replace
 from structlog.testing import capture_logs
@@ -380,3 +383,56 @@ def test_cancel_reasons_in_words():
     assert cancel_reason("cancelled: its route or target was removed by a reload", en) == \
         "cancelled: its route or target left the configuration"
     assert cancel_reason("cancelled: something else", pt) == "cancelado: something else"
+
+async def _answering(aiohttp_server: Any, text: str) -> str:
+    """A receiver refusing every request with HTTP 422 and ``text``."""
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=422, text=text)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    return str((await aiohttp_server(app)).make_url("/hook"))
+
+
+RECEIVER_SAYS = ('comprador ana.souza@exemplo.com.br recusado: CPF 123.456.789-09, '
+                 'telefone +55 11 98765-4321, {"email": "bia\\u0040exemplo.com", "cpf": "98765432100"}')
+RECEIVER_PERSONAL = ("ana.souza@exemplo.com.br", "123.456.789-09", "98765-4321", "bia\\u0040exemplo.com",
+                     "98765432100")
+
+
+async def test_personal_data_in_a_receiver_error_is_masked_until_shown(
+        settings_for, start, aiohttp_server, tmp_path):
+    """E-mail, CPF and phone in a receiver's answer: masked on Evento and Falhas until mostrar."""
+    url = await _answering(aiohttp_server, RECEIVER_SAYS)
+    sinks = {"crm": {"type": "webhook", "url": url}}
+    settings = settings_for(**console_sections(), sinks=sinks, delivery=FAST,
+                            routes=[{"name": "tudo", "events": ["*"], "to": ["crm"]}])
+    client = await start(settings, worker=True)
+    await log_in(client)
+    event_id = await sale(client)
+    store = client.server.app[STORE]
+    for _ in range(200):
+        page = await store.list_deliveries(_flt(event_id=event_id, status="failed"), 1, None)
+        if page.items:
+            break
+        await asyncio.sleep(0.05)
+    pages = [await (await client.get(p)).text() for p in (f"/ui/eventos/{event_id}", "/ui/falhas")]
+    for html, value in itertools.product(pages, RECEIVER_PERSONAL):
+        assert value not in html.replace("&#34;", '"'), value
+    assert "exemplo.com.br" in pages[0]  # the domain stays, to tell receivers apart
+    shown = (await (await client.get(f"/ui/eventos/{event_id}?mostrar=1")).text()).replace("&#34;", '"')
+    assert "ana.souza@exemplo.com.br" in shown and "123.456.789-09" in shown
+
+
+async def test_a_big_body_masks_escaped_emails_and_named_fields(ui):
+    """Over 64 KB the body is shown cut: ``\\u0040`` e-mails and named fields still masked."""
+    store = ui.server.app[STORE]
+    raw = ('{"id": "big2", "event": "myeduzz.invoice_paid", "data": {"buyer": '
+           '{"email": "carla\\u0040exemplo.com", "document": "1234567", "phone": "5511"}, '
+           f'"blob": "{"x" * 70_000}"}}}}').encode()
+    event = NewEvent("eduzz", "big2", "myeduzz.invoice_paid", None, time.time(), "accepted", {}, raw)
+    saved = await store.save_event(event, [NewDelivery("arquivo", "tudo")])
+    html = await (await ui.get(f"/ui/eventos/{saved.event_id}")).text()
+    for value in ("carla\\u0040exemplo.com", "carla@", "1234567", "5511"):
+        assert value not in html

@@ -91,12 +91,24 @@ def test_report_renders_yesterday(tmp_path, capsys, store_url):
     noon = datetime.now(SP).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
     asyncio.run(_store_sales(store_url, noon.timestamp(), [1000.0, 234.56]))
     capsys.readouterr()  # PostgreSQL logs its first migration
-    assert main(["report", "resumo", "--period", "yesterday", "--config", str(config)]) == 0
+    assert main(["report", "resumo", "--period", "yesterday", "--json", "--config", str(config)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out[0]["sink"] == "mail" and "R$ 1.234,56" in out[0]["message"]["text"]
-    assert main(["report", "resumo", "--period", "today", "--config", str(config)]) == 0
+    assert main(["report", "resumo", "--period", "today", "--json", "--config", str(config)]) == 0
     today = json.loads(capsys.readouterr().out)[0]["message"]["text"]
-    assert "Receita: —" in today and "Faturas pagas: 0" in today
+    assert "Receita: —" in today and "Vendas pagas: 0" in today
+
+
+def test_report_prints_readable_text_by_default(tmp_path, capsys, store_url):
+    """Without --json: the summary as text a person reads (no JSON, no markup), and its sinks."""
+    config = _config(tmp_path, store_url)
+    noon = datetime.now(SP).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    asyncio.run(_store_sales(store_url, noon.timestamp(), [1000.0, 234.56]))
+    capsys.readouterr()
+    assert main(["report", "resumo", "--period", "yesterday", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "R$ 1.234,56" in out and not out.lstrip().startswith(("[", "{")) and "<" not in out
+    assert "mail" in out.splitlines()[-1]
 
 
 def test_report_send_stores_one_delivery_per_sink(tmp_path, capsys, store_url):

@@ -40,10 +40,10 @@ def _digest(count: int, max_items: int = 100, product: str = "Curso A") -> dict:
 
 def _report(product: str = "Curso A") -> dict:
     docs = [
-        ("myeduzz.invoice_paid", json.loads(paid_body(i, 1234.56, product=product))["data"])
+        ("myeduzz.invoice_paid", json.loads(paid_body(i, 1234.56, product=product)))
         for i in range(3)
     ]
-    docs.append(("myeduzz.invoice_paid", json.loads(paid_body(9, None))["data"]))
+    docs.append(("myeduzz.invoice_paid", json.loads(paid_body(9, None))))
     summary = summarize(docs)
     return {
         "id": "r",

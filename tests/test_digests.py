@@ -8,6 +8,7 @@ import time
 
 from aiohttp import web
 from digestkit import FakeClock, lines, paid_body, start_app, tick
+from structlog.testing import capture_logs
 
 from conftest import post_signed
 from service.batches.scheduler import close_due
@@ -433,3 +434,23 @@ async def test_a_target_template_renders_its_digests_with_items_and_totals(
     assert got[0]["message"] == {
         "text": "2 vendas, R$ 2.001,00: ev-myeduzz.invoice_paid-0 ev-myeduzz.invoice_paid-1 "
     }
+
+
+async def test_group_by_with_unbounded_values_folds_past_max_groups_into_outros(
+    tmp_path, aiohttp_client
+):
+    """Ten products with ``max_groups: 3``: three product digests and one "outros" with the rest."""
+    clock = FakeClock()
+    digest = {"group_by": ["data.items.0.name"], "wait": "10s", "interval": "1m", "max_groups": 3}
+    client = await start_app(aiohttp_client, _settings(tmp_path, digest), clock)
+    with capture_logs() as logs:
+        for i in range(10):
+            await post_signed(client, paid_body(i, product=f"Curso {i}"))
+    await tick(client)
+    clock.advance(11)
+    await tick(client)
+    got = await _wait_lines(tmp_path / "chat.jsonl", 4)
+    by_key = {tuple(g["body"]["data"]["key"]): g["body"]["data"]["count"] for g in got}
+    assert by_key == {("Curso 0",): 1, ("Curso 1",): 1, ("Curso 2",): 1, ("outros",): 7}
+    warned = [e for e in logs if e["event"] == "digest_groups_capped"]
+    assert len(warned) == 1 and warned[0]["max_groups"] == 3 and warned[0]["route"] == "vendas"

@@ -209,7 +209,8 @@ def test_compose_example_mails_to_mailpit(monkeypatch):
     email = settings.config.sinks["email"]
     assert isinstance(email, EmailConfig)
     assert (email.host, email.port, email.security, email.username) == ("mailpit", 1025, "none", None)
-    assert settings.config.sinks["arquivo"].path.startswith("data/")
+    arquivo = Path(settings.config.sinks["arquivo"].path)  # beside the database: the data volume
+    assert arquivo.parent == Path(settings.config.storage.sqlite_path).parent
     assert sinks_for(settings, "myeduzz.invoice_paid") == {"email": "faturas-por-email", "arquivo": "tudo-no-arquivo"}
 
 

@@ -110,3 +110,63 @@ def test_is_loopback(host, loopback):
 def test_is_placeholder(value, placeholder):
     """Known defaults and values marked change-me are placeholders."""
     assert is_placeholder(value) is placeholder
+
+
+REAL = "a-real-secret-4f9c1d2e8b7a"
+STRONG = "Zq8v2Lr5Nw1Kx7Pb4Hd9Tf3Jm6"  # 26 characters
+
+
+@pytest.mark.parametrize(("key", "value", "why"), [
+    ("admin_token", "123", "shorter than 24 characters"),
+    ("ui_password", "change-me", "a well-known placeholder"),
+    ("ui_password", "correct-horse-battery", "shorter than 24 characters"),
+    ("admin_token", "changeme-changeme-changeme", "a well-known placeholder"),
+])
+def test_weak_console_and_api_credentials_are_refused_off_loopback(tmp_path, capsys, key, value, why):
+    """On 0.0.0.0 a placeholder or a short admin token / console password is an error."""
+    server = {"host": "0.0.0.0", "admin_token": STRONG, key: value}
+    path = _config(tmp_path, "0.0.0.0", secret=REAL, server=server)
+    assert main(["check", "--strict", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"server.{key}: {why}" in err and value not in err
+
+
+def test_short_credentials_are_fine_on_loopback(tmp_path, capsys):
+    """On 127.0.0.1 a short token is the quick start's business (no error)."""
+    server = {"host": "127.0.0.1", "admin_token": "123", "ui_password": "abc"}
+    path = _config(tmp_path, "127.0.0.1", secret=REAL, server=server)
+    assert main(["check", "--config", str(path)]) == 0
+    assert "server.admin_token" not in capsys.readouterr().err
+
+
+def test_strong_credentials_pass_off_loopback(tmp_path, capsys):
+    """24+ characters that are not a placeholder pass on 0.0.0.0."""
+    server = {"host": "0.0.0.0", "admin_token": STRONG, "ui_password": STRONG[::-1]}
+    assert main(["check", "--strict", "--config", str(_config(tmp_path, "0.0.0.0", secret=REAL,
+                                                                server=server))]) == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "what"),
+    [
+        ({"type": "hotmart", "hottok": "change-me"}, "sources.plat.hottok", "hottok"),
+        ({"type": "hotmart", "hottok": ["a-real-hottok-4f9c1d2e8b7a", "changeme"]},
+         "sources.plat.hottok[1]", "hottok"),
+        ({"type": "kiwify", "token": "dev-secret-change-me"}, "sources.plat.token", "token"),
+        ({"type": "token", "token": ["test"], "field": "chave_unica"}, "sources.plat.token[0]",
+         "token"),
+    ],
+)
+def test_placeholder_hottoks_and_tokens_are_refused_on_a_public_address(
+    tmp_path, capsys, source, path, what
+):
+    """Hotmart's hottok and the Kiwify and token sources' tokens are checked like secrets."""
+    config = _config(tmp_path, "0.0.0.0", secret="a-real-secret-4f9c1d2e8b7a",
+                     sources={"eduzz": {"type": "eduzz", "secrets": ["a-real-secret-4f9c1d2e8b7a"]},
+                              "plat": source})  # fmt: skip
+    assert main(["check", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: a well-known placeholder {what}" in err
+    values = source.get("hottok", source.get("token"))
+    for value in [values] if isinstance(values, str) else values:
+        assert len(value) < 6 or value not in err  # the path is named, never the value

@@ -12,6 +12,7 @@ from pgkit import query
 
 from conftest import SECRET, fixture_body, post_signed, sign
 from service.eduzz.catalogue import EVENT_NAMES
+from service.errors import ConfigError
 from service.keys import STORE
 from service.store.sqlite.store import SQLiteStore
 
@@ -133,11 +134,10 @@ async def test_rotated_secrets_are_all_accepted(tmp_path, settings_for, start):
     assert (await post_signed(client, body, secret="old")).status == 200
 
 
-async def test_no_secret_configured_fails_closed(tmp_path, settings_for, start):
-    """A source with no secret refuses everything."""
-    client = await start(settings_for(sources={"eduzz": {"type": "eduzz"}}))
-    resp = await post_signed(client, fixture_body("myeduzz.invoice_paid"))
-    assert resp.status == 401
+async def test_no_secret_configured_is_refused_at_load(tmp_path, settings_for):
+    """A source with no secret would refuse everything: the config is refused instead."""
+    with pytest.raises(ConfigError, match=r"sources.eduzz: no secret configured"):
+        settings_for(sources={"eduzz": {"type": "eduzz"}})
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 from service import eduzz as messages
 from service.render.builtin.messages import builtin_template
 from service.render.builtin.specs import SPECS
+from service.render.personal import without_secrets
 
 EDUZZ = Path(messages.__file__).parent
 FIXTURES = sorted(p.stem for p in (EDUZZ / "fixtures").glob("*.json"))
@@ -116,14 +117,14 @@ def test_email_message_has_subject_text_and_html(event):
 
 @pytest.mark.parametrize("event", FIXTURES)
 def test_file_message_is_compact(event):
-    """Each fixture renders to a compact record carrying the original data."""
+    """Each fixture renders to a compact record carrying the original data, secrets redacted."""
     envelope = load(event)
     message = render(event, "file", envelope)
     assert message == {
         "event": event,
         "title": SPECS[event].headline,
         "summary": message["summary"],
-        "data": envelope["data"],
+        "data": without_secrets(envelope["data"]),
     }
     assert message["summary"].startswith(f"{SPECS[event].emoji} {SPECS[event].headline}")
     msgspec.json.encode(message)

@@ -53,7 +53,7 @@ def test_sheet_columns_for_every_event(event: str) -> None:
     values = {c["header"]: c["value"] for c in columns}
     assert values["Evento"] == SPECS[event].headline
     assert values["ID do evento"] == (envelope.get("id") or "ponte-1")
-    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", values["Data"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", values["Data"])  # unambiguous
     assert all(isinstance(v, (str, int, float)) for v in values.values() if v is not None)
 
 
@@ -66,7 +66,18 @@ def test_sale_columns_in_the_sheet() -> None:
         values["Comprador"] == "Alice Johnson" and values["E-mail"] == "alice.johnson@example.com"
     )
     assert values["Valor (R$)"] == 301.5 and values["Pagamento"] == "Cartão de crédito"
-    assert values["Status"] == "Paga" and values["Data"] == "20/01/2024 12:00:00"
+    assert values["Status"] == "Paga" and values["Data"] == "2024-01-20 12:00:00"
+
+
+@pytest.mark.parametrize(("event", "value"), [
+    ("myeduzz.invoice_paid", 301.5), ("myeduzz.invoice_refunded", -301.5),
+    ("myeduzz.invoice_chargeback", -301.5), ("invoice_refunded", -301.5),
+])
+def test_refunds_and_chargebacks_are_negative_so_a_column_sum_is_revenue(event: str, value: float) -> None:
+    """A refund or a chargeback takes money back: its value is negative (also unprefixed names)."""
+    envelope = load(event if "." in event else f"myeduzz.{event}")
+    columns = render(event, "google_sheets", envelope)["columns"]
+    assert {c["header"]: c["value"] for c in columns}["Valor (R$)"] == value
 
 
 @pytest.mark.parametrize("kind", ["whatsapp", "google_sheets"])
@@ -122,7 +133,7 @@ def test_bad_numbers_are_refused_without_showing_them(raw: object) -> None:
 
 def test_mask_shows_only_the_last_digits() -> None:
     """Masking keeps the last four digits only."""
-    assert mask("+5511987654321") == "…4321" and mask("123") == "…"
+    assert mask("+5511987654321") == "…4321" and mask("123") == "…23" and mask("12") == "…"
 
 
 @given(st.text())

@@ -68,3 +68,16 @@ async def test_no_created_series(tmp_path, settings_for, start):
     text = await (await client.get("/metrics")).text()
     assert "ponte_delivery_attempts_total{" in text and "ponte_attempt_seconds_bucket{" in text
     assert "_created" not in text
+
+
+async def test_event_labels_are_catalogue_names_or_other(settings_for, start):
+    """Each signed made-up name adds no series: they all count as ``other``."""
+    client = await start(settings_for())
+    for i in range(30):
+        body = json.dumps({"id": f"x{i}", "event": f"acme.made_up_{i}", "data": {}}).encode()
+        assert (await post_signed(client, body)).status == 200
+    await post_signed(client, json.dumps({"id": "p1", "event": "myeduzz.invoice_paid", "data": {}}).encode())
+    await post_signed(client, json.dumps({"id": "p2", "event": "invoice_paid", "data": {}}).encode())
+    received = {dict(labels)["event"]: value for (name, labels), value in (await scrape(client)).items()
+                if name == "ponte_events_received_total"}
+    assert received == {"other": 30, "myeduzz.invoice_paid": 2}

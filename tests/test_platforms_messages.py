@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from platformkit import HOTMART_EVENTS, KIWIFY_EVENTS, body_of
 
@@ -11,7 +12,11 @@ from conftest import fixture_body
 from service.render.builtin.messages import builtin_template
 from service.render.formats import FORMATS
 from service.render.templates import compile_template
+from service.render.whatsapp_format import TEXT_LIMIT
 from service.sales import data_of, sale_of
+from test_messages import check_block_kit
+from test_messages_chat import hostile, payload, provider_errors
+from test_messages_whatsapp import HEADERS
 
 
 def context(event: str, body: bytes) -> dict:
@@ -63,3 +68,69 @@ def test_kiwify_cents_become_a_decimal_amount():
     """Kiwify's ``charge_amount`` 49700 (cents) is sale.amount 497.0."""
     sale = sale_of("kiwify.order_approved", json.loads(body_of("kiwify.order_approved")))
     assert sale["amount"] == 497.0 and sale["currency"] == "BRL"
+
+
+# --- within each channel's limits, as the providers (the local fakes' validators) check -----
+
+
+def within_limits(kind: str, message: dict | None) -> None:
+    """Assert ``message`` is what a sink of ``kind`` can send: shape and the provider's limits."""
+    if kind == "webhook":
+        assert message is None  # the original body is forwarded
+        return
+    assert message is not None
+    if kind == "slack":
+        check_block_kit(message)
+    elif kind == "email":
+        assert set(message) == {"subject", "text", "html"}
+        assert message["subject"].strip() and not {"\r", "\n"} & set(message["subject"])
+        assert message["text"].strip() and message["html"].startswith("<div")
+    elif kind in ("telegram", "discord", "teams"):
+        assert provider_errors(kind, payload(kind, message)) is None
+    elif kind == "whatsapp":
+        assert set(message) == {"text"} and 0 < len(message["text"]) <= TEXT_LIMIT
+    elif kind == "google_sheets":
+        assert [c["header"] for c in message["columns"]] == HEADERS
+        assert all(c["value"] is None or isinstance(c["value"], (str, int, float))
+                   for c in message["columns"])
+    msgspec.json.encode(message)
+
+
+def rendered(event: str, kind: str, doc: dict) -> dict | None:
+    template = builtin_template(event, kind)
+    return None if template is None else template.render(context(event, json.dumps(doc).encode()))
+
+
+@pytest.mark.parametrize("event", HOTMART_EVENTS + KIWIFY_EVENTS)
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_every_fixture_renders_within_the_channel_limits(event, kind):
+    """Each fixture's built-in message has the channel's shape and passes its provider's checks."""
+    within_limits(kind, rendered(event, kind, json.loads(body_of(event))))
+
+
+@pytest.mark.parametrize("event", HOTMART_EVENTS + KIWIFY_EVENTS)
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_hostile_fixtures_stay_within_the_channel_limits(event, kind):
+    """Every text of the fixture made huge and full of markup: still within each limit."""
+    doc = hostile(json.loads(body_of(event)))
+    if event.startswith("hotmart."):
+        doc["event"] = json.loads(body_of(event))["event"]
+    within_limits(kind, rendered(event, kind, doc))
+
+
+@pytest.mark.parametrize(
+    ("event", "buyer", "email", "product", "value"),
+    [
+        ("hotmart.purchase_approved", "Maria Souza", "maria.souza@example.com",
+         "Curso de Fotografia", 1234.56),
+        ("kiwify.order_approved", "João Pereira", "joao.pereira@example.com",
+         "Mentoria Vendas Online", 497.0),
+    ],
+)
+def test_sheet_columns_of_a_platform_sale_are_filled(event, buyer, email, product, value):
+    """The Google Sheets row of a Hotmart or Kiwify sale has buyer, e-mail, product, value."""
+    columns = rendered(event, "google_sheets", json.loads(body_of(event)))["columns"]
+    values = {c["header"]: c["value"] for c in columns}
+    assert (values["Comprador"], values["E-mail"], values["Produto"]) == (buyer, email, product)
+    assert values["Valor (R$)"] == value and values["Pagamento"] == "Cartão de crédito"
+    assert values["Status"] == "Paga"

@@ -107,11 +107,12 @@ async def test_empty_sheet_gets_the_header_row_then_rows(google: Google) -> None
     await sink.close()
 
 
-async def test_rows_are_sent_raw_so_formulas_stay_text(google: Google) -> None:
-    """valueInputOption=RAW and INSERT_ROWS: a payload's formula is never evaluated."""
+async def test_rows_are_sent_user_entered_with_text_quoted_so_formulas_stay_text(google: Google) -> None:
+    """USER_ENTERED and INSERT_ROWS, every text ``'``-quoted: a payload's formula is never evaluated."""
     await google.sink().send(row())
     [append] = [c for c in google.fake.calls if c.startswith("APPEND")]
-    assert append == "APPEND 'Vendas'!A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS"
+    assert append == "APPEND 'Vendas'!A1:append?valueInputOption=USER_ENTERED&insertDataOption=INSERT_ROWS"
+    assert "'=HYPERLINK(\"http://evil\")" in google.fake.sent[0][1]
 
 
 async def test_the_event_id_column_is_added_when_missing(google: Google) -> None:
@@ -256,3 +257,52 @@ async def test_a_failed_first_append_still_writes_the_header_next_time(google: G
     google.fake._apply = original  # type: ignore[method-assign]
     await sink.send(row(attempt=2))
     assert google.fake.sheets["Vendas"][0][-1] == ID_HEADER and len(google.fake.sheets["Vendas"]) == 2
+
+
+async def test_the_token_request_never_follows_a_redirect(
+        aiohttp_server: Any, tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    """A token endpoint answering 307 to another host: the signed assertion is not re-POSTed."""
+    stolen: list[bytes] = []
+
+    async def thief(request: web.Request) -> web.Response:
+        stolen.append(await request.read())
+        return web.json_response({"access_token": "ya29.stolen", "expires_in": 3600})
+
+    other = web.Application()
+    other.router.add_post("/token", thief)
+    elsewhere = await aiohttp_server(other, host=HOST)
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"http://localhost:{elsewhere.port}/token")
+
+    first = web.Application()
+    first.router.add_post("/token", redirect)
+    google = await aiohttp_server(first, host=HOST)
+    key = write_key(tmp_path / "key.json", KEYS[0], f"http://{HOST}:{google.port}/token")
+    cfg = GoogleSheetsConfig(spreadsheet_id=SPREADSHEET, sheet="Vendas", credentials=key,
+                             api_url=f"http://{HOST}:{google.port}/v4")
+    sink = build_sink("planilha", cfg, http=http, timeout=2)
+    try:
+        with pytest.raises(PermanentSinkError) as caught:
+            await sink.send(row())
+    finally:
+        await sink.close()
+    assert stolen == []
+    assert not isinstance(caught.value, SinkGoneError)
+    assert "HTTP 307: redirect not followed" in str(caught.value)
+
+
+async def test_dates_are_sent_for_sheets_to_read_and_text_stays_text(google: Google) -> None:
+    """USER_ENTERED: an ISO date becomes a real date; other text is quoted, so never a formula."""
+    message = {"columns": [{"header": "Data", "value": "2024-01-20 12:00:00"},
+                           {"header": "Dia", "value": "2024-01-20"},
+                           {"header": "Valor (R$)", "value": -301.5},
+                           {"header": "Comprador", "value": '=HYPERLINK("http://evil")'},
+                           {"header": "Código", "value": "00123"}]}  # fmt: skip
+    sink = google.sink()
+    await sink.send(row(message))
+    append = next(c for c in google.fake.calls if c.startswith("APPEND"))
+    assert "valueInputOption=USER_ENTERED" in append
+    assert google.fake.sent[0][1] == [
+        "2024-01-20 12:00:00", "2024-01-20", -301.5, "'=HYPERLINK(\"http://evil\")", "'00123", "'evt-abc"]
+    assert google.fake.sheets["Vendas"][1][3:] == ['=HYPERLINK("http://evil")', "00123", "evt-abc"]

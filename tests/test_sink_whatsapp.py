@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 import structlog
 from fake_graph import PHONE_ID, TOKEN, VERSION, FakeGraph
 
+from service.__main__ import main
 from service.config.schema import WhatsAppConfig, WhatsAppTemplateConfig
 from service.errors import PermanentSinkError, SinkError, SinkGoneError, TransientSinkError
 from service.sinks.registry import build_sink
@@ -250,3 +253,49 @@ async def test_without_a_message_the_event_is_described_inertly(make: Any, graph
     fake, _ = graph
     await make().send(outgoing(body=json.dumps(SALE).encode(), event="a*b* _c_", source="eduzz"))
     assert fake.sent[0]["text"]["body"] == "Ponte: evento a*b\u2217 \uff3fc\uff3f recebido de eduzz"
+
+
+@pytest.mark.parametrize(("phone", "shown", "reason"), [
+    ("119876", "…76", "too short"),
+    ("(00) 98765-4321", "…4321", "no such area code"),
+    ("+55 11 98765-43219999", "…9999", "too long"),
+    ("+999 1234567", "…4567", "unknown country code"),
+    ("nenhum", "…", "no digits to read"),
+])
+async def test_a_phone_error_shows_the_last_digits_and_the_reason(
+        make: Any, graph: Any, phone: str, shown: str, reason: str) -> None:
+    """The error names the recipient by its last digits and says what is wrong with it."""
+    doc = {**SALE, "data": {"buyer": {"cellphone": phone}}}
+    error = str(await failing(make(), PermanentSinkError, sale(doc=doc)))
+    assert f"to[0]: {shown} " in error and reason in error, error
+    digits = "".join(c for c in phone if c.isdigit())
+    assert len(digits) < 5 or digits not in error.replace(" ", "")
+
+
+def _check_warnings(tmp_path: Any, sink: dict[str, Any]) -> str:
+    """What ``ponte check`` prints on stderr for one whatsapp sink (exit 0 expected)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(json.dumps({
+        "sources": {"eduzz": {"type": "eduzz", "secrets": ["a-real-secret-4f9c1d2e8b7a"]}},
+        "sinks": {"zap": {"type": "whatsapp", "token": "t0k3n-whatsapp-0123456789",
+                          "phone_number_id": "123", **sink}},
+        "routes": [{"name": "r", "events": ["myeduzz.invoice_paid"], "to": ["zap"]}]}))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["check", "--config", str(path)]) == 0
+    return err.getvalue()
+
+
+def test_check_warns_about_free_text_to_buyers(tmp_path: Any) -> None:
+    """Free text to numbers from the event fails outside the 24-hour window: a warning."""
+    err = _check_warnings(tmp_path, {"to": ["+5511987654321", "data.buyer.cellphone"]})
+    assert "warning: sinks.zap.to[1]: free text (no `template`) to numbers taken from the event" in err
+
+
+@pytest.mark.parametrize("sink", [
+    {"to": ["+5511987654321"]},
+    {"to": ["data.buyer.cellphone"], "template": {"name": "compra_aprovada"}},
+])
+def test_no_free_text_warning_for_the_team_or_a_template(tmp_path: Any, sink: dict[str, Any]) -> None:
+    """Fixed team numbers, or an approved template, raise no such warning."""
+    assert "free text" not in _check_warnings(tmp_path, sink)

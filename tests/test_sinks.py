@@ -11,13 +11,21 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
+from aiohttp import web
 
 from service.config.schema import EmailConfig, FileConfig, SlackConfig, WebhookConfig, sink_kind
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 from service.sinks.base import Sink
 from service.sinks.email import EmailSender
 from service.sinks.file import FileSender
-from service.sinks.http import Reply, check_status, parse_retry_after, redact, url_secrets
+from service.sinks.http import (
+    Reply,
+    check_status,
+    json_object,
+    parse_retry_after,
+    redact,
+    url_secrets,
+)
 from service.sinks.registry import build_sink
 from service.sinks.slack import SlackSender
 from service.sinks.webhook import WebhookSender
@@ -212,3 +220,28 @@ def test_redact_masks_every_part_of_a_url_that_may_hold_a_token() -> None:
     masked = redact(text, url_secrets(url))
     for part in ("abcdefghijklmnop", "0123456789abcdefgh", "pw-secret", "host.example/"):
         assert part not in masked
+
+
+DEEP = "[" * 3000 + "]" * 3000
+DEEP_OBJECT = '{"error": ' * 3000 + "1" + "}" * 3000
+
+
+@pytest.mark.parametrize("text", [DEEP, DEEP_OBJECT])
+def test_a_json_answer_nested_too_deep_is_not_json(text):
+    """3,000 levels: ``json_object`` says "not a JSON object" instead of raising RecursionError."""
+    assert json_object(text) == {}
+
+
+@pytest.mark.parametrize("kind", ["telegram", "discord", "slack_bot", "whatsapp", "teams"])
+async def test_a_deeply_nested_400_is_a_permanent_error_not_a_crash(aiohttp_server, http, kind):
+    """A provider's 400 whose body nests 3,000 levels: PermanentSinkError, as any 400."""
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=400, text=DEEP_OBJECT, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    server = await aiohttp_server(app, host=HOST)
+    sink = make_sink(kind, server.port, http)
+    with pytest.raises(PermanentSinkError):
+        await sink.send(outgoing(message=None))

@@ -62,7 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ServerConfig.trusted_proxies": "Addresses of reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-For` the web console believes (for the `Secure` cookie and login throttling).",
     # storage
     "StorageConfig.url": "Where events and deliveries are kept: `sqlite:///relative/path.db` (relative to the config file's directory) or `sqlite:////absolute/path.db` (`ponte serve` creates the file and its directory when missing; operator commands never do), or `postgresql://user:${PG_PASSWORD}@host:5432/ponte` for several replicas on one database (see docs/postgres.md).",
-    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out.",
+    "StorageConfig.lease": "PostgreSQL only: how long a replica's claim on a delivery lasts without renewal. A replica renews its claims every third of it; those of a replica that died go to the others once it runs out. At least `5s`.",
     "StorageConfig.retention_days": "Events (with their deliveries and attempts) older than this many days are pruned, in small batches, while Ponte runs; `ponte purge` does it offline.",
     # sources
     "SourceBase.secrets": "Signing secrets; a request signed with any of them is accepted (so a secret can be rotated). Empty entries are ignored; with none, every request is refused with `401`.",
@@ -119,7 +119,7 @@ DESCRIPTIONS: dict[str, str] = {
     "TeamsConfig.webhook_url": "The URL of the Workflows trigger \"When a Teams webhook request is received\"; its `sig=` part is a secret.",
     "TeamsConfig.rate_per_second": "As for every sink, but 1 by default (the Teams connector allows 100 calls a minute per connection).",
     # file
-    "FileConfig.path": "File to append one JSON line per delivery to (relative to the working directory); its directory is created when missing.",
+    "FileConfig.path": "File to append one JSON line per delivery to (a relative path is relative to the config file's directory, like `storage.url`); its directory is created when missing.",
     "FileConfig.format": "Whose messages the file records: `file` (a one-line summary per event), or exactly what a `slack`, `email`, `webhook`, `whatsapp` or `google_sheets` sink would send — a way to try messages without credentials. Templates for this sink take that type's keys.",
     # whatsapp
     "WhatsAppConfig.token": "WhatsApp Cloud API access token (a System User token), e.g. `${WHATSAPP_TOKEN}`; sent as `Authorization: Bearer`, never logged.",
@@ -158,6 +158,7 @@ DESCRIPTIONS: dict[str, str] = {
     "QuietHoursConfig.to": "End of the window, local `HH:MM` (earlier than `from`: across midnight).",
     "QuietHoursConfig.timezone": "IANA timezone of the window (`America/Sao_Paulo`).",
     "TargetConfig.digest": "Group this target's events into one message: `{group_by, wait, interval, max_items}`, or only while busy: `{when_busy: 10/min}` (see [docs/digests.md](digests.md)).",
+    "DigestConfig.max_groups": "Groups this target keeps open at once. Past it, an event whose `group_by` values have no open group goes into one `outros` group, and `digest_groups_capped` is logged: a value with no bound (an e-mail) never makes one digest per event.",
     "DigestConfig.group_by": "Event paths whose values split digests (`event`, `data.items.0.name` …); empty: one group per route and sink.",
     "DigestConfig.wait": "After a group's first event, how long to collect before the first digest (default 30s; with `when_busy`, its window).",
     "DigestConfig.interval": "While events keep coming, the time between digests of a group (default 2m, never less than `wait`; with `when_busy`, its window). Must not be shorter than `wait`.",

@@ -24,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "service"
 # Cycles being taken apart on another branch: shown, but not a failure. Keep this empty.
 KNOWN: list[set[str]] = []
+# Imports of the package inside a function that are there on purpose, each with its reason.
+ALLOWED = {
+    ("service/store/open.py", "service.store.postgres.store"):
+        "psycopg (~22 MiB, ~0.2 s) loads only for a postgresql:// storage.url",
+    ("service/commands/storage.py", "service.store.copy"):
+        "psycopg loads only for `ponte copy`",
+}
 
 
 def module_names(root: Path) -> dict[str, Path]:
@@ -173,12 +180,15 @@ def main(argv: list[str]) -> int:
     edges = graph()
     found = cycles(edges)
     local = local_imports()
-    ours = [row for row in local if row[2] == PACKAGE or row[2].startswith(PACKAGE + ".")]
+    mine = [row for row in local if row[2] == PACKAGE or row[2].startswith(PACKAGE + ".")]
+    ours = [row for row in mine if (row[0], row[2]) not in ALLOWED]
     print(f"import graph of {PACKAGE}/: {len(edges)} modules, "
           f"{sum(len(t) for t in edges.values())} edges, {len(found)} cycles; "
-          f"imports inside functions: {len(ours)} of {PACKAGE}.*, {len(local) - len(ours)} third-party")
+          f"imports inside functions: {len(ours)} of {PACKAGE}.* (+{len(mine) - len(ours)} allowed), "
+          f"{len(local) - len(mine)} third-party")
     for file, line, module in local:
-        print(f"  {file}:{line}: {module} imported inside a function")
+        why = ALLOWED.get((file, module))
+        print(f"  {file}:{line}: {module} imported inside a function" + (f" (allowed: {why})" if why else ""))
     if "--edges" in argv:
         for name in sorted(edges):
             for target in sorted(edges[name]):

@@ -37,7 +37,7 @@ class DigestBuilder:
         doc, event = decode_doc(stored.body), event_name(stored)
         self.ids.append(stored.id)
         self.by_event[event] = self.by_event.get(event, 0) + 1
-        self.sales.add(event, doc.get("data"))
+        self.sales.add(event, doc)
         self.first = self.first or stored.received_at
         self.last = stored.received_at
         if len(self.items) < self.rule.max_items:
@@ -55,6 +55,7 @@ class DigestBuilder:
             "count": len(self.ids),
             "by_event": self.by_event,
             "totals": {k: figures[k] for k in _TOTALS if figures[k]["count"]},
+            "platforms": figures["platforms"],
             "items": self.items,
             "more": len(self.ids) - len(self.items),
             "first_at": iso(self.first),

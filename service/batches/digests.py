@@ -9,6 +9,11 @@ each in one transaction, into a ``ponte.digest`` delivery like any other.
 ``when_busy: N/min`` keeps one message per event until more than N events reached the
 target within the window, then groups (wait = interval = the window) until it calms down.
 The rate is counted in memory: after a restart the first N events go out one by one.
+
+``max_groups`` caps the groups a target keeps open at once (``group_by`` on a value with
+no bound, a buyer's e-mail, would make one digest per event): past it, an event whose
+group is not open goes into one ``outros`` group, and ``digest_groups_capped`` is logged
+(once per wait + interval). Open groups are counted in memory, like ``when_busy``.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import structlog
 
 from service.routing.conditions import MISSING, getter
 from service.sinks.recipients import recipient_template
 from service.sinks.registry import KINDS
 from service.store.records import NewDelivery
 
+log = structlog.get_logger("ponte.digests")
+OTHERS = "outros"  # the group past ``max_groups``
 DEFAULT_WAIT = 30.0
 DEFAULT_INTERVAL = 120.0
 _BUSY = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
@@ -50,10 +58,15 @@ class Rule:
     max_items: int
     group_by: tuple[str, ...] = ()
     busy: tuple[int, float] | None = None  # (events, window seconds) for when_busy
+    max_groups: int = 20  # open groups at once; past it, new values go to "outros"
 
-    def key(self, event: str, doc: dict[str, Any]) -> str:
+    def values(self, event: str, doc: dict[str, Any]) -> list[str]:
+        """The item's group values, one per ``group_by`` path."""
+        return [_group_value(path, event, doc) for path in self.group_by]
+
+    def key(self, event: str, doc: dict[str, Any], values: list[str] | None = None) -> str:
         """The digest key stored on a grouped item: this rule and the item's group values."""
-        values = [_group_value(path, event, doc) for path in self.group_by]
+        values = self.values(event, doc) if values is None else values
         return msgspec.json.encode(
             {
                 "wait": self.wait,
@@ -95,7 +108,7 @@ def rule_of(cfg: Any) -> Rule:
     wait = float(cfg.wait) if cfg.wait is not None else (busy[1] if busy else DEFAULT_WAIT)
     default_interval = busy[1] if busy else max(DEFAULT_INTERVAL, wait)
     interval = float(cfg.interval) if cfg.interval is not None else default_interval
-    return Rule(wait, interval, cfg.max_items, tuple(cfg.group_by), busy)
+    return Rule(wait, interval, cfg.max_items, tuple(cfg.group_by), busy, cfg.max_groups)
 
 
 def validate_digest(cfg: Any) -> None:
@@ -151,9 +164,31 @@ def _per_buyer(entry: str) -> bool:
 
 @dataclass
 class BusyMeter:
-    """Recent event times per (route, sink), at most N+1 each: is the rate over N per window?"""
+    """Recent event times per (route, sink), at most N+1 each: is the rate over N per window?
+    Also the groups each (route, sink) has open, at most ``max_groups`` each."""
 
     seen: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    groups: dict[tuple[str, str], dict[tuple[str, ...], float]] = field(default_factory=dict)
+    warned: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def admit(self, key: tuple[str, str], values: tuple[str, ...], cap: int, ttl: float,
+              now: float) -> bool:
+        """Whether the group ``values`` is open or may open (groups idle for ``ttl`` closed)."""
+        open_groups = self.groups.setdefault(key, {})
+        if values not in open_groups and len(open_groups) >= cap:
+            for old in [v for v, seen in open_groups.items() if now - seen > ttl]:
+                del open_groups[old]
+        if values in open_groups or len(open_groups) < cap:
+            open_groups[values] = now
+            return True
+        return False
+
+    def should_warn(self, key: tuple[str, str], every: float, now: float) -> bool:
+        """True at most once per ``every`` seconds for ``key``."""
+        if now - self.warned.get(key, float("-inf")) < every:
+            return False
+        self.warned[key] = now
+        return True
 
     def busy(self, key: tuple[str, str], limit: int, window: float, now: float) -> bool:
         """Count one event now; True when more than ``limit`` fell within ``window``."""
@@ -187,7 +222,7 @@ def assign(
     for d in deliveries:
         rule = rules.get((d.route, d.sink))
         if rule is not None and d.status == "pending" and _groups(rule, meter, d, now):
-            d = msgspec.structs.replace(d, status="grouped", digest=rule.key(event, doc))
+            d = msgspec.structs.replace(d, status="grouped", digest=_key(rule, meter, d, event, doc, now))
         out.append(d)
     return out
 
@@ -196,3 +231,16 @@ def _groups(rule: Rule, meter: BusyMeter, d: NewDelivery, now: float) -> bool:
     if rule.busy is None:
         return True
     return meter.busy((d.route, d.sink), rule.busy[0], rule.busy[1], now)
+
+
+def _key(rule: Rule, meter: BusyMeter, d: NewDelivery, event: str, doc: dict[str, Any],
+         now: float) -> str:
+    """The item's digest key; past ``max_groups`` open groups, the ``outros`` group's."""
+    values = rule.values(event, doc)
+    ttl = rule.wait + rule.interval
+    if not values or meter.admit((d.route, d.sink), tuple(values), rule.max_groups, ttl, now):
+        return rule.key(event, doc, values)
+    if meter.should_warn((d.route, d.sink), ttl, now):
+        log.warning("digest_groups_capped", route=d.route, sink=d.sink, max_groups=rule.max_groups,
+                    group_by=list(rule.group_by))
+    return rule.key(event, doc, [OTHERS] * len(values))

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from service.batches.summary import KINDS, amount_of
+from service.batches.summary import counted
 from service.eduzz import catalogue
 from service.errors import TemplateError
 from service.render.builtin.messages import builtin_template
-from service.sales import data_of, sale_of
+from service.sales import body_doc, data_of, sale_of
 from service.store.records import StoredItem
 from service.timeparse import iso
 
@@ -22,12 +20,8 @@ LINE_LIMIT = 200
 
 
 def decode_doc(body: bytes) -> dict[str, Any]:
-    """The envelope as a mapping ({} when the body is not a JSON object)."""
-    try:
-        doc = msgspec.json.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    """The envelope as a mapping: a JSON object or a form-encoded body ({} when neither)."""
+    return body_doc(body)
 
 
 def event_name(item: StoredItem) -> str:
@@ -38,27 +32,30 @@ def event_name(item: StoredItem) -> str:
 def item_of(item: StoredItem, doc: dict[str, Any], timezone: str) -> dict[str, Any]:
     """One item as shown in a digest: ids, time, the one-line summary, amount and data."""
     event = event_name(item)
-    kind = KINDS.get(event)
-    data = doc.get("data")
-    money = amount_of(kind, data) if kind and isinstance(data, dict) else None
+    found = counted(event, doc)
+    money = found.money if found is not None else None
+    sale = sale_of(event, doc)
     return {
         "event_id": item.event_id,
         "event": event,
         "external_id": item.external_id,
         "received_at": iso(item.received_at),
-        "line": _line(item, event, doc, timezone),
+        "line": _line(item, event, doc, sale, timezone),
         "amount": None if money is None else {"currency": money[0], "value": str(money[1])},
-        "data": data,
+        "data": data_of(event, doc),
+        "sale": sale,
     }
 
 
-def _line(item: StoredItem, event: str, doc: dict[str, Any], timezone: str) -> str:
+def _line(
+    item: StoredItem, event: str, doc: dict[str, Any], sale: dict[str, Any] | None, timezone: str
+) -> str:
     context = {
         "id": doc.get("id", item.external_id),
         "event": event,
         "sentDate": doc.get("sentDate"),
         "data": data_of(event, doc),
-        "sale": sale_of(event, doc),
+        "sale": sale,
         "source": item.source,
         "event_id": item.event_id,
         "received_at": iso(item.received_at),

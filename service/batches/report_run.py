@@ -73,7 +73,7 @@ async def figures(
         for stored in page:
             event, doc = event_name(stored), decode_doc(stored.body)
             if matches(event, doc):
-                sales.add(event, doc.get("data"))
+                sales.add(event, doc)
                 if len(items) < keep:
                     items.append(item_of(stored, doc, timezone))
         if len(page) < PAGE:

@@ -217,6 +217,8 @@ def _found(record: msgspec.Struct | None, message: str) -> dict[str, Any]:
 @asynccontextmanager
 async def remote(url: str, timeout: float) -> AsyncIterator[Remote]:
     """A Remote for ``url`` with the token from ``PONTE_ADMIN_TOKEN``."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise CliError(f"--url {url!r} must start with http:// or https:// (e.g. http://127.0.0.1:8080)")
     token = os.environ.get(TOKEN_ENV)
     if not token:
         raise CliError(

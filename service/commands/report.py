@@ -1,6 +1,7 @@
 """``ponte report NAME [--period yesterday|today|YYYY-MM-DD] [--send]``: a summary on demand.
 
-Without ``--send`` it prints what each of the report's sinks would receive. With
+Without ``--send`` it prints the summary as text (``--json``: what each of the report's
+sinks would receive). With
 ``--send`` the summary is stored like a scheduled one (one delivery per sink, retries,
 history) and the running service sends it; it does not count as the scheduled period.
 Without ``--period``: the latest scheduled period that ended.
@@ -24,6 +25,7 @@ from service.commands.serve import load_or_report
 from service.config.schema import ReportConfig
 from service.config.settings import Settings
 from service.render.batch_cards import REPORT_EVENT
+from service.render.batch_messages import render_batch
 from service.render.messages import message_for
 from service.sinks.registry import message_kind
 from service.store.open import open_store
@@ -38,6 +40,9 @@ def report_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--send", action="store_true", help="store it for sending (the service sends it)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print what each sink would receive, as JSON"
     )
 
 
@@ -58,7 +63,7 @@ def report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_run(settings, cfg, period, now, args.send))
+    return asyncio.run(_run(settings, cfg, period, now, args.send, args.json))
 
 
 def pick_period(settings: Settings, cfg: ReportConfig, text: str | None, now: float) -> Period:
@@ -70,7 +75,7 @@ def pick_period(settings: Settings, cfg: ReportConfig, text: str | None, now: fl
 
 
 async def _run(
-    settings: Settings, cfg: ReportConfig, period: Period, now: float, send: bool
+    settings: Settings, cfg: ReportConfig, period: Period, now: float, send: bool, as_json: bool
 ) -> int:
     store = open_store(settings.config.storage.url)
     await store.open()
@@ -84,10 +89,20 @@ async def _run(
                 f"{', '.join(cfg.to)}"
             )
             return 0
-        emit_json(await rendered(store, settings, cfg, period, now))
+        if as_json:
+            emit_json(await rendered(store, settings, cfg, period, now))
+        else:
+            print(readable(await report_doc(store, settings, cfg, period, now, late=False), cfg))
         return 0
     finally:
         await store.close()
+
+
+def readable(doc: dict[str, Any], cfg: ReportConfig) -> str:
+    """The summary as plain text (the e-mail's subject and text), then where it goes."""
+    email = render_batch(doc, "email")
+    sinks = ", ".join(cfg.to)
+    return f"{email['subject']}\n\n{email['text'].strip()}\n\n(sinks: {sinks}; --json shows each one's message)"
 
 
 async def rendered(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from datetime import datetime
 from typing import Any
 
 from service.commands.output import emit_json, local_time, table
@@ -58,12 +60,29 @@ def print_page(args: argparse.Namespace, page: dict[str, Any], columns: list[str
 
 
 def _localised(item: dict[str, Any], tz: str) -> dict[str, Any]:
-    """A row with its times in the configured time zone."""
+    """A row with its times in the configured time zone; an overdue try says why it waits."""
     return item | {
         "received": local_time(item.get("received_at"), tz),
         "updated": local_time(item.get("updated_at"), tz),
-        "next_attempt": local_time(item.get("next_attempt_at"), tz),
+        "next_attempt": _next_attempt(item, tz),
     }
+
+
+OVERDUE = 5.0  # seconds past due: a running worker would have taken it by now
+WAITING = "waiting for the breaker (or a running service)"
+
+
+def _next_attempt(item: dict[str, Any], tz: str) -> str | None:
+    """The next try's local time; a pending one already past due waits for its sink's
+    breaker (or for ``ponte serve``), so it says so instead of showing a past time."""
+    when = item.get("next_attempt_at")
+    if item.get("status") == "pending" and when and _age(when) > OVERDUE:
+        return WAITING
+    return local_time(when, tz)
+
+
+def _age(text: str) -> float:
+    return time.time() - datetime.fromisoformat(text).timestamp()
 
 
 def print_sinks(args: argparse.Namespace, page: dict[str, Any], tz: str) -> None:
@@ -118,7 +137,8 @@ def show_delivery(delivery: dict[str, Any], tz: str) -> None:
         f"{delivery['status']}, {delivery['attempt_count']} attempt(s)"
     )
     if delivery.get("next_attempt_at"):
-        print(f"  next attempt at {local_time(delivery['next_attempt_at'], tz)}")
+        shown = _next_attempt(delivery, tz)
+        print(f"  next attempt: {shown}" if shown == WAITING else f"  next attempt at {shown}")
     if events := delivery.get("digest_events"):  # a digest: the events it carried
         shown = ", ".join(map(str, events[:20])) + (" …" if len(events) > 20 else "")
         print(f"  digest of {len(events)} event(s): {shown}")

@@ -1,9 +1,16 @@
-"""``ponte simulate``: send a signed catalogue example to a URL, the way Eduzz would."""
+"""``ponte simulate``: send an example event to a URL, authenticated as its platform does.
+
+Eduzz events (the catalogue's examples) are signed with ``x-signature`` (HMAC-SHA256 of the
+body); ``hotmart.*`` examples carry the hottok in ``X-HOTMART-HOTTOK``; ``kiwify.*``
+examples get ``?signature=``, the hex HMAC-SHA1 of the body keyed by the token. ``--secret``
+is the secret, hottok or token configured in Ponte's source.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import hashlib
 import hmac
 import sys
@@ -13,16 +20,21 @@ from typing import Any
 
 import aiohttp
 import msgspec
+from yarl import URL
 
 from service.eduzz import catalogue
+from service.platforms import example_bytes, example_names
+from service.sales.kiwify import payload
 from service.timeparse import iso
 
 
 def simulate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event_name", metavar="EVENT_NAME",
-                        help="e.g. myeduzz.invoice_paid, or ping (Eduzz's URL check)")
+                        help="e.g. myeduzz.invoice_paid, hotmart.purchase_approved, "
+                        "kiwify.order_approved, or ping (Eduzz's URL check)")
     parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8080/webhooks/eduzz")
-    parser.add_argument("--secret", required=True, help="the Eduzz secret configured in Ponte")
+    parser.add_argument("--secret", required=True,
+                        help="the source's Eduzz secret, Hotmart hottok or Kiwify token")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a field, e.g. data.price.value=99 (JSON values, else text; "
                         "data.paid follows data.price unless set too)")
@@ -32,6 +44,7 @@ def simulate_args(parser: argparse.ArgumentParser) -> None:
 
 
 PING = "ping"  # Eduzz's URL verification event: Ponte answers 200 and stores it as ignored
+PLATFORMS = ("hotmart.", "kiwify.")
 
 
 def build_body(event: str, overrides: list[str], event_id: str | None = None) -> bytes:
@@ -41,11 +54,14 @@ def build_body(event: str, overrides: list[str], event_id: str | None = None) ->
     ``data.paid`` mirrors ``data.price``: a ``--set`` of one price also sets the other
     unless both are set, and the built-in messages (which show what was paid) follow.
     """
-    name = catalogue.normalize_event_name(event)
-    doc = _example(name, event)
-    doc["id"] = event_id or uuid.uuid4().hex[:25]
-    doc["event"] = name
-    doc["sentDate"] = iso(time.time())
+    name = event_label(event)
+    if name.startswith(PLATFORMS):
+        doc = _platform_example(name, event, event_id)
+    else:
+        doc = _example(name, event)
+        doc["id"] = event_id or uuid.uuid4().hex[:25]
+        doc["event"] = name
+        doc["sentDate"] = iso(time.time())
     paths = []
     for item in overrides:
         path, sep, raw = item.partition("=")
@@ -53,8 +69,33 @@ def build_body(event: str, overrides: list[str], event_id: str | None = None) ->
             raise ValueError(f"--set {item!r}: expected PATH=VALUE")
         paths.append(path)
         _assign(doc, path.split("."), _value(raw))
-    _mirror_price(doc, paths)
+    if not name.startswith(PLATFORMS):
+        _mirror_price(doc, paths)
     return msgspec.json.encode(doc)
+
+
+def event_label(event: str) -> str:
+    """The stored name: ``invoice_paid`` -> ``myeduzz.invoice_paid``; platforms lowercased."""
+    lowered = event.strip().lower()
+    return lowered if lowered.startswith(PLATFORMS) else catalogue.normalize_event_name(event)
+
+
+def _platform_example(name: str, asked: str, event_id: str | None) -> dict[str, Any]:
+    """A Hotmart or Kiwify example with a fresh identity (never a duplicate unless ``--id``)."""
+    raw = example_bytes(name)
+    if raw is None:
+        close = difflib.get_close_matches(name, example_names(), n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]}?" if close else ""
+        raise ValueError(f"unknown event {asked!r}{hint} (docs/platforms.md lists the examples)")
+    doc: dict[str, Any] = msgspec.json.decode(raw)
+    fresh = event_id or str(uuid.uuid4())
+    if name.startswith("hotmart."):
+        doc["id"] = fresh
+        doc["creation_date"] = int(time.time() * 1000)
+    else:
+        order = payload(doc)
+        order["order_id" if "order_id" in order else "id"] = fresh
+    return doc
 
 
 def _example(name: str, asked: str) -> dict[str, Any]:
@@ -108,6 +149,16 @@ def signed_headers(body: bytes, secret: str, event: str) -> dict[str, str]:
     }
 
 
+def request_for(event: str, url: str, body: bytes, secret: str) -> tuple[str, dict[str, str]]:
+    """The URL and headers of a delivery as the event's platform sends it."""
+    if event.startswith("hotmart."):
+        return url, {"content-type": "application/json", "x-hotmart-hottok": secret}
+    if event.startswith("kiwify."):
+        signature = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+        return str(URL(url).update_query(signature=signature)), {"content-type": "application/json"}
+    return url, signed_headers(body, secret, event)
+
+
 async def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
     """POST the body; return status and response text."""
     async with (
@@ -118,15 +169,16 @@ async def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -
 
 
 def simulate(args: argparse.Namespace) -> int:
-    """Send one signed example; exit 0 on a 2xx answer."""
+    """Send one authenticated example; exit 0 on a 2xx answer."""
     try:
         body = build_body(args.event_name, args.set, args.id)
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         print(f"ponte: {exc}", file=sys.stderr)
         return 2
-    event = catalogue.normalize_event_name(args.event_name)
+    event = event_label(args.event_name)
+    url, headers = request_for(event, args.url, body, args.secret)
     try:
-        status, text = asyncio.run(send(args.url, body, signed_headers(body, args.secret, event), args.timeout))
+        status, text = asyncio.run(send(url, body, headers, args.timeout))
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         print(f"ponte: could not reach {args.url}: {exc or type(exc).__name__}", file=sys.stderr)
         return 1

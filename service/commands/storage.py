@@ -8,8 +8,6 @@ import sys
 
 from service.commands.serve import load_or_report
 from service.errors import StorageCorrupt, StorageUnavailable
-from service.store.copy import copy as run_copy
-from service.store.copy import open_source
 from service.store.open import open_store
 
 
@@ -54,6 +52,9 @@ def copy(args: argparse.Namespace) -> int:
     if not args.target.startswith(("postgresql://", "postgres://")):
         print("ponte: --to must be a postgresql:// URL", file=sys.stderr)
         return 2
+
+    # psycopg loads for this command only (service.store.open's docstring)
+    from service.store.copy import copy as run_copy, open_source  # noqa: I001, PLC0415 - psycopg
 
     async def main() -> dict[str, int]:
         source = open_source(args.source)

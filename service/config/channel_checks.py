@@ -30,6 +30,21 @@ def check_channel_sinks(config: Config, errors: list[str]) -> None:
             _check_headers(cfg, f"sinks.{name}.columns", errors)
 
 
+def whatsapp_warnings(name: str, cfg: WhatsAppConfig) -> list[str]:
+    """Free text to numbers read from the event (buyers) fails outside WhatsApp's 24-hour
+    window (the buyer has not written first): warn, one line per such ``to`` entry."""
+    if cfg.template is not None:
+        return []
+    return [f"sinks.{name}.to[{i}]: free text (no `template`) to numbers taken from the event: "
+            "WhatsApp delivers it only within 24 hours of the person's last message; "
+            "set `template` (an approved template) to reach buyers"
+            for i, entry in enumerate(cfg.to) if _from_event(recipient_template(entry))]
+
+
+def _from_event(entry: str) -> bool:
+    return "{{" in entry or "{%" in entry
+
+
 def sink_template(cfg: SinkConfig | None) -> tuple[dict[str, Any], str] | None:
     """``({"columns": [...]}, "columns")`` for a google_sheets sink with columns, else None."""
     if isinstance(cfg, GoogleSheetsConfig) and cfg.columns:

@@ -8,15 +8,20 @@ unknown events or app-wide globs (``*``, ``*.created``) are not checked.
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
-from service.config.channel_checks import check_channel_sinks, recipient_fields, sink_template
+from service.config.channel_checks import (
+    check_channel_sinks,
+    recipient_fields,
+    sink_template,
+    whatsapp_warnings,
+)
 from service.config.followup_checks import check_followups
-from service.config.lint import checked_events, lint_warnings, route_errors
+from service.config.lint import checked_events, lint_warnings, route_errors, unknown_eduzz_glob
 from service.config.meta_checks import check_meta_routes
 from service.config.sale_checks import check_sale_path, is_sale_path
-from service.config.schema import Config
+from service.config.schema import Config, WhatsAppConfig
+from service.config.value_checks import check_values
 from service.eduzz import catalogue
 from service.errors import ConfigError
 from service.render.formats import FORMATS
@@ -56,6 +61,9 @@ def check_routes(config: Config, errors: list[str]) -> dict[tuple[str, str], Com
     compile_reports(config, templates, errors)
     route_errors(config, errors)
     check_followups(config, errors, checked_events)
+    _check_sources(config, errors)
+    _check_event_names(config, errors)
+    check_values(config, errors)
     return templates
 
 
@@ -76,6 +84,14 @@ def compile_reports(config: Any, templates: dict[tuple[str, str], Any], errors: 
             compiled = _compile(report.template, message_kind(sink), tz, at, errors)
             if compiled is not None:
                 templates[(f"report:{report.name}", sink_name)] = compiled
+
+
+def _check_sources(config: Config, errors: list[str]) -> None:
+    """A source without a secret (``EDUZZ_SECRET=""``) would refuse every request: an error."""
+    for name, source in config.sources.items():
+        if not [s for s in source.tokens if s]:
+            errors.append(f"sources.{name}: no secret configured, so every request would be "
+                          "refused (401); set its secret (is the variable empty?)")
 
 
 def _compile(tree: dict[str, Any], kind: str, tz: str, at: str, errors: list[str]) -> CompiledTemplate | None:
@@ -125,28 +141,21 @@ def _check_path(path: str, at: str, events: list[str], errors: list[str]) -> Non
 def config_warnings(config: Config) -> list[str]:
     """Things that are valid but probably not what the author meant."""
     found: list[str] = lint_warnings(config)
-    for name, source in config.sources.items():
-        if not source.tokens:
-            found.append(f"sources.{name}: no secret configured, so every request will be refused (401)")
     used = {t.sink for route in config.routes for t in route.targets}
     found += [f"sinks.{name}: no route sends anything to it" for name in config.sinks if name not in used]
     for name, cfg in config.sinks.items():
         if isinstance(cfg, CHAT_CONFIGS):
             found += chat_warnings(name, cfg)
-    for i, route in enumerate(config.routes):
-        found += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
-                  for j, glob in enumerate(route.events) if _unknown_eduzz_glob(glob)]
+        elif isinstance(cfg, WhatsAppConfig):
+            found += whatsapp_warnings(name, cfg)
     return found
 
 
-_APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
-
-
-def _unknown_eduzz_glob(glob: str) -> bool:
-    app = glob.split(".", 1)[0]
-    if app not in _APPS:
-        return False
-    return not any(fnmatch.fnmatchcase(e, glob) for e in catalogue.EVENT_NAMES)
+def _check_event_names(config: Config, errors: list[str]) -> None:
+    """A name with an Eduzz app prefix that names no event never fires: an error."""
+    for i, route in enumerate(config.routes):
+        errors += [f"routes[{i}].events[{j}]: {glob!r} matches no Eduzz event{_closest_event(glob)}"
+                   for j, glob in enumerate(route.events) if unknown_eduzz_glob(glob)]
 
 
 def _closest_event(glob: str) -> str:

@@ -3,7 +3,10 @@
 Every shipped config falls back to ``dev-secret-change-me`` so the quick start needs no
 credentials. Anyone can read that value, so anyone could sign webhooks with it: on
 127.0.0.1 that is a try-out (a warning), on any other address it is an open door (an
-error, ``serve`` refuses to start). Placeholder sink values (``change-me``,
+error, ``serve`` refuses to start). The admin token and the console password are
+credentials anyone may try from outside: off loopback they must also be at least
+``MIN_CREDENTIAL`` characters (a throttle keeps a guessing flood visible; length keeps it
+hopeless). Placeholder sink values (``change-me``,
 ``example.com`` URLs) are warnings: deliveries to them would fail, nothing is exposed.
 Messages name the config path, never the value.
 """
@@ -22,6 +25,7 @@ MARKERS = ("change-me", "changeme", "change_me", "placeholder", "your-secret", "
 WELL_KNOWN = frozenset({"secret", "password", "changeme", "test", "test-secret", "dev-secret",
                         "admin"})
 _EXAMPLE_HOSTS = ("example.com", "example.org", "example.net")
+MIN_CREDENTIAL = 24
 
 
 def is_placeholder(value: str) -> bool:
@@ -54,17 +58,44 @@ def exposure_problems(config: Config, host: str) -> tuple[list[str], list[str]]:
             warnings.append(f"{where}: a well-known placeholder {what}: fine to try Ponte on "
                             "this machine, refused on any other address. Set a real one "
                             "before exposing Ponte")
+    if public:
+        errors += _short_credentials(config, host)
     return errors, warnings
 
 
+def _short_credentials(config: Config, host: str) -> list[str]:
+    server = config.server
+    given = (("server.admin_token", server.admin_token), ("server.ui_password", server.ui_password))
+    return [f"{where}: shorter than {MIN_CREDENTIAL} characters while listening on {host!r} "
+            "(not loopback): it could be guessed. Use a long random value "
+            "(openssl rand -base64 24), or listen on 127.0.0.1"
+            for where, value in given
+            if value and not is_placeholder(value) and len(value) < MIN_CREDENTIAL]
+
+
+_SOURCE_SECRETS = (("secrets", "secret"), ("hottok", "hottok"), ("token", "token"))
+
+
 def _guessable_secrets(config: Config) -> list[tuple[str, str]]:
-    found = [(f"sources.{name}.secrets[{i}]", "secret")
-             for name, source in config.sources.items()
-             for i, secret in enumerate(source.secrets) if secret and is_placeholder(secret)]
-    token = config.server.admin_token
+    found = [(path, what) for name, source in config.sources.items()
+             for key, what in _SOURCE_SECRETS
+             for path, value in _listed(getattr(source, key, None), f"sources.{name}.{key}")
+             if value and is_placeholder(value)]  # fmt: skip
+    token, password = config.server.admin_token, config.server.ui_password
     if token and is_placeholder(token):
         found.append(("server.admin_token", "admin token"))
+    if password and is_placeholder(password):
+        found.append(("server.ui_password", "console password"))
     return found
+
+
+def _listed(value: Any, at: str) -> list[tuple[str, str]]:
+    """A secret key's values with their paths: ``token`` (one) or ``token[0]`` … (a list)."""
+    if isinstance(value, str):
+        return [(at, value)]
+    if isinstance(value, list):
+        return [(f"{at}[{i}]", v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
 
 
 def _sink_placeholders(config: Config) -> list[str]:

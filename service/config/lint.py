@@ -78,15 +78,31 @@ def _with_prefix(glob: str) -> str | None:
 
 
 def checked_events(globs: list[str]) -> list[str] | None:
-    """The catalogue events a route can match, or None when it may match events we don't know."""
+    """The catalogue events a route can match, or None when it may match events we don't know.
+
+    A misspelt Eduzz name (``myeduzz.invoice_payed``, itself an error) counts as the event
+    it most likely means, so the route's other mistakes are reported in the same run."""
     matched: set[str] = set()
     for glob in globs:
         app = glob.split(".", 1)[0]
         hits = [e for e in catalogue.EVENT_NAMES if fnmatch.fnmatchcase(e, glob)]
+        if not hits and unknown_eduzz_glob(glob):  # misspelt (an error): check as meant
+            hits = [found] if (found := catalogue.closest_event(glob)) else []
         if not hits or any(ch in app for ch in "*?[") or "." not in glob:
             return None
         matched.update(hits)
     return sorted(matched)
+
+
+_APPS = frozenset(name.split(".", 1)[0] for name in catalogue.EVENT_NAMES)
+
+
+def unknown_eduzz_glob(glob: str) -> bool:
+    """A name with an Eduzz app prefix (``myeduzz.``) that matches no Eduzz event."""
+    app = glob.split(".", 1)[0]
+    if app not in _APPS:
+        return False
+    return not any(fnmatch.fnmatchcase(e, glob) for e in catalogue.EVENT_NAMES)
 
 
 def _known_events(globs: list[str]) -> list[str]:

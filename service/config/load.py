@@ -15,8 +15,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import types
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -26,6 +28,7 @@ from service.config.schema import (
     DEFAULT_PATH,
     Config,
     DeliveryConfig,
+    FileConfig,
     MessagesConfig,
     ReportConfig,
     RouteConfig,
@@ -85,6 +88,8 @@ def parse_config(raw: Any, *, env: dict[str, str] | None = None, path: str = "")
         raise ConfigError(errors)
     if path and isinstance(parts.get("storage"), StorageConfig):
         parts["storage"] = resolve_storage(parts["storage"], path)
+    if path and parts.get("sinks"):
+        parts["sinks"] = {n: resolve_file_sink(c, path) for n, c in parts["sinks"].items()}
     return Config(**parts, path=path)
 
 
@@ -95,6 +100,14 @@ def resolve_storage(storage: StorageConfig, config_path: str) -> StorageConfig:
     base = Path(config_path).resolve().parent
     path = os.path.normpath(base / storage.sqlite_path)
     return msgspec.structs.replace(storage, url=f"sqlite:///{path}")
+
+
+def resolve_file_sink(cfg: Any, config_path: str) -> Any:
+    """A file sink's relative ``path`` made absolute against the config file's directory."""
+    if not isinstance(cfg, FileConfig) or Path(cfg.path).is_absolute():
+        return cfg
+    base = Path(config_path).resolve().parent
+    return msgspec.structs.replace(cfg, path=os.path.normpath(base / cfg.path))
 
 
 def _convert_section(key: str, value: Any, parts: dict[str, Any], errors: list[str]) -> None:
@@ -120,12 +133,30 @@ def _convert(value: Any, type_: Any, where: str, errors: list[str]) -> Any:
     try:
         return msgspec.convert(value, type_, dec_hook=_dec_hook, str_keys=True, strict=False)
     except msgspec.ValidationError as exc:
-        errors.append(_format_error(where, str(exc), type_))
+        errors.append(_missing_keys(where, value, type_) or _format_error(where, str(exc), type_))
         return None
+
+
+def _missing_keys(where: str, value: Any, type_: Any) -> str | None:
+    """Every required key absent from a mapping, in one line (msgspec names only the first)."""
+    if not isinstance(value, dict):
+        return None
+    members = [m for m in _members(type_) if isinstance(m, type) and issubclass(m, msgspec.Struct)]
+    tag = value.get("type")
+    chosen = [m for m in members if len(members) == 1 or m.__struct_config__.tag == tag]
+    if len(chosen) != 1:
+        return None
+    fields = msgspec.structs.fields(chosen[0])
+    missing = [f"`{f.encode_name}`" for f in fields if f.required and f.encode_name not in value]
+    if not missing:
+        return None
+    return f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
 
 
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.+)`$")
 _BAD_TAG = re.compile(r"^Invalid value '(.*)'$")
+_BAD_ENUM = re.compile(r"^Invalid enum value (.*)$")
+_MISSING = re.compile(r"^Object missing required field `(.+)`$")
 _KEYED = re.compile(r"^([a-z_]+): (.+)$", re.S)
 
 
@@ -139,9 +170,36 @@ def _format_error(where: str, message: str, type_: Any) -> str:
         return f"{path}.{key}: unknown key{_close_match(key, _field_names(type_))}"
     if (match := _BAD_TAG.match(text)) and path.endswith(".type"):
         return f"{path}: unknown type {match[1]!r} (one of: {', '.join(_tags(type_))})"
+    if match := _MISSING.match(text):
+        return f"{path}: missing key `{match[1]}`"
+    if match := _BAD_ENUM.match(text):
+        allowed = _allowed(type_, path.rpartition(".")[2])
+        return f"{path}: unknown value {match[1]}" + (f" (one of: {', '.join(allowed)})" if allowed else "")
     if match := _KEYED.match(text):  # a __post_init__ check that names its key
         return f"{path}.{match[1]}: {match[2]}"
     return f"{path}: {text}"
+
+
+def _allowed(type_: Any, key: str, depth: int = 3) -> list[str]:
+    """The values a ``Literal`` field named ``key`` takes, found in ``type_`` or its parts."""
+    for member in _members(type_):
+        if not (isinstance(member, type) and issubclass(member, msgspec.Struct)) or depth == 0:
+            continue
+        for f in msgspec.structs.fields(member):
+            inner = _unwrapped(f.type)
+            if f.encode_name == key and typing.get_origin(inner) is Literal:
+                return [str(v) for v in typing.get_args(inner)]
+            if found := _allowed(inner, key, depth - 1):
+                return found
+    return []
+
+
+def _unwrapped(type_: Any) -> Any:
+    """``Annotated[X, ...]`` and ``X | None`` as ``X``."""
+    if typing.get_origin(type_) is Annotated:
+        type_ = typing.get_args(type_)[0]
+    args = [a for a in typing.get_args(type_) if a is not type(None)]
+    return args[0] if typing.get_origin(type_) in (typing.Union, types.UnionType) and len(args) == 1 else type_
 
 
 def _members(type_: Any) -> list[Any]:

@@ -349,6 +349,7 @@ class DigestConfig(Base, kw_only=True, frozen=True):
     interval: Duration | None = None
     max_items: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
     when_busy: str | None = None
+    max_groups: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
 
 
 class UnlessConfig(Base, kw_only=True, frozen=True):
@@ -426,7 +427,8 @@ class ReportConfig(Base, kw_only=True, frozen=True):
     at: str = "00:00"
     timezone: str | None = None  # None: messages.timezone
     events: Annotated[list[str], msgspec.Meta(min_length=1)] = msgspec.field(
-        default_factory=lambda: ["myeduzz.invoice_*", "sun.cart_abandonment"])
+        default_factory=lambda: ["myeduzz.invoice_*", "sun.cart_abandonment",
+                                 "myeduzz.cart_abandonment", "hotmart.*", "kiwify.*"])
     where: dict[str, Any] = {}
     to: Annotated[list[str], msgspec.Meta(min_length=1)]
     template: dict[str, Any] | None = None

@@ -31,6 +31,7 @@ from service.errors import (
 from service.render.messages import message_for
 from service.routing.followups import cancel_removed
 from service.sinks.base import Outgoing
+from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
 from service.store.records import AttemptResult, Claimed
@@ -44,6 +45,7 @@ SCAN = 1.0
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
 PROMOTE_BATCH = 1000  # due follow-ups made pending per round; the lanes then pace them
+Finished = tuple[Lane, Claimed, AttemptResult]  # an attempt waiting to be recorded
 
 
 class Worker:
@@ -63,6 +65,9 @@ class Worker:
         self._closing: set[asyncio.Task[None]] = set()
         self.failures = 0  # rounds failed in a row (storage refusing writes)
         self.backoff = 0.0  # the last wait after a failed round
+        self._finished: list[Finished] = []  # recorded by the next tick
+        self._warned: set[int] = set()  # deliveries whose record failed (logged once)
+        self._due: tuple[float, float | None] | None = None  # (asked at, next_due's answer)
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -87,6 +92,7 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._flush()
         await asyncio.gather(*(lane.sink.close() for lane in self.lanes.values()), *self._closing)
 
     async def apply(self, settings: Settings) -> None:
@@ -148,15 +154,68 @@ class Worker:
         while not self._stopping.is_set():
             self.wake.clear()
             try:
-                claimed = await self._dispatch()
+                started = await self._tick()
             except Exception as exc:  # noqa: BLE001 - storage trouble must not kill the worker
                 await self._back_off(exc)
                 continue
             if self.failures:
                 log.info("worker_resumed", after_failures=self.failures)
                 self.failures = 0
-            if not claimed:
+            if not started and not self._finished:
                 await self._sleep()
+
+    async def _tick(self) -> int:
+        """Record the attempts finished since the last tick and refill the lanes, together.
+
+        Records and claims are handed to the store in the same loop iteration, so on
+        SQLite they share one transaction (group commit) instead of one each; a refill
+        claims every free slot at once. Returns how many deliveries were started.
+        """
+        finished, self._finished = self._finished, []
+        records = [asyncio.create_task(self.store.record_attempt(r)) for _, _, r in finished]
+        try:
+            started = await self._dispatch()
+        finally:
+            failed = await self._settle(finished, records)
+        if failed is not None:
+            raise failed
+        return started
+
+    async def _settle(self, finished: list[Finished], records: list[asyncio.Task[None]]
+                      ) -> Exception | None:
+        """Wait for the records; put back those that failed (tried again after a back-off)."""
+        outcomes = await asyncio.gather(*records, return_exceptions=True)
+        failed: Exception | None = None
+        for item, outcome in zip(finished, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                self._record_failed(item, outcome)
+                failed = outcome
+                continue
+            self._recorded(*item)
+        return failed
+
+    def _record_failed(self, item: Finished, exc: Exception) -> None:
+        """Storage refused the record (full disk, I/O error): keep it for the next tick.
+
+        At shutdown it is dropped: the delivery stays ``sending`` and is retried at the
+        next start, like after a crash.
+        """
+        lane, claimed, result = item
+        if claimed.id not in self._warned:  # once per delivery, not once per try
+            self._warned.add(claimed.id)
+            log.warning("attempt_record_failed", delivery_id=result.delivery_id, error=str(exc))
+        if not self._stopping.is_set():
+            self._finished.append(item)
+
+    def _recorded(self, lane: Lane, claimed: Claimed, result: AttemptResult) -> None:
+        self._warned.discard(claimed.id)
+        if result.status == "pending":
+            self._due = None  # a retry: ask the store when the next one is due
+        if lane.cfg.ordered_by is not None:
+            self.wake.set()  # the next delivery of this order key may be due now
+        self._after(lane, claimed, result)
 
     async def _back_off(self, exc: Exception) -> None:
         """Wait longer after each failed round (``BACKOFF_FIRST`` doubling up to ``BACKOFF_MAX``).
@@ -177,35 +236,54 @@ class Worker:
             pass
 
     async def _sleep(self) -> None:
-        delay = SCAN
         try:
-            due = await self.store.next_due([n for n, lane in self.lanes.items() if lane.capacity(time.time())])
+            due = await self._next_due()
         except Exception:  # noqa: BLE001
             due = None
-        if due is not None:
-            delay = min(SCAN, max(0.0, due - time.time()))
+        delay = SCAN if due is None else min(SCAN, max(0.0, due - time.time()))
         try:
             await asyncio.wait_for(self.wake.wait(), timeout=delay)
         except TimeoutError:
             pass
 
+    async def _next_due(self) -> float | None:
+        """When the next retry is due, asked of the store at most once a ``SCAN``.
+
+        New work wakes the worker (ingest, an operator, another replica), so between
+        scans only this worker's own retries can change the answer: recording one
+        forgets it (``_recorded``).
+        """
+        now = time.monotonic()
+        if self._due is None or now - self._due[0] >= SCAN:
+            sinks = [n for n, lane in self.lanes.items() if lane.capacity(time.time())]
+            self._due = (now, await self.store.next_due(sinks))
+        due = self._due[1]
+        if due is not None and due <= time.time():
+            self._due = None  # due already: the next sleep asks again, as it did before
+        return due
+
     async def _dispatch(self) -> int:
-        """Claim for every lane with room; return how many deliveries were started."""
+        """Claim for every lane with room; return how many deliveries were started.
+
+        Claims for several lanes go out together when the global limit can hold them
+        all, else one by one (each seeing what the one before started).
+        """
         now = time.time()
-        started = 0
         await self._promote(now)
         limit = self.holder.settings.config.delivery.concurrency
-        for lane in list(self.lanes.values()):
-            in_flight = sum(lane.inflight for lane in self.lanes.values())
-            room = min(lane.capacity(now), limit - in_flight)
-            if room <= 0 or self._stopping.is_set():
-                continue
-            ordered = lane.cfg.ordered_by is not None
-            batch = await self.store.claim_due(lane.name, now, room, ordered)
-            lane.more = len(batch) == room
-            for claimed in batch:
-                self._start(lane, claimed)
-            started += len(batch)
+        in_flight = sum(lane.inflight for lane in self.lanes.values())
+        rooms = [(lane, lane.capacity(now)) for lane in list(self.lanes.values())]
+        rooms = [(lane, room) for lane, room in rooms if room > 0]
+        if not rooms or self._stopping.is_set():
+            return 0
+        if sum(room for _, room in rooms) <= limit - in_flight:
+            batches = await asyncio.gather(*(self._claim(lane, room, now) for lane, room in rooms))
+            return sum(batches)
+        started = 0
+        for lane, room in rooms:
+            room = min(room, limit - sum(lane.inflight for lane in self.lanes.values()))
+            if room > 0 and not self._stopping.is_set():
+                started += await self._claim(lane, room, now)
         return started
 
     async def _promote(self, now: float) -> None:
@@ -216,6 +294,12 @@ class Worker:
             log.warning("followups_late", count=late)
         if promoted == PROMOTE_BATCH:
             self.wake.set()  # more are due: the next round takes them
+    async def _claim(self, lane: Lane, room: int, now: float) -> int:
+        batch = await self.store.claim_due(lane.name, now, room, lane.cfg.ordered_by is not None)
+        lane.more = len(batch) == room
+        for claimed in batch:
+            self._start(lane, claimed)
+        return len(batch)
 
     def _start(self, lane: Lane, claimed: Claimed) -> None:
         lane.inflight += 1
@@ -226,40 +310,25 @@ class Worker:
     def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
         lane.inflight -= 1
         lane.tasks.discard(task)
-        if lane.more:  # the last claim filled the lane: more may be waiting for this slot
-            self.wake.set()
 
     # --- one delivery --------------------------------------------------------------
 
     async def _deliver(self, lane: Lane, claimed: Claimed) -> None:
+        """Send once; the attempt is recorded by the next tick (with the next claim)."""
         try:
             await lane.rate.wait()
             result = await self._attempt(lane, claimed)
         except asyncio.CancelledError:
             await asyncio.shield(self.store.release([claimed.id]))
             raise
-        await self._record(result)
-        await self._after(lane, claimed, result)
+        self._finished.append((lane, claimed, result))
+        self.wake.set()
 
-    async def _record(self, result: AttemptResult) -> None:
-        """Keep trying to record an attempt while storage is failing (full disk, I/O error).
-
-        Given up only at shutdown: the delivery then stays ``sending`` and is retried at
-        the next start, like after a crash.
-        """
-        delay = 0.2
-        while True:
-            try:
-                await self.store.record_attempt(result)
-                return
-            except Exception as exc:  # noqa: BLE001 - storage trouble; try again
-                if delay == 0.2:  # once per delivery, not once per try
-                    log.warning("attempt_record_failed", delivery_id=result.delivery_id,
-                                error=str(exc))
-                if self._stopping.is_set():
-                    return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+    async def _flush(self) -> None:
+        """At shutdown: record what finished since the last tick (once; no retries)."""
+        finished, self._finished = self._finished, []
+        records = [asyncio.create_task(self.store.record_attempt(r)) for _, _, r in finished]
+        await self._settle(finished, records)
 
     async def _attempt(self, lane: Lane, claimed: Claimed) -> AttemptResult:
         settings = self.holder.settings
@@ -267,7 +336,8 @@ class Worker:
         clock = time.perf_counter()
         try:
             outgoing = self._outgoing(settings, lane, claimed)
-            answer = await lane.sink.send(outgoing)
+            secrets = [*sink_secrets(lane.cfg), *message_secrets(outgoing.message)]
+            answer = await send_redacted(lane.sink, outgoing, secrets)
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
         except SinkGoneError as exc:
@@ -308,18 +378,19 @@ class Worker:
         return _result(claimed, started, clock, "retry", "pending", started + delay,
                        exc.status_code, str(exc))
 
-    async def _after(self, lane: Lane, claimed: Claimed, result: AttemptResult) -> None:
+    def _after(self, lane: Lane, claimed: Claimed, result: AttemptResult) -> None:
+        """Once recorded: metrics, the log line, and ``ponte.delivery_failed`` for a dead letter."""
         self.metrics.observe_attempt(lane.name, result.outcome, result.duration_ms / 1000)
         log.info("delivery_attempted", delivery_id=claimed.id, event_id=claimed.event_id,
                  webhook_event=claimed.event, sink=lane.name, attempt=claimed.attempt_count + 1,
                  outcome=result.outcome, status_code=result.status_code,
                  duration_ms=round(result.duration_ms, 1), error=result.error)
         if result.outcome == "failed":
-            await self._notify(claimed, "ponte.delivery_failed", {
+            self._spawn(self._notify(claimed, "ponte.delivery_failed", {
                 "delivery_id": claimed.id, "event_id": claimed.event_id, "event": claimed.event,
                 "sink": lane.name, "route": claimed.route, "attempts": claimed.attempt_count + 1,
                 "error": result.error, "status_code": result.status_code,
-            })
+            }))
 
     async def refresh_sinks(self) -> None:
         """Re-read the sink flags (another replica may have disabled or enabled one)."""

@@ -1,5 +1,9 @@
 """Prometheus metrics, one registry per application (so tests can run many apps).
 
+The ``event`` label takes only the catalogue's event names (``myeduzz.invoice_paid``; an
+unprefixed Eduzz name counts as its full name) and ``other``: anyone holding a source's
+secret could otherwise add one series per made-up name.
+
 The two ingest metrics are counted in plain dicts and handed to ``prometheus_client`` as a
 custom collector at scrape time: they are updated on every webhook, on the event loop,
 and a ``Counter``/``Histogram`` child costs a lock and a label lookup per update.
@@ -22,9 +26,13 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.utils import floatToGoString
 
+from service.eduzz import catalogue
+
 # no ``*_created`` series: they double the counters for no use here
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
+OTHER_EVENT = "other"
+_KNOWN_EVENTS = frozenset(catalogue.EVENT_NAMES)
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -62,7 +70,7 @@ class Metrics:
 
     def observe_ingest(self, source: str, event: str, status: str, seconds: float) -> None:
         """Count one webhook request and its latency."""
-        self.ingest.observe(source, event, status, seconds)
+        self.ingest.observe(source, event_label(event), status, seconds)
 
     def observe_attempt(self, sink: str, outcome: str, seconds: float) -> None:
         """Count one delivery attempt and its latency."""
@@ -72,6 +80,15 @@ class Metrics:
     def render(self) -> tuple[bytes, str]:
         """The text exposition and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def event_label(event: str) -> str:
+    """``event`` when the catalogue knows it (by its full name), else ``other`` ("" stays:
+    the request failed before its event was read)."""
+    if not event or event in _KNOWN_EVENTS:
+        return event
+    name = catalogue.normalize_event_name(event)
+    return name if name in _KNOWN_EVENTS else OTHER_EVENT
 
 
 class IngestStats:

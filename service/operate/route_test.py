@@ -21,6 +21,7 @@ from service.render.messages import message_for
 from service.routing.routes import explain, plan
 from service.routing.sale import for_planning
 from service.sinks.preview import request_body
+from service.sinks.redaction import message_secrets, redact_doc, sink_secrets
 from service.sinks.registry import message_kind
 from service.store.records import Claimed
 
@@ -86,7 +87,8 @@ def render_message(settings: Settings, body: bytes, sink: str, route: str, kind:
         cfg = settings.config.sinks[sink]
         sent = request_body(cfg, message, claimed.event, claimed.source, body)
         extras = sent_extras(cfg, body, claimed.event, claimed.source, message)
-        return {**sent, **extras} if isinstance(sent, dict) else sent
+        shown = {**sent, **extras} if isinstance(sent, dict) else sent
+        return redact_doc(shown, [*sink_secrets(cfg), *message_secrets(message)])
     return {"forwarded_raw_body": _as_json(body)}
 
 

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "canceled": "Cancelamentos",
     "abandoned": "Carrinhos abandonados",
 }
+PLATFORM_LABELS = {"eduzz": "Eduzz", "hotmart": "Hotmart", "kiwify": "Kiwify"}
 EVERY = {"hour": "a cada hora", "day": "diário", "week": "semanal", "month": "mensal"}
 
 
@@ -49,12 +50,17 @@ class Card:
 
 
 def money(amounts: dict[str, Any]) -> str:
-    """``{"BRL": "1234.5", "USD": "10"}`` -> ``R$ 1.234,50 + US$ 10,00`` (— when empty)."""
+    """``{"BRL": "1234.5"}`` -> ``R$ 1.234,50``; other currencies apart, never added to BRL.
+
+    ``{"BRL": "1234.5", "USD": "10"}`` -> ``R$ 1.234,50 (à parte: US$ 10,00)``; — when empty.
+    """
     parts = [
         brl({"currency": c, "value": Decimal(str(v))})
         for c, v in sorted(amounts.items(), key=_brl_first)
     ]
-    return " + ".join(parts) or "—"
+    if "BRL" in amounts and len(parts) > 1:
+        return f"{parts[0]} (à parte: {'; '.join(parts[1:])})"
+    return "; ".join(parts) or "—"
 
 
 def _brl_first(item: tuple[str, Any]) -> tuple[bool, str]:
@@ -93,6 +99,14 @@ def digest_card(data: dict[str, Any]) -> Card:
         f"{KIND_LABELS[k]}: {tally_text(t) if k != 'abandoned' else number(t['count'])}"
         for k, t in (data.get("totals") or {}).items()
     ]
+    platforms = data.get("platforms") or {}
+    if len(platforms) > 1:
+        intro.append(
+            "Por plataforma: "
+            + "; ".join(
+                f"{PLATFORM_LABELS.get(p, p)} {tally_text(t)}" for p, t in platforms.items()
+            )
+        )
     sections = []
     if len(by_event) > 1:
         sections.append(
@@ -116,20 +130,28 @@ def report_card(data: dict[str, Any]) -> Card:
     if data.get("late"):
         due = moment_filter("%d/%m/%Y %H:%M", zone)(data.get("due_at"))
         intro.append(f"⚠️ Enviado com atraso: o horário previsto era {due} (o Ponte estava parado).")
+    paid = s["paid"]
+    brl_only = {c: v for c, v in paid["amounts"].items() if c == "BRL"}
+    others = {c: v for c, v in paid["amounts"].items() if c != "BRL"}
     sales = Section(
-        "💰 Vendas",
-        [
-            ("Faturas pagas", number(s["paid"]["count"])),
-            ("Receita", money(s["paid"]["amounts"])),
-            ("Variação", change_text(data.get("change") or {})),
-        ],
+        "💰 Vendas", [("Vendas pagas", number(paid["count"])), ("Receita", money(brl_only))]
     )
-    if s["paid"]["without_amount"]:
+    if others:
+        sales.rows.append(("Outras moedas", f"{money(others)} (não somadas à receita em R$)"))
+    sales.rows += [
+        (PLATFORM_LABELS.get(p, p), tally_text(t)) for p, t in (s.get("platforms") or {}).items()
+    ]
+    sales.rows.append(("Variação", change_text(data.get("change") or {})))
+    if paid["without_amount"]:
         sales.rows.append(
             (
                 "Sem valor",
-                f"{s['paid']['without_amount']} fatura(s) paga(s) sem valor: contadas, não somadas",
+                f"{paid['without_amount']} venda(s) paga(s) sem valor: contadas, não somadas",
             )
+        )
+    if s.get("repeated"):
+        sales.rows.append(
+            ("Repetidos", f"{s['repeated']} evento(s) de pedido já contado no período: não somados")
         )
     products = Section(
         "📦 Produtos (top 10)",

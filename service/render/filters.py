@@ -190,6 +190,9 @@ STATUSES = {
     "trial": "Em período de teste", "deleted": "Excluída", "refused": "Recusada",
     "waitingpayment": "Aguardando pagamento", "overdue": "Vencida", "scheduled": "Agendada",
     "negotiated": "Negociada", "partialrefund": "Reembolso parcial",
+    # sale.status (service.sales), where it differs from the above
+    "waiting_payment": "Aguardando pagamento", "cancelled": "Cancelada",
+    "chargeback": "Chargeback", "abandoned": "Abandonado",
     # contracts (assinaturas)
     "uptodate": "Em dia", "awaitingpayment": "Aguardando pagamento", "late": "Atrasada",
     "defaulter": "Inadimplente", "suspended": "Suspensa", "finished": "Finalizada",

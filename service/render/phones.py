@@ -25,18 +25,44 @@ class PhoneError(ValueError):
 
 
 def to_e164(value: Any, region: str = REGION) -> str:
-    """``value`` as an E.164 number (``+5511987654321``); PhoneError when it cannot be."""
+    """``value`` as an E.164 number (``+5511987654321``); PhoneError when it cannot be,
+    naming the number by its last digits and saying why (``…76 (6 digits): too short``)."""
     text = _text(value)
     if not text:
         raise PhoneError("the phone number is empty")
     text = _INTERNATIONAL.sub("+", text)
+    shown = f"{mask(text)} ({_digit_count(text)})" if re.search(r"\d", text) else mask(text)
     try:
         number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        raise PhoneError(f"{mask(text)} is not a phone number") from None
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(f"{shown} is not a phone number: {_PARSE.get(exc.error_type, 'unreadable')}") from None
     if not phonenumbers.is_valid_number(number):
-        raise PhoneError(f"{mask(text)} is not a valid phone number")
+        raise PhoneError(f"{shown} is not a valid phone number: {_reason(number)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PARSE = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "no digits to read",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+_POSSIBLE = {
+    phonenumbers.ValidationResult.TOO_SHORT: "too short (a Brazilian mobile has DDD + 9 digits)",
+    phonenumbers.ValidationResult.TOO_LONG: "too long",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "wrong number of digits for its country",
+}
+
+
+def _reason(number: phonenumbers.PhoneNumber) -> str:
+    why = _POSSIBLE.get(phonenumbers.is_possible_number_with_reason(number))
+    return why or "no such area code or number range in its country (check the DDD)"
+
+
+def _digit_count(text: str) -> str:
+    return f"{sum(c.isdigit() for c in text)} digits"
 
 
 def e164_or_empty(value: Any) -> str:
@@ -48,9 +74,11 @@ def e164_or_empty(value: Any) -> str:
 
 
 def mask(value: Any) -> str:
-    """Only the last 4 digits shown: ``+5511987654321`` → ``…4321`` (``…`` when too short)."""
+    """The last digits only: ``+5511987654321`` → ``…4321``; 3 to 6 digits → ``…76``; else ``…``."""
     digits = re.sub(r"\D", "", _text(value))
-    return f"…{digits[-4:]}" if len(digits) > 6 else "…"
+    if len(digits) > 6:
+        return f"…{digits[-4:]}"
+    return f"…{digits[-2:]}" if len(digits) >= 3 else "…"
 
 
 def _text(value: Any) -> str:

@@ -65,6 +65,7 @@ from service.errors import ConfigError, TemplateError
 from service.render.escaping import Escaping, Finalize
 from service.render.filters import FILTERS, SlackText, moment_filter, one_line, slack_escape
 from service.render.formats import FORMATS
+from service.render.personal import masked, without_secrets
 from service.render.phones import e164_or_empty
 from service.render.whatsapp_format import whatsapp_escape
 
@@ -175,6 +176,7 @@ def _environment(finalize: Finalize, timezone: str, html: bool) -> _Sandbox:
     zone = ZoneInfo(timezone)
     env.filters.update(FILTERS)
     env.filters.update(whatsapp=whatsapp_escape, e164=e164_or_empty)  # gateway recipes
+    env.filters.update(masked=masked, without_secrets=without_secrets)  # built-in messages
     env.filters.update(_MISSING_FILTERS)
     env.filters["date"] = moment_filter("%d/%m/%Y", zone)
     env.filters["datetime"] = moment_filter("%d/%m/%Y %H:%M", zone)

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
 
 from service.sales import eduzz, hotmart, kiwify
 from service.sales.common import PAYMENT_METHODS, STATUSES
@@ -40,7 +43,9 @@ _Mapper = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 _BY_PREFIX: dict[str, _Mapper] = {
     "myeduzz": eduzz.sale, "sun": eduzz.sale, "hotmart": hotmart.sale, "kiwify": kiwify.sale,
 }
-__all__ = ["PAYMENT_METHODS", "PLATFORMS", "SALE_PATHS", "STATUSES", "data_of", "has_sale", "sale_of"]
+__all__ = ["PAYMENT_METHODS", "PLATFORMS", "SALE_PATHS", "STATUSES", "body_doc", "data_of",
+           "has_sale", "message_data", "sale_of"]
+_ENVELOPED = ("myeduzz.", "sun.", "hotmart.")
 
 
 def sale_of(event: str, doc: Any) -> dict[str, Any] | None:
@@ -64,3 +69,38 @@ def data_of(event: str, doc: dict[str, Any]) -> Any:
     if "data" not in doc and event.startswith("kiwify."):
         return kiwify.payload(doc)
     return doc.get("data")
+
+
+def message_data(event: str, doc: dict[str, Any], hidden: str | None = None) -> Any:
+    """``data`` for a message: as ``data_of``; a body without an envelope (a ``token`` or
+    ``hmac`` platform: a form-encoded Monetizze postback, a flat JSON object) is its own
+    ``data``, without the field at ``hidden`` (the dotted path of a token sent in the body)."""
+    if "data" in doc or event.startswith(_ENVELOPED) or event.startswith("kiwify."):
+        return data_of(event, doc)
+    return _without(doc, hidden.split(".")) if hidden else doc
+
+
+def _without(doc: dict[str, Any], path: list[str]) -> dict[str, Any]:
+    """A copy of ``doc`` without the value at ``path`` (copies only along the path)."""
+    head, rest = path[0], path[1:]
+    if head not in doc:
+        return doc
+    inner = doc[head]
+    if not rest:
+        return {k: v for k, v in doc.items() if k != head}
+    if not isinstance(inner, dict):
+        return doc
+    return {**doc, head: _without(inner, rest)}
+
+
+def body_doc(body: bytes) -> dict[str, Any]:
+    """A stored body as a mapping: a JSON object, else a form-encoded body (keys as sent,
+    ``venda[codigo]``, as the ``token`` source reads it), else {}."""
+    try:
+        doc = msgspec.json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
+        except (UnicodeDecodeError, ValueError):
+            return {}
+    return doc if isinstance(doc, dict) else {}

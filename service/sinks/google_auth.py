@@ -18,13 +18,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from service.errors import SinkGoneError, TransientSinkError
+from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
 
 if TYPE_CHECKING:
     from google.oauth2 import service_account
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 REQUIRED = ("type", "client_email", "private_key", "token_uri")
+KEY_LIMIT = 64 * 1024  # a service-account key is about 2.3 KB
 
 
 class ServiceAccountKeyError(ValueError):
@@ -57,14 +58,26 @@ def read_key(credentials: str) -> dict[str, Any]:
 
 
 def _read_file(path: str) -> str:
+    """The key file's text; only a regular file of at most ``KEY_LIMIT`` bytes is read."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        file = Path(path)
+        if file.exists() and not file.is_file():  # /dev/zero would be read without end
+            raise ServiceAccountKeyError(f"key file {path!r} is not a regular file")
+        with file.open("rb") as handle:
+            data = handle.read(KEY_LIMIT + 1)
+        if len(data) > KEY_LIMIT:
+            raise ServiceAccountKeyError(f"key file {path!r} is over {KEY_LIMIT // 1024} KB")
+        return data.decode("utf-8")
+    except ServiceAccountKeyError:
+        raise
+    except UnicodeDecodeError:
+        raise ServiceAccountKeyError(f"key file {path!r} is not UTF-8 text") from None
+    except ValueError:  # a NUL byte in the path ("\0")
+        raise ServiceAccountKeyError("cannot read key file (the path holds a NUL byte)") from None
     except OSError as exc:
         raise ServiceAccountKeyError(
             f"cannot read key file {path!r} ({exc.strerror or type(exc).__name__})"
         ) from None
-    except UnicodeDecodeError:
-        raise ServiceAccountKeyError(f"key file {path!r} is not UTF-8 text") from None
 
 
 def build_credentials(credentials: str) -> service_account.Credentials:
@@ -85,7 +98,8 @@ def build_credentials(credentials: str) -> service_account.Credentials:
 
 
 class _TimedRequest:
-    """google-auth's requests transport with Ponte's timeout on every call."""
+    """google-auth's requests transport with Ponte's timeout on every call, never following
+    a redirect: a token endpoint's 3xx would re-POST the signed assertion to another host."""
 
     def __init__(self, timeout: float) -> None:
         import google.auth.transport.requests  # noqa: PLC0415 - lazy google-auth
@@ -104,7 +118,15 @@ class _TimedRequest:
         **kwargs: Any,
     ) -> Any:
         call = self.inner.__call__
-        return call(url, method, body, headers, timeout=self.timeout, **kwargs)  # type: ignore[no-untyped-call]
+        kwargs["allow_redirects"] = False
+        response = call(url, method, body, headers, timeout=self.timeout, **kwargs)  # type: ignore[no-untyped-call]
+        if 300 <= response.status < 400:
+            raise RedirectRefused(response.status)
+        return response
+
+
+class RedirectRefused(Exception):
+    """The token endpoint answered a redirect; it is not followed (carries the status)."""
 
 
 class TokenSource:
@@ -146,6 +168,9 @@ class TokenSource:
             text = f"{self.label}: token refused ({reason})"
             refused = f"Google refused the service-account key ({reason})"
             raise SinkGoneError(text, reason=refused) from None
+        except RedirectRefused as exc:
+            text = f"{self.label}: the token endpoint answered HTTP {exc.args[0]}: redirect not followed"
+            raise PermanentSinkError(text, status_code=exc.args[0]) from None
         except google.auth.exceptions.TransportError:
             raise TransientSinkError(f"{self.label}: cannot reach the token endpoint") from None
 

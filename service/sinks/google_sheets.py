@@ -1,7 +1,10 @@
 """Google Sheets: append one row per event with ``spreadsheets.values.append`` (API v4).
 
-Rows are sent with ``valueInputOption=RAW`` (a payload's ``=HYPERLINK(…)`` stays text,
-never a formula) and ``insertDataOption=INSERT_ROWS``. The first send reads row 1: an
+Rows are sent with ``valueInputOption=USER_ENTERED`` and ``insertDataOption=INSERT_ROWS``.
+Numbers go as JSON numbers; a text that is an ISO date (``2024-01-20`` or
+``2024-01-20 12:00:00``, unambiguous in every locale) goes as is, so Sheets stores a real
+date; every other text is sent with a leading ``'``, Sheets' own "this is text" mark, so a
+payload's ``=HYPERLINK(…)`` stays text, never a formula, and ``00123`` keeps its zeros. The first send reads row 1: an
 empty sheet gets the header row together with the first row. Appends are not
 idempotent, so the event id is always a column (``ID do evento``, added when the
 columns lack it) and any retry first reads that column: a row already there is success.
@@ -18,6 +21,7 @@ Sends are serialised per sink (the header check and the id check must not race).
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +34,15 @@ from service.errors import ConfigError, PermanentSinkError, SinkGoneError, Trans
 from service.render.formats import FORMATS
 from service.sinks.base import Context, Outgoing, SendResult, SinkKind
 from service.sinks.google_auth import ServiceAccountKeyError, TokenSource, build_credentials
-from service.sinks.http import Reply, check_status, json_object, post, snippet, transport_errors
+from service.sinks.http import (
+    Reply,
+    check_status,
+    json_object,
+    post,
+    redact,
+    snippet,
+    transport_errors,
+)
 
 ID_HEADER = "ID do evento"
 CELL_LIMIT = 50_000  # characters in one cell (Sheets)
@@ -88,8 +100,18 @@ def _event_key(out: Outgoing) -> str:
     return str(found) if found not in (None, "") else f"ponte-{out.event_id}"
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?$")
+
+
+def entered(value: Any) -> Any:
+    """A cell as USER_ENTERED reads it as meant: dates as dates, any other text as text."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        return "'" + value
+    return value
+
+
 def cell(value: Any) -> Any:
-    """A value Sheets takes RAW: text (at most 50,000 characters), a number or a boolean."""
+    """A cell's value: text (at most 50,000 characters), a number or a boolean."""
     if value is None:
         return ""
     if isinstance(value, (bool, int, float)):
@@ -152,7 +174,8 @@ class GoogleSheetsSender:
             reply = await self._append(rows)
             if self.id_column is None:  # only once the header row is surely written
                 self.id_column = row.id_index
-        return SendResult(status_code=reply.status, response=_updated(reply.text))
+        said = redact(_updated(reply.text), [*self.secrets, self.tokens.current])
+        return SendResult(status_code=reply.status, response=said)
 
     async def close(self) -> None:
         """Close the token transport (the HTTP session belongs to the app)."""
@@ -172,9 +195,10 @@ class GoogleSheetsSender:
         return bool(values) and key in (str(v) for v in values[0])
 
     async def _append(self, rows: list[list[Any]]) -> Reply:
-        query = "valueInputOption=RAW&insertDataOption=INSERT_ROWS"
+        query = "valueInputOption=USER_ENTERED&insertDataOption=INSERT_ROWS"
         url = f"{self.base}/{a1(self.cfg.sheet, 'A1')}:append?{query}"
-        body = msgspec.json.encode({"majorDimension": "ROWS", "values": rows})
+        values = [[entered(v) for v in r] for r in rows]
+        body = msgspec.json.encode({"majorDimension": "ROWS", "values": values})
         headers = {"Content-Type": JSON, "Authorization": f"Bearer {await self.tokens.token()}"}
         reply = await post(
             self.http, url, label=self.label, data=body, headers=headers, timeout=self.timeout

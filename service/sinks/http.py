@@ -27,6 +27,7 @@ import aiohttp
 import msgspec
 
 from service.errors import PermanentSinkError, SinkGoneError, TransientSinkError
+from service.render.personal import REDACTED
 
 MAX_RETRY_AFTER = 86400.0
 """A receiver's ``Retry-After`` is honoured up to 24 hours: a larger (or endless) one would
@@ -125,7 +126,7 @@ def snippet(text: str, secrets: Iterable[str] = ()) -> str:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with each secret replaced by ``[redacted]`` (longest first)."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
+        text = text.replace(secret, REDACTED)
     return text
 
 
@@ -177,9 +178,10 @@ def _os_reason(exc: OSError) -> str:
 
 
 def json_object(text: str) -> dict[str, Any]:
-    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object."""
+    """A provider's JSON answer as a dict; ``{}`` when it is not a JSON object (nor when
+    it nests deeper than msgspec decodes: 3,000 levels are an attack, not an answer)."""
     try:
         answer = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return {}
     return answer if isinstance(answer, dict) else {}

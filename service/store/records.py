@@ -88,6 +88,7 @@ class Filter:
     until: float | None = None
     event_id: int | None = None
     route: str | None = None
+    sources: tuple[str, ...] | None = None  # one of these sources (the console's platform)
 
 
 # --- what the writes and the worker get back ------------------------------------------------

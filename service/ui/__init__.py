@@ -14,7 +14,7 @@ from aiohttp import web
 
 from service.errors import BadRequest, Conflict, NotFound
 from service.keys import HOLDER
-from service.ui import auth, events, i18n, pages, rules, scheduled, security
+from service.ui import auth, events, i18n, mask, pages, rules, scheduled, security
 from service.ui.base import GUARD, HERE, JINJA, log, session_of
 
 PUBLIC = frozenset({"/ui/login", "/ui/idioma", "/ui/static/console.css", "/ui/static/console.js"})
@@ -40,8 +40,10 @@ async def _to_slash(request: web.Request) -> web.StreamResponse:
 
 def _environment() -> jinja2.Environment:
     # missing filter keys read as empty (Undefined), and everything is HTML-escaped
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["personal"] = mask.shown  # a receiver's text: masked unless ``mostrar``
+    return env
 
 
 @web.middleware

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,9 @@ from service.ui.scheduled import followup_note
 PAGE = 50
 SCAN = 10_000  # events a body search or a status filter looks at per page
 SHOWN_BODY = 64 * 1024  # a body bigger than this is shown cut, with a download link
-FILTERS = ("event", "source", "status", "since", "external_id", "email")
+FILTERS = ("event", "platform", "source", "status", "since", "external_id", "email")
+PLATFORM_LABELS = {"eduzz": "Eduzz", "hotmart": "Hotmart", "kiwify": "Kiwify",
+                   "token": "Outras (token)", "hmac": "HMAC genérico"}
 PERIODS = ("1h", "24h", "7d", "30d")
 
 
@@ -40,10 +43,26 @@ def _filters(request: web.Request) -> dict[str, str]:
 
 async def _list(request: web.Request, params: dict[str, str], cursor: str | None, limit: int) -> Page[EventRecord]:
     """One page of events through the store's own list, or a bounded scan for e-mail/status."""
-    flt = ops.make_filter({k: v for k, v in params.items() if k != "email"})
+    flt = ops.make_filter({k: v for k, v in params.items() if k not in ("email", "platform")})
+    if params.get("platform"):
+        flt = dataclasses.replace(flt, sources=_platform_sources(request, params["platform"]))
     if params.get("email") or params.get("status"):
         return await store_of(request).scan_events(flt, params.get("email"), limit, cursor, SCAN)
     return await store_of(request).list_events(flt, limit, cursor)
+
+
+def _platform_sources(request: web.Request, platform: str) -> tuple[str, ...]:
+    """The configured sources of a platform (a source's ``type``: eduzz, hotmart, kiwify …)."""
+    if platform not in PLATFORM_LABELS:
+        raise BadRequest(f"platform must be one of {', '.join(PLATFORM_LABELS)}")
+    sources = settings_of(request).config.sources
+    return tuple(n for n, cfg in sources.items() if cfg.__struct_config__.tag == platform)
+
+
+def _platforms(request: web.Request) -> list[tuple[str, str]]:
+    """(type, label) of each platform a configured source has, in the labels' order."""
+    kinds = {cfg.__struct_config__.tag for cfg in settings_of(request).config.sources.values()}
+    return [(k, label) for k, label in PLATFORM_LABELS.items() if k in kinds]
 
 
 async def _with_summary(request: web.Request, items: list[EventRecord]) -> list[dict[str, Any]]:
@@ -66,7 +85,7 @@ async def eventos(request: web.Request) -> web.Response:
     query = urlencode(params)
     return render(request, "eventos.html", items=items, next=page.next, params=params, error=error,
                   statuses=DELIVERY_STATUSES, periods=PERIODS, first=cursor is None, query=query,
-                  sources=sorted(settings_of(request).config.sources),
+                  sources=sorted(settings_of(request).config.sources), platforms=_platforms(request),
                   newest=max((i["event_id"] for i in items), default=0), scan=SCAN)
 
 

@@ -37,6 +37,7 @@ _EN = {
     "fechado": "closed", "ativo": "enabled", "desativado": "disabled",
     "Ativar": "Enable", "Desativar": "Disable", "Limite de envio": "Rate limit",
     "sem limite": "no limit", "Filtrar": "Filter", "Limpar": "Clear", "Nome do evento": "Event name",
+    "Plataforma": "Platform", "Outras (token)": "Others (token)", "HMAC genérico": "Generic HMAC",
     "Origem": "Source", "Situação": "Status", "Período": "Period", "E-mail do comprador": "Buyer e-mail",
     "Id na Eduzz": "Eduzz id", "qualquer": "any", "Recebido em": "Received at",
     "Entregas": "Deliveries", "Próxima página": "Next page", "Primeira página": "First page",

@@ -88,7 +88,7 @@ def telegram(spec: Spec) -> dict[str, Any]:
 def telegram_generic(title: str) -> dict[str, Any]:
     """The Telegram message for an event without a spec: its top-level data fields."""
     intro = f"\n<i>{html.escape(title)}</i>" if title else ""
-    rows = ("{% set fields = data | flatten | items | list %}{% for key, value in fields[:25] %}"
+    rows = ("{% set fields = data | masked | flatten | items | list %}{% for key, value in fields[:25] %}"
             "\n<b>{{ key | clip(40) }}:</b> {{ (" + SHOW + ") | clip(150) }}{% endfor %}"
             "{% if fields | length > 25 %}\n… e mais {{ fields | length - 25 }} campo(s)"
             "{% elif not fields %}\n(sem dados){% endif %}")  # fmt: skip
@@ -122,7 +122,7 @@ def discord(spec: Spec) -> dict[str, Any]:
 
 def discord_generic(title: str) -> dict[str, Any]:
     """The Discord message for an event without a spec: its data fields in one embed."""
-    rows = ("{% set fields = data | flatten | items | list %}{% for key, value in fields[:25] %}"
+    rows = ("{% set fields = data | masked | flatten | items | list %}{% for key, value in fields[:25] %}"
             "**{{ key | clip(40) }}**: {{ (" + SHOW + ") | clip(150) }}\n{% endfor %}"
             "{% if fields | length > 25 %}… e mais {{ fields | length - 25 }} campo(s)"
             "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip
@@ -157,7 +157,7 @@ def teams(spec: Spec) -> dict[str, Any]:
 
 def teams_generic(title: str) -> dict[str, Any]:
     """The Teams card for an event without a spec: its data fields as lines."""
-    rows = ("{% set fields = data | flatten | items | list %}{% for key, value in fields[:25] %}"
+    rows = ("{% set fields = data | masked | flatten | items | list %}{% for key, value in fields[:25] %}"
             "**{{ key | clip(40) }}**: {{ (" + SHOW + ") | clip(150) }}\n\n{% endfor %}"
             "{% if fields | length > 25 %}… e mais {{ fields | length - 25 }} campo(s)"
             "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip

@@ -29,7 +29,7 @@ def generic_email(title: str) -> dict[str, Any]:
     """An event without a spec: its name, title and first 50 data fields."""
     headline = parts.generic_headline(title)
     row = _row("{{ key | clip(60) }}", "{{ (" + SHOW + ") | clip(300) }}")
-    rows = f"{{% for key, value in (data | flatten | items | list)[:50] %}}{row}{{% endfor %}}"
+    rows = f"{{% for key, value in (data | masked | flatten | items | list)[:50] %}}{row}{{% endfor %}}"
     lines = parts.lines(50, 300, key="", key_end=":")
     text = f"{headline}\n\n{lines}\n\n{parts.footer((), code=False)}"
     subject = f"{{% filter clip(200) %}}{headline}{{% endfilter %}}"

@@ -75,7 +75,7 @@ def link(field: Field | None, slack: bool) -> str:
     return f"{found}{{% else %}}{label}: —{{% endif %}}"
 
 
-_LINES = ("{% set fields = data | flatten | items | list %}{% for key, value in fields[:LIMIT] %}"
+_LINES = ("{% set fields = data | masked | flatten | items | list %}{% for key, value in fields[:LIMIT] %}"
           "KEY{{ key | clip(40) }}KEY_END {{ (" + SHOW + ") | clip(CLIP) }}\n{% endfor %}"
           "{% if fields | length > LIMIT %}… e mais {{ fields | length - LIMIT }} campo(s)"
           "{% elif not fields %}(sem dados){% endif %}")  # fmt: skip

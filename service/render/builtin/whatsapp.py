@@ -9,7 +9,12 @@ google_sheets -> ``{"columns": [{header, value}]}``: the same columns for every 
 so one sheet can take them all: date (local time), event, buyer, e-mail, product, value,
 payment method, status, event id. The e-mail is NOT masked: a spreadsheet is private to
 the team that shares it with the service account (see docs/channels-whatsapp-sheets.md).
-The value is a number (``301.5``), so the sheet can sum it; the header says "(R$)".
+The date is ``2024-01-20 12:00:00`` (local time; the sink sends it for Sheets to store a
+real date). The value is a number (``301.5``), so the sheet can sum it; the header says
+"(R$)". Refunds and chargebacks take money back: their value is negative, so the sum of
+the column is revenue.
+Where the event is a sale (``sale.*``, every platform), buyer, e-mail, value, payment
+method and status come from it, so Hotmart and Kiwify rows fill the same columns as Eduzz.
 """
 
 from __future__ import annotations
@@ -21,19 +26,27 @@ from service.render.builtin.parts import GENERIC_LINES, Builders
 from service.render.builtin.specs import Spec
 from service.render.whatsapp_format import TEXT_LIMIT
 
-WHEN_SECONDS = "{{ (sentDate or data.sentDate or received_at) | datetime('%d/%m/%Y %H:%M:%S') }}"
-PERSON = ("data.buyer.name or data.customer.name or data.student.name or data.participant.name "
+WHEN_SECONDS = "{{ (sentDate or data.sentDate or received_at) | datetime('%Y-%m-%d %H:%M:%S') }}"
+PERSON = ("sale.buyer.name or data.buyer.name or data.customer.name or data.student.name or data.participant.name "
           "or data.learner.name or data.user.name")  # fmt: skip
-EMAIL = ("data.buyer.email or data.customer.email or data.student.email or data.participant.email "
+EMAIL = ("sale.buyer.email or data.buyer.email or data.customer.email or data.student.email or data.participant.email "
          "or data.learner.email or data.user.email")  # fmt: skip
 PRODUCT = (
     "(data['items'] | as_list | map(attribute='name') | join(', ')) "
     "or (data.products | as_list | map(attribute='name') | join(', ')) "
-    "or data.product.name or data.course.name or data.course.title or data.event.name"
+    "or sale.product or data.product.name or data.course.name or data.course.title "
+    "or data.event.name"
 )
-VALUE = "{{ (data.paid or data.price or data.value or data.contract.recurrence.price).value }}"
-METHOD = "(data.paymentMethod or data.payment.method) | payment_method"
-STATUS = "(data.status or data.contract.status or data.participant.status) | status_pt"
+AMOUNT = ("(sale.amount if sale.amount is number else "
+          "(data.paid or data.price or data.value or data.contract.recurrence.price).value)")
+REFUNDED = "(data.refund if data.refund.value is defined else (data.paid or data.price)).value"
+TAKEN_BACK = "(event.endswith('invoice_chargeback') or sale.status in ('refunded', 'chargeback'))"
+VALUE = ("{{ (0 - (" + REFUNDED + ")) if event.endswith('invoice_refunded') and (" + REFUNDED
+         + ") is number else (0 - " + AMOUNT + ") if " + TAKEN_BACK + " and " + AMOUNT
+         + " is number else " + AMOUNT + " }}")  # fmt: skip
+METHOD = "(sale.payment_method or data.paymentMethod or data.payment.method) | payment_method"
+STATUS = ("(data.status or data.contract.status or data.participant.status or sale.status) "
+          "| status_pt")  # fmt: skip
 
 
 def _clipped(text: str, limit: int = TEXT_LIMIT) -> str:

@@ -25,8 +25,21 @@ async def listen_forever(url: str, on_message: Callable[[str], None]) -> None:
         try:
             await _listen(url, on_message)
         except psycopg.Error as exc:
+            _reraise_cancel(exc)
             log.warning("listen_lost", error=type(exc).__name__)
         await asyncio.sleep(RETRY)
+
+
+def _reraise_cancel(exc: psycopg.Error) -> None:
+    """A cancelled task stays cancelled, even when psycopg turned the cancel into its own error.
+
+    psycopg cancels the query on the server when the coroutine waiting for it is cancelled,
+    and raises ``QueryCanceled`` (a ``psycopg.Error``) instead of ``CancelledError``: caught
+    as a lost connection, the listener would reconnect forever and stop would never return.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
 
 
 async def _listen(url: str, on_message: Callable[[str], None]) -> None:

@@ -170,7 +170,10 @@ DELIVERY_COLUMNS = (
 def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
     """The WHERE clause (and its arguments) of an events list."""
     pairs = (("e.source", flt.source), ("e.external_id", flt.external_id))
-    return _where(flt, cursor, "e.id", pairs)
+    where, args = _where(flt, cursor, "e.id", pairs)
+    if flt.sources is None:
+        return where, args
+    return f"{where} AND e.source = ANY(%s)", [*args, list(flt.sources)]
 
 
 def delivery_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:

@@ -18,6 +18,9 @@ def event_where(flt: Filter, cursor: str | None) -> tuple[str, list[Any]]:
         if value is not None:
             clauses.append(f"{column} = ?")
             args.append(value)
+    if flt.sources is not None:
+        clauses.append(f"e.source IN ({', '.join('?' * len(flt.sources))})" if flt.sources else "0 = 1")
+        args.extend(flt.sources)
     _common(flt, cursor, "e.id", clauses, args)
     return " AND ".join(clauses), args
 

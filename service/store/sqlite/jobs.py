@@ -141,22 +141,34 @@ def claim(conn: sqlite3.Connection, sql: str, args: dict[str, Any]) -> list[Clai
     return [Claimed(*r[:11], bytes(r[11])) for r in rows]  # type: ignore[call-arg]
 
 
-def record(conn: sqlite3.Connection, r: AttemptResult) -> None:
-    """Set the delivery's new state and keep the attempt (nothing if it was purged)."""
-    number = conn.execute(
-        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
-        "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
-        "updated_at = ? WHERE id = ? RETURNING attempt_count",
-        (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id),
-    ).fetchone()
-    if number is None:  # purged meanwhile: nothing left to record against
-        return
-    conn.execute(
-        "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
-        "status_code, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (r.delivery_id, number[0], r.started_at, r.duration_ms, r.outcome, r.status_code,
-         r.error, r.response),
-    )
+_RECORD = ("UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, "
+           "tries = CASE WHEN ? THEN 0 ELSE tries + 1 END, next_attempt_at = ?, last_error = ?, "
+           "updated_at = ? WHERE id = ?")
+# the attempt's number is the count just raised; a purged delivery has no row, so no attempt
+_ATTEMPT = ("INSERT INTO attempts (delivery_id, number, started_at, duration_ms, outcome, "
+            "status_code, error, response) SELECT id, attempt_count, ?, ?, ?, ?, ?, ? "
+            "FROM deliveries WHERE id = ?")
+
+
+class RecordJob:
+    """Recording one attempt: alone (``__call__``) or with the others of a batch (``many``)."""
+
+    __slots__ = ("attempt", "update")
+
+    def __init__(self, r: AttemptResult) -> None:
+        self.update = (r.status, r.reset_tries, r.next_attempt_at, r.error, time.time(), r.delivery_id)
+        self.attempt = (r.started_at, r.duration_ms, r.outcome, r.status_code, r.error, r.response,
+                        r.delivery_id)
+
+    def __call__(self, conn: sqlite3.Connection) -> None:
+        self.many(conn, [self])
+
+    @staticmethod
+    def many(conn: sqlite3.Connection, jobs: list[RecordJob]) -> list[None]:
+        """Set every delivery's new state, then keep every attempt: two statements a batch."""
+        conn.executemany(_RECORD, [job.update for job in jobs])
+        conn.executemany(_ATTEMPT, [job.attempt for job in jobs])
+        return [None] * len(jobs)
 
 
 def reschedule(conn: sqlite3.Connection, where: str, args: list[Any], now: float,

@@ -43,7 +43,7 @@ from service.store.sqlite.console import ConsoleQueries
 from service.store.sqlite.digest_verbs import DigestVerbs
 from service.store.sqlite.filters import delivery_where, event_where
 from service.store.sqlite.followups import cancel_others, promote
-from service.store.sqlite.jobs import PURGEABLE, SaveJob, claim, probe, purge, record, reschedule
+from service.store.sqlite.jobs import PURGEABLE, RecordJob, SaveJob, claim, probe, purge, reschedule
 from service.store.sqlite.schema import check_ownership, migrate
 from service.store.sqlite.writer import Writer, is_unavailable, unavailable
 
@@ -157,7 +157,7 @@ class SQLiteStore(DigestVerbs, ConsoleQueries):
 
     async def record_attempt(self, result: AttemptResult) -> None:
         """Keep the attempt and move its delivery to its new status, in one transaction."""
-        await self._writer.run(lambda conn: record(conn, result))
+        await self._writer.run(RecordJob(result))
 
     async def release(self, delivery_ids: list[int]) -> None:
         """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""
