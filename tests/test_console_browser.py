@@ -84,8 +84,12 @@ class Running:
             "sources": {"eduzz": {"type": "eduzz", "secrets": ["s3cret"]}},
             "sinks": {"crm": {"type": "webhook", "url": f"http://127.0.0.1:{crm_port}/hook"},
                       "arquivo": {"type": "file", "path": str(tmp / "out.jsonl"),
-                                  "rate_per_second": 0.3333333333333333}},
-            "routes": [{"name": "vendas", "events": ["myeduzz.invoice_*"], "to": ["crm", "arquivo"]}],
+                                  "rate_per_second": 0.3333333333333333},
+                      "lembrete": {"type": "file", "path": str(tmp / "lembretes.jsonl")}},
+            "routes": [{"name": "vendas", "events": ["myeduzz.invoice_*"], "to": ["crm", "arquivo"]},
+                       {"name": "pix", "events": ["myeduzz.invoice_waiting_payment"],  # a follow-up
+                        "to": [{"sink": "lembrete", "after": "30m", "unless": {
+                            "events": ["myeduzz.invoice_paid"], "same": ["sale.order_id"]}}]}],
             "delivery": {"max_attempts": 1, "retry_schedule": ["1h"], "timeout": "2s"},
         }
         self.app = create_app(build_settings(parse_config(raw, env={})))
@@ -102,10 +106,10 @@ class Running:
 
         return asyncio.run_coroutine_threadsafe(start(), self.loop).result(WAIT)
 
-    def sale(self, external_id: str) -> None:
-        """Send a signed invoice_paid, as Eduzz (or ``ponte simulate``) would."""
-        body = build_body("myeduzz.invoice_paid", [], external_id)
-        headers = signed_headers(body, "s3cret", "myeduzz.invoice_paid")
+    def sale(self, external_id: str, event: str = "myeduzz.invoice_paid", *overrides: str) -> None:
+        """Send a signed invoice_paid (or ``event``), as Eduzz (or ``ponte simulate``) would."""
+        body = build_body(event, list(overrides), external_id)
+        headers = signed_headers(body, "s3cret", event)
         request = urllib.request.Request(f"{self.url}/webhooks/eduzz", data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=WAIT) as resp:
             assert resp.status == 200
@@ -246,3 +250,48 @@ def test_a_sale_from_arrival_to_replay_in_the_browser(
     browser.add_cookie({k: old[k] for k in ("name", "value", "path")})
     browser.get(f"{ponte.url}/ui/")
     assert "/ui/login" in browser.current_url
+
+def test_follow_ups_scheduled_and_cancelled_in_the_browser(ponte: Running, browser: Any) -> None:
+    """Agendados lists the waiting follow-up (due time, route, sink, buyer masked), filters the
+    cancelled one, and the event pages say "agendado para" / "cancelado pela venda #…"
+    (English by the footer switch); the page fits a phone."""
+    browser.get(f"{ponte.url}/ui/agendados")
+    browser.find_element(By.ID, "password").send_keys(TOKEN + "\n")
+    _wait(browser).until(ec.url_contains("/ui/agendados"))
+    assert "Nenhuma mensagem agendada." in browser.find_element(By.ID, "none").text
+    for invoice in ("A1", "B2"):
+        ponte.sale(f"espera-{invoice}", "myeduzz.invoice_waiting_payment", f"data.id={invoice}")
+    ponte.sale("pago-A1", "myeduzz.invoice_paid", "data.id=A1")
+
+    browser.refresh()
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr.scheduled-row")
+    assert len(rows) == 1
+    text = rows[0].text
+    assert "pix" in text and "lembrete" in text and "myeduzz.invoice_waiting_payment" in text
+    assert "a***@example.com" in text and "alice.johnson" not in browser.page_source
+
+    Select(browser.find_element(By.NAME, "status")).select_by_visible_text("cancelada")
+    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    _wait(browser).until(ec.url_contains("status=cancelled"))
+    row = browser.find_element(By.CSS_SELECTOR, "tr.scheduled-row")
+    assert "cancelado pela venda #A1" in row.text
+    row.find_element(By.PARTIAL_LINK_TEXT, "myeduzz.invoice_waiting_payment").click()
+    note = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.followup"))).text
+    assert note.startswith("cancelado pela venda #A1 (evento #") and "myeduzz.invoice_paid" in note
+    assert "cancelada" in browser.find_element(By.ID, "deliveries").text
+
+    browser.find_element(By.LINK_TEXT, "English").click()
+    note = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.followup"))).text
+    assert note.startswith("cancelled by sale #A1 (event #")
+    browser.find_element(By.LINK_TEXT, "Scheduled").click()
+    row = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "tr.scheduled-row")))
+    row.find_element(By.PARTIAL_LINK_TEXT, "myeduzz.invoice_waiting_payment").click()
+    note = _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.followup"))).text
+    assert note.startswith("scheduled for ") and ":" in note
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    browser.get(f"{ponte.url}/ui/agendados")
+    width, overflow = browser.execute_script(
+        "const e = document.documentElement; return [e.clientWidth, e.scrollWidth - e.clientWidth]")
+    assert width == 390 and overflow <= 0, (width, overflow)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -18,6 +21,8 @@ from conftest import fixture_body, post_signed
 from service.config.settings import build_settings
 from service.keys import HOLDER, STORE
 from service.store.records import NewDelivery, NewEvent
+from service.ui.i18n import translator
+from service.ui.scheduled import cancel_reason
 
 FAST = {"max_attempts": 1, "retry_schedule": ["1h"], "timeout": "1s"}
 HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>',
@@ -317,6 +322,67 @@ async def test_the_live_feed_says_when_more_arrived_than_it_sends(ui, monkeypatc
     calm = await ui.get(f"/ui/eventos/novos?after={feed.headers['X-Ponte-Newest']}")
     assert calm.headers["X-Ponte-More"] == "0" and "event-row" not in await calm.text()
 
+
+def _invoice(event: str, invoice_id: str) -> bytes:
+    """An Eduzz invoice fixture whose invoice (sale.order_id) is ``invoice_id``."""
+    doc = json.loads(fixture_body(event))
+    doc["id"], doc["data"]["id"] = f"{event}-{invoice_id}", invoice_id
+    return json.dumps(doc).encode()
+
+
+FOLLOW_UP = {"name": "pix", "events": ["myeduzz.invoice_waiting_payment"],
+             "to": [{"sink": "arquivo", "after": "30m",
+                     "unless": {"events": ["myeduzz.invoice_paid"], "same": ["sale.order_id"]}}]}
+
+
+async def test_agendados_lists_scheduled_and_cancelled_follow_ups_and_the_event_page_says_why(
+        settings_for, start, two_sinks):
+    """Agendados: due time in the configured zone, route, sink, event, buyer masked; filters;
+    the event page says "agendado para 14:35" / "cancelado pela venda #…", in English by the switch."""
+    client = await start(settings_for(**console_sections(), **{**two_sinks, "routes": [FOLLOW_UP]}))
+    await log_in(client)
+    before = time.time()
+    waiting = [(await (await post_signed(client, _invoice("myeduzz.invoice_waiting_payment", i))).json())
+               ["event_id"] for i in ("A1", "B2")]
+    paid = (await (await post_signed(client, _invoice("myeduzz.invoice_paid", "A1"))).json())["event_id"]
+    zone = ZoneInfo(client.server.app[HOLDER].settings.config.messages.timezone)
+    due = {datetime.fromtimestamp(before + 1800 + s, zone).strftime("%H:%M") for s in (0, 60)}
+
+    html = await (await client.get("/ui/agendados")).text()
+    assert 'aria-current="page">Agendados' in html
+    rows = re.findall(r'<tr class="scheduled-row".*?</tr>', html, re.DOTALL)
+    assert len(rows) == 1 and f"#{waiting[1]}" in rows[0] and "pix" in rows[0] and "arquivo" in rows[0]
+    assert "myeduzz.invoice_waiting_payment" in rows[0] and any(f" {hm}</time>" in rows[0] for hm in due)
+    assert "a***@example.com" in rows[0] and "alice.johnson@example.com" not in html
+    cancelled = await (await client.get("/ui/agendados?status=cancelled")).text()
+    assert f"#{waiting[0]}" in cancelled
+    assert f"cancelado pela venda #A1 (evento #{paid} myeduzz.invoice_paid)" in cancelled
+    assert "Nenhuma mensagem agendada." in await (await client.get("/ui/agendados?sink=crm")).text()
+    assert "Nenhuma mensagem agendada." in await (await client.get("/ui/agendados?route=outra")).text()
+    assert "scheduled-row" in await (await client.get("/ui/agendados?event=myeduzz.invoice_*")).text()
+    assert (await client.get("/ui/agendados?status=failed")).status == 200  # a clear error, not a crash
+
+    page = await (await client.get(f"/ui/eventos/{waiting[1]}")).text()
+    assert any(f"agendado para {hm}<" in page for hm in due) and ">agendada<" in page
+    page = await (await client.get(f"/ui/eventos/{waiting[0]}")).text()
+    assert f"cancelado pela venda #A1 (evento #{paid} myeduzz.invoice_paid)" in page and ">cancelada<" in page
+    client.session.cookie_jar.update_cookies({"lang": "en"})
+    page = await (await client.get(f"/ui/eventos/{waiting[0]}")).text()
+    assert f"cancelled by sale #A1 (event #{paid} myeduzz.invoice_paid)" in page and ">cancelled<" in page
+    page = await (await client.get(f"/ui/eventos/{waiting[1]}")).text()
+    assert any(f"scheduled for {hm}<" in page for hm in due)
+    listed = await (await client.get("/ui/agendados")).text()
+    assert ">Scheduled<" in listed and "Buyer (e-mail hidden)" in listed and "scheduled-row" in listed
+
+
+def test_cancel_reasons_in_words():
+    """The store's reasons, as the console says them (several ``same`` values, a reload)."""
+    pt, en = translator("pt"), translator("en")
+    text = "cancelled by event #7 hotmart.purchase_approved (sale.order_id=HP1, data.x=a, b)"
+    assert cancel_reason(text, pt) == "cancelado pela venda #HP1, #a, b (evento #7 hotmart.purchase_approved)"
+    assert cancel_reason("cancelled: its route or target was removed by a reload", en) == \
+        "cancelled: its route or target left the configuration"
+    assert cancel_reason("cancelled: something else", pt) == "cancelado: something else"
 
 async def _answering(aiohttp_server: Any, text: str) -> str:
     """A receiver refusing every request with HTTP 422 and ``text``."""

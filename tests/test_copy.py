@@ -140,3 +140,67 @@ async def test_copy_from_a_file_without_digest_tables(tmp_path: Path, pg_url: st
                            "ALTER TABLE deliveries DROP COLUMN digest_id; "
                            "ALTER TABLE deliveries DROP COLUMN digest;")
     assert await asyncio.to_thread(main, ["copy", "--from", sqlite_url, "--to", pg_url]) == 0
+
+
+async def test_copy_keeps_follow_ups_their_keys_and_the_kept_cancellations(tmp_path: Path, pg_url: str) -> None:
+    """Scheduled follow-ups keep their due time and correlation key (a payment after the copy
+    still cancels them), cancelled ones their reason, and a cancelling event's kept key still
+    cancels a follow-up planned after the copy."""
+    import msgspec
+
+    from service.store.records import Cancel
+
+    now = time.time()
+
+    def waiting(n: int) -> NewEvent:
+        return NewEvent("eduzz", f"w-{n}", "myeduzz.invoice_waiting_payment", None, now, "accepted", {}, b"{}")
+
+    def paying(n: int, key: str) -> NewEvent:
+        ev = NewEvent("eduzz", f"p-{n}", "myeduzz.invoice_paid", None, now, "accepted", {}, b"{}")
+        return msgspec.structs.replace(ev, cancels=[Cancel(key, f"myeduzz.invoice_paid (data.id={n})")])
+
+    def follow_up(key: str, due: float) -> NewDelivery:
+        return NewDelivery("mail", "pix", status="scheduled", due_at=due, cancel_key=key)
+
+    sqlite_url = f"sqlite:///{tmp_path}/ponte.db"
+    source = open_store(sqlite_url)
+    await source.open()
+    for n in range(3):
+        await source.save_event(waiting(n), [follow_up(f"k{n}", now - 60 + n)])  # due by the copy's end
+    assert (await source.save_event(paying(0, "k0"), [])).cancelled == 1
+    await source.save_event(paying(9, "k9"), [])  # no follow-up yet: its key is kept
+    want = await source.list_deliveries(Filter(), 100, None)
+    await source.close()
+
+    assert await asyncio.to_thread(main, ["copy", "--from", sqlite_url, "--to", pg_url]) == 0
+    target = open_store(pg_url)
+    await target.open()
+    try:
+        assert await target.list_deliveries(Filter(), 100, None) == want
+        assert {d.external_id: d.due_at is not None for d in want.items} == {f"w-{n}": True for n in range(3)}
+        assert (await target.save_event(paying(1, "k1"), [])).cancelled == 1  # found by its copied key
+        late = await target.save_event(waiting(9), [follow_up("k9", now + 900)])  # the kept key cancels it
+        detail = await target.get_event(late.event_id)
+        assert detail is not None and detail.deliveries[0].status == "cancelled"
+        scheduled = await target.list_deliveries(Filter(status="scheduled"), 100, None)
+        assert [d.external_id for d in scheduled.items] == ["w-2"]
+        assert await target.promote_due(now - 59, 100) == (0, 0)  # the copied due time holds
+        assert (await target.promote_due(time.time(), 100))[0] == 1
+    finally:
+        await target.close()
+
+
+async def test_copy_from_a_file_without_follow_up_columns(tmp_path: Path, pg_url: str) -> None:
+    """A file from before follow-ups (no due_at, cancel_key, cancellations) copies and checks."""
+    import sqlite3
+
+    sqlite_url = f"sqlite:///{tmp_path}/ponte.db"
+    source = open_store(sqlite_url)
+    await source.open()
+    await _fill(source)
+    await source.close()
+    with sqlite3.connect(tmp_path / "ponte.db") as conn:
+        conn.executescript("DROP TABLE cancellations; DROP INDEX deliveries_scheduled; "
+                           "DROP INDEX deliveries_cancel; ALTER TABLE deliveries DROP COLUMN due_at; "
+                           "ALTER TABLE deliveries DROP COLUMN cancel_key;")
+    assert await asyncio.to_thread(main, ["copy", "--from", sqlite_url, "--to", pg_url]) == 0

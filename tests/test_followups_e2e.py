@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import yaml
 
 from conftest import base_config, fixture_body, post_signed
@@ -140,3 +141,35 @@ async def test_same_sale_order_id_cancels_like_the_invoice_id(settings_for, star
     page = await client.app[STORE].list_deliveries(Filter(status="cancelled"), 10, None)
     assert [d.external_id for d in page.items] == ["myeduzz.invoice_waiting_payment-A"]
     assert "sale.order_id=A" in page.items[0].last_error
+
+
+async def test_two_replicas_half_cancelled_through_the_other_exactly_half_sent(
+        pg_url, settings_for, start, aiohttp_server):
+    """Two replicas (workers on) on one PostgreSQL schema: N follow-ups planned alternately on
+    each; half paid through the *other* replica, some after their invoice and some at the
+    same instant (the advisory lock serialises them): exactly N/2 sent, each once."""
+    n = 24
+    crm = Endpoint()
+    sinks = {"crm": {"type": "webhook", "url": await serve(aiohttp_server, crm), "concurrency": 4}}
+    settings = settings_for(storage={"url": pg_url}, sinks=sinks, routes=followup_routes())
+    replicas = [await start(settings, worker=True), await start(settings, worker=True)]
+
+    async def waiting(i: int) -> Any:
+        return await post_signed(replicas[i % 2], invoice("myeduzz.invoice_waiting_payment", f"I{i}"))
+
+    async def pay(i: int) -> Any:
+        return await post_signed(replicas[(i + 1) % 2], invoice("myeduzz.invoice_paid", f"I{i}"))
+
+    together = [i for i in range(n) if i % 4 == 2]  # invoice and payment at the same instant
+    answers = await asyncio.gather(*(waiting(i) for i in range(n) if i not in together),
+                                   *(x for i in together for x in (waiting(i), pay(i))))
+    answers += await asyncio.gather(*(pay(i) for i in range(n) if i % 4 == 0))
+    assert [a.status for a in answers] == [200] * len(answers)
+    unpaid = {f"I{i}" for i in range(n) if i % 2}
+    await wait_for(lambda: len(crm.received) >= n // 2, timeout=AFTER + 20)
+    await asyncio.sleep(AFTER + 1.0)  # a second copy, or a cancelled one, would arrive by now
+    ids = await received_ids(crm)
+    assert sorted(ids) == sorted(unpaid) and len(ids) == n // 2
+    with psycopg.connect(pg_url) as conn:
+        rows = dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+    assert rows == {"succeeded": n // 2, "cancelled": n // 2}

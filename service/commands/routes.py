@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from service.eduzz import catalogue
 from service.errors import ConfigError, EnvelopeError
 from service.ingest.envelope import decode
 from service.operate.digest_preview import digest_preview
-from service.operate.route_test import render_message, routing_report
+from service.operate.route_test import followup_preview, render_message, routing_report
 from service.routing.routes import plan
+from service.routing.sale import for_planning
 from service.sinks.registry import message_kind
 from service.store.open import open_store
 
@@ -136,6 +138,10 @@ def _print_report(report: dict[str, Any]) -> None:
             rule = d["digest"]
             print(f"    ⏳ digest: waits {rule['wait']:g}s, then one message every "
                   f"{rule['interval']:g}s (group {rule['group']}, at most {rule['max_items']} items listed)")
+        if "followup" in d:
+            print(f"    ⏰ {d['followup']['text']}")
+    for cancel in report.get("cancels", []):
+        print(f"  ✖ {cancel['text']}")
     print()
 
 
@@ -162,7 +168,12 @@ def preview(args: argparse.Namespace) -> int:
     env = decode(body)
     event = catalogue.normalize_event_name(env.event)
     digest = digest_preview(settings, route, args.sink, event, env.doc, body, kind)
-    emit_json(message if digest is None else {"message": message, "digest": digest})
+    followup = followup_preview(settings, route, args.sink,
+                                for_planning(settings.config, settings.routes, event, env.doc), time.time())
+    if followup is not None:
+        print(f"ponte: {args.sink} (route {route}): {followup['text']}", file=sys.stderr)
+    extras = {k: v for k, v in (("digest", digest), ("followup", followup)) if v is not None}
+    emit_json({"message": message, **extras} if extras else message)
     return 0
 
 

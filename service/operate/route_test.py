@@ -19,6 +19,7 @@ from service.operate.channel_preview import sent_extras
 from service.operate.digest_preview import digest_preview
 from service.render.messages import message_for
 from service.routing.routes import explain, plan
+from service.routing.sale import for_planning
 from service.sinks.preview import request_body
 from service.sinks.redaction import message_secrets, redact_doc, sink_secrets
 from service.sinks.registry import message_kind
@@ -40,6 +41,7 @@ def routing_report(
     event = catalogue.normalize_event_name(env.event)
     verdicts = explain(settings.routes, event, env.doc, source)
     deliveries = []
+    now, planning = time.time(), for_planning(settings.config, settings.routes, event, env.doc)
     for p in plan(settings.routes, event, env.doc, source):
         kind = message_kind(settings.config.sinks[p.sink])
         message = render_message(settings, body, p.sink, p.route, kind)
@@ -47,9 +49,31 @@ def routing_report(
         digest = digest_preview(settings, p.route, p.sink, event, env.doc, body, kind)
         if digest is not None:  # the event waits for a digest; show the rule and a digest of it
             deliveries[-1]["digest"] = digest
+        followup = followup_preview(settings, p.route, p.sink, planning, now)
+        if followup is not None:  # it waits, and may be cancelled: say until when and by what
+            deliveries[-1]["followup"] = followup
     return {"file": label, "event": event, "source": source,
             "routes": [{"route": v.route, "matched": v.matched, "reason": v.reason} for v in verdicts],
-            "deliveries": deliveries}
+            "deliveries": deliveries, "cancels": cancelled_followups(settings, event, planning)}
+
+
+def followup_preview(settings: Settings, route: str, sink: str, doc: dict[str, Any],
+                     now: float) -> dict[str, Any] | None:
+    """How a delivery of ``route`` to ``sink`` would wait ("scheduled in 30m unless …"), or None."""
+    rule = settings.followups.targets.get((route, sink))
+    return None if rule is None else rule.describe(doc, now)
+
+
+def cancelled_followups(settings: Settings, event: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The follow-ups this event would cancel: route, sink and the ``same`` values it matches on."""
+    found = []
+    for rule in settings.followups.cancellable:
+        if rule.cancelled_by(event, doc) and rule.key(doc) is not None:
+            values = rule.describe_values(doc)
+            found.append({"route": rule.route, "sink": rule.sink, "same": values,
+                          "text": f"cancels the scheduled follow-ups of route {rule.route} to "
+                                  f"{rule.sink} with the same {values}"})
+    return found
 
 
 def render_message(settings: Settings, body: bytes, sink: str, route: str, kind: str) -> Any:

@@ -21,6 +21,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -48,6 +49,7 @@ class FollowUp:
     unless: re.Pattern[str] | None = None  # the cancelling events' globs as one regex
     unless_where: Predicate | None = None
     reads: tuple[Callable[[Any], Any], ...] = field(default=(), compare=False, repr=False)
+    unless_events: tuple[str, ...] = ()  # the cancelling events' globs as written (for describe)
 
     def key(self, doc: dict[str, Any]) -> str | None:
         """The correlation key of ``doc``'s values at ``same``; None if one is missing."""
@@ -60,6 +62,38 @@ class FollowUp:
         """Whether ``event`` is one of this follow-up's cancelling events (``where`` included)."""
         return (self.unless is not None and self.unless.match(event) is not None
                 and (self.unless_where is None or self.unless_where(doc)))
+
+    def describe(self, doc: dict[str, Any], now: float) -> dict[str, Any]:
+        """What ``routes test``/``preview`` say of this follow-up for ``doc`` arriving ``now``:
+        ``text`` ("scheduled in 30m unless myeduzz.invoice_paid with the same sale.order_id
+        (A1); quiet hours 21:00–08:00 America/Sao_Paulo") and its parts."""
+        due = now + self.after
+        due = self.quiet.shift(due) if self.quiet is not None else due
+        values = {p: r(doc) for p, r in zip(self.same, self.reads, strict=True)}
+        missing = [p for p, v in values.items() if v is MISSING or v is None]
+        info: dict[str, Any] = {
+            "after": span(self.after) if self.after else None, "due_in": span(max(0.0, due - now)),
+            "due_at": datetime.fromtimestamp(due, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "held_by_quiet_hours": due > now + self.after,
+            "quiet_hours": self.quiet.describe() if self.quiet is not None else None,
+            "unless": list(self.unless_events), "same": list(self.same),
+            "values": {p: _text(v) for p, v in values.items() if p not in missing}, "missing": missing}
+        if due <= now:
+            text = "sent at once (outside quiet hours)"
+        else:
+            text = f"scheduled in {info['due_in']}"
+        if self.unless_events:
+            shown = f" ({', '.join(info['values'].values())})" if info["values"] else ""
+            text += (f" unless {' or '.join(self.unless_events)} with the same "
+                     f"{', '.join(self.same)}{shown}")
+            if missing:
+                text += f"; the event has no {', '.join(missing)}: nothing can cancel it"
+        if self.quiet is not None:
+            text += f"; quiet hours {info['quiet_hours']}"
+            if info["held_by_quiet_hours"]:
+                text += " hold it until they end"
+        info["text"] = text
+        return info
 
     def describe_values(self, doc: dict[str, Any]) -> str:
         """``data.id=123`` for the reason a cancellation gives."""
@@ -141,7 +175,18 @@ def _compile(route: str, target: TargetConfig) -> FollowUp | None:
     where = predicate(compile_where(unless.where, "unless.where", []))
     same = tuple(unless.same)
     reads = tuple(getter(tuple(p.split("."))) for p in same)
-    return FollowUp(route, target.sink, float(target.after or 0.0), quiet, same, pattern, where, reads)
+    return FollowUp(route, target.sink, float(target.after or 0.0), quiet, same, pattern, where, reads,
+                    tuple(unless.events))
+
+
+def span(seconds: float) -> str:
+    """A duration as config writes it: 30m, 3h, 1d2h, 1m30s."""
+    left, parts = round(seconds), []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return "".join(parts) or "0s"
 
 
 def followup_targets(config: Config) -> list[tuple[str, str]]:

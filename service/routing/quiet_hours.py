@@ -34,6 +34,10 @@ class QuietHours:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
+    def describe(self) -> str:
+        """``21:00–08:00 America/Sao_Paulo``."""
+        return f"{self.start:%H:%M}–{self.end:%H:%M} {self.tz.key}"
+
     def shift(self, t: float) -> float:
         """``t`` if outside the window, else the moment the window around ``t`` ends."""
         if not self.holds(t):

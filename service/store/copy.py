@@ -23,24 +23,28 @@ TABLES: dict[str, tuple[str, ...]] = {
                "headers", "schema_error", "body"),
     "deliveries": ("id", "event_id", "sink", "route", "status", "attempt_count", "tries",
                    "next_attempt_at", "last_error", "order_key", "created_at", "updated_at",
-                   "digest", "digest_id"),
+                   "digest", "digest_id", "due_at", "cancel_key"),
     "attempts": ("id", "delivery_id", "number", "started_at", "duration_ms", "outcome",
                  "status_code", "error", "response"),
     "sink_state": ("sink", "disabled", "reason", "updated_at"),
     "digest_groups": ("sink", "route", "digest", "opened_at", "due_at", "sent"),
     "report_runs": ("report", "period_start", "period_end", "ran_at", "late", "event_id"),
+    "cancellations": ("key", "event_id", "received_at", "reason"),  # follow-ups' kept keys
 }
 # tables and columns a file of an older schema may lack: copied as none / NULL
-OPTIONAL_TABLES = {"digest_groups", "report_runs"}
+OPTIONAL_TABLES = {"digest_groups", "report_runs", "cancellations"}
+LATER_COLUMNS = {"digest_id": "COALESCE(SUM(digest_id), 0)", "due_at": "COUNT(due_at)",
+                 "cancel_key": "COUNT(cancel_key)"}  # deliveries' checks a file without them counts as 0
 # what both sides must agree on after the copy: rows, id sums, body bytes, digest links
 CHECKS = {
     "events": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(LENGTH(body)), 0) FROM events",
     "deliveries": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(attempt_count), 0), "
-                  "COALESCE(SUM(digest_id), 0) FROM deliveries",
+                  "COALESCE(SUM(digest_id), 0), COUNT(due_at), COUNT(cancel_key) FROM deliveries",
     "attempts": "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(number), 0) FROM attempts",
     "sink_state": "SELECT COUNT(*), 0, 0 FROM sink_state",
     "digest_groups": "SELECT COUNT(*), COALESCE(SUM(sent), 0), 0 FROM digest_groups",
     "report_runs": "SELECT COUNT(*), COALESCE(SUM(event_id), 0), 0 FROM report_runs",
+    "cancellations": "SELECT COUNT(*), COALESCE(SUM(event_id), 0), 0 FROM cancellations",
 }
 BATCH = 1000
 
@@ -152,6 +156,7 @@ def _source_check(source: sqlite3.Connection, table: str, sql: str) -> tuple[Any
     present = _columns(source, table)
     if not present:
         return (0, 0, 0)
-    if table == "deliveries" and "digest_id" not in present:
-        sql = sql.replace("COALESCE(SUM(digest_id), 0)", "0")
+    if table == "deliveries":
+        for column, figure in LATER_COLUMNS.items():
+            sql = sql if column in present else sql.replace(figure, "0")
     return tuple(source.execute(sql).fetchone() or ())

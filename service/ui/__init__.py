@@ -14,7 +14,7 @@ from aiohttp import web
 
 from service.errors import BadRequest, Conflict, ConsoleBusy, NotFound
 from service.keys import HOLDER
-from service.ui import auth, events, i18n, mask, pages, rules, security
+from service.ui import auth, events, i18n, mask, pages, rules, scheduled, security
 from service.ui.base import GUARD, HERE, JINJA, SESSION, log, open_session
 
 PUBLIC = frozenset({"/ui/login", "/ui/idioma", "/ui/static/console.css", "/ui/static/console.js"})
@@ -25,7 +25,7 @@ def add_routes(app: web.Application) -> None:
     sub = web.Application(middlewares=[_guard])
     sub[GUARD] = security.Guard()
     sub[JINJA] = _environment()
-    for module in (auth, pages, events, rules):
+    for module in (auth, pages, events, rules, scheduled):
         module.add_routes(sub)
     sub.router.add_static("/static/", HERE / "static", name="static")
     app.router.add_get("/ui", _to_slash)

@@ -19,6 +19,7 @@ from service.ui.base import log, notice, render, settings_of, store_of
 from service.ui.i18n import choose, translator
 from service.ui.mask import mask_doc, mask_text
 from service.ui.sale import SUMMARY_BYTES, sale_line
+from service.ui.scheduled import followup_note
 
 PAGE = 50
 SCAN = 10_000  # events a body search or a status filter looks at per page
@@ -137,7 +138,8 @@ async def evento(request: web.Request) -> web.Response:
     body, cut, price = _shown_body(event.body, show)
     configured = set(settings_of(request).config.sinks)
     return render(request, "evento.html", event=event, body=body, cut=cut, show=show, price=price,
-                  size=len(event.body.encode()), configured=configured)
+                  size=len(event.body.encode()), configured=configured,
+                  followup=followup_note(request))
 
 
 def _shown_body(raw: str, show: bool) -> tuple[str, bool, str]:

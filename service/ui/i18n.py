@@ -17,6 +17,14 @@ LANGS = ("pt", "en")
 _EN = {
     "Painel": "Overview", "Eventos": "Events", "Evento": "Event", "Falhas": "Failures",
     "Destinos": "Sinks", "Regras": "Routes", "Sair": "Log out", "Entrar": "Log in",
+    "Agendados": "Scheduled", "Quando": "Due", "Comprador (e-mail oculto)": "Buyer (e-mail hidden)",
+    "agendado para": "scheduled for",
+    "era agendado para": "was scheduled for", "cancelado pela venda": "cancelled by sale",
+    "evento": "event", "cancelado": "cancelled",
+    "cancelado: a rota ou o destino saiu da configuração": "cancelled: its route or target left the configuration",
+    "Nenhuma mensagem agendada.": "No scheduled messages.", "Nenhuma mensagem cancelada.": "No cancelled messages.",
+    "Mensagens que esperam a hora de sair e se cancelam sozinhas (horários em":
+    "Messages that wait for their time and cancel themselves (times in",
     "Senha ou token de administração": "Password or admin token",
     "Senha ou token incorretos.": "Wrong password or token.",
     "Muitas tentativas. Tente de novo em alguns minutos.": "Too many attempts. Try again in a few minutes.",
@@ -73,7 +81,8 @@ _EN = {
     "Mostrar os eventos do próprio Ponte": "Show Ponte's own events",
 }
 
-STATUS_PT = {"pending": "pendente", "sending": "enviando", "succeeded": "entregue",
+STATUS_PT = {"scheduled": "agendada", "cancelled": "cancelada",  # follow-ups
+             "pending": "pendente", "sending": "enviando", "succeeded": "entregue",
              "failed": "falhou", "disabled": "pausada", "accepted": "aceito", "ignored": "ignorado",
              "retry": "vai tentar de novo", "grouped": "aguarda o resumo",
              "digested": "enviada no resumo"}
