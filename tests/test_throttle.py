@@ -30,6 +30,13 @@ async def test_admin_api_wrong_tokens_past_the_limit_get_429_with_retry_after(ap
     assert (await app.get("/api/events", headers=RIGHT)).status == 200
 
 
+async def test_a_request_without_a_token_guesses_nothing_and_is_never_throttled(app):
+    """40 requests with no Authorization header: every one a plain 401 (probes, fuzzers)."""
+    statuses = {(await app.get("/api/events")).status for _ in range(40)}
+    assert statuses == {401}
+    assert (await app.get("/api/events", headers=WRONG)).status == 401  # guesses still count from 0
+
+
 async def test_admin_api_throttle_is_per_forwarded_client_behind_a_trusted_proxy(app):
     """Behind a trusted proxy each X-Forwarded-For address has its own budget."""
     for _ in range(admin_api.GUESSES):

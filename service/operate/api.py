@@ -100,14 +100,12 @@ def _refused(request: web.Request, token: str) -> web.Response | None:
     """
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
     given = given.strip()
-    if scheme.lower() != "bearer" or not given:
-        reason, challenge, message = "missing", "Bearer", "missing bearer token"
-    elif hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+    if scheme.lower() != "bearer" or not given:  # no guess made: always the plain 401
+        return _unauthorized(request, "missing", "Bearer", "missing bearer token")
+    if hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
         return None
-    else:
-        reason, challenge = "mismatch", 'Bearer error="invalid_token"'
-        message = "wrong bearer token"
-    return _throttled(request) or _unauthorized(request, reason, challenge, message)
+    return _throttled(request) or _unauthorized(
+        request, "mismatch", 'Bearer error="invalid_token"', "wrong bearer token")
 
 
 def _unauthorized(request: web.Request, reason: str, challenge: str, message: str) -> web.Response:
@@ -118,7 +116,10 @@ def _unauthorized(request: web.Request, reason: str, challenge: str, message: st
 
 
 def _throttled(request: web.Request) -> web.Response | None:
-    """429 with Retry-After once a client sent too many wrong or missing tokens, else count one."""
+    """429 with Retry-After once a client sent too many wrong tokens, else count one.
+
+    Only a token that was sent and is wrong counts: a request without one guesses nothing
+    (a probe, a misconfigured client) and always gets its 401."""
     proxies = request.config_dict[HOLDER].settings.config.server.trusted_proxies
     client, now = throttle.client_of(request, proxies), time.time()
     guesses = request.app[THROTTLE]

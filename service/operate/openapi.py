@@ -43,6 +43,7 @@ def _ok(schema: dict[str, Any], *codes: int) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
     for code in (401, *codes):
         responses[str(code)] = {"$ref": "#/components/responses/Error"}
+    responses["429"] = {"$ref": "#/components/responses/Throttled"}  # wrong tokens, per client
     return responses
 
 
@@ -154,7 +155,13 @@ SPEC: dict[str, Any] = {
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {"Error": {"description": "error", "content": _ERROR}},
+        "responses": {
+            "Error": {"description": "error", "content": _ERROR},
+            "Throttled": {"description": "too many wrong tokens from this client address",
+                          "headers": {"Retry-After": {"description": "seconds to wait",
+                                                      "schema": {"type": "integer", "minimum": 1}}},
+                          "content": _ERROR},
+        },
         "schemas": {
             **_record_schemas(),
             "Sink": _obj({"name": _STR, "type": _STR, "enabled": {"type": "boolean"}, "disabled_reason": _NSTR,
