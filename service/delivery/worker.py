@@ -45,6 +45,7 @@ SCAN = 1.0
 BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
 PROMOTE_BATCH = 1000  # due follow-ups made pending per round; the lanes then pace them
+PROMOTE_EVERY = 0.5  # seconds between "anything due?" asks: not one read per ingest commit
 Finished = tuple[Lane, Claimed, AttemptResult]  # an attempt waiting to be recorded
 
 
@@ -68,6 +69,7 @@ class Worker:
         self._finished: list[Finished] = []  # recorded by the next tick
         self._warned: set[int] = set()  # deliveries whose record failed (logged once)
         self._due: tuple[float, float | None] | None = None  # (asked at, next_due's answer)
+        self._promote_at = 0.0  # when _promote may ask the store again
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -287,12 +289,21 @@ class Worker:
         return started
 
     async def _promote(self, now: float) -> None:
-        """Due follow-ups become pending (claims never see them before); count late ones."""
+        """Due follow-ups become pending (claims never see them before); count late ones.
+
+        Only with follow-up targets configured (a start or reload cancels the scheduled rows
+        of targets that are gone), and at most every ``PROMOTE_EVERY``: the worker runs a round
+        after every ingest commit, and a read each time cost ingest about a tenth of its CPU.
+        """
+        if not self.holder.settings.followups.targets or now < self._promote_at:
+            return
+        self._promote_at = now + PROMOTE_EVERY
         promoted, late = await self.store.promote_due(now, PROMOTE_BATCH)
         if late:
             self.metrics.followups_late.inc(late)
             log.warning("followups_late", count=late)
         if promoted == PROMOTE_BATCH:
+            self._promote_at = 0.0
             self.wake.set()  # more are due: the next round takes them
     async def _claim(self, lane: Lane, room: int, now: float) -> int:
         batch = await self.store.claim_due(lane.name, now, room, lane.cfg.ordered_by is not None)
