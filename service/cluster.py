@@ -9,6 +9,7 @@ an advisory lock, released when the job ends or its replica dies. What deliverie
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol, runtime_checkable
@@ -36,3 +37,17 @@ async def leading(store: object, name: str) -> AsyncIterator[bool]:
         return
     async with store.lead(name) as mine:
         yield mine
+
+
+def stop_if_cancelled() -> None:
+    """Raise CancelledError when the running task was asked to stop.
+
+    psycopg answers a cancel that arrives during a query or a connect with its own error
+    (``QueryCanceled``, ``OperationalError``) and clears the pending cancel. A background
+    loop that catches errors to try again later would then never stop, and the shutdown
+    that awaits it would hang: such loops call this in their ``except`` and before sleeping.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+

@@ -7,6 +7,7 @@ import asyncio
 import psycopg
 import pytest
 
+from service.operate import retention
 from service.store.postgres import cluster
 
 
@@ -46,3 +47,27 @@ async def test_a_lost_connection_is_retried(monkeypatch):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_background_loops_stop_when_a_cancel_became_another_error(monkeypatch):
+    """Retention's loop (and the others using stop_if_cancelled) ends on cancel, whatever
+    error psycopg raised in its place, instead of sleeping for its next round."""
+    started = asyncio.Event()
+
+    class Leading:
+        async def __aenter__(self):
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise psycopg.OperationalError("connection failed: cancelled") from None
+
+        async def __aexit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(retention, "leading", lambda store, name: Leading())
+    task = asyncio.create_task(retention.run_forever(object(), lambda: 30))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)

@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from service.cluster import Coordinated
+from service.cluster import Coordinated, stop_if_cancelled
 from service.delivery.lanes import RateLimit
 from service.errors import StorageUnavailable
 
@@ -91,11 +91,13 @@ class Cluster:
         try:
             await action()
         except Exception:  # the next notification or poll tries again
+            stop_if_cancelled()
             log.exception("cluster_action_failed", kind=kind)
 
     async def _poll(self) -> None:
         refresh = self._actions["sinks"]
         while True:
+            stop_if_cancelled()
             await asyncio.sleep(POLL)
             await self._run("sinks", refresh)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from service.cluster import leading
+from service.cluster import leading, stop_if_cancelled
 from service.store.followups import CANCEL_WINDOW
 from service.store.protocol import Store
 
@@ -59,5 +59,7 @@ async def run_forever(store: Store, days: Callable[[], int]) -> None:
                     await prune(store, days())
                     await store.forget_cancellations(time.time() - CANCEL_WINDOW)
         except Exception:  # noqa: BLE001 - try again next round
+            stop_if_cancelled()
             log.exception("pruning_failed")
+        stop_if_cancelled()
         await asyncio.sleep(EVERY)

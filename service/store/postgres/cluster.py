@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable
 import psycopg
 import structlog
 
+from service.cluster import stop_if_cancelled
+
 log = structlog.get_logger("ponte.postgres")
 RETRY = 2.0
 
@@ -25,21 +27,10 @@ async def listen_forever(url: str, on_message: Callable[[str], None]) -> None:
         try:
             await _listen(url, on_message)
         except psycopg.Error as exc:
-            _reraise_cancel(exc)
+            stop_if_cancelled()  # psycopg may answer a cancel with its own error
             log.warning("listen_lost", error=type(exc).__name__)
+        stop_if_cancelled()
         await asyncio.sleep(RETRY)
-
-
-def _reraise_cancel(exc: psycopg.Error) -> None:
-    """A cancelled task stays cancelled, even when psycopg turned the cancel into its own error.
-
-    psycopg cancels the query on the server when the coroutine waiting for it is cancelled,
-    and raises ``QueryCanceled`` (a ``psycopg.Error``) instead of ``CancelledError``: caught
-    as a lost connection, the listener would reconnect forever and stop would never return.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError from exc
 
 
 async def _listen(url: str, on_message: Callable[[str], None]) -> None:
@@ -60,6 +51,7 @@ async def leadership(url: str, name: str) -> AsyncIterator[bool]:
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
     except psycopg.Error:
+        stop_if_cancelled()  # a cancel during the connect is not "not leading"
         yield False
         return
     async with conn:
