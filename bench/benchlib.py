@@ -87,6 +87,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def sys_seconds(pid: int) -> float:
+    """stime of a process (all its threads): the kernel's share of ``cpu_seconds``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / TICK
+
+
 def system_busy() -> float:
     """CPU seconds the whole machine has spent busy (all cores; idle and iowait excluded)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]

@@ -54,6 +54,7 @@ from benchlib import (
     Receiver,
     connect,
     cpu_seconds,
+    sys_seconds,
     drop_schemas,
     fmt_spread,
     free_port,
@@ -318,6 +319,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
             raise RuntimeError(f"prefill: expected {args.backlog} accepted, got {fill['statuses']}")
         res["after_prefill"] = memory(ponte.pid)
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
+        sys0 = sys_seconds(ponte.pid)
         prof = profiler(ponte.pid, profile / "drain.txt", 10) if profile else None
         foreign = Foreign([ponte.pid, receiver.proc.pid], probe_dir=run_dir)
         t0 = time.time()
@@ -328,6 +330,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         wall = time.time() - t0
         res["drain_foreign"] = foreign.done()
         res["drain_cpu_s"] = cpu_seconds(ponte.pid) - cpu0
+        res["drain_sys_s"] = sys_seconds(ponte.pid) - sys0
         res["drain_threads_cpu_s"] = thread_delta(th0, thread_cpu(ponte.pid), names)
         res["drain_receiver_cpu_s"] = receiver.cpu() - rcpu0
         if prof is not None:
@@ -356,6 +359,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         receiver.reset()
         total = int((args.warmup + args.duration) * args.rate)
         cpu0, rcpu0, th0 = cpu_seconds(ponte.pid), receiver.cpu(), thread_cpu(ponte.pid)
+        sys0 = sys_seconds(ponte.pid)
         own0 = time.process_time()
         w0 = time.perf_counter()
         foreign = Foreign([ponte.pid, receiver.proc.pid], probe_dir=run_dir)
@@ -365,6 +369,7 @@ def one_run(args: argparse.Namespace, run: int, run_dir: Path, receiver: Receive
         res["steady_window"] = [w0 + args.warmup, time.perf_counter()]
         res["steady_foreign"] = foreign.done()
         res["steady_cpu_s"] = cpu_seconds(ponte.pid) - cpu0
+        res["steady_sys_s"] = sys_seconds(ponte.pid) - sys0
         res["steady_threads_cpu_s"] = thread_delta(th0, thread_cpu(ponte.pid), names)
         res["steady_client_cpu_s"] = time.process_time() - own0
         res["steady_receiver_cpu_s"] = receiver.cpu() - rcpu0

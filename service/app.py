@@ -16,7 +16,7 @@ from service.config.settings import Holder, Settings
 from service.delivery.cluster import Cluster
 from service.delivery.worker import Worker
 from service.ingest import handler as ingest
-from service.keys import HOLDER, METRICS, STORE, WAKE, WORKER
+from service.keys import HANDOFF, HOLDER, METRICS, STORE, WAKE, WORKER
 from service.operate import api, retention
 from service.operate.metrics import Metrics
 from service.operate.reload import reload_from_file
@@ -72,6 +72,7 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
             # aiohttp cleans nothing up when start-up fails: close storage, freeing the lock
             await app[STORE].close()
             raise
+        app[HANDOFF] = worker  # ingest hands deliveries over in their save (claims at save)
         holder = app[HOLDER]
         janitor = asyncio.create_task(
             retention.run_forever(app[STORE], lambda: holder.settings.config.storage.retention_days))

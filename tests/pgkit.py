@@ -72,7 +72,7 @@ BOTH = {"test_end_to_end", "test_ingest", "test_delivery", "test_api", "test_rel
         "test_purge", "test_metrics_gauges", "test_console", "test_admin_http", "test_channels_e2e",
         "test_end_to_end_chat", "test_ids", "test_retry_after", "test_unknown_sources",
         "test_digest_cli", "test_sink_flags", "test_throttle", "test_console_sellers",
-        "test_console_sessions", "test_probes_under_load"}
+        "test_console_sessions", "test_probes_under_load", "test_handoff"}
 _URLS: dict[Path, str] = {}
 
 

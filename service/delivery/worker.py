@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
+from msgspec.structs import replace
 
 from service.delivery.cluster import shared_rate
 from service.delivery.lanes import Lane
@@ -34,7 +35,7 @@ from service.sinks.base import Outgoing
 from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
-from service.store.records import AttemptResult, Claimed
+from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent, Saved
 
 if TYPE_CHECKING:
     from service.config.settings import Holder, Settings
@@ -314,6 +315,10 @@ class Worker:
 
     def _start(self, lane: Lane, claimed: Claimed) -> None:
         lane.inflight += 1
+        self._launch(lane, claimed)
+
+    def _launch(self, lane: Lane, claimed: Claimed) -> None:
+        """Send a delivery whose slot ``lane.inflight`` already counts."""
         task = asyncio.create_task(self._deliver(lane, claimed))
         lane.tasks.add(task)
         task.add_done_callback(lambda t: self._done(lane, t))
@@ -321,6 +326,59 @@ class Worker:
     def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
         lane.inflight -= 1
         lane.tasks.discard(task)
+
+    # --- claimed at save (service.ingest.handoff) ---------------------------------
+
+    def reserve(self, deliveries: list[NewDelivery]) -> Held | None:
+        """Hold a slot for each delivery that can be sent at once, so ingest saves it claimed.
+
+        A delivery qualifies when the store claims at save, it is ``pending`` (not grouped,
+        scheduled or disabled), its lane has a free slot within ``delivery.concurrency``,
+        keeps no order (``ordered_by``: the claim query checks the order) and had nothing
+        left over at its last claim (``Lane.more``), so it overtakes no backlog. A pending
+        delivery that does not qualify marks its lane as having work (the worker claims it).
+        """
+        if not self.store.claims_at_save or self._task is None or self._stopping.is_set():
+            return None
+        now = time.time()
+        room = self.holder.settings.config.delivery.concurrency - sum(
+            lane.inflight for lane in self.lanes.values())
+        out: list[NewDelivery] = []
+        lanes: list[Lane] = []
+        for d in deliveries:
+            lane = self.lanes.get(d.sink) if d.status == "pending" else None
+            if lane is not None:
+                if (room > 0 and not lane.more and lane.cfg.ordered_by is None
+                        and lane.capacity(now) > 0):
+                    lane.inflight += 1
+                    room -= 1
+                    lanes.append(lane)
+                    out.append(replace(d, status="sending"))
+                    continue
+                lane.more = True
+            out.append(d)
+        return Held(self, out, lanes) if lanes else None
+
+    def _settle_held(self, held: Held, event: NewEvent, saved: Saved | None) -> None:
+        """Start what ingest saved claimed; give back the slots of what it did not."""
+        handed = [d for d in held.deliveries if d.status == "sending"]
+        stored = saved is not None and not saved.duplicate
+        release: list[int] = []
+        for i, (lane, d) in enumerate(zip(held.lanes, handed, strict=True)):
+            if not stored or saved is None:
+                lane.inflight -= 1
+                continue
+            claimed = Claimed(saved.sending[i], saved.event_id, d.sink, d.route, 0, 0, event.source,
+                              event.event, event.external_id, event.sent_date, event.received_at,
+                              event.body)
+            if self.lanes.get(d.sink) is lane and not self._stopping.is_set():
+                self._launch(lane, claimed)
+            else:  # reloaded or stopping meanwhile: the row goes back to pending
+                lane.inflight -= 1
+                release.append(claimed.id)
+        if release:
+            self._spawn(self.store.release(release))
+            self.wake.set()
 
     # --- one delivery --------------------------------------------------------------
 
@@ -428,6 +486,24 @@ class Worker:
         await self.store.set_sink_disabled(lane.name, True, reason)
         log.warning("sink_disabled", sink=lane.name, reason=reason)
         await self._notify(claimed, "ponte.sink_disabled", {"sink": lane.name, "reason": reason})
+
+
+class Held:
+    """Slots ``Worker.reserve`` holds for one event (``service.ingest.handoff.Reservation``)."""
+
+    __slots__ = ("_settled", "_worker", "deliveries", "lanes")
+
+    def __init__(self, worker: Worker, deliveries: list[NewDelivery], lanes: list[Lane]) -> None:
+        self._worker = worker
+        self.deliveries = deliveries
+        self.lanes = lanes  # one per delivery stored ``sending``, in order
+        self._settled = False
+
+    def settle(self, event: NewEvent, saved: Saved | None) -> None:
+        """Start the claimed deliveries, or give their slots back (once)."""
+        if not self._settled:
+            self._settled = True
+            self._worker._settle_held(self, event, saved)
 
 
 def _result(claimed: Claimed, started: float, clock: float, outcome: str, status: str,

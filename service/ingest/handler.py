@@ -24,11 +24,13 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
+from service.ingest.handoff import Reservation
 from service.ingest.planning import plan_cancels, plan_shared
 from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
-from service.keys import HOLDER, METRICS, STORE, WAKE
+from service.keys import HANDOFF, HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
+from service.store.protocol import Store
 from service.store.records import NewEvent, Saved
 
 if TYPE_CHECKING:
@@ -126,12 +128,31 @@ async def _store(request: web.Request, settings: Settings, source: Source, env: 
     )
     if event.schema_error:
         log.warning("event_schema_mismatch", webhook_event=env.event, error=event.schema_error)
-    saved = await store.save_event(event, deliveries)
+    handoff = request.app.get(HANDOFF) if deliveries else None
+    held = handoff.reserve(deliveries) if handoff is not None else None
+    if held is None:
+        saved = await store.save_event(event, deliveries)
+    else:
+        deliveries = held.deliveries
+        saved = await _save_handed(store, event, held)
     if saved.cancelled:
         request.app[METRICS].followups_cancelled.inc(saved.cancelled)
-    if deliveries and not saved.duplicate:
-        request.app[WAKE].set()
+    if len(saved.sending) < len(deliveries) and not saved.duplicate:
+        request.app[WAKE].set()  # the worker claims what was not handed to it
     return saved, event.status
+
+
+async def _save_handed(store: Store, event: NewEvent, held: Reservation) -> Saved:
+    """Save deliveries claimed at save; the reservation is settled whatever becomes of this
+    request (the save is shielded: a cancelled handler must not leave claimed rows unsent)."""
+    save = asyncio.ensure_future(store.save_event(event, held.deliveries))
+
+    def settle(task: asyncio.Future[Saved]) -> None:
+        failed = task.cancelled() or task.exception() is not None
+        held.settle(event, None if failed else task.result())
+
+    save.add_done_callback(settle)
+    return await asyncio.shield(save)
 
 
 def _schema_error(source: Source, env: Envelope) -> str | None:

@@ -34,6 +34,12 @@ from service.store.records import (
 class Store(Protocol):
     """What Ponte asks of its database (``tests/test_store_contract.py`` checks every promise)."""
 
+    claims_at_save: bool
+    """True when ``save_event`` may store deliveries already ``sending``: claimed by this
+    process as they are saved, so the worker sends them without a claim of its own
+    (``service.delivery.handoff``). Only where one process owns every claim (SQLite);
+    PostgreSQL's claims carry a replica and a lease, so it says False."""
+
     # --- life cycle, writes and the worker's verbs -----------------------------------
 
     async def open(self) -> None:
@@ -58,6 +64,10 @@ class Store(Protocol):
         every ``scheduled`` delivery with those keys (status ``cancelled``, ``last_error``
         "cancelled by event #<id> <why>"); ``Saved.cancelled`` says how many. Lookups go by
         index on the key, never through the waiting rows.
+
+        Deliveries given with status ``sending`` (only where ``claims_at_save``) are stored
+        claimed, due now; ``Saved.sending`` has their ids in the order given. A crash
+        before they are recorded leaves them to ``recover``, like any claim.
         """
 
     async def recover(self) -> int:

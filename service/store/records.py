@@ -53,7 +53,8 @@ class NewDelivery(msgspec.Struct, frozen=True, gc=False):
     sink: str
     route: str
     order_key: str | None = None
-    status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable
+    status: str = "pending"  # "disabled" when the sink is disabled: it waits for enable;
+    # "sending" when the worker took it at ingest (``claims_at_save`` stores only)
     digest: str | None = None  # with status "grouped": the digest key (service.batches.digests)
     due_at: float | None = None  # with status "scheduled": when it is due (a follow-up)
     cancel_key: str | None = None  # a follow-up's correlation key (service.routing.followups)
@@ -101,6 +102,7 @@ class Saved(msgspec.Struct, frozen=True, gc=False):
     event_id: int
     duplicate: bool
     cancelled: int = 0  # scheduled follow-ups this event cancelled
+    sending: tuple[int, ...] = ()  # ids of the deliveries stored ``sending`` (claimed at save), in order
 
 
 @dataclass(frozen=True, slots=True)

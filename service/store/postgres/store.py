@@ -40,6 +40,8 @@ log = structlog.get_logger("ponte.postgres")
 class PostgresStore(PgDigestVerbs, PgConsole, PgSessions):
     """The Store on one PostgreSQL database (or one schema of it, by ``search_path``)."""
 
+    claims_at_save = False  # a claim names its replica and holds a lease: only claim_due makes one
+
     def __init__(self, url: str, *, exclusive: bool = False, lease: float = 30.0,
                  pool_size: int = 10, timeout: float = 5.0) -> None:
         self.url, self._prepare = split_prepare(url)

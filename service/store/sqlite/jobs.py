@@ -13,6 +13,7 @@ from itertools import chain
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
 from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent, Saved
 from service.store.sqlite.followups import apply_cancels, keep_cancels, row
@@ -52,7 +53,10 @@ class SaveJob:
         ids: dict[tuple[str, str, str], int] = {}
         for start in range(0, len(jobs), _ROWS):
             ids.update(_insert_events(conn, jobs[start:start + _ROWS]))
-        saved, rows, fresh = [], [], []
+        saved: list[Saved] = []
+        rows: list[tuple[object, ...]] = []
+        owners: list[int] = []  # per row: the index in ``saved`` of its job if stored sending, else -1
+        fresh = []
         kept: set[tuple[str, str, str]] = set()
         for job in jobs:  # cancelling keys first: a follow-up in this batch sees them
             if job.event.cancels and (key := job.key) in ids and key not in kept:
@@ -67,16 +71,26 @@ class SaveJob:
                 continue
             t = ev.received_at
             rows += [row(conn, event_id, d, t) for d in job.deliveries]
+            owners += [len(saved) if d.status == "sending" else -1 for d in job.deliveries]
             fresh.append((len(saved), event_id, ev))
             saved.append(Saved(event_id, duplicate=False))
+        claimed: dict[int, list[int]] = {}
         for start in range(0, len(rows), _ROWS):
             chunk = rows[start:start + _ROWS]
             marks = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-            conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
-                         list(chain.from_iterable(chunk)))
+            last = conn.execute(f"INSERT INTO deliveries {_DELIVERY_COLUMNS_IN} VALUES {marks}",
+                                list(chain.from_iterable(chunk))).lastrowid
+            assert last is not None
+            first = last - len(chunk) + 1  # one writer: the chunk's ids, in order (as for events)
+            for k, owner in enumerate(owners[start:start + _ROWS]):
+                if owner >= 0:
+                    claimed.setdefault(owner, []).append(first + k)
+        for i, taken in claimed.items():
+            saved[i] = replace(saved[i], sending=tuple(taken))
         for i, event_id, ev in fresh:  # then the follow-ups they cancel, in the same commit
             if ev.cancels:
-                saved[i] = Saved(event_id, False, apply_cancels(conn, event_id, ev.received_at, ev.cancels))
+                cancelled = apply_cancels(conn, event_id, ev.received_at, ev.cancels)
+                saved[i] = replace(saved[i], cancelled=cancelled)
         return saved
 
     @property

@@ -75,6 +75,8 @@ _DELIVERY_COLUMNS = (
 class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
     """The Store on one SQLite file."""
 
+    claims_at_save = True  # one process holds the file (its lock), so every claim is ours
+
     def __init__(self, path: str, *, max_pages: int | None = None, exclusive: bool = False) -> None:
         self.path = path
         self._max_pages = max_pages
