@@ -14,6 +14,7 @@ from service import ui
 from service.batches.scheduler import scheduler_ctx
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import Cluster
+from service.delivery.wake import Wake
 from service.delivery.worker import Worker
 from service.ingest import handler as ingest
 from service.keys import HANDOFF, HOLDER, METRICS, STORE, WAKE, WORKER
@@ -33,7 +34,7 @@ def create_app(settings: Settings, *, store: Store | None = None, worker: bool =
     app[HOLDER] = Holder(settings)
     storage = settings.config.storage
     app[STORE] = store or open_store(storage.url, exclusive=worker, lease=storage.lease)
-    app[WAKE] = asyncio.Event()
+    app[WAKE] = Wake()
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_storage)
     if worker:

@@ -22,6 +22,7 @@ from service.delivery.lanes import Lane
 from service.delivery.opevents import SOURCE as OP_SOURCE
 from service.delivery.opevents import emit
 from service.delivery.retry import next_delay
+from service.delivery.wake import Wake
 from service.errors import (
     PermanentSinkError,
     SinkGoneError,
@@ -71,6 +72,7 @@ class Worker:
         self._warned: set[int] = set()  # deliveries whose record failed (logged once)
         self._due: tuple[float, float | None] | None = None  # (asked at, next_due's answer)
         self._promote_at = 0.0  # when _promote may ask the store again
+        self._claim_all = True  # the next round claims for every lane (start, timer, back-off)
 
     # --- life cycle ----------------------------------------------------------------
 
@@ -155,10 +157,13 @@ class Worker:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            claim_all = self._claim_all or not isinstance(self.wake, Wake) or self.wake.take_claim_all()
+            self._claim_all = not self.store.claims_at_save  # elsewhere other replicas add work unseen
             self.wake.clear()
             try:
-                started = await self._tick()
+                started = await self._tick(claim_all)
             except Exception as exc:  # noqa: BLE001 - storage trouble must not kill the worker
+                self._claim_all = True
                 await self._back_off(exc)
                 continue
             if self.failures:
@@ -167,17 +172,18 @@ class Worker:
             if not started and not self._finished:
                 await self._sleep()
 
-    async def _tick(self) -> int:
+    async def _tick(self, claim_all: bool = True) -> int:
         """Record the attempts finished since the last tick and refill the lanes, together.
 
         Records and claims are handed to the store in the same loop iteration, so on
         SQLite they share one transaction (group commit) instead of one each; a refill
-        claims every free slot at once. Returns how many deliveries were started.
+        claims every free slot at once (``claim_all`` False: only lanes whose last claim was
+        full, see ``service.delivery.wake``). Returns how many deliveries were started.
         """
         finished, self._finished = self._finished, []
         records = [asyncio.create_task(self.store.record_attempt(r)) for _, _, r in finished]
         try:
-            started = await self._dispatch()
+            started = await self._dispatch(claim_all)
         finally:
             failed = await self._settle(finished, records)
         if failed is not None:
@@ -247,7 +253,7 @@ class Worker:
         try:
             await asyncio.wait_for(self.wake.wait(), timeout=delay)
         except TimeoutError:
-            pass
+            self._claim_all = True  # a retry (or the scan) is due
 
     async def _next_due(self) -> float | None:
         """When the next retry is due, asked of the store at most once a ``SCAN``.
@@ -265,18 +271,19 @@ class Worker:
             self._due = None  # due already: the next sleep asks again, as it did before
         return due
 
-    async def _dispatch(self) -> int:
+    async def _dispatch(self, claim_all: bool = True) -> int:
         """Claim for every lane with room; return how many deliveries were started.
 
         Claims for several lanes go out together when the global limit can hold them
         all, else one by one (each seeing what the one before started).
         """
         now = time.time()
-        await self._promote(now)
+        if await self._promote(now):
+            claim_all = True  # follow-ups just became pending
         limit = self.holder.settings.config.delivery.concurrency
         in_flight = sum(lane.inflight for lane in self.lanes.values())
         rooms = [(lane, lane.capacity(now)) for lane in list(self.lanes.values())]
-        rooms = [(lane, room) for lane, room in rooms if room > 0]
+        rooms = [(lane, room) for lane, room in rooms if room > 0 and (claim_all or lane.more)]
         if not rooms or self._stopping.is_set():
             return 0
         if sum(room for _, room in rooms) <= limit - in_flight:
@@ -289,7 +296,7 @@ class Worker:
                 started += await self._claim(lane, room, now)
         return started
 
-    async def _promote(self, now: float) -> None:
+    async def _promote(self, now: float) -> int:
         """Due follow-ups become pending (claims never see them before); count late ones.
 
         Only with follow-up targets configured (a start or reload cancels the scheduled rows
@@ -297,7 +304,7 @@ class Worker:
         after every ingest commit, and a read each time cost ingest about a tenth of its CPU.
         """
         if not self.holder.settings.followups.targets or now < self._promote_at:
-            return
+            return 0
         self._promote_at = now + PROMOTE_EVERY
         promoted, late = await self.store.promote_due(now, PROMOTE_BATCH)
         if late:
@@ -306,6 +313,7 @@ class Worker:
         if promoted == PROMOTE_BATCH:
             self._promote_at = 0.0
             self.wake.set()  # more are due: the next round takes them
+        return promoted
     async def _claim(self, lane: Lane, room: int, now: float) -> int:
         batch = await self.store.claim_due(lane.name, now, room, lane.cfg.ordered_by is not None)
         lane.more = len(batch) == room
@@ -391,7 +399,10 @@ class Worker:
             await asyncio.shield(self.store.release([claimed.id]))
             raise
         self._finished.append((lane, claimed, result))
-        self.wake.set()
+        if isinstance(self.wake, Wake) and lane.cfg.ordered_by is None:
+            self.wake.nudge()  # to be recorded; nothing new is due
+        else:  # the next of its order key may be: claim it in the record's transaction
+            self.wake.set()
 
     async def _flush(self) -> None:
         """At shutdown: record what finished since the last tick (once; no retries)."""

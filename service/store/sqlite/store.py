@@ -165,8 +165,11 @@ class SQLiteStore(DigestVerbs, ConsoleQueries, SessionVerbs):
         return await self._writer.run(lambda conn: claim(conn, sql, args))
 
     async def record_attempt(self, result: AttemptResult) -> None:
-        """Keep the attempt and move its delivery to its new status, in one transaction."""
-        await self._writer.run(RecordJob(result))
+        """Keep the attempt and move its delivery to its new status, in one transaction.
+
+        Lazy: it shares the next commit (the next event's, or a claim's) if one comes
+        within a few milliseconds (``writer.LAZY``)."""
+        await self._writer.run(RecordJob(result), lazy=True)
 
     async def release(self, delivery_ids: list[int]) -> None:
         """Give claimed deliveries back (shutdown, paused sink) without counting an attempt."""

@@ -10,6 +10,11 @@ few multi-row statements: the ``sqlite3`` module hands the GIL back and forth at
 statement, so fewer statements leave more of the GIL to the event loop. If such a group
 fails, it is rolled back and run job by job, so still only the failing job fails.
 
+A job may be ``lazy`` (recording a finished attempt): it does not start a transaction of
+its own at once, but rides with the next job that does, or goes after ``LAZY`` seconds. At a
+steady trickle of events each attempt's record then shares the next event's commit instead
+of costing one of its own; the caller waits a few milliseconds longer for its answer.
+
 The writer remembers whether its last batch could be written (``failing``): a full disk
 or a read-only file makes ``/readyz`` answer 503 until a write succeeds again.
 """
@@ -29,6 +34,7 @@ from service.errors import StorageUnavailable
 log = structlog.get_logger("ponte.storage")
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
+LAZY = 0.005  # seconds a lazy job waits for company before it commits alone
 
 _UNAVAILABLE = ("full", "i/o", "readonly", "read-only", "unable to open", "locked", "closed")
 
@@ -57,6 +63,7 @@ class Writer:
         self._wake = asyncio.Event()
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None  # commits lazy jobs left alone
         self.batches = 0
         self.failing: str | None = None  # why the last batch could not be written, if it could not
 
@@ -82,13 +89,20 @@ class Writer:
             self._conn = None
         self._thread.shutdown(wait=True)
 
-    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``job`` in the next shared transaction; return once it is committed."""
+    async def run(self, job: Callable[[sqlite3.Connection], T], *, lazy: bool = False) -> T:
+        """Run ``job`` in the next shared transaction; return once it is committed.
+
+        ``lazy``: no hurry; it joins the next transaction another job starts, or one of its
+        own after ``LAZY`` seconds."""
         if self._task is None:
             raise StorageUnavailable("database is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._queue.append((job, future))
-        self._wake.set()
+        if not lazy:
+            self._wake.set()
+        elif self._timer is None:
+            self._timer = loop.call_later(LAZY, self._wake.set)
         return await future
 
     async def _run(self) -> None:
@@ -96,6 +110,9 @@ class Writer:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._timer is not None:  # every lazy job queued so far goes now
+                self._timer.cancel()
+                self._timer = None
             batch, self._queue = self._queue, []
             stop = any(job is _STOP for job, _ in batch)
             batch = [(job, fut) for job, fut in batch if job is not _STOP]
