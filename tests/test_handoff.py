@@ -6,11 +6,13 @@ lease) every delivery still goes through ``claim_due``."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from pgkit import uses_postgres
 
 from conftest import fixture_body, post_signed
+from service.delivery.worker import SCAN
 from service.keys import STORE, WORKER
 from service.store.records import NewDelivery, NewEvent
 from test_delivery import FAST, Endpoint, db, route_all, serve, wait_for, webhook_sinks
@@ -164,3 +166,29 @@ async def test_rows_saved_claimed_are_recovered_after_a_crash(tmp_path, settings
     assert again.duplicate and again.sending == ()
     assert await store.recover() == 2
     assert db(tmp_path, "SELECT DISTINCT status FROM deliveries") == [("pending",)]
+
+
+async def test_finished_sends_ask_for_no_empty_claims(tmp_path, settings_for, start, aiohttp_server):
+    """Twenty events one after another: on SQLite every delivery was handed over at save and
+    a finished send (a nudge, not a wake) made the worker claim nothing; only the once-a-
+    ``SCAN`` look for due retries claims (before, each of the 20 sends cost a claim)."""
+    endpoint = Endpoint()
+    client = await started(settings_for, start, aiohttp_server, endpoint)
+    store = client.app[STORE]
+    calls: list[str] = []
+    original = store.claim_due
+
+    async def claim_due(sink: str, *args: Any) -> Any:
+        calls.append(sink)
+        return await original(sink, *args)
+
+    store.claim_due = claim_due
+    began = time.monotonic()
+    for n in range(20):
+        await post_signed(client, body(100 + n))
+        await wait_for(lambda n=n: len(endpoint.received) == n + 1)
+    await wait_for(lambda: db(tmp_path, "SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'") == [(20,)])
+    if uses_postgres(tmp_path):
+        assert len(calls) >= 20  # claims as before
+    else:
+        assert len(calls) <= (time.monotonic() - began) / SCAN + 1
