@@ -250,8 +250,14 @@ class Worker:
         except Exception:  # noqa: BLE001
             due = None
         delay = SCAN if due is None else min(SCAN, max(0.0, due - time.time()))
+        if delay <= 0:
+            self._claim_all = True  # a retry is due now
+            return
+        if self.wake.is_set():
+            return
         try:
-            await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            async with asyncio.timeout(delay):  # no task of its own, unlike wait_for
+                await self.wake.wait()
         except TimeoutError:
             self._claim_all = True  # a retry (or the scan) is due
 
