@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from service.config.schema import SinkConfig
 from service.sinks.base import Sink
+from service.sinks.redaction import sink_secrets
 
 
 @dataclass
@@ -73,12 +74,13 @@ class Lane:
     more: bool = True  # the last claim was full, so more deliveries may be due
     disabled_reason: str | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    secrets: list[str] = field(default_factory=list)  # masked in every answer (read once)
 
     @classmethod
     def build(cls, name: str, cfg: SinkConfig, sink: Sink) -> Lane:
         """A lane with the sink's configured limits."""
         breaker = Breaker(cfg.breaker_threshold, cfg.breaker_cooldown)
-        return cls(name, cfg, sink, breaker, RateLimit(cfg.rate_per_second))
+        return cls(name, cfg, sink, breaker, RateLimit(cfg.rate_per_second), secrets=sink_secrets(cfg))
 
     def capacity(self, now: float) -> int:
         """How many more deliveries this lane may claim now."""

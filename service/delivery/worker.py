@@ -33,7 +33,7 @@ from service.errors import (
 from service.render.messages import message_for
 from service.routing.followups import cancel_removed
 from service.sinks.base import Outgoing
-from service.sinks.redaction import message_secrets, send_redacted, sink_secrets
+from service.sinks.redaction import message_secrets, send_redacted
 from service.sinks.registry import build_sink, message_kind
 from service.store.protocol import Store
 from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent, Saved
@@ -338,8 +338,16 @@ class Worker:
         task.add_done_callback(lambda t: self._done(lane, t))
 
     def _done(self, lane: Lane, task: asyncio.Task[None]) -> None:
+        """A send ended: free its slot, then wake the worker to record it (the slot is free
+        by then, so the same round can refill it)."""
         lane.inflight -= 1
         lane.tasks.discard(task)
+        if task.cancelled():
+            return
+        if isinstance(self.wake, Wake) and lane.cfg.ordered_by is None:
+            self.wake.nudge()  # to be recorded; nothing new is due
+        else:  # the next of its order key may be: claim it in the record's transaction
+            self.wake.set()
 
     # --- claimed at save (service.ingest.handoff) ---------------------------------
 
@@ -404,11 +412,7 @@ class Worker:
         except asyncio.CancelledError:
             await asyncio.shield(self.store.release([claimed.id]))
             raise
-        self._finished.append((lane, claimed, result))
-        if isinstance(self.wake, Wake) and lane.cfg.ordered_by is None:
-            self.wake.nudge()  # to be recorded; nothing new is due
-        else:  # the next of its order key may be: claim it in the record's transaction
-            self.wake.set()
+        self._finished.append((lane, claimed, result))  # _done wakes the worker to record it
 
     async def _flush(self) -> None:
         """At shutdown: record what finished since the last tick (once; no retries)."""
@@ -422,7 +426,7 @@ class Worker:
         clock = time.perf_counter()
         try:
             outgoing = self._outgoing(settings, lane, claimed)
-            secrets = [*sink_secrets(lane.cfg), *message_secrets(outgoing.message)]
+            secrets = [*lane.secrets, *message_secrets(outgoing.message)]
             answer = await send_redacted(lane.sink, outgoing, secrets)
         except TransientSinkError as exc:
             return self._retry(settings, lane, claimed, started, clock, exc)
