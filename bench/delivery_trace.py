@@ -78,10 +78,10 @@ def install() -> None:
 
     original_run = w.Writer.run
 
-    async def run(self: Any, job: Any) -> Any:
+    async def run(self: Any, job: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
         try:
-            return await original_run(self, job)
+            return await original_run(self, job, **kwargs)
         finally:
             REC["jobs"].append((t0, time.perf_counter() - t0, _kind(job)))
 
