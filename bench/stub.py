@@ -27,7 +27,7 @@ PARTS = ("store", "schema", "routing", "metrics")
 def stub(parts: set[str]) -> None:
     """Replace the named parts of the request path with no-ops."""
     from service.ingest import handler as ingest
-    from service.operate.metrics import Metrics
+    from service.metrics import Metrics
     from service.store.records import Saved
     from service.store.sqlite.store import SQLiteStore
 

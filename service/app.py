@@ -15,11 +15,12 @@ from service.batches.scheduler import scheduler_ctx
 from service.config.settings import Holder, Settings
 from service.delivery.cluster import Cluster
 from service.delivery.wake import Wake
-from service.delivery.worker import Worker
+from service.delivery.worker import WORKER, Worker
 from service.ingest import handler as ingest
-from service.keys import HANDOFF, HOLDER, METRICS, STORE, WAKE, WORKER
+from service.ingest.handoff import HANDOFF
+from service.keys import HOLDER, METRICS, STORE, WAKE
+from service.metrics import Metrics
 from service.operate import api, retention
-from service.operate.metrics import Metrics
 from service.operate.reload import reload_from_file
 from service.store.open import open_store
 from service.store.postgres.url import redact

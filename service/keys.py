@@ -9,14 +9,10 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from service.config.settings import Holder
-    from service.delivery.worker import Worker
-    from service.ingest.handoff import Handoff
-    from service.operate.metrics import Metrics
+    from service.metrics import Metrics
     from service.store.protocol import Store
 
 HOLDER: web.AppKey[Holder] = web.AppKey("holder")
 STORE: web.AppKey[Store] = web.AppKey("store")
 WAKE = web.AppKey("wake", asyncio.Event)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
-WORKER: web.AppKey[Worker] = web.AppKey("worker")
-HANDOFF: web.AppKey[Handoff] = web.AppKey("handoff")  # the worker, once started (claims at save)

@@ -224,7 +224,7 @@ def test_ingest_histogram_counts_each_request_in_its_bucket_and_above():
     """The hand-kept ingest histogram renders as a Prometheus cumulative histogram."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from service.operate.metrics import Metrics
+    from service.metrics import Metrics
 
     m = Metrics()
     for seconds in (0.0004, 0.0005, 0.003, 0.3, 30.0):

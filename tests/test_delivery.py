@@ -285,7 +285,8 @@ async def test_shutdown_releases_what_does_not_finish_in_time(tmp_path, settings
 
 async def test_reload_that_changes_a_sink_keeps_delivering(tmp_path, settings_for, start, aiohttp_server):
     """Changing a sink's config mid-flight swaps its client; the new lane keeps its full capacity."""
-    from service.keys import HOLDER, WORKER
+    from service.delivery.worker import WORKER
+    from service.keys import HOLDER
 
     endpoint = Endpoint(delay=0.3)
     url = await serve(aiohttp_server, endpoint)

@@ -14,8 +14,9 @@ from conftest import post_signed
 from service.batches.scheduler import close_due
 from service.config.load import parse_config
 from service.config.settings import build_settings
+from service.delivery.worker import WORKER
 from service.ingest.planning import plan_deliveries
-from service.keys import HOLDER, STORE, WORKER
+from service.keys import HOLDER, STORE
 from service.store.open import open_store
 from service.store.records import Filter, NewEvent
 

@@ -12,8 +12,8 @@ from typing import Any
 from pgkit import uses_postgres
 
 from conftest import fixture_body, post_signed
-from service.delivery.worker import SCAN
-from service.keys import STORE, WORKER
+from service.delivery.worker import SCAN, WORKER
+from service.keys import STORE
 from service.store.records import NewDelivery, NewEvent
 from test_delivery import FAST, Endpoint, db, route_all, serve, wait_for, webhook_sinks
 

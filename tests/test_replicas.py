@@ -235,7 +235,7 @@ async def test_disable_and_reload_reach_the_other_replica(pg_url, tmp_path, star
 
 async def test_rate_limited_lanes_use_the_shared_limit(pg_url, settings_for, start):
     """On PostgreSQL a sink's ``rate_per_second`` is the database's; unlimited sinks keep none."""
-    from service.keys import WORKER
+    from service.delivery.worker import WORKER
 
     sinks = {"lento": {"type": "webhook", "url": "http://127.0.0.1:9/x", "rate_per_second": 2},
              "arquivo": {"type": "file", "path": "/dev/null"}}

@@ -13,7 +13,8 @@ from logcapture import fresh_loggers  # noqa: F401 - a fixture
 
 from conftest import fixture_body, post_signed
 from service.delivery import worker as worker_module
-from service.keys import STORE, WORKER
+from service.delivery.worker import WORKER
+from service.keys import STORE
 from test_delivery import wait_for
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
+from aiohttp import web
 from msgspec.structs import replace
 
 from service.delivery.cluster import shared_rate
@@ -40,7 +41,7 @@ from service.store.records import AttemptResult, Claimed, NewDelivery, NewEvent,
 
 if TYPE_CHECKING:
     from service.config.settings import Holder, Settings
-    from service.operate.metrics import Metrics
+    from service.metrics import Metrics
 
 log = structlog.get_logger("ponte.worker")
 SCAN = 1.0
@@ -535,3 +536,7 @@ def _result(claimed: Claimed, started: float, clock: float, outcome: str, status
         duration_ms=(time.perf_counter() - clock) * 1000, outcome=outcome, status=status,
         next_attempt_at=next_at, status_code=code, error=error, response=response,
     )
+
+
+WORKER: web.AppKey[Worker] = web.AppKey("worker")
+"""Where the app keeps its worker (``service.app``), for the operator surfaces."""

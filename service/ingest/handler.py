@@ -24,11 +24,11 @@ from service.errors import (
     UnknownSource,
 )
 from service.ingest.envelope import Envelope
-from service.ingest.handoff import Reservation
+from service.ingest.handoff import HANDOFF, Reservation
 from service.ingest.planning import plan_cancels, plan_shared
 from service.ingest.platform_schemas import platform_schema_error
 from service.ingest.sources import Source
-from service.keys import HANDOFF, HOLDER, METRICS, STORE, WAKE
+from service.keys import HOLDER, METRICS, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
 from service.store.protocol import Store
 from service.store.records import NewEvent, Saved

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from aiohttp import web
+
 from service.store.records import NewDelivery, NewEvent, Saved
 
 
@@ -36,3 +38,7 @@ class Handoff(Protocol):
 
     def reserve(self, deliveries: list[NewDelivery]) -> Reservation | None:
         """Hold a slot for each delivery that can go at once; None when none can."""
+
+
+HANDOFF: web.AppKey[Handoff] = web.AppKey("handoff")
+"""Where the app keeps the worker for ingest, once it has started (``service.app``)."""

@@ -15,8 +15,9 @@ import msgspec
 import structlog
 from aiohttp import web
 
+from service.delivery.worker import WORKER
 from service.errors import BadRequest, NotFound, OperationError
-from service.keys import HOLDER, STORE, WAKE, WORKER
+from service.keys import HOLDER, STORE, WAKE
 from service.logbridge import CLIENT_FAULTS, client_fault
 from service.operate import operations as ops
 from service.operate import throttle

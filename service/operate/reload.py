@@ -14,8 +14,9 @@ from service.cluster import Coordinated
 from service.config.exposure import exposure_problems
 from service.config.schema import Config
 from service.config.settings import load_settings
+from service.delivery.worker import WORKER
 from service.errors import ConfigError, StorageUnavailable
-from service.keys import HOLDER, METRICS, STORE, WORKER
+from service.keys import HOLDER, METRICS, STORE
 from service.routing.followups import cancel_removed
 
 log = structlog.get_logger("ponte.reload")

@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from service.delivery.worker import WORKER
 from service.errors import BadRequest, Conflict, NotFound
-from service.keys import HOLDER, WAKE, WORKER
+from service.keys import HOLDER, WAKE
 from service.operate import operations as ops
 from service.store.records import Filter
 from service.ui.base import log, notice, render, settings_of, store_of, zone_of
