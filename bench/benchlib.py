@@ -81,16 +81,20 @@ def wait_ready(proc: subprocess.Popen[bytes], port: int, path: str, timeout: flo
     raise RuntimeError(f"not ready after {timeout}s ({path})")
 
 
+def _stat(path: Path) -> list[str]:
+    """The fields of a ``/proc/…/stat`` file after the command name (utime is [11], stime [12])."""
+    return path.read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(Path(f"/proc/{pid}/stat"))
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def sys_seconds(pid: int) -> float:
     """stime of a process (all its threads): the kernel's share of ``cpu_seconds``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[12]) / TICK
+    return int(_stat(Path(f"/proc/{pid}/stat"))[12]) / TICK
 
 
 def system_busy() -> float:
@@ -196,7 +200,7 @@ def thread_cpu(pid: int) -> dict[int, float]:
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat(task / "stat")
         except OSError:
             continue
         out[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK

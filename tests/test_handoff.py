@@ -18,14 +18,17 @@ from service.store.records import NewDelivery, NewEvent
 from test_delivery import FAST, Endpoint, db, route_all, serve, wait_for, webhook_sinks
 
 
-def spy_claims(client: Any) -> list[int]:
-    """Every delivery id ``claim_due`` hands the worker (a spy on the store seam)."""
+def spy_claims(client: Any, calls: list[str] | None = None) -> list[int]:
+    """Every delivery id ``claim_due`` hands the worker (a spy on the store seam); ``calls``
+    gets the sink of every call, empty ones included."""
     store = client.app[STORE]
     claimed: list[int] = []
     original = store.claim_due
 
-    async def claim_due(*args: Any) -> Any:
-        batch = await original(*args)
+    async def claim_due(sink: str, *args: Any) -> Any:
+        if calls is not None:
+            calls.append(sink)
+        batch = await original(sink, *args)
         claimed.extend(c.id for c in batch)
         return batch
 
@@ -174,15 +177,8 @@ async def test_finished_sends_ask_for_no_empty_claims(tmp_path, settings_for, st
     ``SCAN`` look for due retries claims (before, each of the 20 sends cost a claim)."""
     endpoint = Endpoint()
     client = await started(settings_for, start, aiohttp_server, endpoint)
-    store = client.app[STORE]
     calls: list[str] = []
-    original = store.claim_due
-
-    async def claim_due(sink: str, *args: Any) -> Any:
-        calls.append(sink)
-        return await original(sink, *args)
-
-    store.claim_due = claim_due
+    spy_claims(client, calls)
     began = time.monotonic()
     for n in range(20):
         await post_signed(client, body(100 + n))

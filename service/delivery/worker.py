@@ -158,7 +158,8 @@ class Worker:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            claim_all = self._claim_all or not isinstance(self.wake, Wake) or self.wake.take_claim_all()
+            asked = self.wake.take_claim_all() if isinstance(self.wake, Wake) else True  # always take it
+            claim_all = self._claim_all or asked
             self._claim_all = not self.store.claims_at_save  # elsewhere other replicas add work unseen
             self.wake.clear()
             try:
@@ -385,10 +386,9 @@ class Worker:
     def _settle_held(self, held: Held, event: NewEvent, saved: Saved | None) -> None:
         """Start what ingest saved claimed; give back the slots of what it did not."""
         handed = [d for d in held.deliveries if d.status == "sending"]
-        stored = saved is not None and not saved.duplicate
         release: list[int] = []
         for i, (lane, d) in enumerate(zip(held.lanes, handed, strict=True)):
-            if not stored or saved is None:
+            if saved is None or saved.duplicate:  # nothing of it was stored
                 lane.inflight -= 1
                 continue
             claimed = Claimed(saved.sending[i], saved.event_id, d.sink, d.route, 0, 0, event.source,
